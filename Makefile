@@ -1,0 +1,45 @@
+# Fashion-MNIST Studio: one command to run, one to test. Every target sets up what it needs
+# and skips what is already done (stamp files inside .venv).
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+HOST   ?= 127.0.0.1
+PORT   ?= 8050
+
+.PHONY: run test setup setup-test data reference bench clean-venv
+
+run: setup data
+	$(PY) -m dashboard --host $(HOST) --port $(PORT)
+
+test: setup-test data
+	$(PY) -m pytest --headless $(PYTEST_ARGS) tests
+
+setup: $(VENV)/.runtime.stamp
+
+setup-test: $(VENV)/.test.stamp
+	@scripts/ensure-apt.sh chromium:chromium chromium-driver:chromedriver redis-server:redis-server
+
+$(VENV)/.runtime.stamp: requirements.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.txt
+	@touch $@
+
+$(VENV)/.test.stamp: requirements-test.txt $(VENV)/.runtime.stamp
+	$(PY) -m pip install -q -r requirements-test.txt
+	@touch $@
+
+# The real dataset: Debian's dataset-fashion-mnist unless FASHION_MNIST_DIR or artifacts/data has it.
+data: setup
+	@if [ -z "$$FASHION_MNIST_DIR" ] && [ ! -f artifacts/data/train-images-idx3-ubyte.gz ]; then \
+	  scripts/ensure-apt.sh dataset-fashion-mnist:/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz; fi
+	@$(PY) -m core data check
+
+reference: setup data
+	$(PY) -m core reference
+
+bench: setup data
+	$(PY) -m bench
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,209 @@
+"""Command-line interface: `python -m core data|train|runs|reference|gradcam …`.
+
+Errors are one line on stderr and a non-zero exit status; `--json` output is one JSON object
+(or one JSON line per event for `train`) on stdout, nothing else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any, Sequence
+
+from core import __version__
+from core.config import ConfigError, TrainConfig, parse_param
+from core.data import DataError
+from core.runs import InvalidRunId, RunError
+
+EXIT_USAGE = 2
+EXIT_FAILED = 1
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (no usage dump)."""
+
+    def error(self, message: str):
+        self.exit(EXIT_USAGE, f"error: {message} (see {self.prog} --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from core.models import MODEL_NAMES
+
+    parser = _Parser(prog="python -m core", description="Fashion-MNIST Studio: data, training, runs.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    data_p = sub.add_parser("data", help="dataset checks and statistics")
+    data_sub = data_p.add_subparsers(dest="data_command", required=True, parser_class=_Parser)
+    stats = data_sub.add_parser("stats", help="pixel statistics and class counts of the real dataset")
+    stats.add_argument("--json", action="store_true", help="print one JSON object")
+    data_sub.add_parser("check", help="find and verify the four dataset files")
+
+    train = sub.add_parser("train", help="train one model into a new run")
+    train.add_argument("model", help=f"one of: {', '.join(MODEL_NAMES)}")
+    train.add_argument("--epochs", type=int)
+    train.add_argument("--batch-size", type=int)
+    train.add_argument("--lr", type=float, dest="learning_rate", help="learning rate")
+    train.add_argument("--dropout", type=float)
+    train.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None,
+                       help="random small shifts and horizontal flips while training")
+    train.add_argument("--batchnorm", action=argparse.BooleanOptionalAction, default=None)
+    train.add_argument("--early-stopping", type=int, metavar="PATIENCE",
+                       help="stop after PATIENCE epochs without a better validation loss; restore the best")
+    train.add_argument("--subset", type=int, help="train on a stratified subset of this many images")
+    train.add_argument("--seed", type=int, default=42)
+    train.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                       help="model-specific parameter, e.g. --set C=10 (repeatable)")
+    train.add_argument("--run-id", help="name of the new run (letters, digits, - and _)")
+    train.add_argument("--json", action="store_true", help="one JSON line per epoch, then the result")
+    train.add_argument("--parent-pid", type=int, help=argparse.SUPPRESS)
+
+    runs = sub.add_parser("runs", help="list and inspect runs")
+    runs_sub = runs.add_subparsers(dest="runs_command", required=True, parser_class=_Parser)
+    listing = runs_sub.add_parser("list", help="all runs, newest first")
+    listing.add_argument("--json", action="store_true")
+    listing.add_argument("--status", choices=("queued", "running", "completed", "failed", "interrupted"))
+    show = runs_sub.add_parser("show", help="one run's record")
+    show.add_argument("run_id")
+    show.add_argument("--json", action="store_true")
+    cancel = runs_sub.add_parser("cancel", help="stop a running training")
+    cancel.add_argument("run_id")
+
+    ref = sub.add_parser("reference", help="retrain the committed reference runs")
+    ref.add_argument("--only", nargs="+", metavar="MODEL", help="just these models")
+
+    cam = sub.add_parser("gradcam", help="Grad-CAM heatmap for one test image")
+    cam.add_argument("run_id")
+    cam.add_argument("--index", type=int, required=True, help="test-set index (0-9999)")
+    cam.add_argument("--class", dest="target_class", help="class index or name (default: predicted)")
+    cam.add_argument("--layer", help="conv layer name (default: the last one)")
+    cam.add_argument("--method", choices=("gradcam", "gradcam++"), default="gradcam")
+    cam.add_argument("--json", action="store_true")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handler = {"data": _cmd_data, "train": _cmd_train, "runs": _cmd_runs,
+               "reference": _cmd_reference, "gradcam": _cmd_gradcam}[args.command]
+    try:
+        return handler(args)
+    except (ConfigError, InvalidRunId) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except (DataError, RunError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def _print_json(obj: Any) -> None:
+    print(json.dumps(obj, indent=None, separators=(",", ":")), flush=True)
+
+
+def _cmd_data(args) -> int:
+    from core import data, explore
+
+    if args.data_command == "check":
+        ds = data.load()
+        print(f"ok: Fashion-MNIST verified in {ds.source} ({len(ds.x_train)} train, {len(ds.x_test)} test)")
+        return 0
+    stats = explore.dataset_stats()
+    if args.json:
+        _print_json(stats)
+    else:
+        print(f"{stats['n_train']} training / {stats['n_test']} test images from {stats['source']}")
+        print(f"pixels (0-255): mean {stats['pixel_mean']:.2f}, median {stats['pixel_median']:.0f}, "
+              f"std {stats['pixel_std']:.2f}")
+        for part, counts in stats["class_counts"].items():
+            print(f"{part:>5}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    return 0
+
+
+def config_from_args(args) -> TrainConfig:
+    params = dict(parse_param(item) for item in args.set)
+    return TrainConfig(model=args.model, epochs=args.epochs, batch_size=args.batch_size,
+                       learning_rate=args.learning_rate, dropout=args.dropout, batchnorm=args.batchnorm,
+                       augment=args.augment, early_stopping=args.early_stopping, subset=args.subset,
+                       seed=args.seed, params=params)
+
+
+def _cmd_train(args) -> int:
+    from core import training
+    from core.cli_progress import ProgressPrinter
+    from core.runs import RunStore, validate_run_id
+
+    config = config_from_args(args).resolve()  # refuse bad settings before touching anything
+    store = RunStore()
+    if args.run_id:
+        validate_run_id(args.run_id)
+        if store.exists(args.run_id):
+            raise RunError(f"run {args.run_id} already exists; choose another --run-id")
+    printer = ProgressPrinter(json_lines=args.json)
+    record = training.train(config, run_id=args.run_id, store=store, emit=printer,
+                            parent_pid=args.parent_pid,
+                            produced_by={"command": "python -m core " + " ".join(sys.argv[1:])})
+    printer.result(record)
+    return 0 if record["status"] == "completed" else EXIT_FAILED
+
+
+def _cmd_runs(args) -> int:
+    from core.runs import RunStore
+
+    store = RunStore()
+    if args.runs_command == "list":
+        runs = [summary(r) for r in store.list_runs(status=args.status)]
+        if args.json:
+            _print_json(runs)
+        else:
+            for r in runs:
+                acc = "" if r["test_accuracy"] is None else f"{100 * r['test_accuracy']:.2f}%"
+                print(f"{r['run_id']:<40} {r['model']:<14} {r['status']:<12} {acc}")
+        return 0
+    if args.runs_command == "cancel":
+        ok = store.request_cancel(args.run_id)
+        print(f"cancel requested for {args.run_id}" if ok else f"{args.run_id} is not running")
+        return 0 if ok else EXIT_FAILED
+    record = store.get(args.run_id)
+    if args.json:
+        _print_json(record)
+    else:
+        print(json.dumps(record, indent=2))
+    return 0
+
+
+def summary(record: dict) -> dict:
+    """The short form of a run record used by listings and the /api/runs endpoint."""
+    m = record.get("metrics") or {}
+    return {"run_id": record["run_id"], "model": record.get("model"), "label": record.get("label"),
+            "family": record.get("family"), "status": record.get("status"),
+            "created_at": record.get("created_at"), "finished_at": record.get("finished_at"),
+            "test_accuracy": m.get("test_accuracy"), "macro_f1": m.get("macro_f1"),
+            "reference": bool((record.get("produced_by") or {}).get("reference"))}
+
+
+def _cmd_reference(args) -> int:
+    from core import reference
+
+    for record in reference.retrain(only=args.only, log=lambda line: print(line, flush=True)):
+        print(f"{record['run_id']}: {record['status']} "
+              f"{100 * record['metrics']['test_accuracy']:.2f}%", flush=True)
+    return 0
+
+
+def _cmd_gradcam(args) -> int:
+    from core import explain
+
+    result = explain.explain_test_image(args.run_id, args.index, target=args.target_class,
+                                        layer=args.layer, method=args.method)
+    if args.json:
+        result = {**result, "heatmap": [[round(float(v), 4) for v in row] for row in result["heatmap"]]}
+        _print_json(result)
+    else:
+        print(f"run {result['run_id']}, test image {result['index']}: true {result['true_class']}, "
+              f"predicted {result['predicted_class']} ({100 * max(result['probabilities'].values()):.1f}%)")
+        print(f"heatmap for {result['target_class']} at layer {result['layer']} ({result['method']})")
+    return 0

@@ -1,0 +1,164 @@
+"""Keras models behind the zoo's Classifier interface: training with events, saving, loading.
+
+Adam + sparse categorical cross-entropy (integer labels, cast to int32), batch 128 by default.
+Progress goes out as events: throttled batch positions and one record per epoch. Early stopping
+watches validation loss and restores the best epoch's weights.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from core.models.base import Classifier, Emit, no_emit
+
+BATCH_EVENT_INTERVAL_S = 0.5
+
+
+class KerasClassifier(Classifier):
+    """A CNN / CNN + Dropout / ResNet with scikit-learn-style fit and predict_proba."""
+
+    input_kind = "image"
+    file_suffix = ".keras"
+
+    def __init__(self, arch: str = "cnn", epochs: int = 15, batch_size: int = 128,
+                 learning_rate: float = 1e-3, dropout: float = 0.0, batchnorm: bool = False,
+                 augment: bool = False, early_stopping: int = 0, seed: int = 42,
+                 schedule: str = "constant", padding: str = "valid", width: int = 32, blocks: int = 1):
+        self.arch = arch
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.dropout = dropout
+        self.batchnorm = batchnorm
+        self.augment = augment
+        self.early_stopping = early_stopping
+        self.seed = seed
+        self.schedule = schedule
+        self.padding = padding
+        self.width = width
+        self.blocks = blocks
+        self.model_ = None
+
+    def build_network(self):
+        from core.models import keras_nets
+
+        if self.arch == "resnet":
+            return keras_nets.build_resnet(self.width, self.blocks, self.batchnorm, self.dropout,
+                                           self.augment, self.seed)
+        return keras_nets.build_cnn(self.dropout, self.batchnorm, self.augment, self.seed, self.padding)
+
+    def fit(self, x, y, x_val, y_val, emit: Emit = no_emit, logdir: Path | None = None):
+        import keras
+
+        keras.utils.set_random_seed(self.seed)
+        model = self.build_network()
+        steps = int(np.ceil(len(x) / self.batch_size))
+        model.compile(optimizer=keras.optimizers.Adam(learning_rate=self._learning_rate(steps)),
+                      loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        events = _EventCallback(emit, self.epochs, steps)
+        callbacks = [events]
+        if self.early_stopping:
+            callbacks.append(keras.callbacks.EarlyStopping(
+                monitor="val_loss", patience=self.early_stopping, restore_best_weights=True))
+        if logdir is not None:
+            callbacks.append(keras.callbacks.TensorBoard(log_dir=str(logdir), histogram_freq=0,
+                                                         write_graph=False, profile_batch=0))
+        model.fit(x, np.asarray(y, dtype=np.int32), batch_size=self.batch_size, epochs=self.epochs,
+                  validation_data=(x_val, np.asarray(y_val, dtype=np.int32)), callbacks=callbacks,
+                  shuffle=True, verbose=0)
+        self.model_ = model
+        self.best_epoch_ = events.best_epoch if self.early_stopping else None
+        return self
+
+    def _learning_rate(self, steps_per_epoch: int):
+        """A constant rate, or cosine decay from it to 0 over the planned epochs."""
+        if self.schedule == "cosine":
+            import keras
+
+            return keras.optimizers.schedules.CosineDecay(self.learning_rate, self.epochs * steps_per_epoch)
+        return self.learning_rate
+
+    def predict_proba(self, x) -> np.ndarray:
+        return np.asarray(self.model_.predict(x, batch_size=1000, verbose=0), dtype=np.float32)
+
+    def param_count(self) -> int:
+        return int(self.model_.count_params())
+
+    def save(self, path: Path) -> None:
+        """Save architecture + weights only (no optimizer state: 3x smaller).
+
+        `keras.models.clone_model` keeps the compiled optimizer, so rebuild from the config.
+        """
+        import keras
+
+        plain = keras.Model.from_config(self.model_.get_config())
+        plain.set_weights(self.model_.get_weights())
+        plain.save(str(path))
+
+    @classmethod
+    def from_model(cls, model) -> "KerasClassifier":
+        """Wrap an already trained (loaded) Keras model."""
+        clf = cls(arch=model.name)
+        clf.model_ = model
+        return clf
+
+
+class _EventCallback:
+    """Keras callback turning training progress into zoo events (built lazily: Keras import)."""
+
+    def __new__(cls, emit: Emit, epochs: int, batches: int):
+        import keras
+
+        class EventCallback(keras.callbacks.Callback):
+            def __init__(self):
+                super().__init__()
+                self.epoch = 0
+                self.started = time.monotonic()
+                self.last_batch_event = 0.0
+                self.best_epoch = None
+                self.best_val_loss = np.inf
+
+            def on_epoch_begin(self, epoch, logs=None):
+                self.epoch = epoch + 1
+                self.started = time.monotonic()
+                emit({"type": "batch", "epoch": self.epoch, "epochs": epochs, "batch": 0, "batches": batches})
+
+            def on_train_batch_end(self, batch, logs=None):
+                now = time.monotonic()
+                if now - self.last_batch_event >= BATCH_EVENT_INTERVAL_S:
+                    self.last_batch_event = now
+                    emit({"type": "batch", "epoch": self.epoch, "epochs": epochs,
+                          "batch": batch + 1, "batches": batches})
+
+            def on_epoch_end(self, epoch, logs=None):
+                logs = logs or {}
+                val_loss = float(logs.get("val_loss", np.nan))
+                if val_loss < self.best_val_loss:
+                    self.best_val_loss, self.best_epoch = val_loss, epoch + 1
+                emit({"type": "epoch", "epoch": epoch + 1, "epochs": epochs,
+                      "loss": float(logs["loss"]), "accuracy": float(logs["accuracy"]),
+                      "val_loss": val_loss, "val_accuracy": float(logs.get("val_accuracy", np.nan)),
+                      "lr": float(np.asarray(self.model.optimizer.learning_rate)),
+                      "seconds": round(time.monotonic() - self.started, 3)})
+
+        return EventCallback()
+
+
+def build_classifier(config) -> KerasClassifier:
+    """Factory used by the zoo registry for cnn, cnn_dropout and resnet."""
+    return KerasClassifier(
+        arch="resnet" if config.model == "resnet" else "cnn",
+        epochs=config.epochs, batch_size=config.batch_size, learning_rate=config.learning_rate,
+        dropout=config.dropout or 0.0, batchnorm=config.batchnorm, augment=config.augment,
+        early_stopping=config.early_stopping, seed=config.seed, **config.params,
+    )
+
+
+def load(path: Path) -> KerasClassifier:
+    """Load a saved run model with Keras' safe mode on (no arbitrary code from the file)."""
+    import keras
+
+    return KerasClassifier.from_model(keras.models.load_model(str(path), safe_mode=True, compile=False))

@@ -1,0 +1,97 @@
+"""Keras network architectures (functional API, no I/O): CNN, CNN + Dropout, small ResNet.
+
+Inputs are (N, 28, 28, 1) float32 in [0, 1]; standardisation and (optional) augmentation are
+layers inside the model, so a saved `.keras` file alone is enough for inference. Convolution
+layers carry readable names (`conv1`, `block2_conv2`…) that the Grad-CAM layer picker shows.
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import layers
+
+PIXEL_MEAN = 72.9404 / 255.0  # training-set statistics (python -m core data stats)
+PIXEL_STD = 90.0212 / 255.0
+
+
+def _stem(augment: bool, seed: int) -> tuple[keras.KerasTensor, keras.KerasTensor]:
+    inputs = keras.Input(shape=(28, 28, 1), name="image")
+    x = inputs
+    if augment:  # active only while training
+        x = layers.RandomFlip("horizontal", seed=seed, name="augment_flip")(x)
+        x = layers.RandomTranslation(0.1, 0.1, fill_mode="constant", seed=seed, name="augment_shift")(x)
+    x = layers.Normalization(mean=PIXEL_MEAN, variance=PIXEL_STD ** 2, name="standardise")(x)
+    return inputs, x
+
+
+def _conv(x, filters: int, name: str, batchnorm: bool, padding: str = "valid", strides: int = 1):
+    x = layers.Conv2D(filters, 3, strides=strides, padding=padding, use_bias=not batchnorm, name=name)(x)
+    if batchnorm:
+        x = layers.BatchNormalization(name=f"{name}_bn")(x)
+    return layers.Activation("relu", name=f"{name}_relu")(x)
+
+
+def build_cnn(dropout: float = 0.0, batchnorm: bool = False, augment: bool = False, seed: int = 42,
+              padding: str = "valid") -> keras.Model:
+    """The baseline CNN (Conv 32-64-128, max-pool after the first two, Dense 128, softmax).
+
+    With dropout > 0: Dropout of `dropout / 2` after each conv block and of `dropout` before
+    each dense layer (the classic 0.25 / 0.5 recipe at dropout=0.5).
+    """
+    inputs, x = _stem(augment, seed)
+    for i, filters in enumerate((32, 64, 128), start=1):
+        x = _conv(x, filters, f"conv{i}", batchnorm, padding=padding)
+        if i < 3:
+            x = layers.MaxPooling2D(2, name=f"pool{i}")(x)
+        if dropout > 0:
+            x = layers.Dropout(dropout / 2, seed=seed + i, name=f"dropout{i}")(x)
+    x = layers.Flatten(name="flatten")(x)
+    if dropout > 0:
+        x = layers.Dropout(dropout, seed=seed + 5, name="dropout_flat")(x)
+    x = layers.Dense(128, activation="relu", name="dense")(x)
+    if dropout > 0:
+        x = layers.Dropout(dropout, seed=seed + 4, name="dropout_dense")(x)
+    outputs = layers.Dense(10, activation="softmax", name="probabilities")(x)
+    return keras.Model(inputs, outputs, name="cnn_dropout" if dropout > 0 else "cnn")
+
+
+def _residual_block(x, filters: int, stride: int, name: str, batchnorm: bool):
+    """Two 3x3 convs plus a shortcut: identity, or a 1x1 projection when the shape changes."""
+    shortcut = x
+    y = _conv(x, filters, f"{name}_conv1", batchnorm, padding="same", strides=stride)
+    y = layers.Conv2D(filters, 3, padding="same", use_bias=not batchnorm, name=f"{name}_conv2")(y)
+    if batchnorm:
+        y = layers.BatchNormalization(name=f"{name}_conv2_bn")(y)
+    if stride != 1 or x.shape[-1] != filters:
+        shortcut = layers.Conv2D(filters, 1, strides=stride, use_bias=not batchnorm, name=f"{name}_proj")(x)
+        if batchnorm:
+            shortcut = layers.BatchNormalization(name=f"{name}_proj_bn")(shortcut)
+    y = layers.Add(name=f"{name}_add")([y, shortcut])
+    return layers.Activation("relu", name=f"{name}_out")(y)
+
+
+def build_resnet(width: int = 32, blocks: int = 1, batchnorm: bool = True, dropout: float = 0.0,
+                 augment: bool = False, seed: int = 42) -> keras.Model:
+    """A small ResNet: stem conv, three stages (width, 2x, 4x; stride 2 between), GAP, softmax."""
+    inputs, x = _stem(augment, seed)
+    x = _conv(x, width, "stem", batchnorm, padding="same")
+    for stage, mult in enumerate((1, 2, 4), start=1):
+        for block in range(1, blocks + 1):
+            stride = 2 if stage > 1 and block == 1 else 1
+            x = _residual_block(x, width * mult, stride, f"block{stage}_{block}", batchnorm)
+    x = layers.GlobalAveragePooling2D(name="gap")(x)
+    if dropout > 0:
+        x = layers.Dropout(dropout, seed=seed, name="dropout_head")(x)
+    outputs = layers.Dense(10, activation="softmax", name="probabilities")(x)
+    return keras.Model(inputs, outputs, name="resnet")
+
+
+def conv_layer_names(model: keras.Model) -> list[str]:
+    """Names of layers producing 4-D feature maps usable for Grad-CAM, input to output."""
+    names = []
+    for layer in model.layers:
+        shape = getattr(layer, "output", None)
+        if isinstance(layer, (layers.Conv2D, layers.Activation, layers.Add)) and shape is not None \
+                and len(layer.output.shape) == 4:
+            names.append(layer.name)
+    return names

@@ -1,0 +1,186 @@
+"""scikit-learn models on flattened pixels behind the zoo's Classifier interface.
+
+Logistic Regression, an RBF SVM on a PCA projection, a Random Forest (grown in chunks so progress
+is visible), k-NN on a PCA projection, and an MLP trained one epoch at a time with `partial_fit`
+so it has real train/validation curves like the Keras models.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from core.models.base import Classifier, Emit, no_emit
+
+RF_CHUNK = 20  # trees added per progress event
+MLP_TRAIN_PROBE = 5000  # training images scored after each MLP epoch (train accuracy/loss)
+
+
+class SklearnClassifier(Classifier):
+    """Wraps one fitted scikit-learn estimator (`estimator_`)."""
+
+    input_kind = "flat"
+    file_suffix = ".joblib"
+
+    def __init__(self, kind: str, seed: int = 42, **params):
+        self.kind = kind
+        self.seed = seed
+        self.params = params
+        self.estimator_ = None
+
+    # -- training -------------------------------------------------------------------------
+    def fit(self, x, y, x_val, y_val, emit: Emit = no_emit, logdir: Path | None = None):
+        fitter = getattr(self, f"_fit_{self.kind}")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", category=UserWarning)
+            warnings.filterwarnings("ignore", message=".*converge.*")
+            fitter(x, np.asarray(y), x_val, np.asarray(y_val), emit)
+        return self
+
+    def _fit_logreg(self, x, y, x_val, y_val, emit):
+        from sklearn.linear_model import LogisticRegression
+
+        emit(_stage("fit", "Fitting logistic regression (lbfgs)", 0.0))
+        self.estimator_ = LogisticRegression(C=self.params["C"], max_iter=self.params["max_iter"],
+                                             random_state=self.seed).fit(x, y)
+
+    def _fit_svm(self, x, y, x_val, y_val, emit):
+        from sklearn.decomposition import PCA
+        from sklearn.pipeline import make_pipeline
+        from sklearn.svm import SVC
+
+        emit(_stage("fit", f"Fitting PCA-{self.params['pca']} + RBF SVM with probability calibration", 0.0))
+        self.estimator_ = make_pipeline(
+            PCA(self.params["pca"], random_state=self.seed),
+            SVC(C=self.params["C"], gamma="scale", probability=True, random_state=self.seed),
+        ).fit(x, y)
+
+    def _fit_knn(self, x, y, x_val, y_val, emit):
+        from sklearn.decomposition import PCA
+        from sklearn.neighbors import KNeighborsClassifier
+        from sklearn.pipeline import make_pipeline
+
+        emit(_stage("fit", f"Projecting onto {self.params['pca']} principal components", 0.0))
+        self.estimator_ = make_pipeline(
+            PCA(self.params["pca"], random_state=self.seed),
+            KNeighborsClassifier(self.params["k"], weights="distance"),
+        ).fit(x, y)
+
+    def _fit_random_forest(self, x, y, x_val, y_val, emit):
+        from sklearn.ensemble import RandomForestClassifier
+
+        total = self.params["n_estimators"]
+        forest = RandomForestClassifier(n_estimators=0, max_depth=self.params["max_depth"] or None,
+                                        n_jobs=-1, random_state=self.seed, warm_start=True)
+        grown = 0
+        while grown < total:
+            grown = min(total, grown + RF_CHUNK)
+            forest.set_params(n_estimators=grown)
+            forest.fit(x, y)
+            emit(_stage("fit", f"Grown {grown}/{total} trees", grown / total))
+        self.estimator_ = forest
+
+    def _fit_mlp(self, x, y, x_val, y_val, emit):
+        from sklearn.metrics import log_loss
+        from sklearn.neural_network import MLPClassifier
+
+        epochs, patience = self.params["epochs"], self.params["early_stopping"]
+        mlp = MLPClassifier(hidden_layer_sizes=tuple(int(h) for h in str(self.params["hidden"]).split(",")),
+                            alpha=self.params["alpha"], batch_size=self.params["batch_size"],
+                            learning_rate_init=self.params["learning_rate"], random_state=self.seed)
+        probe = np.random.default_rng(self.seed).choice(len(x), size=min(MLP_TRAIN_PROBE, len(x)), replace=False)
+        best = (np.inf, None, 0)
+        for epoch in range(1, epochs + 1):
+            started = time.monotonic()
+            mlp.partial_fit(x, y, classes=np.arange(10))
+            p_train, p_val = mlp.predict_proba(x[probe]), mlp.predict_proba(x_val)
+            val_loss = float(log_loss(y_val, p_val, labels=np.arange(10)))
+            emit({"type": "epoch", "epoch": epoch, "epochs": epochs,
+                  "loss": float(log_loss(y[probe], p_train, labels=np.arange(10))),
+                  "accuracy": float((p_train.argmax(1) == y[probe]).mean()),
+                  "val_loss": val_loss, "val_accuracy": float((p_val.argmax(1) == y_val).mean()),
+                  "lr": float(self.params["learning_rate"]), "seconds": round(time.monotonic() - started, 3)})
+            if val_loss < best[0]:
+                best = (val_loss, ([c.copy() for c in mlp.coefs_], [b.copy() for b in mlp.intercepts_]), epoch)
+            elif patience and epoch - best[2] >= patience:
+                break
+        if patience and best[1] is not None:  # restore the best epoch, like Keras' EarlyStopping
+            mlp.coefs_, mlp.intercepts_ = best[1]
+            self.best_epoch_ = best[2]
+        self.estimator_ = mlp
+
+    # -- inference and storage ------------------------------------------------------------
+    def predict_proba(self, x) -> np.ndarray:
+        return np.asarray(self.estimator_.predict_proba(x), dtype=np.float32)
+
+    def param_count(self) -> int:
+        return int(sum(_count(step) for step in _steps(self.estimator_)))
+
+    def save(self, path: Path) -> None:
+        import copy
+
+        import joblib
+
+        estimator = self.estimator_
+        if hasattr(estimator, "_optimizer"):  # MLP: drop Adam's moment estimates (2/3 of the file)
+            estimator = copy.copy(estimator)
+            estimator._optimizer = None
+        joblib.dump({"kind": self.kind, "seed": self.seed, "params": self.params,
+                     "estimator": estimator}, str(path), compress=3)
+
+
+def _steps(estimator):
+    return [s for _, s in estimator.steps] if hasattr(estimator, "steps") else [estimator]
+
+
+def _count(est) -> int:
+    """Learned numbers of one fitted estimator."""
+    if hasattr(est, "components_"):  # PCA
+        return est.components_.size + est.mean_.size
+    if hasattr(est, "support_vectors_"):  # SVC
+        return est.support_vectors_.size + est.dual_coef_.size + est.intercept_.size
+    if hasattr(est, "estimators_"):  # forest: split (feature, threshold) or leaf class counts
+        trees = [t.tree_ for t in est.estimators_]
+        return sum(2 * int((t.children_left >= 0).sum()) + 10 * int((t.children_left < 0).sum()) for t in trees)
+    if hasattr(est, "coefs_"):  # MLP
+        return sum(c.size for c in est.coefs_) + sum(b.size for b in est.intercepts_)
+    if hasattr(est, "coef_"):  # logistic regression
+        return est.coef_.size + est.intercept_.size
+    if hasattr(est, "_fit_X"):  # k-NN stores its training points
+        return int(est._fit_X.size)
+    return 0
+
+
+def _stage(stage: str, message: str, fraction: float) -> dict:
+    return {"type": "stage", "stage": stage, "message": message, "fraction": fraction}
+
+
+def build_classifier(config) -> SklearnClassifier:
+    """Factory used by the zoo registry for the scikit-learn models."""
+    params = dict(config.params)
+    if config.model == "mlp":
+        params.update(epochs=config.epochs, batch_size=config.batch_size,
+                      learning_rate=config.learning_rate, early_stopping=config.early_stopping)
+    return SklearnClassifier(config.model, seed=config.seed, **params)
+
+
+def load(path: Path, expected_sha256: str) -> SklearnClassifier:
+    """Load a model file the run store wrote; refuses a file whose checksum is not the recorded one.
+
+    joblib/pickle can run code, so only the project's own run files, verified against the sha256
+    recorded in run.json, are ever loaded (the run store checks the path is one of its own).
+    """
+    import joblib
+
+    from core.atomic import sha256_file
+
+    actual = sha256_file(path)
+    if actual != expected_sha256:
+        raise ValueError(f"{path} does not match its recorded checksum; refusing to load it")
+    saved = joblib.load(str(path))
+    clf = SklearnClassifier(saved["kind"], seed=saved["seed"], **saved["params"])
+    clf.estimator_ = saved["estimator"]
+    return clf

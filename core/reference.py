@@ -1,0 +1,55 @@
+"""The committed reference runs: what each one is, and how to retrain the whole set.
+
+`python -m core reference` trains every entry on the full 48 000-image training split and
+replaces `artifacts/runs/ref-<model>`. Classic models whose files are large (SVM, Random Forest,
+k-NN) keep only predictions and metrics in git; their model files stay local (see .gitignore).
+"""
+
+from __future__ import annotations
+
+import platform
+import secrets
+from typing import Callable, Iterator
+
+from core.config import TrainConfig
+from core.runs import RunStore
+
+REFERENCE_CONFIGS: dict[str, TrainConfig] = {
+    "cnn": TrainConfig("cnn", epochs=15),
+    "cnn_dropout": TrainConfig("cnn_dropout", epochs=30, dropout=0.3),
+    "resnet": TrainConfig("resnet", epochs=15),
+    "logreg": TrainConfig("logreg"),
+    "svm": TrainConfig("svm"),
+    "random_forest": TrainConfig("random_forest"),
+    "knn": TrainConfig("knn"),
+    "mlp": TrainConfig("mlp", epochs=40, early_stopping=8),
+}
+
+
+def reference_run_id(model: str) -> str:
+    return f"ref-{model}"
+
+
+def retrain(only: list[str] | None = None, store: RunStore | None = None,
+            log: Callable[[str], None] = print) -> Iterator[dict]:
+    """Train the reference set (or `only` some models); yields each final run record."""
+    from core import training
+    from core.cli_progress import ProgressPrinter
+
+    store = store or RunStore()
+    names = only or list(REFERENCE_CONFIGS)
+    unknown = [n for n in names if n not in REFERENCE_CONFIGS]
+    if unknown:
+        raise ValueError(f"no reference run for {', '.join(unknown)}; choose from {', '.join(REFERENCE_CONFIGS)}")
+    for name in names:
+        final_id = reference_run_id(name)
+        temp_id = f"{final_id}-new-{secrets.token_hex(2)}"
+        log(f"== {final_id}: training {name} on the full training split")
+        record = training.train(
+            REFERENCE_CONFIGS[name], run_id=temp_id, store=store, emit=ProgressPrinter(),
+            produced_by={"command": f"python -m core reference --only {name}", "reference": True,
+                         "host": platform.node(), "note": "trained on the full 48 000-image training split"})
+        if record["status"] != "completed":
+            raise RuntimeError(f"{final_id} did not complete: {record.get('error')}")
+        store.replace_run(temp_id, final_id)
+        yield store.get(final_id)

@@ -1,0 +1,192 @@
+"""The training engine: one function trains any registered model into a new run.
+
+`train(config)` validates the config, takes the one-training-at-a-time slot, creates the run,
+trains on the fixed 80/20 split (optionally a stratified subset), evaluates on the official test
+set and completes the run record. Progress goes to the run store (history.jsonl per epoch,
+progress.json for batch/stage positions) and to an optional `emit` callable. A cancel request, the
+launcher's death or SIGTERM marks the run `interrupted`; a crash marks it `failed`.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import signal
+import sys
+import threading
+import time
+from typing import Any, Callable
+
+import numpy as np
+
+from core import data, metrics, models
+from core.config import TrainConfig
+from core.models.base import Emit, no_emit
+from core.runs import RunStore, new_run_id, now_iso, validate_run_id
+
+WATCH_INTERVAL_S = 0.25
+
+
+class _Watcher(threading.Thread):
+    """Stops the process (run marked interrupted) on a cancel request or when the launcher dies."""
+
+    def __init__(self, store: RunStore, run_id: str, parent_pid: int | None):
+        super().__init__(daemon=True, name=f"watch-{run_id}")
+        self.store, self.run_id, self.parent_pid = store, run_id, parent_pid
+        self.finishing = threading.Lock()
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.wait(WATCH_INTERVAL_S):
+            if self.store.cancel_requested(self.run_id):
+                self.stop("cancelled by the user")
+            if self.parent_pid and os.getppid() != self.parent_pid:
+                self.stop("the process that launched the training went away")
+
+    def stop(self, reason: str, code: int = 130) -> None:
+        if self.done.is_set() or not self.finishing.acquire(blocking=False):
+            return  # the run is being completed (or is over); let it finish
+        if self.done.is_set():
+            self.finishing.release()
+            return
+        self.store.mark_interrupted(self.run_id, reason)
+        os._exit(code)
+
+
+def environment() -> dict[str, Any]:
+    """Versions and machine facts recorded with every run."""
+    import sklearn
+
+    env = {"python": platform.python_version(), "numpy": np.__version__, "scikit_learn": sklearn.__version__,
+           "platform": platform.platform(), "machine": platform.machine(), "cpus": os.cpu_count()}
+    if "keras" in sys.modules:
+        import keras
+        import tensorflow as tf
+
+        env.update(tensorflow=tf.__version__, keras=keras.__version__,
+                   devices=[d.device_type for d in tf.config.list_physical_devices()])
+    return env
+
+
+def source_version() -> str | None:
+    """The project's git commit (with `+dirty` when files differ), or None outside a checkout."""
+    import subprocess
+
+    from core.paths import PROJECT_ROOT
+
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=PROJECT_ROOT, text=True,
+                                capture_output=True, timeout=5, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "core"],
+                               cwd=PROJECT_ROOT, text=True, capture_output=True, timeout=5).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return commit + ("+dirty" if dirty else "")
+
+
+def _sink(store: RunStore, run_id: str, emit: Emit) -> Callable[[dict[str, Any]], None]:
+    """Routes model events to the store (history / progress) and on to `emit`."""
+
+    def handle(event: dict[str, Any]) -> None:
+        if event["type"] == "epoch":
+            store.append_history(run_id, {k: v for k, v in event.items() if k != "type"})
+            store.write_progress(run_id, {"stage": "train", "epoch": event["epoch"], "epochs": event["epochs"],
+                                          "batch": None, "batches": None})
+        elif event["type"] == "batch":
+            store.write_progress(run_id, {"stage": "train", **{k: event[k] for k in
+                                                              ("epoch", "epochs", "batch", "batches")}})
+        elif event["type"] == "stage":
+            store.write_progress(run_id, {"stage": event["stage"], "message": event["message"],
+                                          "fraction": event.get("fraction")})
+        emit(event)
+
+    return handle
+
+
+def train(config: TrainConfig, run_id: str | None = None, store: RunStore | None = None,
+          emit: Emit = no_emit, parent_pid: int | None = None, produced_by: dict | None = None) -> dict:
+    """Train `config` into run `run_id` (a new id when None); returns the final run record.
+
+    Raises ConfigError (nothing written) for invalid settings, TrainingBusy when another training
+    runs, RunError when the id is taken. Any failure during training marks the run `failed`.
+    """
+    config = config.resolve()
+    store = store or RunStore()
+    run_id = validate_run_id(run_id) if run_id else new_run_id(config.model)
+    spec = models.get_spec(config.model)
+    dataset = data.load()  # fail on missing data before creating anything
+    with store.training_slot(run_id):
+        record = {"model": config.model, "label": spec.label, "family": spec.family,
+                  "config": config.to_dict(),
+                  "produced_by": {"command": " ".join(sys.argv), **(produced_by or {}),
+                                  "source_version": source_version()},
+                  "host": platform.node()}
+        with store.open_run(run_id, record):
+            watcher = _Watcher(store, run_id, parent_pid)
+            watcher.start()
+            previous = _install_sigterm(watcher)
+            try:
+                _train_run(config, run_id, store, dataset, _sink(store, run_id, emit), watcher)
+            except BaseException as exc:  # record the failure, then re-raise
+                if watcher.finishing.acquire(blocking=False):
+                    status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+                    store.update(run_id, status=status, error=f"{exc.__class__.__name__}: {exc}",
+                                 finished_at=now_iso())
+                raise
+            finally:
+                watcher.done.set()
+                _restore_sigterm(previous)
+    return store.get(run_id)
+
+
+def _train_run(config: TrainConfig, run_id: str, store: RunStore, dataset: data.FashionMNIST,
+               sink: Callable, watcher: _Watcher) -> None:
+    train_idx, val_idx = data.split_indices(data.DEFAULT_SEED)
+    train_idx = data.subset_indices(train_idx, dataset.y_train, config.subset, config.seed)
+    clf = models.build(config)
+    x_train, y_train = clf.prepare(dataset.x_train[train_idx]), dataset.y_train[train_idx]
+    x_val, y_val = clf.prepare(dataset.x_train[val_idx]), dataset.y_train[val_idx]
+    store.update(run_id, started_at=now_iso(), environment=environment(),
+                 data={"source": str(dataset.source), "split_seed": data.DEFAULT_SEED,
+                       "n_train": int(len(train_idx)), "n_val": int(len(val_idx)),
+                       "n_test": int(len(dataset.y_test))})
+    started = time.perf_counter()
+    clf.fit(x_train, y_train, x_val, y_val, emit=sink,
+            logdir=store.logdir(run_id) if clf.input_kind == "image" else None)
+    train_seconds = time.perf_counter() - started
+    sink({"type": "stage", "stage": "evaluate", "message": "Evaluating on the 10 000 test images", "fraction": None})
+    evaluation, proba, timings = _evaluate(clf, dataset, x_val, y_val)
+    store.update(run_id, environment=environment())  # now including TensorFlow, when used
+    with watcher.finishing:
+        store.save_predictions(run_id, dataset.y_test, proba)
+        artifact = {**store.save_model(run_id, clf), "params": clf.param_count()}
+        store.update(run_id, status="completed", finished_at=now_iso(), metrics=evaluation, artifact=artifact,
+                     best_epoch=clf.best_epoch_, epochs_run=len(store.history(run_id)) or None,
+                     timings={"train_seconds": round(train_seconds, 3), **timings})
+        watcher.done.set()
+        sink({"type": "stage", "stage": "done", "message": "Completed", "fraction": 1.0})
+
+
+def _evaluate(clf, dataset: data.FashionMNIST, x_val: np.ndarray, y_val: np.ndarray):
+    """Test-set metrics, probabilities and inference timing (batched, after a warm-up)."""
+    x_test = clf.prepare(dataset.x_test)
+    clf.predict_proba(x_test[:200])
+    started = time.perf_counter()
+    proba = clf.predict_proba(x_test)
+    infer_seconds = time.perf_counter() - started
+    evaluation = metrics.evaluate(dataset.y_test, proba)
+    evaluation["val_accuracy"] = float((clf.predict(x_val) == y_val).mean())
+    timings = {"eval_seconds": round(infer_seconds, 3),
+               "inference_ms_per_image": round(1000.0 * infer_seconds / len(x_test), 4)}
+    return evaluation, proba, timings
+
+
+def _install_sigterm(watcher: _Watcher):
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, lambda *_: watcher.stop("stopped by a termination signal", 143))
+
+
+def _restore_sigterm(previous) -> None:
+    if previous is not None:
+        signal.signal(signal.SIGTERM, previous)
