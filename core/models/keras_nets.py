@@ -12,6 +12,9 @@ from keras import layers
 
 PIXEL_MEAN = 72.9404 / 255.0  # training-set statistics (python -m core data stats)
 PIXEL_STD = 90.0212 / 255.0
+# Keras' default 0.99 needs hundreds of steps before the moving statistics are usable, which
+# makes quick demo runs on a few hundred images predict at chance level; 0.9 settles in ~20 steps.
+BN_MOMENTUM = 0.9
 
 
 def _stem(augment: bool, seed: int) -> tuple[keras.KerasTensor, keras.KerasTensor]:
@@ -27,7 +30,7 @@ def _stem(augment: bool, seed: int) -> tuple[keras.KerasTensor, keras.KerasTenso
 def _conv(x, filters: int, name: str, batchnorm: bool, padding: str = "valid", strides: int = 1):
     x = layers.Conv2D(filters, 3, strides=strides, padding=padding, use_bias=not batchnorm, name=name)(x)
     if batchnorm:
-        x = layers.BatchNormalization(name=f"{name}_bn")(x)
+        x = layers.BatchNormalization(momentum=BN_MOMENTUM, name=f"{name}_bn")(x)
     return layers.Activation("relu", name=f"{name}_relu")(x)
 
 
@@ -61,11 +64,11 @@ def _residual_block(x, filters: int, stride: int, name: str, batchnorm: bool):
     y = _conv(x, filters, f"{name}_conv1", batchnorm, padding="same", strides=stride)
     y = layers.Conv2D(filters, 3, padding="same", use_bias=not batchnorm, name=f"{name}_conv2")(y)
     if batchnorm:
-        y = layers.BatchNormalization(name=f"{name}_conv2_bn")(y)
+        y = layers.BatchNormalization(momentum=BN_MOMENTUM, name=f"{name}_conv2_bn")(y)
     if stride != 1 or x.shape[-1] != filters:
         shortcut = layers.Conv2D(filters, 1, strides=stride, use_bias=not batchnorm, name=f"{name}_proj")(x)
         if batchnorm:
-            shortcut = layers.BatchNormalization(name=f"{name}_proj_bn")(shortcut)
+            shortcut = layers.BatchNormalization(momentum=BN_MOMENTUM, name=f"{name}_proj_bn")(shortcut)
     y = layers.Add(name=f"{name}_add")([y, shortcut])
     return layers.Activation("relu", name=f"{name}_out")(y)
 

@@ -48,14 +48,17 @@ class SklearnClassifier(Classifier):
                                              random_state=self.seed).fit(x, y)
 
     def _fit_svm(self, x, y, x_val, y_val, emit):
+        from sklearn.calibration import CalibratedClassifierCV
         from sklearn.decomposition import PCA
         from sklearn.pipeline import make_pipeline
         from sklearn.svm import SVC
 
-        emit(_stage("fit", f"Fitting PCA-{self.params['pca']} + RBF SVM with probability calibration", 0.0))
+        emit(_stage("fit", f"Fitting PCA-{self.params['pca']} + RBF SVM, with 5-fold Platt calibration "
+                           "of its scores into probabilities", 0.0))
         self.estimator_ = make_pipeline(
             PCA(self.params["pca"], random_state=self.seed),
-            SVC(C=self.params["C"], gamma="scale", probability=True, random_state=self.seed),
+            CalibratedClassifierCV(SVC(C=self.params["C"], gamma="scale"), method="sigmoid", cv=5,
+                                   ensemble=False),
         ).fit(x, y)
 
     def _fit_knn(self, x, y, x_val, y_val, emit):
@@ -140,6 +143,9 @@ def _count(est) -> int:
     """Learned numbers of one fitted estimator."""
     if hasattr(est, "components_"):  # PCA
         return est.components_.size + est.mean_.size
+    if hasattr(est, "calibrated_classifiers_"):  # calibrated SVC: the SVM plus (a, b) per class
+        calibrated = est.calibrated_classifiers_[0]
+        return _count(calibrated.estimator) + 2 * len(calibrated.calibrators)
     if hasattr(est, "support_vectors_"):  # SVC
         return est.support_vectors_.size + est.dual_coef_.size + est.intercept_.size
     if hasattr(est, "estimators_"):  # forest: split (feature, threshold) or leaf class counts

@@ -1,0 +1,118 @@
+"""core.runs: ids, atomic records, torn history lines, damaged files, liveness locks."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import signal
+import time
+
+import numpy as np
+import pytest
+
+from core import atomic
+from core.runs import InvalidRunId, RunError, RunStore, TrainingBusy, UnknownRun
+
+
+@pytest.mark.parametrize("bad", ["../etc", "a/b", "", ".", "..", "x" * 81, "run id", "run;rm", None, 5,
+                                 "%2e%2e", "ünïcode", "a\nb"])
+def test_invalid_run_ids_are_refused(store, bad):
+    with pytest.raises(InvalidRunId):
+        store.path(bad)
+    with pytest.raises(InvalidRunId):
+        store.get(bad)
+
+
+def test_unknown_run(store):
+    with pytest.raises(UnknownRun):
+        store.get("does-not-exist")
+    assert store.list_runs() == []
+
+
+def _fake_completed(store: RunStore, run_id: str) -> None:
+    with store.open_run(run_id, {"model": "logreg"}):
+        store.append_history(run_id, {"epoch": 1, "loss": 1.0})
+        proba = np.full((10000, 10), 0.1, dtype=np.float32)
+        proba[np.arange(10000), np.arange(10000) % 10] = 0.5
+        store.save_predictions(run_id, np.arange(10000) % 10, proba)
+        store.update(run_id, status="completed")
+
+
+def test_record_history_and_predictions_round_trip(store):
+    _fake_completed(store, "r1")
+    record = store.get("r1")
+    assert record["status"] == "completed" and record["run_id"] == "r1" and record["model"] == "logreg"
+    assert store.history("r1") == [{"epoch": 1, "loss": 1.0}]
+    preds = store.predictions("r1")
+    assert preds["proba"].shape == (10000, 10) and (preds["y_pred"] == preds["y_true"]).all()
+    assert store.predictions("r1") is preds  # cached while the file is unchanged
+    assert not list(store.path("r1").glob(".*.tmp"))  # no temporary files left behind
+
+
+def test_torn_history_line_is_skipped(store):
+    _fake_completed(store, "r2")
+    with open(store.path("r2") / "history.jsonl", "a") as handle:
+        handle.write('{"epoch": 2, "loss"')  # a crash in the middle of a write
+    assert [h["epoch"] for h in store.history("r2")] == [1]
+
+
+def test_damaged_run_json_is_reported_and_skipped_in_listings(store):
+    _fake_completed(store, "good")
+    _fake_completed(store, "bad")
+    (store.path("bad") / "run.json").write_text("{not json")
+    with pytest.raises(RunError, match="damaged"):
+        store.get("bad")
+    assert [r["run_id"] for r in store.list_runs()] == ["good"]
+
+
+def test_running_run_without_live_owner_is_marked_interrupted(store):
+    with store.open_run("alive", {"model": "cnn"}):
+        assert store.get("alive")["status"] == "running"  # the lock is held: still alive
+    # the block ended without completing the run, as if the process had died
+    record = store.get("alive")
+    assert record["status"] == "interrupted" and "unexpectedly" in record["error"]
+    assert json.loads((store.path("alive") / "run.json").read_text())["status"] == "interrupted"
+
+
+def _hold_slot(root, ready, release):
+    store = RunStore(root)
+    with store.training_slot("holder-run"):
+        ready.set()
+        release.wait(30)
+
+
+def test_training_slot_is_exclusive_across_processes(store):
+    ctx = multiprocessing.get_context("spawn")
+    ready, release = ctx.Event(), ctx.Event()
+    proc = ctx.Process(target=_hold_slot, args=(str(store.root), ready, release))
+    proc.start()
+    try:
+        assert ready.wait(30)
+        assert store.active_run_id() == "holder-run"
+        with pytest.raises(TrainingBusy, match="holder-run"):
+            with store.training_slot("second"):
+                pass
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)  # dying releases the slot
+        proc.join(10)
+    deadline = time.time() + 5
+    while store.active_run_id() is not None and time.time() < deadline:
+        time.sleep(0.05)
+    assert store.active_run_id() is None
+    with store.training_slot("third"):
+        assert store.active_run_id() == "third"
+
+
+def test_atomic_write_leaves_old_file_when_writer_fails(tmp_path):
+    target = tmp_path / "f.json"
+    atomic.write_json(target, {"v": 1})
+
+    def broken(buffer):
+        buffer.write(b"partial")
+        raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError):
+        atomic.write_with(target, broken)
+    assert json.loads(target.read_text()) == {"v": 1}
+    assert [p.name for p in tmp_path.iterdir()] == ["f.json"]

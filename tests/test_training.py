@@ -1,0 +1,97 @@
+"""Every model kind trains on a small real subset into a complete run (real TF / scikit-learn)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from core import data, inference, training
+from core.config import TrainConfig
+from core.runs import RunStore
+
+QUICK = {
+    "cnn": TrainConfig("cnn", epochs=2, subset=600),
+    "cnn_dropout": TrainConfig("cnn_dropout", epochs=2, subset=600, augment=True, early_stopping=1),
+    "resnet": TrainConfig("resnet", epochs=2, subset=2000, batch_size=64, params={"width": 8}),
+    "logreg": TrainConfig("logreg", subset=1000),
+    "svm": TrainConfig("svm", subset=600, params={"pca": 30}),
+    "random_forest": TrainConfig("random_forest", subset=1000, params={"n_estimators": 30}),
+    "knn": TrainConfig("knn", subset=1000),
+    "mlp": TrainConfig("mlp", epochs=3, subset=1000, early_stopping=1),
+}
+
+
+@pytest.fixture(scope="module")
+def quick_store(tmp_path_factory) -> RunStore:
+    return RunStore(tmp_path_factory.mktemp("quick") / "runs")
+
+
+@pytest.fixture(scope="module")
+def quick_runs(quick_store) -> dict[str, dict]:
+    events: dict[str, list] = {}
+    records = {}
+    for name, config in QUICK.items():
+        events[name] = []
+        records[name] = training.train(config, run_id=f"quick-{name}", store=quick_store,
+                                       emit=events[name].append)
+    return {"records": records, "events": events}
+
+
+@pytest.mark.parametrize("name", list(QUICK))
+def test_model_trains_into_a_complete_run(name, quick_runs, quick_store):
+    record = quick_runs["records"][name]
+    assert record["status"] == "completed", record.get("error")
+    assert record["model"] == name and record["data"]["n_train"] == QUICK[name].subset
+    assert record["data"]["n_val"] == 12000 and record["data"]["n_test"] == 10000
+
+    preds = quick_store.predictions(record["run_id"])
+    np.testing.assert_array_equal(preds["y_true"], data.load().y_test)
+    assert preds["proba"].shape == (10000, 10)
+    np.testing.assert_allclose(preds["proba"].sum(axis=1), 1.0, atol=1e-3)
+    np.testing.assert_array_equal(preds["y_pred"], preds["proba"].argmax(axis=1))
+
+    metrics = record["metrics"]
+    assert metrics["test_accuracy"] == pytest.approx(float((preds["y_pred"] == preds["y_true"]).mean()))
+    assert metrics["test_accuracy"] > 0.3  # ten balanced classes: chance is 0.1
+    assert np.array(metrics["confusion_matrix"]).sum() == 10000
+    assert len(metrics["per_class"]) == 10 and 0 < metrics["macro_f1"] <= 1
+
+    artifact = record["artifact"]
+    path = quick_store.path(record["run_id"]) / artifact["file"]
+    assert path.stat().st_size == artifact["bytes"] and artifact["params"] > 0
+    assert record["timings"]["train_seconds"] > 0 and record["timings"]["inference_ms_per_image"] > 0
+
+
+@pytest.mark.parametrize("name", list(QUICK))
+def test_saved_model_reproduces_the_recorded_predictions(name, quick_runs, quick_store):
+    run_id = quick_runs["records"][name]["run_id"]
+    proba = inference.predict_images(run_id, data.load().x_test, store=quick_store)
+    stored = quick_store.predictions(run_id)
+    assert (proba.argmax(axis=1) == stored["y_pred"]).mean() >= 0.999
+
+
+@pytest.mark.parametrize("name", ["cnn", "cnn_dropout", "resnet", "mlp"])
+def test_epoch_models_log_history_and_events(name, quick_runs, quick_store):
+    record = quick_runs["records"][name]
+    history = quick_store.history(record["run_id"])
+    assert len(history) == record["epochs_run"] >= 1
+    for row in history:
+        assert {"epoch", "loss", "accuracy", "val_loss", "val_accuracy", "lr", "seconds"} <= set(row)
+        assert 0 <= row["val_accuracy"] <= 1 and row["loss"] > 0
+    epochs = [e for e in quick_runs["events"][name] if e["type"] == "epoch"]
+    assert [e["epoch"] for e in epochs] == [h["epoch"] for h in history]
+    if name != "mlp":
+        assert any(quick_store.logdir(record["run_id"]).rglob("events.out.tfevents*"))  # TensorBoard
+
+
+def test_early_stopping_records_and_restores_the_best_epoch(quick_runs, quick_store):
+    record = quick_runs["records"]["mlp"]
+    history = quick_store.history(record["run_id"])
+    best = min(history, key=lambda h: h["val_loss"])
+    assert record["best_epoch"] == best["epoch"]
+    assert record["metrics"]["val_accuracy"] == pytest.approx(best["val_accuracy"], abs=1e-9)
+
+
+def test_classic_models_report_stages(quick_runs):
+    stages = [e for e in quick_runs["events"]["random_forest"] if e["type"] == "stage"]
+    assert any("30/30 trees" in e["message"] for e in stages)
