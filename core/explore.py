@@ -31,10 +31,16 @@ def stats_from_counts(counts: np.ndarray) -> dict[str, float]:
 
 
 @functools.lru_cache(maxsize=1)
+def training_histogram() -> np.ndarray:
+    """Intensity counts (256,) over all 60 000 training images (cached)."""
+    return histogram_counts(data.load().x_train)
+
+
+@functools.lru_cache(maxsize=1)
 def dataset_stats(seed: int = data.DEFAULT_SEED) -> dict:
     """Summary figures over the 60 000 training images (what `data stats --json` prints)."""
     ds = data.load()
-    pixel = stats_from_counts(histogram_counts(ds.x_train))
+    pixel = stats_from_counts(training_histogram())
     return {
         "n_train": int(len(ds.x_train)),
         "n_test": int(len(ds.x_test)),

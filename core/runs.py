@@ -178,7 +178,9 @@ class RunStore:
         source, target = self.path(source_id), self.path(target_id)
         if self.get(source_id)["status"] in ACTIVE:
             raise RunError(f"run {source_id} is still running")
-        self.update(source_id, run_id=target_id)
+        record = self._read_record(source_id)
+        record["run_id"] = target_id
+        atomic.write_json(source / "run.json", record)
         trash = self.root / f".trash-{target_id}-{secrets.token_hex(3)}"
         if target.exists():
             os.rename(target, trash)

@@ -45,3 +45,54 @@ def run_cli(*args: str, env: dict | None = None, timeout: float = 300) -> subpro
     full_env = {**os.environ, **(env or {})}
     return subprocess.run([sys.executable, "-m", "core", *args], cwd=PROJECT_ROOT, env=full_env,
                           capture_output=True, text=True, timeout=timeout)
+
+
+def pytest_setup_options():
+    """Chromium options for dash[testing]: Debian's chromium, headless-safe, no background traffic."""
+    from selenium.webdriver.chrome.options import Options
+
+    options = Options()
+    if os.path.exists("/usr/bin/chromium"):
+        options.binary_location = "/usr/bin/chromium"
+    for flag in ("--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--no-first-run", "--disable-quic", "--window-size=1400,1000"):
+        options.add_argument(flag)
+    return options
+
+
+@pytest.fixture()
+def app_factory():
+    """Build a fresh dashboard app (pages, callbacks, API) for a browser test."""
+    from dashboard.app import create_app
+
+    return create_app
+
+
+def click(dash_duo, selector: str):
+    """Scroll an element to the middle of the window, then click it like a user."""
+    element = dash_duo.wait_for_element(selector, timeout=20)
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
+    element.click()
+    return element
+
+
+def wait_until(predicate, timeout: float = 20.0, interval: float = 0.2):
+    """Poll `predicate` until it returns something truthy; that value is returned."""
+    import time
+
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout} s")
+
+
+def graph_traces(dash_duo, graph_id: str):
+    """Summary of the traces a dcc.Graph has drawn in the browser (None before it renders)."""
+    return dash_duo.driver.execute_script(
+        "const el = document.querySelector('#' + CSS.escape(arguments[0]) + ' .js-plotly-plot');"
+        "return el && el.data ? el.data.map(t => ({type: t.type, name: t.name || null,"
+        " n: (t.x || t.z || []).length, customdata: t.customdata ? JSON.stringify(t.customdata).slice(0, 4000)"
+        " : null})) : null;", graph_id)

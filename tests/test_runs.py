@@ -116,3 +116,14 @@ def test_atomic_write_leaves_old_file_when_writer_fails(tmp_path):
         atomic.write_with(target, broken)
     assert json.loads(target.read_text()) == {"v": 1}
     assert [p.name for p in tmp_path.iterdir()] == ["f.json"]
+
+
+def test_replace_run_moves_a_finished_run_over_an_old_one(store):
+    _fake_completed(store, "ref-x")
+    _fake_completed(store, "ref-x-new-1")
+    store.update("ref-x-new-1", note="new")
+    store.replace_run("ref-x-new-1", "ref-x")
+    record = store.get("ref-x")
+    assert record["note"] == "new" and record["run_id"] == "ref-x"
+    assert store.list_ids() == ["ref-x"]
+    assert not [p for p in store.root.iterdir() if p.name.startswith(".trash")]

@@ -1,0 +1,1 @@
+"""Pure figure functions: numbers in, `plotly.graph_objects.Figure` out (no Dash, no I/O)."""

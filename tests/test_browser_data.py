@@ -1,0 +1,52 @@
+"""Browser tests (dash_duo on headless Chromium): the overview and the Data page."""
+
+from __future__ import annotations
+
+import pytest
+
+from core import data
+from tests.conftest import click, graph_traces, wait_until
+
+
+def test_overview_and_data_pages_render_without_console_errors(dash_duo, app_factory):
+    dash_duo.start_server(app_factory())
+    dash_duo.wait_for_text_to_equal("h1", "Fashion-MNIST Studio", timeout=20)
+    nav = dash_duo.find_element("#navbar").text
+    for name in ("Overview", "Data"):
+        assert name in nav
+
+    dash_duo.driver.get(dash_duo.server_url + "/data")
+    for graph_id in ("data-samples", "data-balance", "data-histogram", "data-meanstd", "data-embedding"):
+        wait_until(lambda gid=graph_id: graph_traces(dash_duo, gid), timeout=40)
+    balance = graph_traces(dash_duo, "data-balance")
+    assert [t["n"] for t in balance] == [10, 10, 10]  # three splits x ten classes
+    assert len(graph_traces(dash_duo, "data-meanstd")) == 2 * len(data.CLASS_NAMES)
+    assert "60,000 training" in dash_duo.find_element("p.lead").text
+    assert dash_duo.get_logs() == []
+
+
+def test_resample_draws_new_images(dash_duo, app_factory):
+    dash_duo.start_server(app_factory())
+    dash_duo.driver.get(dash_duo.server_url + "/data")
+    before = wait_until(lambda: graph_traces(dash_duo, "data-samples"), timeout=40)[0]["customdata"]
+    click(dash_duo, "#data-resample")
+    after = wait_until(lambda: (lambda d: d and d[0]["customdata"] != before and d[0]["customdata"])(
+        graph_traces(dash_duo, "data-samples")))
+    assert after != before
+    assert dash_duo.get_logs() == []
+
+
+def test_unknown_address_shows_the_404_page(dash_duo, app_factory):
+    dash_duo.start_server(app_factory())
+    dash_duo.driver.get(dash_duo.server_url + "/no-such-page")
+    dash_duo.wait_for_text_to_equal("#not-found-title", "This page does not exist", timeout=20)
+
+
+@pytest.mark.parametrize("mode", ["class"])
+def test_histogram_per_class_toggle(dash_duo, app_factory, mode):
+    dash_duo.start_server(app_factory())
+    dash_duo.driver.get(dash_duo.server_url + "/data")
+    wait_until(lambda: graph_traces(dash_duo, "data-histogram"), timeout=40)
+    click(dash_duo, "#data-hist-mode input[value='class']")
+    lines = wait_until(lambda: (lambda d: d if d and len(d) == 10 else None)(graph_traces(dash_duo, "data-histogram")))
+    assert all(t["type"] == "scatter" for t in lines)
