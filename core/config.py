@@ -15,7 +15,14 @@ MIN_SUBSET = 100
 
 
 class ConfigError(ValueError):
-    """An invalid training setting; str(error) is a one-line message for people."""
+    """An invalid training setting; str(error) is a one-line message for people.
+
+    `field` names the offending option (e.g. "learning_rate") when there is one.
+    """
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -73,23 +80,31 @@ class TrainConfig:
         spec = get_spec(self.model)
         updates: dict[str, Any] = {}
         for opt in [f.name for f in fields(self) if f.name not in ("model", "params")]:
-            value = getattr(self, opt)
-            if opt in ("seed", "subset"):
-                updates[opt] = None if value is None else COMMON_RANGES[opt].check(opt, value)
-                continue
-            if opt not in spec.options:
-                if value is not None:
-                    raise ConfigError(f"{opt.replace('_', ' ')} does not apply to model {self.model}")
-                continue
-            value = spec.options[opt] if value is None else value
-            if opt in BOOL_OPTIONS:
-                if not isinstance(value, bool):
-                    raise ConfigError(f"{opt} must be true or false, got {value!r}")
-            else:
-                value = COMMON_RANGES[opt].check(opt.replace("_", " "), value)
-            updates[opt] = value
+            try:
+                self._resolve_option(spec, opt, updates)
+            except ConfigError as exc:
+                exc.field = exc.field or opt
+                raise
         updates["params"] = _resolve_params(self.model, spec.params, self.params)
         return replace(self, **updates)
+
+    def _resolve_option(self, spec, opt: str, updates: dict[str, Any]) -> None:
+        """Validate one common option into `updates` (ConfigError when invalid)."""
+        value = getattr(self, opt)
+        if opt in ("seed", "subset"):
+            updates[opt] = None if value is None else COMMON_RANGES[opt].check(opt, value)
+            return
+        if opt not in spec.options:
+            if value is not None:
+                raise ConfigError(f"{opt.replace('_', ' ')} does not apply to model {self.model}")
+            return
+        value = spec.options[opt] if value is None else value
+        if opt in BOOL_OPTIONS:
+            if not isinstance(value, bool):
+                raise ConfigError(f"{opt} must be true or false, got {value!r}")
+        else:
+            value = COMMON_RANGES[opt].check(opt.replace("_", " "), value)
+        updates[opt] = value
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -136,3 +151,24 @@ def parse_param(text: str) -> tuple[str, Any]:
         except ValueError:
             pass
     return name, raw
+
+
+_CLI_FLAGS = (("epochs", "--epochs"), ("batch_size", "--batch-size"), ("learning_rate", "--lr"),
+              ("dropout", "--dropout"), ("early_stopping", "--early-stopping"), ("subset", "--subset"),
+              ("seed", "--seed"))
+
+
+def to_cli_args(config: TrainConfig) -> list[str]:
+    """The `python -m core train …` arguments that reproduce `config` exactly."""
+    args = [config.model]
+    for name, flag in _CLI_FLAGS:
+        value = getattr(config, name)
+        if value is not None:
+            args += [flag, repr(value) if isinstance(value, float) else str(value)]
+    for name in BOOL_OPTIONS:
+        value = getattr(config, name)
+        if value is not None:
+            args.append(f"--{name}" if value else f"--no-{name}")
+    for key, value in config.params.items():
+        args += ["--set", f"{key}={value}"]
+    return args

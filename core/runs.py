@@ -206,7 +206,9 @@ class RunStore:
         if record.get("status") in ACTIVE and not self._owner_alive(run_id):
             record = self._read_record(run_id)  # re-read: it may have finished just now
             if record.get("status") in ACTIVE:
-                record = self.mark_interrupted(run_id, "the training process stopped unexpectedly")
+                reason = ("cancelled by the user" if self.cancel_requested(run_id)
+                          else "the training process stopped unexpectedly")
+                record = self.mark_interrupted(run_id, reason)
         return record
 
     def _owner_alive(self, run_id: str) -> bool:

@@ -21,7 +21,7 @@ DASHBOARD_DIR = Path(__file__).resolve().parent
 def background_manager():
     """Celery when REDIS_URL is set, else diskcache in artifacts/background-cache."""
     if os.environ.get("REDIS_URL"):
-        from dashboard.worker import celery_manager
+        from dashboard.celery_app import celery_manager
 
         return celery_manager()
     import diskcache

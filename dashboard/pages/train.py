@@ -1,0 +1,184 @@
+"""/train: launch a training from the browser and watch it live.
+
+Start runs a Dash background callback (DiskcacheManager, or Celery with REDIS_URL) that launches
+`python -m core train` as a child process and streams its progress from the run store through
+`set_progress`. A 1-second monitor shows the active (or last) run to every other tab and after a
+reload, so the curves survive navigation; Cancel works from any tab through the store.
+"""
+
+from __future__ import annotations
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, callback, dcc, html, no_update
+
+from core import analysis
+from core.runs import RunError
+from dashboard import state, training_job
+from dashboard.components import training_form as form
+from dashboard.figures.training import training_curves
+
+dash.register_page(__name__, path="/train", name="Train", order=2, title="Train · Fashion-MNIST Studio")
+
+FIELD_STATES = [State(form.field_id(name), "value") for name in form.FIELD_NAMES]
+VIEW_OUTPUTS = ["train-progress.value", "train-progress.label", "train-progress.animated", "train-progress.color",
+                "train-status.children",
+                "train-curves.figure", "train-verdict.children", "train-run-title.children"]
+
+
+def _outputs(allow_duplicate: bool = False) -> list[Output]:
+    return [Output(*spec.split("."), allow_duplicate=allow_duplicate) for spec in VIEW_OUTPUTS]
+
+
+def layout(**_query) -> html.Div:
+    return html.Div([
+        html.H2("Train a model"),
+        html.P("Choose a model and its settings, press Start, and watch it learn. Curves come from the run "
+               "record on disk, so you can reload or open this page elsewhere and keep watching.",
+               className="text-muted"),
+        dbc.Row([
+            dbc.Col(dbc.Card([dbc.CardHeader(html.H5("Settings", className="mb-0")), dbc.CardBody([
+                dbc.Label("Model", html_for="train-model", className="small fw-semibold mb-0"),
+                dbc.Select(id="train-model", options=form.model_options(), value=form.DEFAULT_MODEL, size="sm"),
+                html.Div(id="train-model-help", className="form-text mb-2"),
+                *form.form_fields(),
+                html.Div(id="train-form-error", className="text-danger small my-2", role="alert"),
+                html.Div([
+                    dbc.Button("Start", id="train-start", color="success", className="me-2", n_clicks=0),
+                    dbc.Button("Cancel", id="train-cancel", color="danger", outline=True, n_clicks=0, disabled=True),
+                ]),
+                html.Div(id="train-message", className="small mt-2"),
+            ])]), lg=4),
+            dbc.Col(dbc.Card([dbc.CardHeader(html.H5("No training yet", id="train-run-title", className="mb-0")),
+                              dbc.CardBody([
+                dbc.Progress(id="train-progress", value=0, label="", striped=True, animated=False,
+                             style={"height": "1.4rem"}, className="mb-2"),
+                html.Div(id="train-status", className="small text-muted mb-2"),
+                dcc.Graph(id="train-curves", figure=training_curves([]), config={"displaylogo": False}),
+                dbc.Alert(id="train-verdict", color="info", className="mt-2 mb-0 small"),
+                html.Div(id="train-result", className="mt-2"),
+            ])]), lg=8),
+        ], className="g-3"),
+        dcc.Interval(id="train-monitor", interval=1000, n_intervals=0),
+        dcc.Store(id="train-watch"),
+    ])
+
+
+def render(snap: dict | None) -> tuple:
+    """The view outputs (VIEW_OUTPUTS order) for a progress snapshot."""
+    if snap is None:
+        return (0, "", False, "primary", "Nothing is training. Start a run on the left.", training_curves([]),
+                "Curves and a plain-language reading of them appear here.", "No training yet")
+    history = snap.get("history") or []
+    reading = analysis.overfitting(history)
+    fraction = snap.get("fraction")
+    active = snap["status"] in ("starting", "queued", "running")
+    value = 100 if fraction is None and active else round(100 * (fraction or 0), 1)
+    label = snap["position"] if fraction is not None else f"{snap['position']} (no step count for this model)"
+    status = f"{snap['status']} · {snap['position']} · elapsed {snap['elapsed_text']}"
+    if active and snap.get("eta_text") not in (None, "–"):
+        status += f" · about {snap['eta_text']} left"
+    if snap["status"] == "completed" and snap.get("metrics"):
+        status = (f"completed in {snap['elapsed_text']} · test accuracy "
+                  f"{100 * snap['metrics']['test_accuracy']:.2f} % · macro-F1 {snap['metrics']['macro_f1']:.3f}")
+    if snap.get("error") and snap["status"] in ("failed", "interrupted"):
+        status += f" · {snap['error']}"
+    title = [f"{snap.get('label') or snap.get('model') or ''} ", html.Code(snap["run_id"]), " ",
+             dbc.Badge(snap["status"], color=_STATUS_COLORS.get(snap["status"], "secondary"),
+                       className="ms-1", id="train-status-badge")]
+    color = _STATUS_COLORS.get(snap["status"], "secondary")
+    return (value, label, active, color, status, training_curves(history, reading), reading["verdict"], title)
+
+
+_STATUS_COLORS = {"running": "primary", "starting": "primary", "completed": "success", "failed": "danger",
+                  "interrupted": "warning"}
+
+
+def result_panel(snap: dict) -> html.Div:
+    metrics = snap.get("metrics") or {}
+    if snap["status"] != "completed" or not metrics:
+        return dbc.Alert(f"Run {snap['run_id']} ended {snap['status']}: {snap.get('error') or ''}",
+                         color="warning", className="mb-0")
+    return dbc.Alert([
+        html.Strong(f"Finished: test accuracy {100 * metrics['test_accuracy']:.2f} %"),
+        f" · macro-F1 {metrics['macro_f1']:.3f} · {snap['elapsed_text']} of training. ",
+        dcc.Link("See it on the leaderboard", href="/leaderboard"), " · ",
+        dcc.Link("inspect its mistakes", href=f"/errors?run={snap['run_id']}"),
+    ], color="success", className="mb-0", id="train-finished")
+
+
+@callback(*[Output(f"{form.field_id(n)}-wrap", "style") for n in form.FIELD_NAMES],
+          *[Output(form.field_id(n), "value") for n in form.FIELD_NAMES],
+          Output("train-model-help", "children"), Input("train-model", "value"))
+def choose_model(model):
+    if model not in form.SPECS:
+        model = form.DEFAULT_MODEL
+    styles = [None if form.applies(model, n) else {"display": "none"} for n in form.FIELD_NAMES]
+    values = [form.default_value(model, n) for n in form.FIELD_NAMES]
+    return (*styles, *values, form.SPECS[model].description)
+
+
+@callback(Output("train-form-error", "children"), Output("train-start", "disabled", allow_duplicate=True),
+          *[Output(form.field_id(n), "invalid") for n, *_ in form.NUMBER_FIELDS],
+          Input("train-model", "value"), *[Input(form.field_id(n), "value") for n in form.FIELD_NAMES],
+          prevent_initial_call="initial_duplicate")
+def check_form(model, *values):
+    _, error = form.validate(model, dict(zip(form.FIELD_NAMES, values)))
+    invalid = [bool(error and error.field == n) for n, *_ in form.NUMBER_FIELDS]
+    return (f"Cannot start: {error}." if error else "", error is not None, *invalid)
+
+
+@callback(Output("train-result", "children"), Output("train-watch", "data"),
+          Input("train-start", "n_clicks"), State("train-model", "value"), *FIELD_STATES,
+          background=True, prevent_initial_call=True, progress=_outputs(),
+          running=[(Output("train-start", "disabled"), True, False),
+                   (Output("train-cancel", "disabled"), False, True),
+                   (Output("train-monitor", "disabled"), True, False)],
+          cancel=[Input("train-cancel", "n_clicks")])
+def start_training(set_progress, _n_clicks, model, *values):
+    config, error = form.validate(model, dict(zip(form.FIELD_NAMES, values)))
+    if error:
+        return dbc.Alert(f"Not started: {error}.", color="danger", className="mb-0"), no_update
+    store = state.store()
+    active = store.active_run_id()
+    if active:
+        return dbc.Alert(f"Not started: run {active} is still training, and this machine trains one model at a "
+                         "time. Wait for it or cancel it.", color="warning", className="mb-0", id="train-busy"), active
+    try:
+        final = training_job.train_and_follow(config, store, lambda snap: set_progress(render(snap)))
+    except RunError as exc:
+        return dbc.Alert(f"Not started: {exc}.", color="warning", className="mb-0", id="train-busy"), no_update
+    set_progress(render(final))
+    return result_panel(final), final["run_id"]
+
+
+@callback(*_outputs(allow_duplicate=True), Output("train-cancel", "disabled", allow_duplicate=True),
+          Input("train-monitor", "n_intervals"), State("train-watch", "data"), prevent_initial_call="initial_duplicate")
+def monitor(_n, watched):
+    store = state.store()
+    run_id = store.active_run_id() or watched or _latest_user_run(store)
+    if not run_id:
+        return (*render(None), True)
+    try:
+        from core import progress
+
+        snap = progress.snapshot(store, run_id)
+    except RunError:
+        return (*render(None), True)
+    return (*render(snap), snap["status"] not in ("running", "queued"))
+
+
+def _latest_user_run(store) -> str | None:
+    runs = [r for r in store.list_runs() if not r["run_id"].startswith("ref-")]
+    return runs[0]["run_id"] if runs else None
+
+
+@callback(Output("train-message", "children"), Input("train-cancel", "n_clicks"), State("train-watch", "data"),
+          prevent_initial_call=True)
+def cancel(_n, watched):
+    store = state.store()
+    run_id = store.active_run_id() or watched
+    if run_id and store.request_cancel(run_id):
+        return f"Stopping {run_id}…"
+    return "Nothing is running."
+

@@ -1,0 +1,75 @@
+"""Browser tests of /train: a real background-callback training, cancel, and inline validation."""
+
+from __future__ import annotations
+
+import time
+
+from core.runs import RunStore
+from tests.conftest import click, graph_traces, wait_until
+
+
+def _fill(dash_duo, field_id, value):
+    element = dash_duo.find_element(f"#{field_id}")
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
+    element.clear()
+    element.send_keys(str(value))
+
+
+def _curve_points(dash_duo) -> int:
+    traces = graph_traces(dash_duo, "train-curves") or []
+    return max((t["n"] for t in traces if t["name"] == "training"), default=0)
+
+
+def test_start_streams_progress_and_curves_until_completed(dash_duo, app_factory):
+    dash_duo.start_server(app_factory())
+    dash_duo.driver.get(dash_duo.server_url + "/train")
+    dash_duo.wait_for_element("#train-epochs", timeout=20)
+    _fill(dash_duo, "train-epochs", 2)
+    _fill(dash_duo, "train-subset", 300)
+    wait_until(lambda: dash_duo.find_element("#train-form-error").text == "")
+    started = time.time()
+    click(dash_duo, "#train-start")
+    progress_seen = wait_until(lambda: float(dash_duo.find_element("#train-progress .progress-bar")
+                                             .get_attribute("aria-valuenow") or 0) > 0, timeout=90)
+    first_point = wait_until(lambda: _curve_points(dash_duo) >= 1, timeout=120)
+    to_first_point = time.time() - started
+    wait_until(lambda: _curve_points(dash_duo) >= 2, timeout=120)
+    dash_duo.wait_for_element("#train-finished", timeout=120)
+    assert progress_seen and first_point
+    assert "completed" in dash_duo.find_element("#train-run-title").text
+    runs = [r for r in RunStore().list_runs() if r["status"] == "completed" and r["model"] == "cnn"]
+    assert runs and runs[0]["data"]["n_train"] == 300 and runs[0]["epochs_run"] == 2
+    assert f"{100 * runs[0]['metrics']['test_accuracy']:.2f} %" in dash_duo.find_element("#train-finished").text
+    print(f"start -> first curve point: {to_first_point:.1f} s")
+
+
+def test_invalid_values_show_a_message_and_disable_start(dash_duo, app_factory):
+    dash_duo.start_server(app_factory())
+    dash_duo.driver.get(dash_duo.server_url + "/train")
+    dash_duo.wait_for_element("#train-learning-rate", timeout=20)
+    _fill(dash_duo, "train-learning-rate", 50)
+    dash_duo.wait_for_contains_text("#train-form-error", "learning rate must be between", timeout=10)
+    assert dash_duo.find_element("#train-start").get_attribute("disabled") is not None
+    assert "is-invalid" in dash_duo.find_element("#train-learning-rate").get_attribute("class")
+    _fill(dash_duo, "train-learning-rate", 0.001)
+    dash_duo.wait_for_text_to_equal("#train-form-error", "", timeout=10)
+    assert dash_duo.find_element("#train-start").get_attribute("disabled") is None
+    _fill(dash_duo, "train-epochs", 0)
+    dash_duo.wait_for_contains_text("#train-form-error", "epochs must be between 1 and 500", timeout=10)
+    assert dash_duo.find_element("#train-start").get_attribute("disabled") is not None
+
+
+def test_cancel_stops_the_run_and_marks_it_interrupted(dash_duo, app_factory):
+    dash_duo.start_server(app_factory())
+    dash_duo.driver.get(dash_duo.server_url + "/train")
+    dash_duo.wait_for_element("#train-epochs", timeout=20)
+    _fill(dash_duo, "train-epochs", 50)
+    _fill(dash_duo, "train-subset", 2000)
+    click(dash_duo, "#train-start")
+    wait_until(lambda: "running" in dash_duo.find_element("#train-run-title").text, timeout=90)
+    run_id = RunStore().active_run_id()
+    assert run_id
+    click(dash_duo, "#train-cancel")
+    wait_until(lambda: RunStore().get(run_id)["status"] == "interrupted", timeout=20)
+    dash_duo.wait_for_contains_text("#train-run-title", "interrupted", timeout=20)
+    assert RunStore().active_run_id() is None

@@ -1,0 +1,90 @@
+"""Training-curve figures, the overfitting reading, progress snapshots and the UI launcher."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from core import analysis, progress
+from core.config import TrainConfig
+from core.runs import RunError, RunStore
+from dashboard import training_job
+from dashboard.figures.training import compare_curves, training_curves
+
+
+def _history(train_losses, val_losses):
+    return [{"epoch": i + 1, "loss": t, "accuracy": 1 - t / 2, "val_loss": v, "val_accuracy": 1 - v / 2,
+             "lr": 1e-3, "seconds": 1.0} for i, (t, v) in enumerate(zip(train_losses, val_losses))]
+
+
+def test_overfitting_detected_after_the_best_epoch():
+    history = _history([1.0, 0.6, 0.4, 0.3, 0.2, 0.1], [0.9, 0.6, 0.5, 0.55, 0.62, 0.7])
+    reading = analysis.overfitting(history)
+    assert reading["best_epoch"] == 3 and reading["overfitting"]
+    assert reading["overfit_epochs"] == [4, 5, 6]
+    assert "after epoch 3" in reading["verdict"] and "0.500 → 0.700" in reading["verdict"]
+
+
+def test_still_improving_and_empty_histories():
+    improving = analysis.overfitting(_history([1.0, 0.8, 0.6], [0.9, 0.7, 0.6]))
+    assert not improving["overfitting"] and improving["best_epoch"] == 3
+    assert improving["verdict"].startswith("Still improving at epoch 3")
+    assert analysis.overfitting([])["verdict"] == "No finished epoch yet."
+
+
+def test_reference_cnn_without_dropout_is_read_as_overfitting(reference_store):
+    history = reference_store.history("ref-cnn")
+    reading = analysis.overfitting(history)
+    best = min(history, key=lambda h: h["val_loss"])
+    assert reading["best_epoch"] == best["epoch"] < len(history)
+    assert reading["overfitting"] == (history[-1]["val_loss"] > best["val_loss"] * 1.02)
+
+
+def test_curves_figure_marks_best_epoch_and_shades_overfitting():
+    history = _history([1.0, 0.6, 0.4, 0.3, 0.2], [0.9, 0.6, 0.5, 0.58, 0.66])
+    fig = training_curves(history, analysis.overfitting(history))
+    names = [t.name for t in fig.data]
+    assert names.count("training") == 2 and names.count("validation") == 2
+    star = next(t for t in fig.data if t.name == "best validation epoch")
+    assert list(star.x) == [3] and list(star.y) == [0.5]
+    shaded = [s for s in fig.layout.shapes if s.type == "rect"]
+    assert len(shaded) == 2 * 2  # epochs 4 and 5, in both panels
+    assert [t for t in fig.data if t.name == "validation"][0].y == tuple(h["val_loss"] for h in history)
+
+
+def test_empty_curves_and_comparison():
+    assert training_curves([]).layout.annotations[0].text.startswith("Curves appear")
+    fig = compare_curves({"a": _history([1, 0.5], [0.9, 0.6]), "b": []})
+    assert [t.name for t in fig.data] == ["a"]
+
+
+def test_progress_snapshot_fraction_eta_and_labels(store):
+    with store.open_run("p1", {"model": "cnn", "label": "CNN"}):
+        store.update("p1", started_at="2026-01-01T00:00:00+00:00")
+        store.write_progress("p1", {"stage": "train", "epoch": 2, "epochs": 4, "batch": 50, "batches": 100})
+        now = dt.datetime(2026, 1, 1, 0, 1, 0, tzinfo=dt.timezone.utc)
+        snap = progress.snapshot(store, "p1", now=now)
+    assert snap["fraction"] == pytest.approx(1.5 / 4)
+    assert snap["position"] == "epoch 2/4 · batch 50/100"
+    assert snap["elapsed_text"] == "1m 00s" and snap["eta"] == pytest.approx(100.0)
+    assert progress.format_duration(3725) == "1h 02m"
+
+
+def test_launcher_follows_a_real_training_to_completion(tmp_path, monkeypatch):
+    monkeypatch.setenv("STUDIO_ARTIFACTS", str(tmp_path))
+    store = RunStore(tmp_path / "runs")
+    updates = []
+    final = training_job.train_and_follow(TrainConfig("mlp", epochs=3, subset=500), store, updates.append)
+    assert final["status"] == "completed" and len(final["history"]) == 3
+    fractions = [u["fraction"] for u in updates if u["status"] == "running" and u["fraction"] is not None]
+    assert fractions == sorted(fractions)
+    assert store.get(final["run_id"])["produced_by"]["command"].startswith("python -m core train mlp")
+
+
+def test_launcher_reports_the_childs_refusal(tmp_path, monkeypatch):
+    monkeypatch.setenv("STUDIO_ARTIFACTS", str(tmp_path))
+    store = RunStore(tmp_path / "runs")
+    with store.training_slot("someone-else"):
+        with pytest.raises(RunError, match="another training is running \\(someone-else\\)"):
+            training_job.train_and_follow(TrainConfig("logreg", subset=200), store, lambda _s: None)
