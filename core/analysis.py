@@ -48,3 +48,40 @@ def _verdict(rows, best, last, overfit: bool) -> str:
 
 def _finite(value) -> bool:
     return isinstance(value, (int, float)) and value == value and value not in (float("inf"), float("-inf"))
+
+
+# Words for regions of an item (rows top->bottom, columns left->right), by kind of item.
+_TOPS = (("collar and shoulders", "chest and sleeves", "lower body and hem"), ("left side", "middle", "right side"))
+_REGION_WORDS = {
+    "T-shirt/top": _TOPS, "Pullover": _TOPS, "Coat": _TOPS, "Shirt": _TOPS, "Dress": _TOPS,
+    "Trouser": (("waistband", "legs", "ankles"), ("left leg", "gap between the legs", "right leg")),
+    "Sandal": (("straps", "upper", "sole"), ("toe", "middle", "heel")),
+    "Sneaker": (("opening and laces", "upper", "sole"), ("toe", "middle", "heel")),
+    "Ankle boot": (("shaft", "upper", "sole"), ("toe", "middle", "heel")),
+    "Bag": (("handle", "body", "base"), ("left side", "middle", "right side")),
+}
+OBJECT_THRESHOLD = 30  # uint8 pixels above this count as the item, the rest as background
+
+
+def describe_heatmap(heat, image, class_name: str) -> str:
+    """A plain-language caption of where a (28, 28) heatmap in [0, 1] puts its weight on an image."""
+    import numpy as np
+
+    heat = np.asarray(heat, dtype=np.float64)
+    total = heat.sum()
+    if total <= 0:
+        return f"Nothing in this photo pushed the model towards {class_name}: the heatmap is empty."
+    mask = np.asarray(image) > OBJECT_THRESHOLD
+    if not mask.any():
+        return "The photo looks empty (no item found), so the heatmap cannot be read."
+    on_item = float((heat * mask).sum() / total)
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    r_edges = np.linspace(rows[0], rows[-1] + 1, 4).astype(int)
+    c_edges = np.linspace(cols[0], cols[-1] + 1, 4).astype(int)
+    cells = np.array([[heat[r_edges[i]:r_edges[i + 1], c_edges[j]:c_edges[j + 1]].sum() for j in range(3)]
+                      for i in range(3)])
+    i, j = np.unravel_index(int(cells.argmax()), cells.shape)
+    row_words, col_words = _REGION_WORDS.get(class_name, _TOPS)
+    where = row_words[i] if j == 1 else f"{row_words[i]} ({col_words[j]})"
+    return (f"For “{class_name}” the model looked mostly at the {where}; {100 * on_item:.0f} % of its attention "
+            f"is on the item and {100 * (1 - on_item):.0f} % on the background.")

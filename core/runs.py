@@ -44,6 +44,10 @@ class UnknownRun(RunError):
     pass
 
 
+class NoModel(RunError):
+    """The run exists but has no usable model file (not completed, or not kept)."""
+
+
 class TrainingBusy(RunError):
     """Another training holds the slot; `active_run_id` names it."""
 
@@ -308,8 +312,9 @@ class RunStore:
         artifact = record.get("artifact") or {}
         name = artifact.get("file")
         if record.get("status") != "completed" or name not in ("model.keras", "model.joblib"):
-            raise UnknownRun(f"run {run_id} has no saved model")
+            raise NoModel(f"run {run_id} has no saved model")
         path = self.path(run_id) / name
         if not path.is_file():
-            raise UnknownRun(f"run {run_id}: {name} is missing")
+            raise NoModel(f"run {run_id} keeps only its predictions ({name} is not in this checkout); "
+                          f"retrain it with `python -m core reference --only {record.get('model')}`")
         return path, artifact

@@ -28,6 +28,24 @@ def private_artifacts(tmp_path_factory) -> Path:
     return root
 
 
+@pytest.fixture(scope="session")
+def reference_artifacts(tmp_path_factory) -> Path:
+    """A private artifacts root holding a copy of the committed reference runs (for page tests)."""
+    import shutil
+
+    root = tmp_path_factory.mktemp("reference-artifacts")
+    for run in (PROJECT_ROOT / "artifacts" / "runs").glob("ref-*"):
+        shutil.copytree(run, root / "runs" / run.name, ignore=shutil.ignore_patterns("logs", ".lock"))
+    return root
+
+
+@pytest.fixture()
+def with_reference_runs(reference_artifacts, monkeypatch) -> Path:
+    """Point the app (STUDIO_ARTIFACTS) at the reference-run copy for this test."""
+    monkeypatch.setenv("STUDIO_ARTIFACTS", str(reference_artifacts))
+    return reference_artifacts
+
+
 @pytest.fixture()
 def store(tmp_path) -> RunStore:
     """An empty run store of the test's own."""
@@ -38,6 +56,9 @@ def store(tmp_path) -> RunStore:
 def reference_store() -> RunStore:
     """The committed reference runs (read-only use)."""
     return RunStore(PROJECT_ROOT / "artifacts" / "runs")
+
+
+REFERENCE_ENV = {"STUDIO_ARTIFACTS": str(PROJECT_ROOT / "artifacts")}  # read the committed reference runs
 
 
 def run_cli(*args: str, env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
@@ -71,7 +92,7 @@ def app_factory():
 def click(dash_duo, selector: str):
     """Scroll an element to the middle of the window, then click it like a user."""
     element = dash_duo.wait_for_element(selector, timeout=20)
-    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", element)
     element.click()
     return element
 

@@ -12,7 +12,7 @@ def test_overview_and_data_pages_render_without_console_errors(dash_duo, app_fac
     dash_duo.start_server(app_factory())
     dash_duo.wait_for_text_to_equal("h1", "Fashion-MNIST Studio", timeout=20)
     nav = dash_duo.find_element("#navbar").text
-    for name in ("Overview", "Data"):
+    for name in ("Overview", "Data", "Train", "Leaderboard", "Errors", "Grad-CAM"):
         assert name in nav
 
     dash_duo.driver.get(dash_duo.server_url + "/data")

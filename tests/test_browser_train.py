@@ -10,7 +10,7 @@ from tests.conftest import click, graph_traces, wait_until
 
 def _fill(dash_duo, field_id, value):
     element = dash_duo.find_element(f"#{field_id}")
-    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", element)
     element.clear()
     element.send_keys(str(value))
 

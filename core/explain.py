@@ -1,0 +1,133 @@
+"""Grad-CAM and Grad-CAM++ heatmaps for the Keras runs (CNN, CNN + Dropout, ResNet).
+
+`heatmaps(model, images, target, layer, method)` returns numpy arrays in [0, 1] at 28x28 and
+never modifies the model: a separate `keras.Model` view shares its layers, and class scores are
+the logits recomputed from the final Dense layer's weights (no activation swapping). A heatmap
+whose gradients are all zero comes back as zeros, not NaN.
+"""
+
+from __future__ import annotations
+
+import functools
+import weakref
+from typing import Any
+
+import numpy as np
+
+from core import data
+from core.runs import RunStore
+
+METHODS = ("gradcam", "gradcam++")
+_EPS = 1e-12
+
+
+def explainable_layers(model) -> list[str]:
+    """Layers whose 4-D outputs Grad-CAM can use (post-activation conv maps), input to output."""
+    names = []
+    for layer in model.layers:
+        output = getattr(layer, "output", None)
+        if output is not None and len(output.shape) == 4 and layer.name.endswith(("_relu", "_out")):
+            names.append(layer.name)
+    return names
+
+
+@functools.lru_cache(maxsize=32)
+def _views(model_ref: weakref.ref, layer: str):
+    """(feature+penultimate model, final Dense layer) for a model and layer; cached, model untouched."""
+    import keras
+
+    model = model_ref()
+    head = model.layers[-1]
+    view = keras.Model(model.inputs, [model.get_layer(layer).output, head.input], name=f"gradcam_view_{layer}")
+    return view, head
+
+
+def _weights_gradcam(grads, _features):
+    return grads.mean(axis=(1, 2))
+
+
+def _weights_gradcam_pp(grads, features):
+    """Grad-CAM++ channel weights (Chattopadhay et al. 2018), with exp(score) folded into the gradients."""
+    g2, g3 = grads ** 2, grads ** 3
+    denom = 2 * g2 + features.sum(axis=(1, 2), keepdims=True) * g3
+    alphas = g2 / np.where(np.abs(denom) > _EPS, denom, 1.0)
+    return (alphas * np.maximum(grads, 0)).sum(axis=(1, 2))
+
+
+def heatmaps(model, images: np.ndarray, target: int | np.ndarray | None = None, layer: str | None = None,
+             method: str = "gradcam") -> np.ndarray:
+    """(N, 28, 28) float32 heatmaps in [0, 1] for (N, 28, 28, 1) float images.
+
+    `target`: class per image (int or array); None = each image's predicted class.
+    """
+    import tensorflow as tf
+
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}; choose {' or '.join(METHODS)}")
+    layers = explainable_layers(model)
+    layer = layer or layers[-1]
+    if layer not in layers:
+        raise ValueError(f"layer {layer!r} cannot be explained; choose one of: {', '.join(layers)}")
+    view, head = _views(weakref.ref(model), layer)
+    x = tf.convert_to_tensor(np.asarray(images, dtype=np.float32).reshape(-1, 28, 28, 1))
+    with tf.GradientTape() as tape:
+        features, penultimate = view(x, training=False)
+        tape.watch(features)
+        logits = tf.matmul(penultimate, head.kernel) + head.bias
+        classes = tf.argmax(logits, axis=1) if target is None else tf.constant(
+            np.broadcast_to(np.asarray(target, dtype=np.int64), (x.shape[0],)))
+        scores = tf.gather(logits, classes, axis=1, batch_dims=1)
+    grads = tape.gradient(scores, features).numpy()
+    features = features.numpy()
+    weights = (_weights_gradcam if method == "gradcam" else _weights_gradcam_pp)(grads, features)
+    cams = np.maximum(np.einsum("nhwc,nc->nhw", features, weights), 0)
+    cams = tf.image.resize(cams[..., None], (28, 28), method="bilinear").numpy()[..., 0]
+    peak = cams.reshape(len(cams), -1).max(axis=1).reshape(-1, 1, 1)
+    return np.where(peak > _EPS, cams / np.maximum(peak, _EPS), 0.0).astype(np.float32)
+
+
+def parse_target(target: Any, true_class: int, predicted: int) -> int:
+    """'predicted' / 'true' / a class index / a class name -> class index (ValueError otherwise)."""
+    if target in (None, "", "predicted"):
+        return predicted
+    if target == "true":
+        return true_class
+    text = str(target).strip()
+    if text.isdigit() and 0 <= int(text) < data.NUM_CLASSES:
+        return int(text)
+    lowered = [name.lower() for name in data.CLASS_NAMES]
+    if text.lower() in lowered:
+        return lowered.index(text.lower())
+    raise ValueError(f"unknown class {target!r}: use 0-9 or one of {', '.join(data.CLASS_NAMES)}")
+
+
+def explain_image(run_id: str, image_uint8: np.ndarray, target: Any = None, layer: str | None = None,
+                  method: str = "gradcam", true_class: int | None = None, store: RunStore | None = None) -> dict:
+    """Prediction and heatmap of one 28x28 uint8 image with a run's Keras model."""
+    from core.inference import load_classifier
+
+    clf = load_classifier(run_id, store)
+    if clf.input_kind != "image":
+        raise ValueError(f"run {run_id} is not a CNN; Grad-CAM needs a Keras (deep-learning) run")
+    x = clf.prepare(np.asarray(image_uint8, dtype=np.uint8).reshape(1, 28, 28))
+    proba = clf.predict_proba(x)[0]
+    predicted = int(proba.argmax())
+    target_class = parse_target(target, true_class if true_class is not None else predicted, predicted)
+    layers = explainable_layers(clf.model_)
+    heat = heatmaps(clf.model_, x, target_class, layer, method)[0]
+    return {"run_id": run_id, "predicted_class": data.CLASS_NAMES[predicted],
+            "predicted_index": predicted, "true_class": None if true_class is None else data.CLASS_NAMES[true_class],
+            "probabilities": {name: float(p) for name, p in zip(data.CLASS_NAMES, proba)},
+            "target_class": data.CLASS_NAMES[target_class], "target_index": target_class,
+            "layer": layer or layers[-1], "layers": layers, "method": method, "heatmap": heat}
+
+
+def explain_test_image(run_id: str, index: int, target: Any = None, layer: str | None = None,
+                       method: str = "gradcam", store: RunStore | None = None) -> dict:
+    """`explain_image` for test image `index` (0-9999), with its true label."""
+    ds = data.load()
+    if not isinstance(index, (int, np.integer)) or not 0 <= int(index) < len(ds.y_test):
+        raise ValueError(f"test image index must be between 0 and {len(ds.y_test) - 1}, got {index!r}")
+    result = explain_image(run_id, ds.x_test[int(index)], target, layer, method,
+                           true_class=int(ds.y_test[int(index)]), store=store)
+    return {**result, "index": int(index)}

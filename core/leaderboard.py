@@ -1,0 +1,69 @@
+"""Leaderboard rows: one flat, comparable row per completed run, straight from run records."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.metrics import worst_class
+
+# column -> "max" or "min": which end is best (used to highlight the best cell per column)
+BEST_DIRECTION = {"test_accuracy": "max", "macro_f1": "max", "worst_f1": "max", "val_accuracy": "max",
+                  "train_seconds": "min", "inference_ms": "min", "params": "min", "size_mb": "min"}
+
+
+def hyperparameter_summary(config: dict[str, Any]) -> str:
+    """A short human string of the settings that matter for this run."""
+    parts = []
+    if config.get("epochs"):
+        parts.append(f"{config['epochs']} ep")
+    if config.get("batch_size"):
+        parts.append(f"bs {config['batch_size']}")
+    if config.get("learning_rate"):
+        parts.append(f"lr {config['learning_rate']:g}")
+    if config.get("dropout"):
+        parts.append(f"dropout {config['dropout']:g}")
+    for flag in ("batchnorm", "augment"):
+        if config.get(flag):
+            parts.append(flag)
+    if config.get("early_stopping"):
+        parts.append(f"early stop {config['early_stopping']}")
+    parts += [f"{k} {v}" for k, v in (config.get("params") or {}).items()]
+    if config.get("subset"):
+        parts.append(f"subset {config['subset']}")
+    return " · ".join(parts)
+
+
+def row(record: dict[str, Any]) -> dict[str, Any]:
+    """The leaderboard row of one completed run record."""
+    metrics = record["metrics"]
+    worst_name, worst_f1 = worst_class(metrics)
+    artifact = record.get("artifact") or {}
+    timings = record.get("timings") or {}
+    return {
+        "run_id": record["run_id"], "model": record.get("label") or record.get("model"),
+        "kind": record.get("model"), "family": record.get("family"),
+        "reference": bool((record.get("produced_by") or {}).get("reference")),
+        "settings": hyperparameter_summary(record.get("config") or {}),
+        "test_accuracy": metrics["test_accuracy"], "macro_f1": metrics["macro_f1"],
+        "val_accuracy": metrics.get("val_accuracy"), "worst_class": worst_name, "worst_f1": worst_f1,
+        "train_seconds": timings.get("train_seconds"), "inference_ms": timings.get("inference_ms_per_image"),
+        "params": artifact.get("params"),
+        "size_mb": round(artifact["bytes"] / 1e6, 3) if artifact.get("bytes") else None,
+        "date": (record.get("finished_at") or record.get("created_at") or "")[:16].replace("T", " "),
+    }
+
+
+def rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows of all completed runs, best test accuracy first."""
+    done = [row(r) for r in records if r.get("status") == "completed" and r.get("metrics")]
+    return sorted(done, key=lambda r: -r["test_accuracy"])
+
+
+def best_values(table: list[dict[str, Any]]) -> dict[str, float]:
+    """The best value of each comparable column (absent when no row has it)."""
+    best = {}
+    for column, direction in BEST_DIRECTION.items():
+        values = [r[column] for r in table if r.get(column) is not None]
+        if values:
+            best[column] = max(values) if direction == "max" else min(values)
+    return best

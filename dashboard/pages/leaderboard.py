@@ -1,0 +1,124 @@
+"""/leaderboard: every completed run on one sortable, filterable table, with comparisons."""
+
+from __future__ import annotations
+
+import dash
+import dash_ag_grid as dag
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, callback, dcc, html, no_update
+
+from core import leaderboard
+from core.data import CLASS_NAMES
+from dashboard import runs_view, state
+from dashboard.components.cards import figure_card
+from dashboard.figures.errors import accuracy_bars, per_class_f1
+from dashboard.figures.style import empty_figure
+from dashboard.figures.training import compare_curves
+
+dash.register_page(__name__, path="/leaderboard", name="Leaderboard", order=3,
+                   title="Leaderboard · Fashion-MNIST Studio")
+
+PCT = {"function": "params.value == null ? '' : d3.format('.2%')(params.value)"}
+DEC3 = {"function": "params.value == null ? '' : d3.format('.3f')(params.value)"}
+NUM = {"function": "params.value == null ? '' : d3.format(',')(params.value)"}
+SECS = {"function": "params.value == null ? '' : d3.format(',.1f')(params.value)"}
+COLUMNS = [
+    ("run_id", "Run", {"pinned": "left", "minWidth": 210, "cellClass": "run-link"}),
+    ("model", "Model", {"minWidth": 150}),
+    ("family", "Family", {"width": 100}),
+    ("test_accuracy", "Test accuracy", {"valueFormatter": PCT, "sort": "desc", "filter": "agNumberColumnFilter"}),
+    ("macro_f1", "Macro-F1", {"valueFormatter": DEC3, "filter": "agNumberColumnFilter"}),
+    ("worst_class", "Hardest class", {}),
+    ("worst_f1", "Its F1", {"valueFormatter": DEC3, "filter": "agNumberColumnFilter"}),
+    ("train_seconds", "Train s", {"valueFormatter": SECS, "filter": "agNumberColumnFilter"}),
+    ("inference_ms", "ms / image", {"valueFormatter": {"function": "params.value == null ? '' : "
+                                                                   "d3.format('.3f')(params.value)"},
+                                    "filter": "agNumberColumnFilter"}),
+    ("params", "Parameters", {"valueFormatter": NUM, "filter": "agNumberColumnFilter"}),
+    ("size_mb", "Size MB", {"valueFormatter": DEC3, "filter": "agNumberColumnFilter"}),
+    ("settings", "Settings", {"minWidth": 260, "tooltipField": "settings"}),
+    ("date", "Finished (UTC)", {"minWidth": 150}),
+]
+
+
+def column_defs(best: dict[str, float]) -> list[dict]:
+    defs = []
+    for field, header, extra in COLUMNS:
+        col = {"field": field, "headerName": header, **extra}
+        if field in best:
+            col["cellClassRules"] = {"best-cell": f"params.value === {best[field]!r}"}
+        defs.append(col)
+    return defs
+
+
+def layout(**_query) -> html.Div:
+    rows = runs_view.leaderboard_rows()
+    grid = dag.AgGrid(
+        id="leaderboard-grid", rowData=rows, columnDefs=column_defs(leaderboard.best_values(rows)),
+        defaultColDef={"sortable": True, "filter": True, "floatingFilter": True, "resizable": True, "minWidth": 100},
+        dashGridOptions={"rowSelection": {"mode": "multiRow", "enableClickSelection": False},
+                         "tooltipShowDelay": 300, "animateRows": False, "domLayout": "autoHeight"},
+        getRowId="params.data.run_id", csvExportParams={"fileName": "fashion-mnist-leaderboard.csv"},
+        columnSize="autoSize", style={"width": "100%"})
+    return html.Div([
+        html.H2("Leaderboard"),
+        html.P(f"{len(rows)} finished runs. Best value of each column in green. Click a run name to open its "
+               "confusion matrix; tick two or more rows to compare them.", className="text-muted"),
+        dbc.Card(dbc.CardBody([
+            html.Div([dbc.Button("Export CSV", id="leaderboard-export", color="secondary", size="sm", n_clicks=0),
+                      dbc.Button("Clear selection", id="leaderboard-clear", color="link", size="sm", n_clicks=0)],
+                     className="mb-2"),
+            grid])),
+        dbc.Row([dbc.Col(figure_card(
+            "Test accuracy by model", "leaderboard-bars",
+            accuracy_bars(rows) if rows else empty_figure("No finished runs yet."),
+            "Deep-learning models in green, classic scikit-learn models in blue. Click a bar for its mistakes."),
+            width=12)], className="mt-3"),
+        dbc.Row([
+            dbc.Col(figure_card("Validation accuracy per epoch", "leaderboard-curves",
+                                empty_figure("Tick two or more runs in the table."), None), lg=6),
+            dbc.Col(figure_card("F1 per class", "leaderboard-f1",
+                                empty_figure("Tick two or more runs in the table."), None), lg=6),
+        ], className="g-3 mt-1"),
+        dcc.Location(id="leaderboard-location", refresh="callback-nav"),
+    ])
+
+
+@callback(Output("leaderboard-grid", "exportDataAsCsv"), Input("leaderboard-export", "n_clicks"),
+          prevent_initial_call=True)
+def export_csv(_n):
+    return True
+
+
+@callback(Output("leaderboard-grid", "selectedRows"), Input("leaderboard-clear", "n_clicks"),
+          prevent_initial_call=True)
+def clear_selection(_n):
+    return []
+
+
+@callback(Output("leaderboard-location", "href"), Input("leaderboard-grid", "cellClicked"),
+          Input("leaderboard-bars", "clickData"), prevent_initial_call=True)
+def open_run(cell, bar):
+    if dash.ctx.triggered_id == "leaderboard-grid":
+        if not cell or cell.get("colId") != "run_id":
+            return no_update
+        run_id = cell.get("value")
+    else:
+        run_id = (bar or {}).get("points", [{}])[0].get("customdata")
+    return f"/errors?run={run_id}" if run_id else no_update
+
+
+@callback(Output("leaderboard-curves", "figure"), Output("leaderboard-f1", "figure"),
+          Input("leaderboard-grid", "selectedRows"), State("leaderboard-grid", "rowData"))
+def compare(selected, _rows):
+    selected = selected or []
+    if len(selected) < 2:
+        message = "Tick two or more runs in the table."
+        return empty_figure(message), empty_figure(message)
+    store = state.store()
+    histories, per_class = {}, {}
+    for row in selected:
+        label = f"{row['model']} · {row['run_id']}"
+        histories[label] = store.history(row["run_id"])
+        per_class[label] = store.get(row["run_id"])["metrics"]["per_class"]
+    return compare_curves(histories), per_class_f1(per_class, list(CLASS_NAMES))

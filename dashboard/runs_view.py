@@ -1,0 +1,54 @@
+"""Run lookups shared by pages: pickers, the default run, and clear messages for bad run ids."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core import leaderboard
+from core.runs import InvalidRunId, RunError, UnknownRun
+from dashboard import state
+
+
+def completed_runs() -> list[dict[str, Any]]:
+    """Completed runs, best test accuracy first."""
+    runs = state.store().list_runs(status="completed")
+    return sorted(runs, key=lambda r: -r["metrics"]["test_accuracy"])
+
+
+def picker_options(runs: list[dict[str, Any]] | None = None, family: str | None = None) -> list[dict[str, str]]:
+    runs = completed_runs() if runs is None else runs
+    return [{"label": f"{r.get('label')} · {r['run_id']} · {100 * r['metrics']['test_accuracy']:.2f}%",
+             "value": r["run_id"]} for r in runs if family is None or r.get("family") == family]
+
+
+def default_run(family: str | None = None) -> str | None:
+    runs = [r for r in completed_runs() if family is None or r.get("family") == family]
+    return runs[0]["run_id"] if runs else None
+
+
+def resolve_run(run_id: Any, family: str | None = None) -> tuple[dict[str, Any] | None, str | None]:
+    """(record, None) for a usable completed run, else (None, a message for people)."""
+    if run_id in (None, ""):
+        return None, "No run chosen."
+    try:
+        record = state.store().get(run_id)
+    except InvalidRunId:
+        return None, f"“{str(run_id)[:80]}” is not a valid run name (letters, digits, - and _ only)."
+    except UnknownRun:
+        return None, f"There is no run called “{run_id}”. Pick one from the list."
+    except RunError as exc:
+        return None, f"Run “{run_id}” cannot be read: {exc}."
+    if record.get("status") != "completed":
+        return None, f"Run “{run_id}” is {record.get('status')}, so it has no test results yet."
+    if family and record.get("family") != family:
+        return None, f"Run “{run_id}” is a {record.get('label')}; this view needs a CNN (a deep-learning run)."
+    return record, None
+
+
+def gradcam_run_for(record: dict[str, Any]) -> str | None:
+    """The run whose Grad-CAM explains this run's images: itself for CNNs, else the best CNN run."""
+    return record["run_id"] if record.get("family") == "deep" else default_run("deep")
+
+
+def leaderboard_rows() -> list[dict[str, Any]]:
+    return leaderboard.rows(state.store().list_runs(status="completed"))

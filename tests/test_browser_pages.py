@@ -1,0 +1,115 @@
+"""Browser tests of /errors, /leaderboard and /gradcam on the reference runs (dash_duo, Chromium)."""
+
+from __future__ import annotations
+
+import csv
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.support.ui import Select
+
+from core import drilldown
+from core.data import CLASS_NAMES
+from core.runs import RunStore
+from dashboard.components.gallery import PER_PAGE
+from tests.conftest import click, graph_traces, wait_until
+
+
+def click_heatmap_cell(dash_duo, graph_id: str, x_label: str, y_label: str) -> None:
+    """A real mouse click on the heatmap cell (x_label, y_label) of a dcc.Graph."""
+    geometry = dash_duo.driver.execute_script("""
+        const gd = document.querySelector('#' + arguments[0] + ' .js-plotly-plot');
+        gd.scrollIntoView({block: 'center', behavior: 'instant'});
+        const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+        const box = gd.getBoundingClientRect();
+        return {x: box.left + xa._offset + xa.d2p(arguments[1]), y: box.top + ya._offset + ya.d2p(arguments[2])};""",
+        graph_id, x_label, y_label)
+    ActionChains(dash_duo.driver).move_to_location(int(geometry["x"]), int(geometry["y"])).click().perform()
+
+
+def test_confusion_cell_opens_exactly_its_images_and_links_to_gradcam(dash_duo, app_factory, with_reference_runs):
+    run = "ref-cnn_dropout"
+    preds = RunStore().predictions(run)
+    matrix = drilldown.confusion_matrix(preds["y_true"], preds["y_pred"])
+    off = matrix.copy()
+    np.fill_diagonal(off, 0)
+    true_c, pred_c = np.unravel_index(off.argmax(), off.shape)
+    dash_duo.start_server(app_factory())
+    dash_duo.driver.get(f"{dash_duo.server_url}/errors?run={run}")
+    wait_until(lambda: graph_traces(dash_duo, "errors-matrix"), timeout=40)
+    assert "most often mistaken for" in dash_duo.find_element("#errors-summary").text
+    click_heatmap_cell(dash_duo, "errors-matrix", CLASS_NAMES[pred_c], CLASS_NAMES[true_c])
+    dash_duo.wait_for_contains_text("#errors-gallery-title", f"{matrix[true_c, pred_c]} {CLASS_NAMES[true_c]} photos",
+                                    timeout=20)
+    thumbs = dash_duo.find_elements("#errors-gallery .thumb")
+    assert len(thumbs) == min(PER_PAGE, matrix[true_c, pred_c])
+    expected_first = drilldown.cell_indices(preds, true_c, pred_c)[0]
+    assert thumbs[0].text.startswith(f"#{expected_first}")
+    click(dash_duo, "#errors-gallery .gradcam-link")
+    wait_until(lambda: "/gradcam" in dash_duo.driver.current_url, timeout=20)
+    assert f"index={expected_first}" in dash_duo.driver.current_url
+    wait_until(lambda: graph_traces(dash_duo, "gradcam-overlay"), timeout=60)
+    assert dash_duo.get_logs() == []
+
+
+def test_bad_run_parameters_get_a_message(dash_duo, app_factory, with_reference_runs):
+    dash_duo.start_server(app_factory())
+    for bad, text in (("..%2F..%2Fetc", "not a valid run name"), ("no-such-run", "There is no run called")):
+        dash_duo.driver.get(f"{dash_duo.server_url}/errors?run={bad}")
+        dash_duo.wait_for_contains_text("#errors-problem", text, timeout=20)
+    dash_duo.driver.get(f"{dash_duo.server_url}/gradcam?run=ref-logreg&index=3")
+    dash_duo.wait_for_contains_text("#gradcam-problem", "needs a CNN", timeout=20)
+    dash_duo.driver.get(f"{dash_duo.server_url}/gradcam?run=ref-cnn&index=abc")
+    dash_duo.wait_for_contains_text("#gradcam-problem", "not a test image number", timeout=20)
+
+
+def _first_run_in_grid(dash_duo) -> str:
+    return dash_duo.find_element(".ag-pinned-left-cols-container .ag-row[row-index='0'] [col-id='run_id']").text
+
+
+def test_leaderboard_sorts_and_exports(dash_duo, app_factory, with_reference_runs):
+    runs = RunStore().list_runs(status="completed")
+    dash_duo.start_server(app_factory())
+    dash_duo.driver.get(dash_duo.server_url + "/leaderboard")
+    wait_until(lambda: _first_run_in_grid(dash_duo), timeout=40)
+    best = max(runs, key=lambda r: r["metrics"]["test_accuracy"])
+    assert _first_run_in_grid(dash_duo) == best["run_id"]  # sorted by test accuracy, best first
+    click(dash_duo, ".ag-header-cell[col-id='macro_f1'] .ag-header-cell-label")
+    worst = min(runs, key=lambda r: r["metrics"]["macro_f1"])
+    wait_until(lambda: _first_run_in_grid(dash_duo) == worst["run_id"], timeout=10)
+    click(dash_duo, "#leaderboard-export")
+    path = Path(dash_duo.download_path) / "fashion-mnist-leaderboard.csv"
+    wait_until(path.exists, timeout=20)
+    time.sleep(0.5)
+    rows = list(csv.DictReader(path.open(encoding="utf-8-sig")))
+    assert {r["Run"] for r in rows} == {r["run_id"] for r in runs}
+    assert rows[0]["Run"] == worst["run_id"]  # the export keeps the on-screen order
+    click(dash_duo, ".ag-pinned-left-cols-container .ag-row[row-index='0'] [col-id='run_id']")
+    wait_until(lambda: f"/errors?run={worst['run_id']}" in dash_duo.driver.current_url, timeout=20)
+    assert dash_duo.get_logs() == []
+
+
+def test_gradcam_panels_target_switch_and_upload(dash_duo, app_factory, with_reference_runs, tmp_path):
+    dash_duo.start_server(app_factory())
+    dash_duo.driver.get(f"{dash_duo.server_url}/gradcam?run=ref-cnn_dropout&index=0")
+    for graph in ("gradcam-original", "gradcam-heat", "gradcam-overlay", "gradcam-proba"):
+        wait_until(lambda g=graph: graph_traces(dash_duo, g), timeout=60)
+    Select(dash_duo.find_element("#gradcam-target")).select_by_value("3")
+    wait_until(lambda: "target=3" in dash_duo.driver.current_url, timeout=20)
+    wait_until(lambda: "Dress" in dash_duo.driver.execute_script(
+        "return document.querySelector('#gradcam-heat .gtitle').textContent"), timeout=30)
+    photo = np.full((300, 240), 245, dtype=np.uint8)
+    photo[40:260, 60:180] = 20  # a dark item on a white background
+    path = tmp_path / "photo.png"
+    Image.fromarray(photo).save(path)
+    dash_duo.find_element("#gradcam-upload input[type=file]").send_keys(str(path))
+    dash_duo.wait_for_contains_text("#gradcam-upload-caption", "The model says", timeout=60)
+    wait_until(lambda: graph_traces(dash_duo, "gradcam-upload-processed"), timeout=20)
+    bad = tmp_path / "notes.png"
+    bad.write_bytes(b"this is text, not a picture")
+    dash_duo.find_element("#gradcam-upload input[type=file]").send_keys(str(bad))
+    dash_duo.wait_for_contains_text("#gradcam-upload-error", "not an image", timeout=30)
+    assert dash_duo.get_logs() == []

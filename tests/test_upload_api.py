@@ -1,0 +1,144 @@
+"""Upload validation, the Fashion-MNIST-style conversion, and the REST API (real Flask, real model)."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from core import data, inference, upload
+
+
+def _png(array: np.ndarray, mode: str | None = None) -> bytes:
+    out = io.BytesIO()
+    (Image.fromarray(array) if mode is None else Image.fromarray(array).convert(mode)).save(out, format="PNG")
+    return out.getvalue()
+
+
+def _encode(img: Image.Image, fmt: str, **kwargs) -> bytes:
+    out = io.BytesIO()
+    img.save(out, format=fmt, **kwargs)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("raw, message", [
+    (b"", "empty"),
+    (b"definitely not a picture", "not an image"),
+    (b"\x89PNG\r\n\x1a\n" + b"\0" * 64, "not an image"),
+])
+def test_bad_uploads_are_refused_with_a_message(raw, message):
+    with pytest.raises(upload.UploadError, match=message):
+        upload.preprocess(raw)
+
+
+def test_too_many_bytes():
+    with pytest.raises(upload.UploadError, match="limit is 10 MB") as err:
+        upload.preprocess(b"\xff" * (upload.MAX_BYTES + 1))
+    assert err.value.too_large
+
+
+def test_decompression_bomb_is_refused_before_decoding():
+    bomb = _encode(Image.new("L", (8000, 6000)), "PNG")  # 48 megapixels in a few kB
+    assert len(bomb) < 200_000
+    with pytest.raises(upload.UploadError, match="megapixels") as err:
+        upload.preprocess(bomb)
+    assert err.value.too_large
+
+
+def test_animated_and_unsupported_and_truncated():
+    frames = [Image.new("L", (40, 40), v) for v in (0, 255)]
+    animated = _encode(frames[0], "PNG", save_all=True, append_images=frames[1:])
+    with pytest.raises(upload.UploadError, match="Animated"):
+        upload.preprocess(animated)
+    with pytest.raises(upload.UploadError, match="GIF images are not supported"):
+        upload.preprocess(_encode(Image.new("L", (40, 40)), "GIF"))
+    good = _encode(Image.new("RGB", (300, 300), "white"), "JPEG")
+    with pytest.raises(upload.UploadError, match="damaged|not an image"):
+        upload.preprocess(good[: len(good) // 3])
+
+
+def test_a_dark_item_on_white_is_inverted_centred_and_fills_the_frame():
+    photo = np.full((400, 300), 250, dtype=np.uint8)
+    photo[100:300, 120:200] = 30  # a dark, tall item off-centre on a white page
+    result = upload.preprocess(_encode(Image.fromarray(photo).convert("RGB"), "JPEG", quality=95))
+    image = result["image"]
+    assert result["inverted"] and image.shape == (28, 28) and image.dtype == np.uint8
+    rows, cols = np.flatnonzero((image > 60).any(axis=1)), np.flatnonzero((image > 60).any(axis=0))
+    assert rows[-1] - rows[0] >= 25  # the longest side fills the 28 pixels
+    assert abs((cols[0] + cols[-1]) / 2 - 13.5) <= 1.5  # centred
+    assert image[:, 0].max() < 30 and image.max() == 255  # dark background beside the item, full contrast
+
+
+def test_a_real_test_image_round_trips_to_the_same_prediction(reference_store):
+    ds = data.load()
+    raw = _png(np.kron(ds.x_test[0], np.ones((8, 8), dtype=np.uint8)))  # 224x224 upscaled copy
+    processed = upload.preprocess(raw)
+    assert not processed["inverted"]
+    proba = inference.predict_images("ref-cnn_dropout", processed["image"][None], reference_store)[0]
+    assert proba.argmax() == ds.y_test[0]
+
+
+@pytest.fixture()
+def client(with_reference_runs):
+    from dashboard.app import create_app
+
+    return create_app().server.test_client()
+
+
+def _post(client, payload: bytes | None, **form):
+    data_ = dict(form)
+    if payload is not None:
+        data_["image"] = (io.BytesIO(payload), "photo.png")
+    return client.post("/api/predict", data=data_, content_type="multipart/form-data")
+
+
+def test_api_predicts_like_the_model(client, reference_store):
+    ds = data.load()
+    index = 17
+    response = _post(client, _png(ds.x_test[index]), run="ref-cnn_dropout")
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    expected = reference_store.predictions("ref-cnn_dropout")["proba"][index]
+    assert body["run"] == "ref-cnn_dropout" and body["predicted_class"] == data.CLASS_NAMES[expected.argmax()]
+    assert list(body["probabilities"]) == list(data.CLASS_NAMES)
+    assert sum(body["probabilities"].values()) == pytest.approx(1.0, abs=1e-4)
+    default = _post(client, _png(ds.x_test[index])).get_json()
+    assert default["run"] in {r["run_id"] for r in reference_store.list_runs() if r["family"] == "deep"}
+
+
+@pytest.mark.parametrize("payload, form, status, message", [
+    (None, {}, 400, "multipart form field named 'image'"),
+    (b"not an image", {}, 400, "not an image"),
+    (b"", {}, 400, "empty"),
+    (b"png", {"run": "../../etc/passwd"}, 400, "invalid run id"),
+    (b"png", {"run": "no-such-run"}, 404, "no run named"),
+])
+def test_api_errors_are_json(client, payload, form, status, message):
+    response = _post(client, payload, **form)
+    assert response.status_code == status and message in response.get_json()["error"]
+
+
+def test_api_refuses_large_uploads(client):
+    big = _post(client, b"\0" * (upload.MAX_BYTES + 200_000))
+    assert big.status_code == 413 and "10 MB" in big.get_json()["error"]
+
+
+def test_api_run_without_its_model_file_is_a_conflict(tmp_path, monkeypatch, reference_artifacts):
+    import shutil
+
+    shutil.copytree(reference_artifacts / "runs" / "ref-cnn", tmp_path / "runs" / "ref-cnn")
+    (tmp_path / "runs" / "ref-cnn" / "model.keras").unlink()  # as for the classic runs kept as predictions only
+    monkeypatch.setenv("STUDIO_ARTIFACTS", str(tmp_path))
+    from dashboard.app import create_app
+
+    response = _post(create_app().server.test_client(), _png(data.load().x_test[0]), run="ref-cnn")
+    assert response.status_code == 409 and "keeps only its predictions" in response.get_json()["error"]
+
+
+def test_api_runs_lists_summaries(client, reference_store):
+    body = client.get("/api/runs").get_json()
+    assert {r["run_id"] for r in body} == set(reference_store.list_ids())
+    ref = next(r for r in body if r["run_id"] == "ref-cnn")
+    assert ref["test_accuracy"] == reference_store.get("ref-cnn")["metrics"]["test_accuracy"]
