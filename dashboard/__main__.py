@@ -14,7 +14,7 @@ def main(argv=None) -> None:
 
     from dashboard.app import create_app
 
-    app = create_app()
+    app = create_app(warm=True)
     print(f"Fashion-MNIST Studio on http://{args.host}:{args.port}/", flush=True)
     app.run(host=args.host, port=args.port, debug=args.debug)
 

@@ -45,8 +45,40 @@ def navbar() -> dbc.Navbar:
     )
 
 
-def create_app() -> dash.Dash:
-    """Build the app. Pages are imported by Dash from dashboard/pages (use_pages=True)."""
+def warm_up() -> None:
+    """Fill the slow caches (dataset statistics, embeddings, the default CNN) in the background,
+    so the first visitor of /data or /gradcam does not wait. TensorFlow is imported here, in the
+    server process only; trainings always run in fresh child processes."""
+    import logging
+    import threading
+
+    def work():
+        from core import explore
+
+        try:
+            explore.dataset_stats()
+            explore.training_histogram()
+            explore.per_class_histograms()
+            explore.class_mean_std_images()
+            for method in explore.EMBEDDING_METHODS:
+                explore.embedding(method)
+            from core.inference import load_classifier
+            from dashboard import runs_view, state
+
+            run_id = runs_view.default_run("deep")
+            if run_id:
+                load_classifier(run_id, state.store())
+        except Exception:  # noqa: BLE001 - warm-up is best effort; pages report real errors themselves
+            logging.getLogger(__name__).exception("warm-up failed")
+
+    threading.Thread(target=work, name="warm-up", daemon=True).start()
+
+
+def create_app(warm: bool = False) -> dash.Dash:
+    """Build the app. Pages are imported by Dash from dashboard/pages (use_pages=True).
+
+    `warm=True` (what `python -m dashboard` uses) fills slow caches in a background thread.
+    """
     app = dash.Dash(
         __name__,
         use_pages=True,
@@ -61,4 +93,6 @@ def create_app() -> dash.Dash:
     from dashboard import api
 
     api.register(app.server)
+    if warm:
+        warm_up()
     return app

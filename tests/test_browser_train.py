@@ -15,17 +15,21 @@ def _fill(dash_duo, field_id, value):
     element.send_keys(str(value))
 
 
+def _open_train_page(dash_duo, app_factory, **fields):
+    dash_duo.start_server(app_factory())
+    dash_duo.driver.get(dash_duo.server_url + "/train")
+    dash_duo.wait_for_element("#train-epochs", timeout=20)
+    for name, value in fields.items():
+        _fill(dash_duo, f"train-{name.replace('_', '-')}", value)
+
+
 def _curve_points(dash_duo) -> int:
     traces = graph_traces(dash_duo, "train-curves") or []
     return max((t["n"] for t in traces if t["name"] == "training"), default=0)
 
 
 def test_start_streams_progress_and_curves_until_completed(dash_duo, app_factory):
-    dash_duo.start_server(app_factory())
-    dash_duo.driver.get(dash_duo.server_url + "/train")
-    dash_duo.wait_for_element("#train-epochs", timeout=20)
-    _fill(dash_duo, "train-epochs", 2)
-    _fill(dash_duo, "train-subset", 300)
+    _open_train_page(dash_duo, app_factory, epochs=2, subset=300)
     wait_until(lambda: dash_duo.find_element("#train-form-error").text == "")
     started = time.time()
     click(dash_duo, "#train-start")
@@ -60,11 +64,7 @@ def test_invalid_values_show_a_message_and_disable_start(dash_duo, app_factory):
 
 
 def test_cancel_stops_the_run_and_marks_it_interrupted(dash_duo, app_factory):
-    dash_duo.start_server(app_factory())
-    dash_duo.driver.get(dash_duo.server_url + "/train")
-    dash_duo.wait_for_element("#train-epochs", timeout=20)
-    _fill(dash_duo, "train-epochs", 50)
-    _fill(dash_duo, "train-subset", 2000)
+    _open_train_page(dash_duo, app_factory, epochs=50, subset=2000)
     click(dash_duo, "#train-start")
     wait_until(lambda: "running" in dash_duo.find_element("#train-run-title").text, timeout=90)
     run_id = RunStore().active_run_id()
@@ -73,3 +73,22 @@ def test_cancel_stops_the_run_and_marks_it_interrupted(dash_duo, app_factory):
     wait_until(lambda: RunStore().get(run_id)["status"] == "interrupted", timeout=20)
     dash_duo.wait_for_contains_text("#train-run-title", "interrupted", timeout=20)
     assert RunStore().active_run_id() is None
+
+
+def test_reload_keeps_showing_the_run_and_cancel_works_from_the_new_tab(dash_duo, app_factory):
+    _open_train_page(dash_duo, app_factory, epochs=40, subset=1500, batch_size=64)
+    click(dash_duo, "#train-start")
+    wait_until(lambda: _curve_points(dash_duo) >= 1, timeout=120)
+    run_id = RunStore().active_run_id()
+    dash_duo.driver.refresh()  # the launching tab is gone; the run goes on
+    dash_duo.wait_for_contains_text("#train-run-title", run_id, timeout=30)
+    assert "running" in dash_duo.find_element("#train-run-title").text
+    points = wait_until(lambda: _curve_points(dash_duo), timeout=30)
+    wait_until(lambda: _curve_points(dash_duo) > points, timeout=90)  # still growing after the reload
+    click(dash_duo, "#train-start")  # a second start while one is active is refused, naming it
+    dash_duo.wait_for_contains_text("#train-busy", run_id, timeout=30)
+    wait_until(lambda: dash_duo.find_element("#train-cancel").get_attribute("disabled") is None, timeout=10)
+    click(dash_duo, "#train-cancel")
+    wait_until(lambda: RunStore().get(run_id)["status"] == "interrupted", timeout=20)
+    assert RunStore().get(run_id)["error"] == "cancelled by the user"
+    dash_duo.wait_for_contains_text("#train-run-title", "interrupted", timeout=20)

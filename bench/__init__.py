@@ -1,0 +1,1 @@
+"""Speed benchmarks (not tests): `python -m bench` runs them all; each module also runs alone."""
