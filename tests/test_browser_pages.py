@@ -87,8 +87,13 @@ def test_leaderboard_sorts_and_exports(dash_duo, app_factory, with_reference_run
     rows = list(csv.DictReader(path.open(encoding="utf-8-sig")))
     assert {r["Run"] for r in rows} == {r["run_id"] for r in runs}
     assert rows[0]["Run"] == worst["run_id"]  # the export keeps the on-screen order
+    for row in (0, 1):  # tick two runs: their curves and per-class F1 are overlaid
+        click(dash_duo, f".ag-center-cols-container .ag-row[row-index='{row}'] input.ag-checkbox-input")
+    f1 = wait_until(lambda: (lambda t: t if t and len(t) == 2 else None)(graph_traces(dash_duo, "leaderboard-f1")))
+    assert all(trace["n"] == 10 for trace in f1)
     click(dash_duo, ".ag-pinned-left-cols-container .ag-row[row-index='0'] [col-id='run_id']")
     wait_until(lambda: f"/errors?run={worst['run_id']}" in dash_duo.driver.current_url, timeout=20)
+    dash_duo.wait_for_element("#errors-summary", timeout=30)
     assert dash_duo.get_logs() == []
 
 

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from core import data, explore
+from core.config import MAX_TRAIN_SIZE
 from tests.conftest import run_cli
 
 
@@ -34,7 +35,7 @@ def test_normalisation_and_reshape():
 
 def test_split_is_stratified_disjoint_and_reproducible():
     train_idx, val_idx = data.split_indices(42)
-    assert len(train_idx) == 48000 and len(val_idx) == 12000
+    assert len(train_idx) == 48000 == MAX_TRAIN_SIZE and len(val_idx) == 12000
     assert not set(train_idx) & set(val_idx)
     labels = data.load().y_train
     assert np.bincount(labels[train_idx]).tolist() == [4800] * 10

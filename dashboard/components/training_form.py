@@ -7,7 +7,7 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import html
 
-from core.config import ConfigError, TrainConfig
+from core.config import MAX_TRAIN_SIZE, ConfigError, TrainConfig
 from core.models import SPECS, get_spec
 
 # (option, label, help, input kwargs); numbers use dbc.Input(type="number")
@@ -18,7 +18,7 @@ NUMBER_FIELDS: list[tuple[str, str, str, dict]] = [
     ("dropout", "Dropout rate", "share of neurons switched off while training (0–0.9)", {"step": 0.05}),
     ("early_stopping", "Early stopping patience", "stop after this many epochs without improvement (0 = off)",
      {"step": 1}),
-    ("subset", "Training photos", "blank = all 48 000; a few hundred for a quick demo", {"step": 100}),
+    ("subset", "Training photos", f"blank = all {MAX_TRAIN_SIZE:,}; a few hundred for a quick demo", {"step": 100}),
     ("seed", "Seed", "same seed, same result", {"step": 1}),
 ]
 SWITCH_FIELDS: list[tuple[str, str]] = [

@@ -127,7 +127,7 @@ def compare_runs(other_id, run_id):
         notes = {int(i): f"other said {CLASS_NAMES[int((b if preds is a else a)['y_pred'][i])]}" for i in ordered[:30]}
         tabs.append(dbc.Tab(gal.gallery(ordered, preds, runs_view.gradcam_run_for(record), 1, notes),
                             label=f"{label} ({len(indices)})", tab_id=key))
-    summary = (f"The two runs disagree on {diff['total']} of 10,000 photos: {run_id} is right on "
+    summary = (f"The two runs disagree on {diff['total']} of {len(a['y_true']):,} photos: {run_id} is right on "
                f"{diff['counts']['a_right']}, {other_id} on {diff['counts']['b_right']}, and both are wrong on "
                f"{diff['counts']['neither']}. Showing up to 30 of each, most confident first.")
     return html.Div([html.P(summary, id="errors-disagree-summary"), dbc.Tabs(tabs, active_tab="a_right")])

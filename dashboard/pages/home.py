@@ -6,6 +6,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import html
 
+from core import data
 from dashboard import state
 from dashboard.components.cards import stat_tile
 
@@ -13,8 +14,8 @@ dash.register_page(__name__, path="/", name="Overview", order=0, title="Fashion-
 
 TOUR = [
     ("/data", "1. Look at the data",
-     "70 000 small photos of clothes in 10 classes. See examples, how balanced the classes are, and which "
-     "classes look alike."),
+     "{total:,} small photos of clothes in {classes} classes. See examples, how balanced the classes are, and "
+     "which classes look alike."),
     ("/train", "2. Train a model",
      "Pick a model, press Start and watch it learn, epoch by epoch. The curves show when it starts to "
      "memorise instead of learn."),
@@ -28,7 +29,16 @@ TOUR = [
 ]
 
 
+def _dataset_sizes() -> tuple[dict, str | None]:
+    try:
+        ds = data.load()
+    except data.DataError as exc:
+        return {"total": 0, "classes": len(data.CLASS_NAMES), "test": 0}, str(exc)
+    return {"total": len(ds.y_train) + len(ds.y_test), "classes": len(ds.class_names), "test": len(ds.y_test)}, None
+
+
 def layout(**_query) -> html.Div:
+    sizes, data_problem = _dataset_sizes()
     runs = state.store().list_runs(status="completed")
     best = max(runs, key=lambda r: r["metrics"]["test_accuracy"], default=None)
     tiles = [
@@ -37,7 +47,8 @@ def layout(**_query) -> html.Div:
                   f"{100 * best['metrics']['test_accuracy']:.2f} %" if best else "–",
                   f"{best['label']} ({best['run_id']})" if best else "train a model to fill this in",
                   tile_id="home-best-accuracy"),
-        stat_tile("Test photos", "10 000", "never seen during training; every score here is on them"),
+        stat_tile("Test photos", f"{sizes['test']:,}", "never seen during training; every score here is on them",
+                  tile_id="home-test-count"),
     ]
     return html.Div([
         html.Div([
@@ -45,10 +56,11 @@ def layout(**_query) -> html.Div:
             html.P("Teach a computer to recognise clothes from tiny photos, and see for yourself how well it "
                    "works, where it fails, and why.", className="lead"),
         ], className="py-3"),
+        dbc.Alert(data_problem, color="danger", id="home-data-problem") if data_problem else None,
         dbc.Row([dbc.Col(t, md=4) for t in tiles], className="g-3 mb-4"),
         dbc.Row([dbc.Col(dbc.Card(dbc.CardBody([
             html.H5(html.A(title, href=href, className="stretched-link text-decoration-none")),
-            html.P(text, className="mb-0 text-muted"),
+            html.P(text.format(**sizes), className="mb-0 text-muted"),
         ]), className="h-100 tour-card"), md=6, lg=4) for href, title, text in TOUR], className="g-3"),
         html.P(["Numbers on every page come from run records in ", html.Code("artifacts/runs"),
                 " written by the training code; nothing is typed in by hand."], className="small text-muted mt-4"),
