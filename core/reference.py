@@ -22,7 +22,8 @@ REFERENCE_CONFIGS: dict[str, TrainConfig] = {
     "svm": TrainConfig("svm"),
     "random_forest": TrainConfig("random_forest"),
     "knn": TrainConfig("knn"),
-    "mlp": TrainConfig("mlp", epochs=40, early_stopping=8),
+    "mlp": TrainConfig("mlp", epochs=40, batch_size=256, learning_rate=5e-4, early_stopping=5,
+                       params={"hidden": "512,256", "alpha": 1e-3}),
 }
 
 

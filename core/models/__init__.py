@@ -65,9 +65,9 @@ SPECS: dict[str, ModelSpec] = {s.name: s for s in [
               _SKLEARN, {}, {"k": (8, Range(int, 1, 200)), "pca": (50, Range(int, 5, 784))}),
     ModelSpec("mlp", "MLP", "classic",
               "A fully connected network (scikit-learn) on the pixels, trained epoch by epoch with Adam.",
-              _SKLEARN, {"epochs": 30, "batch_size": 128, "learning_rate": 1e-3, "early_stopping": 0},
-              {"hidden": ("256,128", ("256,128", "512,256", "128", "256", "512")),
-               "alpha": (1e-4, Range(float, 0.0, 10.0))}),
+              _SKLEARN, {"epochs": 30, "batch_size": 256, "learning_rate": 5e-4, "early_stopping": 5},
+              {"hidden": ("512,256", ("512,256", "256,128", "1024,512", "128", "256", "512")),
+               "alpha": (1e-3, Range(float, 0.0, 10.0))}),
 ]}
 
 MODEL_NAMES = tuple(SPECS)
