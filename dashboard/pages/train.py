@@ -12,10 +12,10 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html, no_update
 
-from core import analysis
 from core.runs import RunError
 from dashboard import state, training_job
 from dashboard.components import training_form as form
+from dashboard.components.training_view import CurveCache, render, result_panel
 from dashboard.figures.training import training_curves
 
 dash.register_page(__name__, path="/train", name="Train", order=2, title="Train · Fashion-MNIST Studio")
@@ -64,49 +64,6 @@ def layout(**_query) -> html.Div:
     ])
 
 
-def render(snap: dict | None) -> tuple:
-    """The view outputs (VIEW_OUTPUTS order) for a progress snapshot."""
-    if snap is None:
-        return (0, "", False, "primary", "Nothing is training. Start a run on the left.", training_curves([]),
-                "Curves and a plain-language reading of them appear here.", "No training yet")
-    history = snap.get("history") or []
-    reading = analysis.overfitting(history)
-    fraction = snap.get("fraction")
-    active = snap["status"] in ("starting", "queued", "running")
-    value = 100 if fraction is None and active else round(100 * (fraction or 0), 1)
-    label = snap["position"] if fraction is not None else f"{snap['position']} (no step count for this model)"
-    status = f"{snap['status']} · {snap['position']} · elapsed {snap['elapsed_text']}"
-    if active and snap.get("eta_text") not in (None, "–"):
-        status += f" · about {snap['eta_text']} left"
-    if snap["status"] == "completed" and snap.get("metrics"):
-        status = (f"completed in {snap['elapsed_text']} · test accuracy "
-                  f"{100 * snap['metrics']['test_accuracy']:.2f} % · macro-F1 {snap['metrics']['macro_f1']:.3f}")
-    if snap.get("error") and snap["status"] in ("failed", "interrupted"):
-        status += f" · {snap['error']}"
-    title = [f"{snap.get('label') or snap.get('model') or ''} ", html.Code(snap["run_id"]), " ",
-             dbc.Badge(snap["status"], color=_STATUS_COLORS.get(snap["status"], "secondary"),
-                       className="ms-1", id="train-status-badge")]
-    color = _STATUS_COLORS.get(snap["status"], "secondary")
-    return (value, label, active, color, status, training_curves(history, reading), reading["verdict"], title)
-
-
-_STATUS_COLORS = {"running": "primary", "starting": "primary", "completed": "success", "failed": "danger",
-                  "interrupted": "warning"}
-
-
-def result_panel(snap: dict) -> html.Div:
-    metrics = snap.get("metrics") or {}
-    if snap["status"] != "completed" or not metrics:
-        return dbc.Alert(f"Run {snap['run_id']} ended {snap['status']}: {snap.get('error') or ''}",
-                         color="warning", className="mb-0")
-    return dbc.Alert([
-        html.Strong(f"Finished: test accuracy {100 * metrics['test_accuracy']:.2f} %"),
-        f" · macro-F1 {metrics['macro_f1']:.3f} · {snap['elapsed_text']} of training. ",
-        dcc.Link("See it on the leaderboard", href="/leaderboard"), " · ",
-        dcc.Link("inspect its mistakes", href=f"/errors?run={snap['run_id']}"),
-    ], color="success", className="mb-0", id="train-finished")
-
-
 @callback(*[Output(f"{form.field_id(n)}-wrap", "style") for n in form.FIELD_NAMES],
           *[Output(form.field_id(n), "value") for n in form.FIELD_NAMES],
           Output("train-model-help", "children"), Input("train-model", "value"))
@@ -144,8 +101,9 @@ def start_training(set_progress, _n_clicks, model, *values):
     if active:
         return dbc.Alert(f"Not started: run {active} is still training, and this machine trains one model at a "
                          "time. Wait for it or cancel it.", color="warning", className="mb-0", id="train-busy"), active
+    view = CurveCache()
     try:
-        final = training_job.train_and_follow(config, store, lambda snap: set_progress(render(snap)))
+        final = training_job.train_and_follow(config, store, lambda snap: set_progress(view(snap)))
     except RunError as exc:
         return dbc.Alert(f"Not started: {exc}.", color="warning", className="mb-0", id="train-busy"), no_update
     set_progress(render(final))

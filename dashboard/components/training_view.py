@@ -1,0 +1,74 @@
+"""The live view of one training run: progress bar, status line, curves, verdict, result."""
+
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from core import analysis
+from dashboard.figures.training import training_curves
+
+
+def render(snap: dict | None, curves: tuple | None = None) -> tuple:
+    """The view outputs (VIEW_OUTPUTS order) for a progress snapshot.
+
+    `curves` = (figure, verdict) when already built for this history (see CurveCache).
+    """
+    if snap is None:
+        return (0, "", False, "primary", "Nothing is training. Start a run on the left.", training_curves([]),
+                "Curves and a plain-language reading of them appear here.", "No training yet")
+    figure, verdict = curves or render_curves(snap.get("history") or [])
+    fraction = snap.get("fraction")
+    active = snap["status"] in ("starting", "queued", "running")
+    value = 100 if fraction is None and active else round(100 * (fraction or 0), 1)
+    label = snap["position"] if fraction is not None else f"{snap['position']} (no step count for this model)"
+    status = f"{snap['status']} · {snap['position']} · elapsed {snap['elapsed_text']}"
+    if active and snap.get("eta_text") not in (None, "–"):
+        status += f" · about {snap['eta_text']} left"
+    if snap["status"] == "completed" and snap.get("metrics"):
+        status = (f"completed in {snap['elapsed_text']} · test accuracy "
+                  f"{100 * snap['metrics']['test_accuracy']:.2f} % · macro-F1 {snap['metrics']['macro_f1']:.3f}")
+    if snap.get("error") and snap["status"] in ("failed", "interrupted"):
+        status += f" · {snap['error']}"
+    title = [f"{snap.get('label') or snap.get('model') or ''} ", html.Code(snap["run_id"]), " ",
+             dbc.Badge(snap["status"], color=_STATUS_COLORS.get(snap["status"], "secondary"),
+                       className="ms-1", id="train-status-badge")]
+    color = _STATUS_COLORS.get(snap["status"], "secondary")
+    return (value, label, active, color, status, figure, verdict, title)
+
+
+def render_curves(history: list[dict]) -> tuple:
+    """(curves figure as a plain dict, plain-language verdict) for a history."""
+    reading = analysis.overfitting(history)
+    return training_curves(history, reading).to_plotly_json(), reading["verdict"]
+
+
+class CurveCache:
+    """Rebuilds the curves only when a new epoch arrives, not on every 0.5 s progress poll."""
+
+    def __init__(self):
+        self.key, self.curves = None, None
+
+    def __call__(self, snap: dict) -> tuple:
+        history = snap.get("history") or []
+        key = (snap.get("run_id"), len(history))
+        if key != self.key:
+            self.key, self.curves = key, render_curves(history)
+        return render(snap, self.curves)
+
+
+_STATUS_COLORS = {"running": "primary", "starting": "primary", "completed": "success", "failed": "danger",
+                  "interrupted": "warning"}
+
+
+def result_panel(snap: dict) -> html.Div:
+    metrics = snap.get("metrics") or {}
+    if snap["status"] != "completed" or not metrics:
+        return dbc.Alert(f"Run {snap['run_id']} ended {snap['status']}: {snap.get('error') or ''}",
+                         color="warning", className="mb-0")
+    return dbc.Alert([
+        html.Strong(f"Finished: test accuracy {100 * metrics['test_accuracy']:.2f} %"),
+        f" · macro-F1 {metrics['macro_f1']:.3f} · {snap['elapsed_text']} of training. ",
+        dcc.Link("See it on the leaderboard", href="/leaderboard"), " · ",
+        dcc.Link("inspect its mistakes", href=f"/errors?run={snap['run_id']}"),
+    ], color="success", className="mb-0", id="train-finished")
