@@ -17,7 +17,7 @@ from core.runs import RunStore
 REFERENCE_CONFIGS: dict[str, TrainConfig] = {
     "cnn": TrainConfig("cnn", epochs=15),
     "cnn_dropout": TrainConfig("cnn_dropout", epochs=40, dropout=0.4),
-    "resnet": TrainConfig("resnet", epochs=20),
+    "resnet": TrainConfig("resnet", epochs=20, dropout=0.3),
     "logreg": TrainConfig("logreg"),
     "svm": TrainConfig("svm"),
     "random_forest": TrainConfig("random_forest"),
