@@ -45,6 +45,8 @@ def test_start_streams_progress_and_curves_until_completed(dash_duo, app_factory
     assert runs and runs[0]["data"]["n_train"] == 300 and runs[0]["epochs_run"] == 2
     assert f"{100 * runs[0]['metrics']['test_accuracy']:.2f} %" in dash_duo.find_element("#train-finished").text
     print(f"start -> first curve point: {to_first_point:.1f} s")
+    click(dash_duo, "#train-finished a[href='/leaderboard']")  # the new run is listed without a restart
+    dash_duo.wait_for_contains_text("#leaderboard-grid", runs[0]["run_id"], timeout=30)
 
 
 def test_invalid_values_show_a_message_and_disable_start(dash_duo, app_factory):
