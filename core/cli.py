@@ -14,7 +14,7 @@ from typing import Any, Sequence
 from core import __version__
 from core.config import ConfigError, TrainConfig, parse_param
 from core.data import DataError
-from core.runs import InvalidRunId, RunError
+from core.runs import InvalidRunId, RunError, run_summary
 
 EXIT_USAGE = 2
 EXIT_FAILED = 1
@@ -155,7 +155,7 @@ def _cmd_runs(args) -> int:
 
     store = RunStore()
     if args.runs_command == "list":
-        runs = [summary(r) for r in store.list_runs(status=args.status)]
+        runs = [run_summary(r) for r in store.list_runs(status=args.status)]
         if args.json:
             _print_json(runs)
         else:
@@ -173,16 +173,6 @@ def _cmd_runs(args) -> int:
     else:
         print(json.dumps(record, indent=2))
     return 0
-
-
-def summary(record: dict) -> dict:
-    """The short form of a run record used by listings and the /api/runs endpoint."""
-    m = record.get("metrics") or {}
-    return {"run_id": record["run_id"], "model": record.get("model"), "label": record.get("label"),
-            "family": record.get("family"), "status": record.get("status"),
-            "created_at": record.get("created_at"), "finished_at": record.get("finished_at"),
-            "test_accuracy": m.get("test_accuracy"), "macro_f1": m.get("macro_f1"),
-            "reference": bool((record.get("produced_by") or {}).get("reference"))}
 
 
 def _cmd_reference(args) -> int:

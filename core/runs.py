@@ -75,6 +75,16 @@ def new_run_id(model: str) -> str:
     return f"{model}-{stamp}-{secrets.token_hex(2)}"
 
 
+def run_summary(record: dict[str, Any]) -> dict[str, Any]:
+    """The short form of a run record used by listings and the /api/runs endpoint."""
+    m = record.get("metrics") or {}
+    return {"run_id": record["run_id"], "model": record.get("model"), "label": record.get("label"),
+            "family": record.get("family"), "status": record.get("status"),
+            "created_at": record.get("created_at"), "finished_at": record.get("finished_at"),
+            "test_accuracy": m.get("test_accuracy"), "macro_f1": m.get("macro_f1"),
+            "reference": bool((record.get("produced_by") or {}).get("reference"))}
+
+
 class RunStore:
     """Reads and writes runs under one root folder (default `artifacts/runs`)."""
 

@@ -11,8 +11,7 @@ from flask import Flask, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from core import upload
-from core.cli import summary
-from core.runs import InvalidRunId, NoModel, RunError, UnknownRun
+from core.runs import InvalidRunId, NoModel, RunError, UnknownRun, run_summary
 from dashboard import runs_view, state
 
 MAX_REQUEST_BYTES = 64 * 1024 * 1024  # hard cap on any request body (the API itself allows 10 MB images)
@@ -46,7 +45,7 @@ def register(server: Flask) -> None:
 
     @server.get("/api/runs")
     def api_runs():
-        return jsonify([summary(r) for r in state.store().list_runs()])
+        return jsonify([run_summary(r) for r in state.store().list_runs()])
 
     @server.post("/api/predict")
     def api_predict():

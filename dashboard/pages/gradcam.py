@@ -107,8 +107,13 @@ def _why_not(run_id, idx, result, image, method, layer):
     """Predicted- and true-class heatmaps side by side when the model is wrong."""
     if result["true_class"] == result["predicted_class"]:
         return None
-    other = explain.explain_test_image(run_id, idx, target="true", layer=layer, method=method, store=state.store())
-    pred = explain.explain_test_image(run_id, idx, target="predicted", layer=layer, method=method, store=state.store())
+    def for_target(name: str, index: int) -> dict:
+        if result["target_index"] == index:  # already computed for the main panels
+            return result
+        return explain.explain_test_image(run_id, idx, target=name, layer=layer, method=method, store=state.store())
+
+    other = for_target("true", data.CLASS_NAMES.index(result["true_class"]))
+    pred = for_target("predicted", result["predicted_index"])
     return dbc.Card([dbc.CardHeader(html.H5(f"Why {result['predicted_class']} and not {result['true_class']}?",
                                             className="mb-0")), dbc.CardBody([dbc.Row([
         dbc.Col(dcc.Graph(id="gradcam-why-predicted", figure=figs.overlay_panel(
