@@ -14,17 +14,9 @@ import time
 
 from bench.common import save, timings_ms
 from core import paths
+from dashboard.pagerequest import page_request
 
 PAGES = ["/", "/data", "/train", "/leaderboard", "/errors", "/gradcam"]
-
-
-def page_request(deps: list[dict], path: str) -> dict:
-    spec = next(d for d in deps if "_pages_content.children" in d["output"])
-    outputs = [dict(zip(("id", "property"), o.split("."))) for o in spec["output"].strip(".").split("...")]
-    values = {"_pages_location.pathname": path, "_pages_location.search": ""}
-    return {"output": spec["output"], "outputs": outputs, "changedPropIds": ["_pages_location.pathname"],
-            "inputs": [{**i, "value": values.get(f"{i['id']}.{i['property']}")} for i in spec["inputs"]],
-            "state": [{**s, "value": None} for s in spec.get("state", [])]}
 
 
 def _wait_for_warm_up() -> float:

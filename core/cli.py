@@ -14,7 +14,7 @@ from typing import Any, Sequence
 from core import __version__
 from core.config import ConfigError, TrainConfig, parse_param
 from core.data import DataError
-from core.runs import InvalidRunId, RunError, run_summary
+from core.runs import DAMAGED, STATUSES, InvalidRunId, RunError, run_summary
 
 EXIT_USAGE = 2
 EXIT_FAILED = 1
@@ -63,12 +63,19 @@ def build_parser() -> argparse.ArgumentParser:
     runs_sub = runs.add_subparsers(dest="runs_command", required=True, parser_class=_Parser)
     listing = runs_sub.add_parser("list", help="all runs, newest first")
     listing.add_argument("--json", action="store_true")
-    listing.add_argument("--status", choices=("queued", "running", "completed", "failed", "interrupted"))
+    listing.add_argument("--status", choices=(*STATUSES, DAMAGED))
     show = runs_sub.add_parser("show", help="one run's record")
     show.add_argument("run_id")
     show.add_argument("--json", action="store_true")
     cancel = runs_sub.add_parser("cancel", help="stop a running training")
     cancel.add_argument("run_id")
+    check = runs_sub.add_parser("check", help="check every run against the run-store contract "
+                                              "(exit status 1 when any is damaged)")
+    check.add_argument("--json", action="store_true", help="one JSON array of {run_id, status, ok, reason}")
+    check.add_argument("--no-models", action="store_true", help="skip loading model files (faster)")
+    delete = runs_sub.add_parser("delete", help="remove a run (not a running one)")
+    delete.add_argument("run_id")
+    delete.add_argument("--force", action="store_true", help="also delete a committed reference run (ref-*)")
 
     ref = sub.add_parser("reference", help="retrain the committed reference runs")
     ref.add_argument("--only", nargs="+", metavar="MODEL", help="just these models")
@@ -161,7 +168,22 @@ def _cmd_runs(args) -> int:
         else:
             for r in runs:
                 acc = "" if r["test_accuracy"] is None else f"{100 * r['test_accuracy']:.2f}%"
-                print(f"{r['run_id']:<40} {r['model']:<14} {r['status']:<12} {acc}")
+                extra = f"  ({r['damage']})" if r.get("damage") else ""
+                print(f"{r['run_id']:<40} {str(r['model'] or '?'):<14} {r['status']:<12} {acc}{extra}")
+        return 0
+    if args.runs_command == "check":
+        from core.runcheck import check_all
+
+        results = check_all(store, load_models=not args.no_models)
+        if args.json:
+            _print_json(results)
+        else:
+            for r in results:
+                print(f"{r['run_id']:<40} {'ok' if r['ok'] else 'DAMAGED: ' + r['reason']}")
+        return 0 if all(r["ok"] for r in results) else EXIT_FAILED
+    if args.runs_command == "delete":
+        store.delete(args.run_id, force=args.force)
+        print(f"deleted {args.run_id}")
         return 0
     if args.runs_command == "cancel":
         ok = store.request_cancel(args.run_id)

@@ -6,28 +6,44 @@ import threading
 
 import numpy as np
 
-from core.runs import RunStore
+from core.runs import DamagedRun, RunStore
 
 _cache: dict[tuple, object] = {}
 _lock = threading.Lock()
 
 
+def _reason(exc: BaseException) -> str:
+    """One short line about a load failure, without the machine's paths."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    text = text.split(". ")[0][:200]
+    words = [w if "/" not in w else "<file>" for w in text.split(" ")]
+    return f"{exc.__class__.__name__}: {' '.join(words)}" if text else exc.__class__.__name__
+
+
 def load_classifier(run_id: str, store: RunStore | None = None):
-    """The fitted Classifier of a completed run (Keras: safe_mode; scikit-learn: checksum-verified)."""
+    """The fitted Classifier of a completed run (Keras: safe_mode; scikit-learn: checksum-verified).
+
+    DamagedRun when the file does not load (garbage, truncated, or asking to run code).
+    """
     store = store or RunStore()
     path, artifact = store.model_file(run_id)
     stat = path.stat()
     key = (str(path), stat.st_mtime_ns, stat.st_size)
     with _lock:
         if key not in _cache:
-            if path.suffix == ".keras":
-                from core.models import keras_model
+            try:
+                if path.suffix == ".keras":
+                    from core.models import keras_model
 
-                _cache[key] = keras_model.load(path)
-            else:
-                from core.models import sklearn_models
+                    _cache[key] = keras_model.load(path)
+                else:
+                    from core.models import sklearn_models
 
-                _cache[key] = sklearn_models.load(path, artifact["sha256"])
+                    _cache[key] = sklearn_models.load(path, artifact["sha256"])
+            except Exception as exc:  # noqa: BLE001 - any failure to load means the file is unusable
+                reason = f"its model file {path.name} cannot be loaded ({_reason(exc)})"
+                store.note_model_damage(run_id, reason)
+                raise DamagedRun(f"run {run_id} is damaged: {reason}") from None
         return _cache[key]
 
 

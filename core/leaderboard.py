@@ -42,7 +42,7 @@ def row(record: dict[str, Any]) -> dict[str, Any]:
     return {
         "run_id": record["run_id"], "model": record.get("label") or record.get("model"),
         "kind": record.get("model"), "family": record.get("family"),
-        "reference": bool((record.get("produced_by") or {}).get("reference")),
+        "reference": bool((record.get("produced_by") or {}).get("reference")), "status": "completed",
         "settings": hyperparameter_summary(record.get("config") or {}),
         "test_accuracy": metrics["test_accuracy"], "macro_f1": metrics["macro_f1"],
         "val_accuracy": metrics.get("val_accuracy"), "worst_class": worst_name, "worst_f1": worst_f1,
@@ -53,10 +53,26 @@ def row(record: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def damaged_row(record: dict[str, Any]) -> dict[str, Any]:
+    """A damaged run's row: no numbers (none can be trusted), the reason instead of settings."""
+    return {"run_id": record["run_id"], "model": record.get("label") or record.get("model") or "?",
+            "kind": record.get("model"), "family": record.get("family"), "status": "damaged",
+            "reference": str(record["run_id"]).startswith("ref-"), "settings": f"damaged: {record.get('damage')}",
+            "damage": record.get("damage"), "test_accuracy": None, "macro_f1": None, "val_accuracy": None,
+            "worst_class": None, "worst_f1": None, "train_seconds": None, "inference_ms": None, "params": None,
+            "size_mb": None, "date": ""}
+
+
 def rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Rows of all completed runs, best test accuracy first."""
-    done = [row(r) for r in records if r.get("status") == "completed" and r.get("metrics")]
-    return sorted(done, key=lambda r: -r["test_accuracy"])
+    """Rows of all completed runs, best test accuracy first, then the damaged runs."""
+    done = sorted((row(r) for r in records if r.get("status") == "completed"), key=lambda r: -r["test_accuracy"])
+    broken = sorted((damaged_row(r) for r in records if r.get("status") == "damaged"), key=lambda r: r["run_id"])
+    return done + broken
+
+
+def completed(table: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows whose numbers can be compared (not damaged)."""
+    return [r for r in table if r.get("status") != "damaged"]
 
 
 def best_values(table: list[dict[str, Any]]) -> dict[str, float]:

@@ -19,21 +19,22 @@ import os
 import re
 import secrets
 import shutil
+import time
+import zipfile
 from pathlib import Path
 from typing import Any, Iterator
 
 import numpy as np
 
 from core import atomic, paths
+from core.runlocks import RunError, RunLocks, TrainingBusy
+from core.record import (DAMAGED, MODEL_FILES, SCHEMA_VERSION, STATUSES, arrays_problem, predictions_problem,
+                         record_problem, run_summary)
 
 RUN_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
-STATUSES = ("queued", "running", "completed", "failed", "interrupted")
 ACTIVE = ("queued", "running")
-SCHEMA_VERSION = 1
-
-
-class RunError(Exception):
-    """Base class for run-store errors; the message is meant for people."""
+ORPHAN_GRACE_S = 60  # a run folder without run.json younger than this is still being created
+__all__ = ["SCHEMA_VERSION", "STATUSES", "ACTIVE", "DAMAGED", "RunStore", "RunError", "TrainingBusy", "run_summary"]
 
 
 class InvalidRunId(RunError):
@@ -48,13 +49,8 @@ class NoModel(RunError):
     """The run exists but has no usable model file (not completed, or not kept)."""
 
 
-class TrainingBusy(RunError):
-    """Another training holds the slot; `active_run_id` names it."""
-
-    def __init__(self, active_run_id: str | None):
-        self.active_run_id = active_run_id
-        super().__init__(f"another training is running ({active_run_id or 'unknown run'}); "
-                         "wait for it to finish or cancel it")
+class DamagedRun(RunError):
+    """The run's record or files do not match the run-store contract; the message says how."""
 
 
 def now_iso() -> str:
@@ -75,22 +71,28 @@ def new_run_id(model: str) -> str:
     return f"{model}-{stamp}-{secrets.token_hex(2)}"
 
 
-def run_summary(record: dict[str, Any]) -> dict[str, Any]:
-    """The short form of a run record used by listings and the /api/runs endpoint."""
-    m = record.get("metrics") or {}
-    return {"run_id": record["run_id"], "model": record.get("model"), "label": record.get("label"),
-            "family": record.get("family"), "status": record.get("status"),
-            "created_at": record.get("created_at"), "finished_at": record.get("finished_at"),
-            "test_accuracy": m.get("test_accuracy"), "macro_f1": m.get("macro_f1"),
-            "reference": bool((record.get("produced_by") or {}).get("reference"))}
+def _stat_key(path: Path) -> tuple | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return (stat.st_mtime_ns, stat.st_size, stat.st_ino)
 
 
-class RunStore:
+def damaged(record: dict[str, Any], reason: str) -> dict[str, Any]:
+    """A record marked damaged (status derived on read; the recorded status is kept aside)."""
+    return {**record, "status": DAMAGED, "recorded_status": record.get("status"), "damage": reason}
+
+
+class RunStore(RunLocks):
     """Reads and writes runs under one root folder (default `artifacts/runs`)."""
 
     def __init__(self, root: Path | str | None = None):
         self.root = Path(root).resolve() if root else paths.runs_dir()
         self._prediction_cache: dict[str, tuple[tuple, dict[str, np.ndarray]]] = {}
+        self._files_cache: dict[str, tuple[tuple, str | None]] = {}
+        self._record_cache: dict[str, tuple[tuple, dict[str, Any], str | None]] = {}
+        self._model_damage: dict[str, tuple[tuple | None, str]] = {}
 
     # -- paths ------------------------------------------------------------------------------
     def path(self, run_id: str) -> Path:
@@ -107,24 +109,6 @@ class RunStore:
         return self.path(run_id) / "logs"
 
     # -- creating and updating (the training process) ----------------------------------------
-    @contextlib.contextmanager
-    def training_slot(self, run_id: str) -> Iterator[None]:
-        """Hold the one-training-at-a-time lock for `run_id`; TrainingBusy when taken."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        handle = open(self.root / ".training.lock", "a+")
-        try:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise TrainingBusy(self.active_run_id()) from None
-            handle.seek(0)
-            handle.truncate()
-            handle.write(run_id)
-            handle.flush()
-            yield
-        finally:
-            handle.close()
-
     @contextlib.contextmanager
     def open_run(self, run_id: str, record: dict[str, Any]) -> Iterator[dict[str, Any]]:
         """Create the run folder and hold its liveness lock while the block runs.
@@ -187,6 +171,22 @@ class RunStore:
     def cancel_requested(self, run_id: str) -> bool:
         return (self.path(run_id) / "cancel").exists()
 
+    def delete(self, run_id: str, force: bool = False) -> None:
+        """Remove a run folder (atomically: renamed away first). Refuses a running run, and a
+        committed reference run (`ref-*`) unless `force`."""
+        folder = self.path(run_id)
+        if not folder.is_dir():
+            raise UnknownRun(f"no run named {run_id}")
+        if run_id.startswith("ref-") and not force:
+            raise RunError(f"{run_id} is a committed reference run; add --force to delete it anyway")
+        if self._owner_alive(run_id):
+            raise RunError(f"run {run_id} is still training; cancel it first (python -m core runs cancel {run_id})")
+        trash = self.root / f".trash-{run_id}-{secrets.token_hex(3)}"
+        os.rename(folder, trash)
+        shutil.rmtree(trash, ignore_errors=True)
+        for cache in (self._prediction_cache, self._files_cache, self._record_cache, self._model_damage):
+            cache.pop(run_id, None)
+
     def replace_run(self, source_id: str, target_id: str) -> None:
         """Move finished run `source_id` to `target_id`, replacing any run of that name."""
         source, target = self.path(source_id), self.path(target_id)
@@ -206,72 +206,126 @@ class RunStore:
         try:
             record = json.loads((self.path(run_id) / "run.json").read_text())
         except FileNotFoundError:
+            if self.path(run_id).is_dir():
+                raise DamagedRun("run.json is missing") from None
             raise UnknownRun(f"no run named {run_id}") from None
         except (json.JSONDecodeError, UnicodeDecodeError):
-            raise RunError(f"run {run_id} has a damaged run.json") from None
+            raise DamagedRun("run.json is not valid JSON (truncated or edited by hand?)") from None
+        except IsADirectoryError:
+            raise DamagedRun("run.json is a folder, not a file") from None
         if not isinstance(record, dict):
-            raise RunError(f"run {run_id} has a damaged run.json")
+            raise DamagedRun("run.json does not hold a JSON object")
         record["run_id"] = run_id  # the folder name is the id
         return record
 
     def get(self, run_id: str) -> dict[str, Any]:
-        """run.json of a run, with a dead `running` run recorded as `interrupted` first."""
-        record = self._read_record(run_id)
+        """run.json of a run, validated; never raises for a damaged run.
+
+        A dead `running` run is recorded as `interrupted` first. A record or file that does not
+        match the contract comes back with status `damaged` and a one-line `damage` reason.
+        UnknownRun / InvalidRunId for ids that name no run.
+        """
+        record, problem = self._validated_record(run_id)
         if record.get("status") in ACTIVE and not self._owner_alive(run_id):
-            record = self._read_record(run_id)  # re-read: it may have finished just now
-            if record.get("status") in ACTIVE:
-                reason = ("cancelled by the user" if self.cancel_requested(run_id)
-                          else "the training process stopped unexpectedly")
-                record = self.mark_interrupted(run_id, reason)
+            try:
+                record = self._read_record(run_id)  # re-read: it may have finished just now
+                if record.get("status") in ACTIVE:
+                    reason = ("cancelled by the user" if self.cancel_requested(run_id)
+                              else "the training process stopped unexpectedly")
+                    record = self.mark_interrupted(run_id, reason)
+            except DamagedRun as exc:
+                return {"run_id": run_id, "status": DAMAGED, "recorded_status": None, "damage": str(exc)}
+            problem = record_problem(record)
+        problem = problem or self._files_problem(record)
+        return damaged(record, problem) if problem else record
+
+    def note_model_damage(self, run_id: str, reason: str) -> None:
+        """Remember that this run's model file failed to load (until the file changes), so every
+        later read reports the run as damaged, not only the page that tried to load it."""
+        artifact = (self._validated_record(run_id)[0].get("artifact") or {})
+        model = self.path(run_id) / str(artifact.get("file", "model.keras"))
+        self._model_damage[run_id] = (_stat_key(model), reason)
+
+    def _validated_record(self, run_id: str) -> tuple[dict[str, Any], str | None]:
+        """(a copy of run.json, its schema problem or None), cached per version of the file."""
+        try:
+            stat = (self.path(run_id) / "run.json").stat()
+            key: tuple | None = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+        except OSError:
+            key = None
+        cached = self._record_cache.get(run_id)
+        if key is not None and cached and cached[0] == key:
+            return dict(cached[1]), cached[2]
+        try:
+            record = self._read_record(run_id)
+        except DamagedRun as exc:
+            return {"run_id": run_id, "status": DAMAGED, "recorded_status": None, "damage": str(exc)}, None
+        problem = record_problem(record)
+        if key is not None:
+            self._record_cache[run_id] = (key, record, problem)
+        return dict(record), problem
+
+    def usable(self, run_id: str) -> dict[str, Any]:
+        """The record of a completed, undamaged run; DamagedRun / RunError with the reason otherwise."""
+        record = self.get(run_id)
+        if record["status"] == DAMAGED:
+            raise DamagedRun(f"run {run_id} is damaged: {record['damage']}")
+        if record["status"] != "completed":
+            raise RunError(f"run {run_id} is {record['status']}, so it has no test results")
         return record
 
-    def _owner_alive(self, run_id: str) -> bool:
-        lock_path = self.path(run_id) / ".lock"
+    def _files_problem(self, record: dict[str, Any]) -> str | None:
+        """Cheap checks of a completed run's files (cached per file version)."""
+        if record.get("status") != "completed":
+            return None
+        folder = self.path(record["run_id"])
+        artifact = record.get("artifact") or {}
+        model = folder / str(artifact.get("file", "model.keras"))
+        if record.get("family") == "deep" and not model.is_file():
+            return f"its model file {model.name} is missing"
+        noted = self._model_damage.get(record["run_id"])
+        if noted and noted[0] == _stat_key(model):
+            return noted[1]
+        file = folder / "predictions.npz"
         try:
-            handle = open(lock_path, "r")
+            stat = file.stat()
         except FileNotFoundError:
-            return False
-        with handle:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
-            except BlockingIOError:
-                return True
-            fcntl.flock(handle, fcntl.LOCK_UN)
-            return False
+            return "predictions.npz is missing"
+        key = (stat.st_mtime_ns, stat.st_size)
+        cached = self._files_cache.get(record["run_id"])
+        if cached and cached[0] == key:
+            return cached[1]
+        problem = predictions_problem(file)
+        self._files_cache[record["run_id"]] = (key, problem)
+        return problem
 
     def mark_interrupted(self, run_id: str, reason: str) -> dict[str, Any]:
         return self.update(run_id, status="interrupted", error=reason, finished_at=now_iso())
 
     def list_ids(self) -> list[str]:
+        """Ids of every run folder (a folder that lost its run.json included, once past creation)."""
         if not self.root.is_dir():
             return []
-        return sorted(p.name for p in self.root.iterdir()
-                      if RUN_ID_RE.fullmatch(p.name) and (p / "run.json").is_file())
+        now = time.time()
+        ids = []
+        for p in self.root.iterdir():
+            if not RUN_ID_RE.fullmatch(p.name) or not p.is_dir():
+                continue
+            if (p / "run.json").exists() or now - p.stat().st_mtime > ORPHAN_GRACE_S:
+                ids.append(p.name)
+        return sorted(ids)
 
     def list_runs(self, status: str | None = None) -> list[dict[str, Any]]:
-        """Every readable run (newest first), optionally only those with `status`."""
+        """Every run (newest first; damaged ones included, with their reason), optionally by `status`."""
         runs = []
         for run_id in self.list_ids():
             try:
                 record = self.get(run_id)
-            except RunError:
-                continue  # a damaged run is skipped in listings, still reported by `get`
+            except UnknownRun:
+                continue  # deleted since the listing
             if status is None or record.get("status") == status:
                 runs.append(record)
-        return sorted(runs, key=lambda r: r.get("created_at", ""), reverse=True)
-
-    def active_run_id(self) -> str | None:
-        """The run holding the training slot, or None when the slot is free."""
-        lock_path = self.root / ".training.lock"
-        if not lock_path.is_file():
-            return None
-        with open(lock_path, "r") as handle:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
-            except BlockingIOError:
-                return handle.read().strip() or None
-            fcntl.flock(handle, fcntl.LOCK_UN)
-        return None
+        return sorted(runs, key=lambda r: str(r.get("created_at") or ""), reverse=True)
 
     def history(self, run_id: str) -> list[dict[str, Any]]:
         """Epoch records in order; a torn last line (crash mid-write) is skipped."""
@@ -296,12 +350,17 @@ class RunStore:
             return None
 
     def predictions(self, run_id: str) -> dict[str, np.ndarray]:
-        """{y_true, y_pred, proba} of a completed run (cached per file version)."""
+        """{y_true, y_pred, proba} of a completed run, fully checked (cached per file version).
+
+        DamagedRun when the file does not hold the 10 000 test predictions in test-set order.
+        """
         file = self.path(run_id) / "predictions.npz"
         try:
             stat = file.stat()
         except FileNotFoundError:
-            raise UnknownRun(f"run {run_id} has no predictions (not completed?)") from None
+            if not self.exists(run_id):
+                raise UnknownRun(f"no run named {run_id}") from None
+            raise NoModel(f"run {run_id} has no predictions (not completed?)") from None
         key = (stat.st_mtime_ns, stat.st_size)
         cached = self._prediction_cache.get(run_id)
         if cached and cached[0] == key:
@@ -309,8 +368,14 @@ class RunStore:
         try:
             with np.load(file, allow_pickle=False) as saved:
                 arrays = {name: saved[name] for name in ("y_true", "y_pred", "proba")}
-        except (OSError, ValueError, KeyError):
-            raise RunError(f"run {run_id} has damaged predictions") from None
+        except KeyError as exc:
+            raise DamagedRun(f"run {run_id} is damaged: predictions.npz has no {exc.args[0]}") from None
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+            raise DamagedRun(f"run {run_id} is damaged: predictions.npz cannot be read "
+                             f"({exc.__class__.__name__})") from None
+        problem = arrays_problem(arrays)
+        if problem:
+            raise DamagedRun(f"run {run_id} is damaged: {problem}")
         for array in arrays.values():
             array.setflags(write=False)
         self._prediction_cache[run_id] = (key, arrays)
@@ -319,9 +384,11 @@ class RunStore:
     def model_file(self, run_id: str) -> tuple[Path, dict[str, Any]]:
         """(path, artifact record) of a completed run's model file; UnknownRun when it has none."""
         record = self.get(run_id)
+        if record["status"] == DAMAGED:
+            raise DamagedRun(f"run {run_id} is damaged: {record['damage']}")
         artifact = record.get("artifact") or {}
         name = artifact.get("file")
-        if record.get("status") != "completed" or name not in ("model.keras", "model.joblib"):
+        if record.get("status") != "completed" or name not in MODEL_FILES:
             raise NoModel(f"run {run_id} has no saved model")
         path = self.path(run_id) / name
         if not path.is_file():

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from core import leaderboard
-from core.runs import InvalidRunId, RunError, UnknownRun
+from core.runs import DAMAGED, InvalidRunId, RunError, UnknownRun
 from dashboard import state
 
 
@@ -38,11 +38,29 @@ def resolve_run(run_id: Any, family: str | None = None) -> tuple[dict[str, Any] 
         return None, f"There is no run called “{run_id}”. Pick one from the list."
     except RunError as exc:
         return None, f"Run “{run_id}” cannot be read: {exc}."
+    if record.get("status") == DAMAGED:
+        return None, f"Run “{run_id}” is damaged and cannot be shown: {record.get('damage')}."
     if record.get("status") != "completed":
         return None, f"Run “{run_id}” is {record.get('status')}, so it has no test results yet."
     if family and record.get("family") != family:
         return None, f"Run “{run_id}” is a {record.get('label')}; this view needs a CNN (a deep-learning run)."
     return record, None
+
+
+def predictions_for(run_id: Any) -> tuple[dict[str, Any] | None, str | None]:
+    """(predictions, None) of a usable run, else (None, a message): for callbacks that may be handed a
+    run that was deleted or damaged since the page was drawn."""
+    record, problem = resolve_run(run_id)
+    if problem:
+        return None, problem
+    try:
+        return state.store().predictions(record["run_id"]), None
+    except RunError as exc:
+        return None, f"{exc}."
+
+
+def damaged_runs() -> list[dict[str, Any]]:
+    return state.store().list_runs(status=DAMAGED)
 
 
 def gradcam_run_for(record: dict[str, Any]) -> str | None:
@@ -51,4 +69,5 @@ def gradcam_run_for(record: dict[str, Any]) -> str | None:
 
 
 def leaderboard_rows() -> list[dict[str, Any]]:
-    return leaderboard.rows(state.store().list_runs(status="completed"))
+    """Completed runs, best first, then damaged runs (greyed, with their reason)."""
+    return leaderboard.rows(state.store().list_runs())

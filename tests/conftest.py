@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -56,6 +57,25 @@ def store(tmp_path) -> RunStore:
 def reference_store() -> RunStore:
     """The committed reference runs (read-only use)."""
     return RunStore(PROJECT_ROOT / "artifacts" / "runs")
+
+
+def completed_run(store: RunStore, run_id: str, accuracy: float = 0.8, model: str = "logreg",
+                  family: str = "classic", seed: int = 0) -> dict:
+    """A schema-valid completed run whose predictions are on the real test labels (right on about
+    `accuracy` of them), metrics computed by the real metrics code. No training involved."""
+    from core import data, metrics
+
+    y_test = data.load().y_test
+    rng = np.random.default_rng(seed)
+    wrong = rng.random(len(y_test)) > accuracy
+    y_pred = np.where(wrong, (y_test + rng.integers(1, 10, len(y_test))) % 10, y_test)
+    proba = np.full((len(y_test), 10), 0.02, dtype=np.float32)
+    proba[np.arange(len(y_test)), y_pred] = 0.82
+    with store.open_run(run_id, {"model": model, "label": model.upper(), "family": family, "config": {}}):
+        store.append_history(run_id, {"epoch": 1, "loss": 1.0})
+        store.save_predictions(run_id, y_test, proba)
+        return store.update(run_id, status="completed", metrics=metrics.evaluate(y_test, proba),
+                            timings={"train_seconds": 1.0})
 
 
 REFERENCE_ENV = {"STUDIO_ARTIFACTS": str(PROJECT_ROOT / "artifacts")}  # read the committed reference runs

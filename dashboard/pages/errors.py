@@ -8,10 +8,11 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 
 from core import drilldown
 from core.data import CLASS_NAMES
-from dashboard import runs_view, state
+from dashboard import runs_view
 from dashboard.components import gallery as gal
 from dashboard.components.cards import figure_card
 from dashboard.figures.errors import confusion_heatmap
+from dashboard.figures.style import empty_figure
 
 dash.register_page(__name__, path="/errors", name="Errors", order=4, title="Errors · Fashion-MNIST Studio")
 
@@ -26,9 +27,11 @@ def layout(run: str | None = None, compare: str | None = None, **_query) -> html
                                             value=record["run_id"] if record else None, clearable=False,
                                             placeholder="Choose a run"), md=8)], className="mb-3"),
               dcc.Location(id="errors-location", refresh="callback-nav")]
+    preds = None
+    if not problem:
+        preds, problem = runs_view.predictions_for(record["run_id"])
     if problem:
         return html.Div([*header, dbc.Alert(problem, color="warning", id="errors-problem")])
-    preds = state.store().predictions(record["run_id"])
     matrix = drilldown.confusion_matrix(preds["y_true"], preds["y_pred"])
     return html.Div([
         *header,
@@ -83,7 +86,9 @@ def pick_run(run_id):
 @callback(Output("errors-matrix", "figure"), Input("errors-normalise", "value"), State("errors-run", "value"),
           prevent_initial_call=True)
 def normalise(mode, run_id):
-    preds = state.store().predictions(run_id)
+    preds, problem = runs_view.predictions_for(run_id)
+    if problem:
+        return empty_figure(problem)
     return confusion_heatmap(drilldown.confusion_matrix(preds["y_true"], preds["y_pred"]), NAMES, mode == "share")
 
 
@@ -95,9 +100,14 @@ def open_cell(click, page, run_id):
     if not click:
         return no_update, no_update, no_update, no_update, no_update
     point = click["points"][0]
+    if point.get("y") not in NAMES or point.get("x") not in NAMES:
+        return no_update, no_update, no_update, no_update, no_update
     true_c, pred_c = NAMES.index(point["y"]), NAMES.index(point["x"])
-    record = state.store().get(run_id)
-    preds = state.store().predictions(run_id)
+    record, problem = runs_view.resolve_run(run_id)
+    preds, problem = (None, problem) if problem else runs_view.predictions_for(run_id)
+    if problem:
+        return (dbc.Alert(problem, color="warning", id="errors-gallery-problem"), "This run cannot be shown",
+                1, 1, {"display": "none"})
     indices = drilldown.cell_indices(preds, true_c, pred_c)
     page = 1 if dash.ctx.triggered_id == "errors-matrix" else page
     pages = gal.page_count(len(indices))
@@ -111,13 +121,12 @@ def open_cell(click, page, run_id):
 def compare_runs(other_id, run_id):
     if not other_id or not run_id:
         return html.Div("Pick a second run to see the photos where the two models disagree.", className="text-muted")
-    other, problem = runs_view.resolve_run(other_id)
-    if problem:
-        return dbc.Alert(problem, color="warning")
-    store = state.store()
-    a, b = store.predictions(run_id), store.predictions(other_id)
+    record, problem = runs_view.resolve_run(run_id)
+    a, problem = (None, problem) if problem else runs_view.predictions_for(run_id)
+    b, other_problem = runs_view.predictions_for(other_id)
+    if problem or other_problem:
+        return dbc.Alert(problem or other_problem, color="warning", id="errors-compare-problem")
     diff = drilldown.disagreements(a, b)
-    record = store.get(run_id)
     tabs = []
     for key, label, preds in (("a_right", f"{run_id} right", a), ("b_right", f"{other_id} right", b),
                               ("neither", "both wrong", a)):

@@ -6,12 +6,15 @@ controls only rewrite the URL. Only the overlay opacity is local.
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import dash
 import dash_bootstrap_components as dbc
 import numpy as np
 from dash import Input, Output, Patch, State, callback, dcc, html, no_update
 
 from core import analysis, data, explain
+from core.runs import RunError
 from dashboard import runs_view, state
 from dashboard.components.upload_card import upload_card, upload_result
 from dashboard.figures import gradcam as figs
@@ -40,23 +43,25 @@ def layout(run: str | None = None, index: str | None = None, target: str = "pred
     top = [html.H2("Where does the model look?"),
            html.P("Grad-CAM colours the parts of a photo that pushed the model towards a class: red pushed "
                   "most, blue hardly at all.", className="text-muted"),
-           dcc.Location(id="gradcam-location", refresh="callback-nav"),
-           _controls(record["run_id"] if record else None, idx or 0, target, method, layer)]
+           dcc.Location(id="gradcam-location", refresh="callback-nav")]
+    layers: list[str] = []
+    views: list = []
     if problem is None:
         try:
-            return html.Div([*top, *_views(record["run_id"], idx, target, method, layer), upload_card()])
-        except ValueError as exc:
-            problem = str(exc)
-    return html.Div([*top, dbc.Alert(problem, color="warning", id="gradcam-problem"), upload_card()])
+            from core.inference import load_classifier
+
+            layers = explain.explainable_layers(load_classifier(record["run_id"], state.store()).model_)
+            views = _views(record["run_id"], idx, target, method, layer)
+        except (RunError, ValueError) as exc:
+            problem = str(exc).rstrip(".") + "."
+    controls = _controls(record["run_id"] if record else run, idx or 0, target, method, layer, layers)
+    if problem is None:
+        return html.Div([*top, controls, *views, upload_card()])
+    return html.Div([*top, controls, dbc.Alert(problem, color="warning", id="gradcam-problem"), upload_card()])
 
 
-def _controls(run_id, idx, target, method, layer) -> dbc.Card:
-    layer_options = []
-    if run_id:
-        from core.inference import load_classifier
-
-        layer_options = [{"label": n, "value": n} for n in
-                         explain.explainable_layers(load_classifier(run_id, state.store()).model_)]
+def _controls(run_id, idx, target, method, layer, layers: list[str]) -> dbc.Card:
+    layer_options = [{"label": n, "value": n} for n in layers]
     return dbc.Card(dbc.CardBody(dbc.Row([
         dbc.Col([dbc.Label("CNN run", className="small fw-semibold mb-0"),
                  dcc.Dropdown(id="gradcam-run", options=runs_view.picker_options(family="deep"), value=run_id,
@@ -149,8 +154,11 @@ def navigate(run_id, index, _r, _m, _c, target, method, layer, pick_class):
     if trigger == "gradcam-random":
         index = int(rng.integers(0, 10000))
     elif trigger == "gradcam-mistake":
-        preds = state.store().predictions(run_id)
-        index = int(rng.choice(np.flatnonzero(preds["y_pred"] != preds["y_true"])))
+        preds, _problem = runs_view.predictions_for(run_id)
+        if preds is None:  # deleted or damaged meanwhile: the page itself will say so
+            index = 0
+        else:
+            index = int(rng.choice(np.flatnonzero(preds["y_pred"] != preds["y_true"])))
     elif trigger == "gradcam-random-class":
         if pick_class in (None, ""):
             return no_update
@@ -159,5 +167,7 @@ def navigate(run_id, index, _r, _m, _c, target, method, layer, pick_class):
         layer = None  # layers differ between models
     if index is None:
         return no_update
-    query = f"?run={run_id}&index={int(index)}&target={target}&method={method}"
-    return query + (f"&layer={layer}" if layer else "")
+    query = {"run": run_id, "index": int(index), "target": target, "method": method}
+    if layer:
+        query["layer"] = layer
+    return "?" + urlencode(query)

@@ -39,7 +39,9 @@ def _dataset_sizes() -> tuple[dict, str | None]:
 
 def layout(**_query) -> html.Div:
     sizes, data_problem = _dataset_sizes()
-    runs = state.store().list_runs(status="completed")
+    every = state.store().list_runs()
+    runs = [r for r in every if r["status"] == "completed"]
+    broken = [r["run_id"] for r in every if r["status"] == "damaged"]
     best = max(runs, key=lambda r: r["metrics"]["test_accuracy"], default=None)
     tiles = [
         stat_tile("Finished runs", str(len(runs)), "reference runs and your own", tile_id="home-run-count"),
@@ -57,6 +59,10 @@ def layout(**_query) -> html.Div:
                    "works, where it fails, and why.", className="lead"),
         ], className="py-3"),
         dbc.Alert(data_problem, color="danger", id="home-data-problem") if data_problem else None,
+        dbc.Alert([f"{len(broken)} damaged run{'s' if len(broken) > 1 else ''} left out of every figure: ",
+                   ", ".join(broken[:5]) + (" …" if len(broken) > 5 else ""),
+                   ". The leaderboard shows why; ", html.Code("python -m core runs check"), " lists them all."],
+                  color="warning", id="home-damaged") if broken else None,
         dbc.Row([dbc.Col(t, md=4) for t in tiles], className="g-3 mb-4"),
         dbc.Row([dbc.Col(dbc.Card(dbc.CardBody([
             html.H5(html.A(title, href=href, className="stretched-link text-decoration-none")),

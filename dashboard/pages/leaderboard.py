@@ -53,8 +53,11 @@ def column_defs(best: dict[str, float]) -> list[dict]:
 
 def layout(**_query) -> html.Div:
     rows = runs_view.leaderboard_rows()
+    good = leaderboard.completed(rows)
+    broken = len(rows) - len(good)
     grid = dag.AgGrid(
-        id="leaderboard-grid", rowData=rows, columnDefs=column_defs(leaderboard.best_values(rows)),
+        id="leaderboard-grid", rowData=rows, columnDefs=column_defs(leaderboard.best_values(good)),
+        rowClassRules={"damaged-row": "params.data.status === 'damaged'"},
         defaultColDef={"sortable": True, "filter": True, "floatingFilter": True, "resizable": True, "minWidth": 100},
         dashGridOptions={"rowSelection": {"mode": "multiRow", "enableClickSelection": False},
                          "tooltipShowDelay": 300, "animateRows": False, "domLayout": "autoHeight"},
@@ -62,8 +65,11 @@ def layout(**_query) -> html.Div:
         columnSize="autoSize", style={"width": "100%"})
     return html.Div([
         html.H2("Leaderboard"),
-        html.P(f"{len(rows)} finished runs. Best value of each column in green. Click a run name to open its "
+        html.P(f"{len(good)} finished runs. Best value of each column in green. Click a run name to open its "
                "confusion matrix; tick two or more rows to compare them.", className="text-muted"),
+        dbc.Alert(f"{broken} damaged run{'s are' if broken > 1 else ' is'} greyed out at the bottom, with the reason "
+                  "in Settings; their numbers are left out of every best value. `python -m core runs check` "
+                  "lists them.", color="warning", id="leaderboard-damaged") if broken else None,
         dbc.Card(dbc.CardBody([
             html.Div([dbc.Button("Export CSV", id="leaderboard-export", color="secondary", size="sm", n_clicks=0),
                       dbc.Button("Clear selection", id="leaderboard-clear", color="link", size="sm", n_clicks=0)],
@@ -71,7 +77,7 @@ def layout(**_query) -> html.Div:
             grid])),
         dbc.Row([dbc.Col(figure_card(
             "Test accuracy by model", "leaderboard-bars",
-            accuracy_bars(rows) if rows else empty_figure("No finished runs yet."),
+            accuracy_bars(good) if good else empty_figure("No finished runs yet."),
             "Deep-learning models in green, classic scikit-learn models in blue. Click a bar for its mistakes."),
             width=12)], className="mt-3"),
         dbc.Row([
@@ -111,14 +117,16 @@ def open_run(cell, bar):
 @callback(Output("leaderboard-curves", "figure"), Output("leaderboard-f1", "figure"),
           Input("leaderboard-grid", "selectedRows"), State("leaderboard-grid", "rowData"))
 def compare(selected, _rows):
-    selected = selected or []
+    selected = [row for row in selected or [] if row.get("status") != "damaged"]
     if len(selected) < 2:
-        message = "Tick two or more runs in the table."
+        message = "Tick two or more finished (not damaged) runs in the table."
         return empty_figure(message), empty_figure(message)
-    store = state.store()
     histories, per_class = {}, {}
     for row in selected:
+        record, problem = runs_view.resolve_run(row["run_id"])
+        if problem:  # deleted or damaged since the table was drawn
+            return empty_figure(problem), empty_figure(problem)
         label = f"{row['model']} · {row['run_id']}"
-        histories[label] = store.history(row["run_id"])
-        per_class[label] = store.get(row["run_id"])["metrics"]["per_class"]
+        histories[label] = state.store().history(row["run_id"])
+        per_class[label] = record["metrics"]["per_class"]
     return compare_curves(histories), per_class_f1(per_class, list(CLASS_NAMES))

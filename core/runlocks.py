@@ -1,0 +1,80 @@
+"""Liveness and one-training-at-a-time locks of the run store (`flock`, dropped by the kernel on death).
+
+A training process holds an exclusive lock on `<run>/.lock` for its whole life and one on
+`runs/.training.lock`; a `running` run whose lock is free died mid-way.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+from pathlib import Path
+from typing import Iterator
+
+
+class RunError(Exception):
+    """Base class for run-store errors; the message is meant for people."""
+
+
+class TrainingBusy(RunError):
+    """Another training holds the slot; `active_run_id` names it."""
+
+    def __init__(self, active_run_id: str | None):
+        self.active_run_id = active_run_id
+        super().__init__(f"another training is running ({active_run_id or 'unknown run'}); "
+                         "wait for it to finish or cancel it")
+
+
+class RunLocks:
+    """The lock half of RunStore (needs `root` and `path(run_id)`)."""
+
+    root: Path
+
+    def path(self, run_id: str) -> Path:  # overridden by RunStore (validates the id)
+        return self.root / run_id
+
+    @contextlib.contextmanager
+    def training_slot(self, run_id: str) -> Iterator[None]:
+        """Hold the one-training-at-a-time lock for `run_id`; TrainingBusy when taken."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        handle = open(self.root / ".training.lock", "a+")
+        try:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise TrainingBusy(self.active_run_id()) from None
+            handle.seek(0)
+            handle.truncate()
+            handle.write(run_id)
+            handle.flush()
+            yield
+        finally:
+            handle.close()
+
+    def _owner_alive(self, run_id: str) -> bool:
+        lock_path = self.path(run_id) / ".lock"
+        try:
+            handle = open(lock_path, "r")
+        except FileNotFoundError:
+            return False
+        with handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True
+            fcntl.flock(handle, fcntl.LOCK_UN)
+            return False
+
+    def active_run_id(self) -> str | None:
+        """The run holding the training slot, or None when the slot is free."""
+        lock_path = self.root / ".training.lock"
+        if not lock_path.is_file():
+            return None
+        with open(lock_path, "r") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return handle.read().strip() or None
+            fcntl.flock(handle, fcntl.LOCK_UN)
+        return None
+
