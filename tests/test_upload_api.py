@@ -9,6 +9,7 @@ import pytest
 from PIL import Image
 
 from core import data, inference, upload
+from core.runs import RunStore
 
 
 def _png(array: np.ndarray, mode: str | None = None) -> bytes:
@@ -129,15 +130,16 @@ def test_api_run_without_its_model_file_is_a_conflict(tmp_path, monkeypatch, ref
     import shutil
 
     shutil.copytree(reference_artifacts / "runs" / "ref-cnn", tmp_path / "runs" / "ref-cnn")
-    (tmp_path / "runs" / "ref-cnn" / "model.keras").unlink()  # as for the classic runs kept as predictions only
+    (tmp_path / "runs" / "ref-cnn" / "model.keras").unlink()  # a CNN run needs its model: it is damaged
     monkeypatch.setenv("STUDIO_ARTIFACTS", str(tmp_path))
     from dashboard.app import create_app
 
     response = _post(create_app().server.test_client(), _png(data.load().x_test[0]), run="ref-cnn")
-    assert response.status_code == 409 and "keeps only its predictions" in response.get_json()["error"]
+    assert response.status_code == 409 and "model.keras is missing" in response.get_json()["error"]
 
 
-def test_api_runs_lists_summaries(client, reference_store):
+def test_api_runs_lists_summaries(client, with_reference_runs):
+    reference_store = RunStore(with_reference_runs / "runs")  # the app's store, never the user's artifacts/
     body = client.get("/api/runs").get_json()
     assert {r["run_id"] for r in body} == set(reference_store.list_ids())
     ref = next(r for r in body if r["run_id"] == "ref-cnn")

@@ -54,7 +54,7 @@ def layout(run: str | None = None, index: str | None = None, target: str = "pred
             views = _views(record["run_id"], idx, target, method, layer)
         except (RunError, ValueError) as exc:
             problem = str(exc).rstrip(".") + "."
-    controls = _controls(record["run_id"] if record else run, idx or 0, target, method, layer, layers)
+    controls = _controls(record["run_id"] if record else None, idx or 0, target, method, layer, layers)
     if problem is None:
         return html.Div([*top, controls, *views, upload_card()])
     return html.Div([*top, controls, dbc.Alert(problem, color="warning", id="gradcam-problem"), upload_card()])

@@ -102,6 +102,7 @@ def start_training(set_progress, _n_clicks, model, *values):
         return dbc.Alert(f"Not started: run {active} is still training, and this machine trains one model at a "
                          "time. Wait for it or cancel it.", color="warning", className="mb-0", id="train-busy"), active
     view = CurveCache()
+    training_job.detach_from_server()  # this job is a fork of the web server: let go of its port
     try:
         final = training_job.train_and_follow(config, store, lambda snap: set_progress(view(snap)))
     except RunError as exc:
