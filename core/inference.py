@@ -39,7 +39,7 @@ def load_classifier(run_id: str, store: RunStore | None = None):
                 else:
                     from core.models import sklearn_models
 
-                    _cache[key] = sklearn_models.load(path, artifact["sha256"])
+                    _cache[key] = sklearn_models.load(path, artifact.get("sha256"))
             except Exception as exc:  # noqa: BLE001 - any failure to load means the file is unusable
                 reason = f"its model file {path.name} cannot be loaded ({_reason(exc)})"
                 store.note_model_damage(run_id, reason)

@@ -54,4 +54,4 @@ class Classifier(ABC):
     def save(self, path: Path) -> None:
         """Write the fitted model to `path` (the run store moves it into place atomically)."""
 
-    file_suffix = ".joblib"
+    file_suffix = ".skops"

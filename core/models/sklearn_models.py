@@ -23,7 +23,7 @@ class SklearnClassifier(Classifier):
     """Wraps one fitted scikit-learn estimator (`estimator_`)."""
 
     input_kind = "flat"
-    file_suffix = ".joblib"
+    file_suffix = ".skops"
 
     def __init__(self, kind: str, seed: int = 42, **params):
         self.kind = kind
@@ -123,16 +123,18 @@ class SklearnClassifier(Classifier):
         return int(sum(_count(step) for step in _steps(self.estimator_)))
 
     def save(self, path: Path) -> None:
+        """skops format: loading it never runs code (only trusted types are rebuilt)."""
         import copy
+        import zipfile
 
-        import joblib
+        import skops.io as sio
 
         estimator = self.estimator_
         if hasattr(estimator, "_optimizer"):  # MLP: drop Adam's moment estimates (2/3 of the file)
             estimator = copy.copy(estimator)
             estimator._optimizer = None
-        joblib.dump({"kind": self.kind, "seed": self.seed, "params": self.params,
-                     "estimator": estimator}, str(path), compress=3)
+        sio.dump({"kind": self.kind, "seed": self.seed, "params": self.params, "estimator": estimator},
+                 str(path), compression=zipfile.ZIP_DEFLATED, compresslevel=6)
 
 
 def _steps(estimator):
@@ -173,20 +175,42 @@ def build_classifier(config) -> SklearnClassifier:
     return SklearnClassifier(config.model, seed=config.seed, **params)
 
 
-def load(path: Path, expected_sha256: str) -> SklearnClassifier:
-    """Load a model file the run store wrote; refuses a file whose checksum is not the recorded one.
+# Types beyond skops' own trusted defaults that the studio's models need: scikit-learn's private
+# containers of a calibrated SVM (plain data holders) and the decision tree's array structure
+# (rebuilt by skops' own Tree loader from arrays). Nothing else is ever trusted.
+TRUSTED_EXTRA = frozenset({"sklearn.calibration._CalibratedClassifier", "sklearn.calibration._SigmoidCalibration",
+                           "sklearn.tree._tree.Tree"})
 
-    joblib/pickle can run code, so only the project's own run files, verified against the sha256
-    recorded in run.json, are ever loaded (the run store checks the path is one of its own).
+
+class UntrustedModel(ValueError):
+    """A model file that would need code or types outside the trusted set to load."""
+
+
+def load(path: Path, expected_sha256: str | None = None) -> SklearnClassifier:
+    """Load a skops model file the run store wrote. Nothing in it is executed: skops rebuilds only
+    trusted types (its scikit-learn/numpy defaults), and a file that names any other type is refused
+    before anything is built. Pickle files (the old `model.joblib`) are never loaded.
     """
-    import joblib
+    import skops.io as sio
 
     from core.atomic import sha256_file
 
-    actual = sha256_file(path)
-    if actual != expected_sha256:
-        raise ValueError(f"{path} does not match its recorded checksum; refusing to load it")
-    saved = joblib.load(str(path))
+    if path.suffix != ".skops":
+        raise UntrustedModel(f"{path.name} is a pickle, which can run code when loaded; this version only "
+                             "loads skops files: retrain the run")
+    if expected_sha256 and sha256_file(path) != expected_sha256:
+        raise UntrustedModel(f"{path.name} does not match its recorded checksum; refusing to load it")
+    try:
+        untrusted = sio.get_untrusted_types(file=str(path))
+    except Exception as exc:  # noqa: BLE001 - not a readable skops archive
+        raise UntrustedModel(f"{path.name} is not a readable skops file ({exc.__class__.__name__})") from None
+    refused = sorted(set(untrusted) - TRUSTED_EXTRA)
+    if refused:
+        shown = ", ".join(refused[:3]) + (" …" if len(refused) > 3 else "")
+        raise UntrustedModel(f"{path.name} asks for types that are not trusted ({shown}); refusing to load it")
+    saved = sio.load(str(path), trusted=sorted(untrusted))
+    if not isinstance(saved, dict) or not {"kind", "seed", "params", "estimator"} <= set(saved):
+        raise UntrustedModel(f"{path.name} is not a model file written by the studio")
     clf = SklearnClassifier(saved["kind"], seed=saved["seed"], **saved["params"])
     clf.estimator_ = saved["estimator"]
     return clf
