@@ -1,22 +1,39 @@
 """Turn an uploaded photo into a Fashion-MNIST-like image: 28x28, grey, item light on black.
 
 Validation first, on the raw bytes and the image header, before any pixel is decoded: empty,
-over 10 MB, not PNG/JPEG/WebP, over 40 megapixels (decompression bombs), animated, or damaged
+over 10 MB, not PNG/JPEG/MPO/WebP, over 40 megapixels (decompression bombs), animated, or damaged
 files get an UploadError with a plain message. Then: grayscale (transparent areas become
 background), invert when the background is light, crop to the item, fit its longest side into
 28 pixels and centre it on black, stretch contrast to the full 0-255 range.
+
+Memory is bounded: nothing needs more than WORK_SIDE pixels a side, so JPEG/MPO decode at reduced
+size (`draft`, 1/2 to 1/8 scale inside the decoder); other formats over DIRECT_PIXELS are decoded
+in a short-lived child process (`python -m core.decode`), which hands back the reduced image, so
+the server never holds a full 40-megapixel bitmap. At most SLOTS decodes/predictions run at once
+(`slot()`); a request that finds none free within a moment gets UploadBusy (the API's 503).
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
+import subprocess
+import sys
+import threading
+from typing import Iterator
 
 import numpy as np
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_PIXELS = 40_000_000
-FORMATS = ("PNG", "JPEG", "WEBP")
+FORMATS = ("PNG", "JPEG", "MPO", "WEBP")
 ITEM_THRESHOLD = 40  # after inversion, pixels above this belong to the item
+WORK_SIDE = 512  # longest side the conversion works at (the result is 28x28)
+DIRECT_PIXELS = 4_000_000  # larger non-JPEG images are decoded in a child process
+SLOTS = 2
+SLOT_WAIT_S = 2.0
+DECODE_TIMEOUT_S = 30
+_slots = threading.BoundedSemaphore(SLOTS)
 
 
 class UploadError(ValueError):
@@ -27,8 +44,28 @@ class UploadError(ValueError):
         self.too_large = too_large
 
 
-def open_checked(raw: bytes):
-    """A fully loaded, validated PIL image from upload bytes (UploadError otherwise)."""
+class UploadBusy(UploadError):
+    """Every decoding slot is taken: try again in a moment (HTTP 503 with Retry-After)."""
+
+    retry_after_s = 2
+
+
+@contextlib.contextmanager
+def slot(wait_s: float | None = None) -> Iterator[None]:
+    """Hold one of the SLOTS decode/predict slots; UploadBusy when none frees up within `wait_s`
+    (default SLOT_WAIT_S)."""
+    if not _slots.acquire(timeout=SLOT_WAIT_S if wait_s is None else wait_s):
+        raise UploadBusy("The server is busy with other photos; try again in a moment.")
+    try:
+        yield
+    finally:
+        _slots.release()
+
+
+def open_checked(raw: bytes, load: bool = True):
+    """A validated PIL image from upload bytes, decoded at reduced size when large (UploadError otherwise).
+
+    `load=False` checks the header only (the child decoder loads it itself)."""
     from PIL import Image, UnidentifiedImageError
 
     if not raw:
@@ -45,17 +82,61 @@ def open_checked(raw: bytes):
         raise UploadError("This is not an image we can read: upload a PNG, JPEG or WebP photo.") from None
     if img.format not in FORMATS:
         raise UploadError(f"{img.format} images are not supported: upload a PNG, JPEG or WebP photo.")
+    if img.format == "MPO":  # what many phones save as .jpg: the first frame is the photo
+        img.seek(0)
     width, height = img.size
     if width * height > MAX_PIXELS:
         raise UploadError(f"The image is {width}x{height} ({width * height / 1e6:.0f} megapixels); "
                           f"the limit is {MAX_PIXELS // 1_000_000} megapixels.", too_large=True)
-    if getattr(img, "is_animated", False) and getattr(img, "n_frames", 1) > 1:
+    if img.format != "MPO" and getattr(img, "is_animated", False) and getattr(img, "n_frames", 1) > 1:
         raise UploadError("Animated images are not supported: upload a single still photo.")
+    if not load:
+        return img
     try:
+        if img.format in ("JPEG", "MPO"):
+            img.draft(img.mode if img.mode in ("L", "RGB") else None, (WORK_SIDE, WORK_SIDE))
         img.load()
+        return reduced(img)
     except (OSError, ValueError, Image.DecompressionBombError):
         raise UploadError("The image file is damaged or truncated.") from None
+
+
+def reduced(img):
+    """16-bit greys to 8 bits, then shrunk (box filter) to at most about WORK_SIDE pixels a side."""
+    from PIL import Image
+
+    if img.mode in ("P", "1"):
+        img = img.convert("RGBA" if "transparency" in img.info or img.mode == "P" else "L")
+    if img.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
+        wide = np.asarray(img, dtype=np.uint32 if img.mode == "I" else np.uint16)
+        scale = 1.0 / 257.0 if wide.max() > 255 else 1.0  # 16-bit 0..65535 onto 0..255
+        img = Image.fromarray(np.clip(wide.astype(np.float32) * scale, 0, 255).round().astype(np.uint8), mode="L")
+    factor = max(img.size) // WORK_SIDE
+    if factor >= 2:
+        img = img.reduce(factor)
     return img
+
+
+def decode_in_child(raw: bytes):
+    """Decode a large non-JPEG image in a child process; returns the reduced PIL image."""
+    from PIL import Image
+
+    try:
+        done = subprocess.run([sys.executable, "-m", "core.decode"], input=raw, capture_output=True,
+                              timeout=DECODE_TIMEOUT_S, check=False)
+    except subprocess.TimeoutExpired:
+        raise UploadError("The image took too long to decode.") from None
+    if done.returncode != 0:
+        raise UploadError("The image file is damaged or truncated.")
+    return Image.open(io.BytesIO(done.stdout)).copy()
+
+
+def open_reduced(raw: bytes):
+    """The validated upload as a PIL image of at most about WORK_SIDE pixels a side."""
+    header = open_checked(raw, load=False)
+    if header.format not in ("JPEG", "MPO") and header.size[0] * header.size[1] > DIRECT_PIXELS:
+        return decode_in_child(raw), header.format, header.size
+    return open_checked(raw), header.format, header.size
 
 
 def to_fashion_mnist(img) -> tuple[np.ndarray, bool]:
@@ -91,8 +172,18 @@ def to_fashion_mnist(img) -> tuple[np.ndarray, bool]:
 
 
 def preprocess(raw: bytes) -> dict:
-    """Validate and convert upload bytes: {image (28x28 uint8), inverted, original_size, format}."""
-    img = open_checked(raw)
-    fmt, size = img.format, img.size
+    """Validate and convert upload bytes: {image (28x28 uint8), inverted, original_size, format,
+    preview (PNG bytes, at most 224 px a side, of the photo as uploaded)}."""
+    img, fmt, size = open_reduced(raw)
     image, inverted = to_fashion_mnist(img)
-    return {"image": image, "inverted": inverted, "original_size": size, "format": fmt}
+    return {"image": image, "inverted": inverted, "original_size": size, "format": fmt, "preview": _preview(img)}
+
+
+def _preview(img) -> bytes:
+    from PIL import ImageOps
+
+    small = ImageOps.exif_transpose(img).copy()
+    small.thumbnail((224, 224))
+    out = io.BytesIO()
+    small.convert("RGBA").save(out, format="PNG")
+    return out.getvalue()

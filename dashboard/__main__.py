@@ -1,22 +1,49 @@
-"""`python -m dashboard [--host 127.0.0.1] [--port 8050]`: start the dashboard (debug off)."""
+"""`python -m dashboard [--host 127.0.0.1] [--port 8050] [--dev]`: start the dashboard.
+
+By default a production WSGI server (waitress: pure Python, threads in one process, so the
+in-process model caches are shared and nothing forks after TensorFlow is loaded) with a bounded
+thread pool; `--dev` runs Flask's development server with Dash's debug tools instead.
+"""
 
 from __future__ import annotations
 
 import argparse
+import sys
+
+DEFAULT_THREADS = 8  # 2 cores: enough to overlap I/O and polling, few enough to bound memory
 
 
-def main(argv=None) -> None:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m dashboard", description="Start Fashion-MNIST Studio.")
     parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default: 127.0.0.1, this machine only)")
     parser.add_argument("--port", type=int, default=8050)
-    parser.add_argument("--debug", action="store_true", help="Dash debug mode (development only)")
-    args = parser.parse_args(argv)
+    parser.add_argument("--allow-host", action="append", default=[], metavar="NAME",
+                        help="also answer requests whose Host is NAME (repeatable); loopback names and --host "
+                             "are always allowed")
+    parser.add_argument("--threads", type=int, default=DEFAULT_THREADS, help="request threads (default: %(default)s)")
+    parser.add_argument("--dev", action="store_true", help="Flask's development server with Dash debug tools")
+    return parser
 
+
+def main(argv=None) -> None:
+    args = build_parser().parse_args(argv)
+    if not 1 <= args.threads <= 64:
+        sys.exit("error: --threads must be between 1 and 64")
+
+    from dashboard import security
     from dashboard.app import create_app
 
-    app = create_app(warm=True)
+    hosts = security.allowed_hosts(args.host, args.allow_host)
+    app = create_app(warm=True, hosts=hosts)  # imports everything before the first request
     print(f"Fashion-MNIST Studio on http://{args.host}:{args.port}/", flush=True)
-    app.run(host=args.host, port=args.port, debug=args.debug)
+    if args.dev:
+        app.run(host=args.host, port=args.port, debug=True)
+        return
+    from waitress import serve
+
+    serve(app.server, host=args.host, port=args.port, threads=args.threads, ident=None,
+          connection_limit=200, channel_timeout=60, cleanup_interval=30, max_request_body_size=64 * 1024 * 1024,
+          clear_untrusted_proxy_headers=True)
 
 
 if __name__ == "__main__":

@@ -1,46 +1,79 @@
 """REST API on the dashboard's Flask server.
 
-GET  /api/runs     -> [run summary, ...]
+GET  /api/runs     -> [run summary, ...] (damaged runs included, with "status": "damaged" and "damage")
 POST /api/predict  -> {run, predicted_class, probabilities: {class: p}} for a multipart `image`
-                      (optional `run`, default: the best CNN run). Errors are JSON with a 4xx code.
+                      (optional `run`, default: the best CNN run).
+
+Every /api error is JSON {"error": "..."} with its status: 400 bad request, 403 cross-site, 404
+unknown path or run, 405 wrong method (with Allow), 409 a run that cannot predict, 413 too large
+(naming the real limit), 503 busy (with Retry-After). No message carries a path of this machine.
 """
 
 from __future__ import annotations
 
+import email.parser
+import email.policy
+import re
+
 from flask import Flask, jsonify, request
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from core import upload
 from core.runs import InvalidRunId, NoModel, RunError, UnknownRun, run_summary
 from dashboard import runs_view, state
 
-MAX_REQUEST_BYTES = 64 * 1024 * 1024  # hard cap on any request body (the API itself allows 10 MB images)
+MAX_REQUEST_BYTES = upload.MAX_BYTES + 256 * 1024  # /api/predict: one photo plus the multipart envelope
+MAX_BODY_BYTES = 16 * 1024 * 1024  # any request (a 10 MB photo sent by the page as base64 JSON fits)
+MAX_FIELD_BYTES = 256 * 1024  # a non-file form field (e.g. `run`); Werkzeug reads 64 KB at a time
+ROUTES = {"/api/runs": ("GET",), "/api/predict": ("POST",)}
+_PATH_RE = re.compile(r"(?<![\w.])/(?:[\w.@+-]+/)+[\w.@+-]*")
 
 
-def _error(status: int, message: str):
-    return jsonify({"error": message}), status
+def _error(status: int, message: str, **headers):
+    response = jsonify({"error": _PATH_RE.sub("<path>", message)})
+    response.status_code = status
+    response.headers.update(headers)
+    return response
 
 
 def predict_upload(raw: bytes, run_id: str | None) -> dict:
     """Prediction for upload bytes with a run's model (raises UploadError / RunError / ValueError)."""
     from core import inference
+    from core.data import CLASS_NAMES
 
     run_id = run_id or runs_view.default_run("deep")
     if run_id is None:
         raise UnknownRun("no completed CNN run to predict with; train one first")
     state.store().get(run_id)  # validates the id and that the run exists
-    processed = upload.preprocess(raw)
-    proba = inference.predict_images(run_id, processed["image"][None], store=state.store())[0]
-    from core.data import CLASS_NAMES
-
+    with upload.slot():
+        processed = upload.preprocess(raw)
+        proba = inference.predict_images(run_id, processed["image"][None], store=state.store())[0]
     return {"run": run_id, "predicted_class": CLASS_NAMES[int(proba.argmax())],
             "probabilities": {name: round(float(p), 6) for name, p in zip(CLASS_NAMES, proba)},
             "inverted": processed["inverted"]}
 
 
+def _image_bytes() -> bytes | None:
+    """The `image` file of a multipart request. Werkzeug drops a part whose headers are not UTF-8
+    (a file name in another encoding); those are read again with the standard email parser."""
+    body = request.get_data(cache=True)  # kept, so the fallback below can read it again (size checked before)
+    file = request.files.get("image")
+    if file is not None:
+        return file.read(upload.MAX_BYTES + 1)
+    if not (request.content_type or "").startswith("multipart/form-data"):
+        return None
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+        b"Content-Type: " + request.content_type.encode("latin-1", "replace") + b"\r\n\r\n" + body)
+    for part in message.iter_parts() if message.is_multipart() else []:
+        if part.get_param("name", header="content-disposition") == "image":
+            return part.get_payload(decode=True)
+    return None
+
+
 def register(server: Flask) -> None:
-    """Attach the API routes to the Dash app's Flask server."""
-    server.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
+    """Attach the API routes and its JSON error handling to the Dash app's Flask server."""
+    server.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    server.config["MAX_FORM_MEMORY_SIZE"] = MAX_FIELD_BYTES
     server.json.sort_keys = False  # keep probabilities in class order
 
     @server.get("/api/runs")
@@ -49,27 +82,47 @@ def register(server: Flask) -> None:
 
     @server.post("/api/predict")
     def api_predict():
-        if request.content_length and request.content_length > upload.MAX_BYTES + 64 * 1024:
-            return _error(413, f"the upload is larger than {upload.MAX_BYTES // (1024 * 1024)} MB")
-        file = request.files.get("image")
-        if file is None:
+        if request.content_length and request.content_length > MAX_REQUEST_BYTES:
+            return _error(413, f"the upload is larger than the {upload.MAX_BYTES // (1024 * 1024)} MB limit")
+        raw = _image_bytes()
+        if raw is None:
             return _error(400, "send the photo as a multipart form field named 'image'")
         run_id = request.form.get("run") or request.args.get("run")
         try:
-            return jsonify(predict_upload(file.read(upload.MAX_BYTES + 1), run_id))
+            return jsonify(predict_upload(raw, run_id))
+        except upload.UploadBusy as exc:
+            return _error(503, str(exc), **{"Retry-After": str(exc.retry_after_s)})
         except upload.UploadError as exc:
             return _error(413 if exc.too_large else 400, str(exc))
         except InvalidRunId as exc:
             return _error(400, str(exc))
-        except NoModel as exc:
-            return _error(409, str(exc))
         except UnknownRun as exc:
             return _error(404, str(exc))
-        except (RunError, ValueError) as exc:
+        except (NoModel, RunError, ValueError) as exc:
             return _error(409, str(exc))
+
+    @server.route("/api/", defaults={"rest": ""}, methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"])
+    @server.route("/api/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"])
+    def api_unknown(rest: str):
+        allowed = ROUTES.get("/api/" + rest.rstrip("/"))
+        if allowed:
+            return _error(405, f"{request.method} is not allowed here; use {', '.join(allowed)}",
+                          Allow=", ".join(allowed))
+        return _error(404, f"no API endpoint /api/{rest[:80]}; there are {', '.join(ROUTES)}")
 
     @server.errorhandler(RequestEntityTooLarge)
     def too_large(_exc):
+        if request.content_length and request.content_length > MAX_BODY_BYTES:
+            message = f"the request is larger than the {MAX_BODY_BYTES // (1024 * 1024)} MB limit"
+        else:
+            message = f"a form field is larger than the {MAX_FIELD_BYTES // 1024} KB limit"
         if request.path.startswith("/api/"):
-            return _error(413, f"the request is larger than {MAX_REQUEST_BYTES // (1024 * 1024)} MB")
-        return "Request too large", 413
+            return _error(413, message)
+        return message, 413
+
+    @server.errorhandler(HTTPException)
+    def api_http_error(exc: HTTPException):
+        if request.path.startswith("/api/"):
+            headers = {"Allow": exc.response.headers["Allow"]} if exc.response is not None and exc.code == 405 else {}
+            return _error(exc.code or 500, exc.description or exc.name, **headers)
+        return exc

@@ -45,10 +45,35 @@ def navbar() -> dbc.Navbar:
     )
 
 
+# Every module a page, callback or API handler imports lazily. `preload()` imports them before the
+# server accepts its first request, so no request thread ever races another on a half-imported
+# module (seen: "partially initialized module 'pandas'" under concurrent first renders).
+PRELOAD_MODULES = (
+    "pandas", "PIL.Image", "PIL.ImageOps", "sklearn.metrics", "sklearn.decomposition", "sklearn.manifold",
+    "sklearn.pipeline", "sklearn.linear_model", "sklearn.svm", "sklearn.neighbors", "sklearn.ensemble",
+    "sklearn.neural_network", "sklearn.calibration", "sklearn.model_selection", "skops.io",
+    "core.explore", "core.drilldown", "core.explain", "core.inference", "core.upload", "core.progress",
+    "core.analysis", "core.images", "core.models.sklearn_models",
+)
+DEEP_MODULES = ("tensorflow", "keras", "core.models.keras_model", "core.models.keras_nets")
+
+
+def preload(deep: bool = True) -> float:
+    """Import everything requests may import (TensorFlow too when `deep`); returns seconds taken."""
+    import importlib
+    import time
+
+    began = time.perf_counter()
+    for name in PRELOAD_MODULES + (DEEP_MODULES if deep else ()):
+        importlib.import_module(name)
+    return time.perf_counter() - began
+
+
 def warm_up() -> None:
     """Fill the slow caches (dataset statistics, embeddings, the default CNN) in the background,
-    so the first visitor of /data or /gradcam does not wait. TensorFlow is imported here, in the
-    server process only; trainings always run in fresh child processes."""
+    so the first visitor of /data or /gradcam does not wait. Call `preload()` first: this thread
+    then computes only, it imports nothing a request could be importing at the same moment.
+    TensorFlow runs in the server process only; trainings always run in fresh child processes."""
     import logging
     import threading
 
@@ -74,10 +99,11 @@ def warm_up() -> None:
     threading.Thread(target=work, name="warm-up", daemon=True).start()
 
 
-def create_app(warm: bool = False) -> dash.Dash:
+def create_app(warm: bool = False, hosts: frozenset[str] | None = None) -> dash.Dash:
     """Build the app. Pages are imported by Dash from dashboard/pages (use_pages=True).
 
     `warm=True` (what `python -m dashboard` uses) fills slow caches in a background thread.
+    `hosts`: the Host names the server answers to (default: loopback only; see dashboard.security).
     """
     app = dash.Dash(
         __name__,
@@ -90,9 +116,12 @@ def create_app(warm: bool = False) -> dash.Dash:
         update_title=None,
     )
     app.layout = html.Div([navbar(), dbc.Container(dash.page_container, fluid=True, className="pb-5")])
-    from dashboard import api
+    from dashboard import api, security
 
+    security.install(app.server, hosts or security.allowed_hosts(),
+                     lambda: security.content_security_policy(app.csp_hashes()))
     api.register(app.server)
     if warm:
+        preload()
         warm_up()
     return app

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import io
 
 import dash_bootstrap_components as dbc
 from dash import dcc, html
@@ -35,25 +34,15 @@ def decode_contents(contents: str) -> bytes:
         raise upload.UploadError("The upload could not be read; try the file again.") from None
 
 
-def _preview(raw: bytes) -> str:
-    """A small PNG preview of the original upload (never echo the full file back)."""
-    from PIL import Image, ImageOps
-
-    img = ImageOps.exif_transpose(Image.open(io.BytesIO(raw)))
-    img.thumbnail((224, 224))
-    out = io.BytesIO()
-    img.convert("RGBA").save(out, format="PNG")
-    return images.data_uri(out.getvalue())
-
-
 def upload_result(contents: str | None, filename: str | None, run_id: str | None):
     """Processed photo, prediction and Grad-CAM for an upload, or a clear message."""
     if not contents:
         return None
     try:
         raw = decode_contents(contents)
-        processed = upload.preprocess(raw)
-        result = explain.explain_image(run_id, processed["image"], store=state.store())
+        with upload.slot():
+            processed = upload.preprocess(raw)
+            result = explain.explain_image(run_id, processed["image"], store=state.store())
     except upload.UploadError as exc:
         return dbc.Alert(f"{filename or 'This file'}: {exc}", color="warning", id="gradcam-upload-error")
     except (ValueError, RunError) as exc:
@@ -67,7 +56,7 @@ def upload_result(contents: str | None, filename: str | None, run_id: str | None
                   id="gradcam-upload-caption"),
         dbc.Row([
             dbc.Col([html.Div("Your photo", className="small text-muted text-center"),
-                     html.Img(src=_preview(raw), id="gradcam-upload-original",
+                     html.Img(src=images.data_uri(processed["preview"]), id="gradcam-upload-original",
                               style={"maxWidth": "100%", "maxHeight": "280px", "display": "block", "margin": "auto"}),
                      html.Div(f"{processed['format']} {processed['original_size'][0]}×{processed['original_size'][1]}, "
                               f"colours {note}", className="small text-muted text-center")], md=3),
