@@ -171,12 +171,15 @@ def to_fashion_mnist(img) -> tuple[np.ndarray, bool]:
     return np.clip(canvas, 0, 255).astype(np.uint8), inverted
 
 
-def preprocess(raw: bytes) -> dict:
+def preprocess(raw: bytes, preview: bool = False) -> dict:
     """Validate and convert upload bytes: {image (28x28 uint8), inverted, original_size, format,
-    preview (PNG bytes, at most 224 px a side, of the photo as uploaded)}."""
+    and with `preview` a PNG (at most 224 px a side) of the photo as uploaded}."""
     img, fmt, size = open_reduced(raw)
     image, inverted = to_fashion_mnist(img)
-    return {"image": image, "inverted": inverted, "original_size": size, "format": fmt, "preview": _preview(img)}
+    result = {"image": image, "inverted": inverted, "original_size": size, "format": fmt}
+    if preview:
+        result["preview"] = _preview(img)
+    return result
 
 
 def _preview(img) -> bytes:

@@ -92,7 +92,10 @@ def warm_up() -> None:
 
             run_id = runs_view.default_run("deep")
             if run_id:
-                load_classifier(run_id, state.store())
+                import numpy as np
+
+                clf = load_classifier(run_id, state.store())
+                clf.predict_proba(np.zeros((1, 28, 28, 1), dtype=np.float32))  # trace the fast path once
         except Exception:  # noqa: BLE001 - warm-up is best effort; pages report real errors themselves
             logging.getLogger(__name__).exception("warm-up failed")
 

@@ -34,6 +34,10 @@ def test_classification_report_matches_sklearn(preds):
         assert (row["precision"], row["recall"], row["f1-score"]) == pytest.approx((p[i], r[i], f[i]))
     macro = next(r_ for r_ in rows if r_["class"] == "macro avg")
     assert macro["f1-score"] == pytest.approx(f.mean())
+    weighted = next(r_ for r_ in rows if r_["class"] == "weighted avg")
+    assert weighted["f1-score"] == pytest.approx(float((f * s).sum() / s.sum()))
+    accuracy = next(r_ for r_ in rows if r_["class"] == "accuracy")
+    assert accuracy["f1-score"] == pytest.approx(float((preds["y_true"] == preds["y_pred"]).mean()))
 
 
 def test_cells_partition_the_test_set_and_are_sorted_by_confidence(preds):

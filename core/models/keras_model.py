@@ -10,12 +10,15 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import threading
+
 import numpy as np
 
 from core.models.base import Classifier, Emit, no_emit
 
 BATCH_EVENT_INTERVAL_S = 0.5
 SMALL_BATCH = 256
+_TRACE_LOCK = threading.Lock()
 
 
 class KerasClassifier(Classifier):
@@ -83,9 +86,25 @@ class KerasClassifier(Classifier):
         return self.learning_rate
 
     def predict_proba(self, x) -> np.ndarray:
-        if len(x) <= SMALL_BATCH:  # a direct call skips predict()'s per-call set-up (~50 ms)
-            return np.asarray(self.model_(x, training=False), dtype=np.float32)
+        if len(x) <= SMALL_BATCH:  # a traced call skips predict()'s per-call set-up (~50 ms) and eager
+            return np.asarray(self._small_batch_fn()(np.asarray(x, dtype=np.float32)), dtype=np.float32)
         return np.asarray(self.model_.predict(x, batch_size=1000, verbose=0), dtype=np.float32)
+
+    def _small_batch_fn(self):
+        """The model as one traced graph for small batches: about 1 ms a call instead of 6 ms eager
+        (measured on the reference CNN), which is what a prediction request waits for."""
+        fn = getattr(self, "_traced", None)
+        if fn is None:
+            import tensorflow as tf
+
+            with _TRACE_LOCK:
+                fn = getattr(self, "_traced", None)
+                if fn is None:
+                    model = self.model_
+                    fn = tf.function(lambda batch: model(batch, training=False), input_signature=[
+                        tf.TensorSpec([None, *model.input_shape[1:]], tf.float32)])
+                    self._traced = fn
+        return fn
 
     def param_count(self) -> int:
         return int(self.model_.count_params())

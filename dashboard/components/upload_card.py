@@ -41,7 +41,7 @@ def upload_result(contents: str | None, filename: str | None, run_id: str | None
     try:
         raw = decode_contents(contents)
         with upload.slot():
-            processed = upload.preprocess(raw)
+            processed = upload.preprocess(raw, preview=True)
             result = explain.explain_image(run_id, processed["image"], store=state.store())
     except upload.UploadError as exc:
         return dbc.Alert(f"{filename or 'This file'}: {exc}", color="warning", id="gradcam-upload-error")

@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import plotly.graph_objects as go
+import plotly.io as pio
+
+# Every figure uses plotly_white. As the default it is applied when a Figure is created, without
+# re-validation; naming it in each update_layout re-validated and deep-copied the whole template,
+# which was most of the time of a page render (measured: 0.8 of 1.4 s for five /gradcam renders).
+pio.templates.default = "plotly_white"
 
 # Tableau-10: distinguishable and colour-blind friendlier than plotly's default cycle.
 CLASS_COLORS = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
@@ -14,7 +20,7 @@ FONT = dict(family="system-ui, -apple-system, Segoe UI, Roboto, Helvetica, Arial
 
 def base_layout(fig: go.Figure, height: int | None = None, **extra) -> go.Figure:
     """Apply the common margins, font and template."""
-    layout = {"template": "plotly_white", "font": FONT, "margin": dict(l=50, r=20, t=40, b=40),
+    layout = {"font": FONT, "margin": dict(l=50, r=20, t=40, b=40),
               "hoverlabel": dict(font_size=12), **({"height": height} if height else {})}
     layout.update(extra)
     fig.update_layout(**layout)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html, no_update
@@ -15,11 +17,26 @@ dash.register_page(__name__, path="/data", name="Data", order=1, title="Data · 
 PER_CLASS_CHOICES = (4, 8, 12, 16)
 
 
-def layout(**_query) -> html.Div:
+@functools.lru_cache(maxsize=1)
+def _static_figures() -> dict[str, dict]:
+    """The figures that depend only on the dataset, built once per process (as plain dicts):
+    building them is most of a render's time, and the dataset never changes under a server."""
     stats = explore.dataset_stats()
     names = list(data.CLASS_NAMES)
     means, stds = explore.class_mean_std_images()
     pixel_stats = {"mean": stats["pixel_mean"], "median": stats["pixel_median"], "std": stats["pixel_std"]}
+    figures = {"samples": figs.sample_grid(*_samples(8, 0), names), "balance": figs.class_balance(stats["class_counts"]),
+               "histogram": figs.pixel_histogram(explore.training_histogram(), None, names, pixel_stats),
+               "meanstd": figs.mean_std_images(means, stds, names), "embedding": _embedding_figure("pca")}
+    return {name: fig.to_dict() for name, fig in figures.items()}
+
+
+def layout(**_query) -> html.Div:
+    stats = explore.dataset_stats()
+    names = list(data.CLASS_NAMES)
+    _means, stds = explore.class_mean_std_images()
+    pixel_stats = {"mean": stats["pixel_mean"], "median": stats["pixel_median"], "std": stats["pixel_std"]}
+    static = _static_figures()
     return html.Div([
         html.H2("The data"),
         html.P(
@@ -29,7 +46,7 @@ def layout(**_query) -> html.Div:
             className="lead"),
         dbc.Row([
             dbc.Col(figure_card(
-                "Samples", "data-samples", figs.sample_grid(*_samples(8, 0), names),
+                "Samples", "data-samples", static["samples"],
                 "One row per class, drawn at random. Hover a tile to see which training image it is.",
                 controls=[dbc.InputGroup([
                     dbc.InputGroupText("per class"),
@@ -38,22 +55,22 @@ def layout(**_query) -> html.Div:
                     dbc.Button("Re-sample", id="data-resample", color="secondary", n_clicks=0),
                 ], size="sm", style={"maxWidth": "22rem"})]), lg=7),
             dbc.Col(figure_card(
-                "Class balance", "data-balance", figs.class_balance(stats["class_counts"]),
+                "Class balance", "data-balance", static["balance"],
                 _balance_caption(stats["class_counts"])), lg=5),
         ], className="g-3"),
         dbc.Row([
             dbc.Col(figure_card(
                 "Pixel intensities", "data-histogram",
-                figs.pixel_histogram(explore.training_histogram(), None, names, pixel_stats),
+                static["histogram"],
                 _pixel_caption(pixel_stats),
                 controls=[dbc.RadioItems(id="data-hist-mode", value="all", inline=True, options=[
                     {"label": "All classes", "value": "all"}, {"label": "Per class", "value": "class"}])]), lg=6),
             dbc.Col(figure_card(
-                "Average photo and variation per class", "data-meanstd", figs.mean_std_images(means, stds, names),
+                "Average photo and variation per class", "data-meanstd", static["meanstd"],
                 _meanstd_caption(stds)), lg=6),
         ], className="g-3 mt-1"),
         dbc.Row([dbc.Col(figure_card(
-            "A map of the photos", "data-embedding", _embedding_figure("pca"),
+            "A map of the photos", "data-embedding", static["embedding"],
             "Each dot is a training photo, placed so that similar photos sit close together. Overlapping "
             "colours are classes that models confuse. Hover a dot to see the photo.",
             controls=[dbc.RadioItems(id="data-embedding-method", value="pca", inline=True, options=[

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+import functools
+
 import dash
 import dash_bootstrap_components as dbc
 import numpy as np
@@ -51,7 +53,7 @@ def layout(run: str | None = None, index: str | None = None, target: str = "pred
             from core.inference import load_classifier
 
             layers = explain.explainable_layers(load_classifier(record["run_id"], state.store()).model_)
-            views = _views(record["run_id"], idx, target, method, layer)
+            views = _cached_views(record["run_id"], _model_version(record["run_id"]), idx, target, method, layer)
         except (RunError, ValueError) as exc:
             problem = str(exc).rstrip(".") + "."
     controls = _controls(record["run_id"] if record else None, idx or 0, target, method, layer, layers)
@@ -82,6 +84,19 @@ def _controls(run_id, idx, target, method, layer, layers: list[str]) -> dbc.Card
                  dcc.Dropdown(id="gradcam-layer", options=layer_options, value=layer, placeholder="last conv layer",
                               className="small")], lg=4),
     ], className="g-2")), className="mb-3")
+
+
+def _model_version(run_id: str) -> tuple:
+    path, _artifact = state.store().model_file(run_id)
+    stat = path.stat()
+    return (stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=128)
+def _cached_views(run_id: str, _version: tuple, idx: int, target: str, method: str, layer: str | None) -> list:
+    """The explanation panels of one view: deterministic for a model file version, so a shared link
+    or a revisit is served from memory (the components are only serialised, never changed)."""
+    return _views(run_id, idx, target, method, layer)
 
 
 def _views(run_id: str, idx: int, target: str, method: str, layer: str | None) -> list:
