@@ -23,6 +23,7 @@ import sys
 import tempfile
 import threading
 import time
+from pathlib import Path
 from typing import Any, Callable
 
 from core import paths, progress
@@ -53,6 +54,70 @@ def launch(config: TrainConfig, run_id: str) -> tuple[subprocess.Popen, Any]:
     return proc, errors
 
 
+_launched: dict[str, tuple[subprocess.Popen, Path, float]] = {}
+_launched_lock = threading.Lock()
+
+
+def start_detached(config: TrainConfig, run_id: str | None = None) -> str:
+    """Start a training that depends on nothing of this process; returns its run id at once.
+
+    Launched with vfork/exec (subprocess), never by forking this multi-threaded server (a fork
+    while another thread runs BLAS deadlocks in the fork handlers). The page follows the run
+    through the store; until its folder exists, `launch_snapshot` reports it as starting.
+    """
+    config = config.resolve()
+    run_id = run_id or new_run_id(config.model)
+    log_dir = paths.artifacts_dir() / "launch"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    err_path = log_dir / f"{run_id}.err"
+    env = {**os.environ, "STUDIO_ARTIFACTS": str(paths.artifacts_dir()), "PYTHONUNBUFFERED": "1"}
+    with open(err_path, "w") as err, _launched_lock:
+        for old_id, (old, old_err, _) in list(_launched.items()):  # reap finished launches
+            if old.poll() is not None:
+                del _launched[old_id]
+                old_err.unlink(missing_ok=True)
+        proc = subprocess.Popen(command(config, run_id, tie=False), cwd=paths.PROJECT_ROOT, env=env,
+                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err, close_fds=True,
+                                start_new_session=True)
+        _launched[run_id] = (proc, err_path, time.monotonic())
+    return run_id
+
+
+def launch_snapshot(store: RunStore, run_id: str) -> dict[str, Any]:
+    """The progress snapshot of a run this process launched, also before its folder exists:
+    `starting` while the child loads, `failed` with the child's own message if it gave up."""
+    if store.exists(run_id) or run_id not in _launched:
+        return progress.snapshot(store, run_id)  # UnknownRun for an id that names nothing
+    proc, err_path, started = _launched[run_id]
+    waited = time.monotonic() - started
+    base = {"run_id": run_id, "fraction": 0.0, "history": [], "elapsed_text": progress.format_duration(waited),
+            "eta_text": "–", "label": None, "model": None, "metrics": None}
+    if proc.poll() is None and waited < START_TIMEOUT_S:
+        return {**base, "status": "starting", "position": "starting: loading TensorFlow and the data…",
+                "error": None}
+    if proc.poll() is None:
+        proc.terminate()
+    if store.exists(run_id):
+        return progress.snapshot(store, run_id)
+    message = _error_line(err_path.read_text(errors="replace") if err_path.exists() else "")
+    return {**base, "status": "failed", "position": "did not start",
+            "error": message or "the training process did not start"}
+
+
+def cancel_launch(run_id: str) -> bool:
+    """Stop a launch that has not created its run yet (True when there was one to stop)."""
+    entry = _launched.get(run_id)
+    if entry is None or entry[0].poll() is not None:
+        return False
+    entry[0].terminate()
+    return True
+
+
+def _error_line(text: str) -> str | None:
+    lines = [line.strip() for line in text.splitlines() if line.strip().startswith("error:")]
+    return lines[-1].removeprefix("error:").strip() if lines else None
+
+
 def drop_listening_sockets() -> int:
     """Point every inherited listening socket at /dev/null (same descriptor number, so objects that
     still own it close something harmless); returns how many were dropped."""
@@ -64,8 +129,13 @@ def drop_listening_sockets() -> int:
             if fd == null:
                 continue
             try:
-                probe = socket.socket(fileno=os.dup(fd))
+                copy = os.dup(fd)
             except OSError:
+                continue  # closed meanwhile (e.g. the listing's own descriptor)
+            try:
+                probe = socket.socket(fileno=copy)
+            except OSError:
+                os.close(copy)
                 continue  # not a socket
             with probe:
                 try:
@@ -131,5 +201,4 @@ def train_and_follow(config: TrainConfig, store: RunStore, on_update: Callable[[
 
 def _child_error(errors) -> str | None:
     errors.seek(0)
-    lines = [line.strip() for line in errors.read().splitlines() if line.strip().startswith("error:")]
-    return lines[-1].removeprefix("error:").strip() if lines else None
+    return _error_line(errors.read())

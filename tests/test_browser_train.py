@@ -87,8 +87,9 @@ def test_reload_keeps_showing_the_run_and_cancel_works_from_the_new_tab(dash_duo
     assert "running" in dash_duo.find_element("#train-run-title").text
     points = wait_until(lambda: _curve_points(dash_duo), timeout=30)
     wait_until(lambda: _curve_points(dash_duo) > points, timeout=90)  # still growing after the reload
-    click(dash_duo, "#train-start")  # a second start while one is active is refused, naming it
-    dash_duo.wait_for_contains_text("#train-busy", run_id, timeout=30)
+    # a second start while one is active is impossible: Start is disabled, and the form names the run
+    dash_duo.wait_for_contains_text("#train-form-error", run_id, timeout=30)
+    assert dash_duo.find_element("#train-start").get_attribute("disabled") is not None
     wait_until(lambda: dash_duo.find_element("#train-cancel").get_attribute("disabled") is None, timeout=10)
     click(dash_duo, "#train-cancel")
     wait_until(lambda: RunStore().get(run_id)["status"] == "interrupted", timeout=20)

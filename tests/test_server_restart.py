@@ -80,14 +80,31 @@ def _points(dash_duo) -> int:
 def _start_training(dash_duo, server: Server, epochs: int, subset: int) -> str:
     dash_duo.driver.get(server.url + "/train")
     dash_duo.wait_for_element("#train-epochs", timeout=30)
+    # the page's first callbacks (model defaults, form check) must be done before typing over them
+    wait_until(lambda: dash_duo.find_element("#train-model-help").text, timeout=60)
     for field, value in (("train-epochs", epochs), ("train-subset", subset)):
         element = dash_duo.find_element(f"#{field}")
         element.clear()
         element.send_keys(str(value))
+    wait_until(lambda: dash_duo.find_element("#train-epochs").get_attribute("value") == str(epochs), timeout=10)
     wait_until(lambda: dash_duo.find_element("#train-form-error").text == "", timeout=10)
+    wait_until(lambda: dash_duo.find_element("#train-start").get_attribute("disabled") is None, timeout=10)
     click(dash_duo, "#train-start")
     store = RunStore(server.artifacts / "runs")
-    return wait_until(store.active_run_id, timeout=90)
+    try:
+        run_id = wait_until(store.active_run_id, timeout=90)
+        wait_until(lambda: store.exists(run_id), timeout=30)  # the slot is taken just before the folder
+        return run_id
+    except AssertionError:
+        shown = {sel: dash_duo.find_element(sel).text for sel in ("#train-result", "#train-message", "#train-status")}
+        dash_duo.driver.save_screenshot(str(server.log_path.parent / "failure.png"))
+        children = subprocess.run(["ps", "--ppid", str(server.proc.pid), "-o", "pid,stat,args"],
+                                  capture_output=True, text=True).stdout
+        spy = subprocess.run([str(PROJECT_ROOT / ".venv/bin/py-spy"), "dump", "--pid", str(server.proc.pid)],
+                             capture_output=True, text=True).stdout
+        (server.log_path.parent / "spy.txt").write_text(spy)
+        raise AssertionError(f"no training started; the page shows {shown}; console: {dash_duo.get_logs()}; "
+                             f"server children: {children}") from None
 
 
 def _follow_again(dash_duo, server: Server, run_id: str) -> None:

@@ -17,7 +17,7 @@ def render(snap: dict | None, curves: tuple | None = None) -> tuple:
     if snap is None:
         return (0, "", False, "primary", "Nothing is training. Start a run on the left.", training_curves([]),
                 "Curves and a plain-language reading of them appear here.", "No training yet")
-    figure, verdict = curves or render_curves(snap.get("history") or [])
+    figure, verdict = curves or _shared_curves(snap.get("run_id"), snap.get("history") or [])
     fraction = snap.get("fraction")
     active = snap["status"] in ("starting", "queued", "running")
     value = 100 if fraction is None and active else round(100 * (fraction or 0), 1)
@@ -41,6 +41,20 @@ def render_curves(history: list[dict]) -> tuple:
     """(curves figure as a plain dict, plain-language verdict) for a history."""
     reading = analysis.overfitting(history)
     return training_curves(history, reading).to_plotly_json(), reading["verdict"]
+
+
+_CURVES: dict[tuple, tuple] = {}
+
+
+def _shared_curves(run_id: str | None, history: list[dict]) -> tuple:
+    """render_curves, memoised per (run, epochs so far): every open tab polls once a second, and
+    the history only grows, so a figure is built once per epoch, not once per poll and tab."""
+    key = (run_id, len(history))
+    if key not in _CURVES:
+        if len(_CURVES) > 64:
+            _CURVES.clear()
+        _CURVES[key] = render_curves(history)
+    return _CURVES[key]
 
 
 class CurveCache:

@@ -1,9 +1,10 @@
 """/train: launch a training from the browser and watch it live.
 
-Start runs a Dash background callback (DiskcacheManager, or Celery with REDIS_URL) that launches
-`python -m core train` as a child process and streams its progress from the run store through
-`set_progress`. A 1-second monitor shows the active (or last) run to every other tab and after a
-reload, so the curves survive navigation; Cancel works from any tab through the store.
+Start launches `python -m core train` as a process of its own (dashboard.training_job) and a
+1-second monitor follows the run from the store: the same view in every tab, after a reload and
+after a server restart; Cancel works from any tab through the store. With Celery (REDIS_URL) Start
+is a background callback instead, so the training runs on a worker and streams its progress
+through `set_progress`.
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ def layout(**_query) -> html.Div:
         ], className="g-3"),
         dcc.Interval(id="train-monitor", interval=1000, n_intervals=0),
         dcc.Store(id="train-watch"),
+        dcc.Store(id="train-active"),
     ])
 
 
@@ -77,54 +79,83 @@ def choose_model(model):
 
 @callback(Output("train-form-error", "children"), Output("train-start", "disabled", allow_duplicate=True),
           *[Output(form.field_id(n), "invalid") for n, *_ in form.NUMBER_FIELDS],
-          Input("train-model", "value"), *[Input(form.field_id(n), "value") for n in form.FIELD_NAMES],
-          prevent_initial_call="initial_duplicate")
-def check_form(model, *values):
+          Input("train-model", "value"), Input("train-active", "data"),
+          *[Input(form.field_id(n), "value") for n in form.FIELD_NAMES], prevent_initial_call="initial_duplicate")
+def check_form(model, active, *values):
     _, error = form.validate(model, dict(zip(form.FIELD_NAMES, values)))
     invalid = [bool(error and error.field == n) for n, *_ in form.NUMBER_FIELDS]
-    return (f"Cannot start: {error}." if error else "", error is not None, *invalid)
+    message = f"Cannot start: {error}." if error else ""
+    if active and not error:
+        message = f"{active} is training; Start is available again when it ends (or after Cancel)."
+    return (message, bool(error or active), *invalid)
 
 
-@callback(Output("train-result", "children"), Output("train-watch", "data"),
-          Input("train-start", "n_clicks"), State("train-model", "value"), *FIELD_STATES,
-          background=True, prevent_initial_call=True, progress=_outputs(),
-          running=[(Output("train-start", "disabled"), True, False),
-                   (Output("train-cancel", "disabled"), False, True),
-                   (Output("train-monitor", "disabled"), True, False)],
-          cancel=[Input("train-cancel", "n_clicks")])
-def start_training(set_progress, _n_clicks, model, *values):
+def _refusal(model, values):
+    """(config, None) when a training may start now, else (None, the alert to show)."""
     config, error = form.validate(model, dict(zip(form.FIELD_NAMES, values)))
     if error:
-        return dbc.Alert(f"Not started: {error}.", color="danger", className="mb-0"), no_update
-    store = state.store()
-    active = store.active_run_id()
+        return None, dbc.Alert(f"Not started: {error}.", color="danger", className="mb-0")
+    active = state.store().active_run_id()
     if active:
-        return dbc.Alert(f"Not started: run {active} is still training, and this machine trains one model at a "
-                         "time. Wait for it or cancel it.", color="warning", className="mb-0", id="train-busy"), active
+        return None, dbc.Alert(f"Not started: run {active} is still training, and this machine trains one model at "
+                               "a time. Wait for it or cancel it.", color="warning", className="mb-0", id="train-busy")
+    return config, None
+
+
+def start_training(_n_clicks, model, *values):
+    """Start: launch the training as a process of its own; the monitor follows it."""
+    config, refusal = _refusal(model, values)
+    if refusal:
+        return refusal, state.store().active_run_id() or no_update
+    run_id = training_job.start_detached(config)
+    return html.Div(f"Starting {run_id}…", className="small text-muted", id="train-starting"), run_id
+
+
+def start_training_on_worker(set_progress, _n_clicks, model, *values):
+    """Start under Celery: this runs on a worker, which launches and follows the training."""
+    config, refusal = _refusal(model, values)
+    if refusal:
+        return refusal, state.store().active_run_id() or no_update
     view = CurveCache()
-    training_job.detach_from_server()  # this job is a fork of the web server: let go of its port
+    training_job.detach_from_server()
     try:
-        final = training_job.train_and_follow(config, store, lambda snap: set_progress(view(snap)))
+        final = training_job.train_and_follow(config, state.store(), lambda snap: set_progress(view(snap)))
     except RunError as exc:
         return dbc.Alert(f"Not started: {exc}.", color="warning", className="mb-0", id="train-busy"), no_update
     set_progress(render(final))
     return result_panel(final), final["run_id"]
 
 
+_START = [Output("train-result", "children"), Output("train-watch", "data"), Input("train-start", "n_clicks"),
+          State("train-model", "value"), *FIELD_STATES]
+if training_job.tied_to_launcher():
+    callback(*_START, background=True, prevent_initial_call=True, progress=_outputs(),
+             running=[(Output("train-start", "disabled"), True, False),
+                      (Output("train-cancel", "disabled"), False, True),
+                      (Output("train-monitor", "disabled"), True, False)],
+             cancel=[Input("train-cancel", "n_clicks")])(start_training_on_worker)
+else:
+    callback(*_START, prevent_initial_call=True)(start_training)
+
+
 @callback(*_outputs(allow_duplicate=True), Output("train-cancel", "disabled", allow_duplicate=True),
+          Output("train-active", "data"), Output("train-result", "children", allow_duplicate=True),
+          Output("train-message", "children", allow_duplicate=True),
           Input("train-monitor", "n_intervals"), State("train-watch", "data"), prevent_initial_call="initial_duplicate")
 def monitor(_n, watched):
     store = state.store()
-    run_id = store.active_run_id() or watched or _latest_user_run(store)
+    active = store.active_run_id()
+    run_id = active or watched or _latest_user_run(store)
     if not run_id:
-        return (*render(None), True)
+        return (*render(None), True, None, no_update, no_update)
     try:
-        from core import progress
-
-        snap = progress.snapshot(store, run_id)
+        snap = training_job.launch_snapshot(store, run_id)
     except RunError:
-        return (*render(None), True)
-    return (*render(snap), snap["status"] not in ("running", "queued"))
+        return (*render(None), True, active, no_update, no_update)
+    live = snap["status"] in ("starting", "running", "queued")
+    result = no_update if live else (result_panel(snap) if run_id == watched else None)
+    message = no_update if live else ""  # "Stopping …" is over once the run is
+    return (*render(snap), not live, active or (run_id if live else None), result, message)
 
 
 def _latest_user_run(store) -> str | None:
@@ -137,7 +168,9 @@ def _latest_user_run(store) -> str | None:
 def cancel(_n, watched):
     store = state.store()
     run_id = store.active_run_id() or watched
-    if run_id and store.request_cancel(run_id):
+    if run_id and not store.exists(run_id) and training_job.cancel_launch(run_id):
+        return f"Stopped {run_id} before it started."
+    if run_id and store.exists(run_id) and store.request_cancel(run_id):
         return f"Stopping {run_id}…"
     return "Nothing is running."
 
