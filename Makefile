@@ -6,13 +6,20 @@ PY     := $(VENV)/bin/python
 HOST   ?= 127.0.0.1
 PORT   ?= 8050
 
-.PHONY: run test setup setup-test data reference bench clean-venv
+.PHONY: run test lint setup setup-test setup-lint data reference bench clean-venv
 
 run: setup data
 	$(PY) -m dashboard --host $(HOST) --port $(PORT)
 
-test: setup-test data
+test: setup-test data lint
 	$(PY) -m pytest --headless $(PYTEST_ARGS) tests
+
+# ruff (lint + format check) and mypy, configured in pyproject.toml; each problem is printed as
+# file:line:column, and any problem fails the target (and so `make test` and CI).
+lint: setup-lint
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 setup: $(VENV)/.runtime.stamp
 
@@ -23,6 +30,12 @@ $(VENV)/.runtime.stamp: requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r requirements.txt
+	@touch $@
+
+setup-lint: $(VENV)/.lint.stamp
+
+$(VENV)/.lint.stamp: requirements-lint.txt $(VENV)/.runtime.stamp
+	$(PY) -m pip install -q -r requirements-lint.txt
 	@touch $@
 
 $(VENV)/.test.stamp: requirements-test.txt $(VENV)/.runtime.stamp

@@ -7,15 +7,19 @@ import os
 import platform
 import statistics
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def machine() -> dict:
-    return {"cpus": os.cpu_count(), "machine": platform.machine(), "python": platform.python_version(),
-            "processor": platform.processor() or platform.machine()}
+    return {
+        "cpus": os.cpu_count(),
+        "machine": platform.machine(),
+        "python": platform.python_version(),
+        "processor": platform.processor() or platform.machine(),
+    }
 
 
 def timings_ms(fn: Callable[[], object], repeat: int, warmup: int = 2) -> dict:
@@ -28,9 +32,12 @@ def timings_ms(fn: Callable[[], object], repeat: int, warmup: int = 2) -> dict:
         fn()
         samples.append(1000 * (time.perf_counter() - started))
     samples.sort()
-    return {"n": repeat, "p50_ms": round(statistics.median(samples), 2),
-            "p95_ms": round(samples[min(len(samples) - 1, int(0.95 * len(samples)))], 2),
-            "max_ms": round(samples[-1], 2)}
+    return {
+        "n": repeat,
+        "p50_ms": round(statistics.median(samples), 2),
+        "p95_ms": round(samples[min(len(samples) - 1, int(0.95 * len(samples)))], 2),
+        "max_ms": round(samples[-1], 2),
+    }
 
 
 def save(name: str, result: dict) -> Path:

@@ -41,12 +41,16 @@ def build_store(root: Path) -> list[str]:
 
 def gallery_request(deps: list[dict], run_id: str, true_c: int, pred_c: int) -> dict:
     spec = next(d for d in deps if "errors-gallery.children" in d["output"])
-    outputs = [dict(zip(("id", "property"), o.split("."))) for o in spec["output"].strip(".").split("...")]
+    outputs = [dict(zip(("id", "property"), o.split("."), strict=True)) for o in spec["output"].strip(".").split("...")]
     click = {"points": [{"x": CLASS_NAMES[pred_c], "y": CLASS_NAMES[true_c], "curveNumber": 0}]}
     values = {"errors-matrix.clickData": click, "errors-pager.active_page": 1}
-    return {"output": spec["output"], "outputs": outputs, "changedPropIds": ["errors-matrix.clickData"],
-            "inputs": [{**i, "value": values.get(f"{i['id']}.{i['property']}")} for i in spec["inputs"]],
-            "state": [{**s, "value": run_id} for s in spec["state"]]}
+    return {
+        "output": spec["output"],
+        "outputs": outputs,
+        "changedPropIds": ["errors-matrix.clickData"],
+        "inputs": [{**i, "value": values.get(f"{i['id']}.{i['property']}")} for i in spec["inputs"]],
+        "state": [{**s, "value": run_id} for s in spec["state"]],
+    }
 
 
 def main() -> dict:
@@ -67,6 +71,7 @@ def main() -> dict:
                 response = client.post("/_dash-update-component", json=gallery_request(deps, run_id, t, p))
                 assert response.status_code == 200, response.data[:300]
                 assert "errors-gallery" in json.loads(response.data)["response"]
+
             return one_click
 
         started = time.perf_counter()
@@ -74,15 +79,27 @@ def main() -> dict:
         first_ms = round(1000 * (time.perf_counter() - started), 1)
         # a run's first click also loads its predictions.npz; 40 runs never clicked before
         cold = timings_ms(clicker([(ids[i], 6, 0) for i in range(1, 41)]), repeat=40, warmup=0)
-        any_cell = timings_ms(clicker([(rng.choice(ids), rng.randrange(10), rng.randrange(10))
-                                       for _ in range(320)]), repeat=300, warmup=20)
-        full_pages = timings_ms(clicker([(rng.choice(ids), c, c) for c in [rng.randrange(10) for _ in range(320)]]),
-                                repeat=300, warmup=20)  # diagonal cells: always 30 thumbnails
+        any_cell = timings_ms(
+            clicker([(rng.choice(ids), rng.randrange(10), rng.randrange(10)) for _ in range(320)]),
+            repeat=300,
+            warmup=20,
+        )
+        full_pages = timings_ms(
+            clicker([(rng.choice(ids), c, c) for c in [rng.randrange(10) for _ in range(320)]]), repeat=300, warmup=20
+        )  # diagonal cells: always 30 thumbnails
         listing = timings_ms(lambda: client.get("/api/runs"), repeat=20)
-    return save("gallery_latency", {"runs_in_store": N_RUNS, "very_first_click_ms": first_ms,
-                                    "first_click_per_run": cold, "random_cells": any_cell,
-                                    "diagonal_cells_full_page": full_pages, "api_runs_listing": listing,
-                                    "target_p95_ms": 300})
+    return save(
+        "gallery_latency",
+        {
+            "runs_in_store": N_RUNS,
+            "very_first_click_ms": first_ms,
+            "first_click_per_run": cold,
+            "random_cells": any_cell,
+            "diagonal_cells_full_page": full_pages,
+            "api_runs_listing": listing,
+            "target_p95_ms": 300,
+        },
+    )
 
 
 if __name__ == "__main__":

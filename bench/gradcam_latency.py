@@ -28,10 +28,12 @@ def main() -> dict:
     one = data.to_images(ds.x_test[:1])
     results = {"run": RUN}
     for method in explain.METHODS:
-        results[f"heatmap_one_image_{method}"] = timings_ms(lambda m=method: explain.heatmaps(model, one, method=m),
-                                                            repeat=100, warmup=5)
-    results["explain_test_image"] = timings_ms(lambda: explain.explain_test_image(RUN, 7, store=store),
-                                               repeat=50, warmup=3)
+        results[f"heatmap_one_image_{method}"] = timings_ms(
+            lambda m=method: explain.heatmaps(model, one, method=m), repeat=100, warmup=5
+        )
+    results["explain_test_image"] = timings_ms(
+        lambda: explain.explain_test_image(RUN, 7, store=store), repeat=50, warmup=3
+    )
     from dashboard.app import create_app
 
     client = create_app().server.test_client()
@@ -40,8 +42,9 @@ def main() -> dict:
     png = buffer.getvalue()
 
     def post():
-        response = client.post("/api/predict", data={"image": (io.BytesIO(png), "x.png"), "run": RUN},
-                               content_type="multipart/form-data")
+        response = client.post(
+            "/api/predict", data={"image": (io.BytesIO(png), "x.png"), "run": RUN}, content_type="multipart/form-data"
+        )
         assert response.status_code == 200
 
     results["api_predict_224px_png"] = timings_ms(post, repeat=50, warmup=3)

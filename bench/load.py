@@ -52,19 +52,30 @@ def _photo() -> tuple[bytes, str]:
     out = io.BytesIO()
     img.save(out, format="PNG")
     boundary = "bench-boundary"
-    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"image\"; filename=\"a.png\"\r\n"
-            f"Content-Type: image/png\r\n\r\n").encode() + out.getvalue() + f"\r\n--{boundary}--\r\n".encode()
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="image"; filename="a.png"\r\n'
+            f"Content-Type: image/png\r\n\r\n"
+        ).encode()
+        + out.getvalue()
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
     return body, f"multipart/form-data; boundary={boundary}"
 
 
 def _cell_click(deps: list, run_id: str, true_name: str, pred_name: str) -> dict:
     spec = next(d for d in deps if d["output"].startswith("..errors-gallery.children"))
-    outputs = [dict(zip(("id", "property"), o.split("."))) for o in spec["output"].strip(".").split("...")]
-    return {"output": spec["output"], "outputs": outputs, "changedPropIds": ["errors-matrix.clickData"],
-            "inputs": [{"id": "errors-matrix", "property": "clickData",
-                        "value": {"points": [{"x": pred_name, "y": true_name}]}},
-                       {"id": "errors-pager", "property": "active_page", "value": 1}],
-            "state": [{"id": "errors-run", "property": "value", "value": run_id}]}
+    outputs = [dict(zip(("id", "property"), o.split("."), strict=True)) for o in spec["output"].strip(".").split("...")]
+    return {
+        "output": spec["output"],
+        "outputs": outputs,
+        "changedPropIds": ["errors-matrix.clickData"],
+        "inputs": [
+            {"id": "errors-matrix", "property": "clickData", "value": {"points": [{"x": pred_name, "y": true_name}]}},
+            {"id": "errors-pager", "property": "active_page", "value": 1},
+        ],
+        "state": [{"id": "errors-run", "property": "value", "value": run_id}],
+    }
 
 
 class Client(threading.Thread):
@@ -107,12 +118,17 @@ def build_requests(port: int) -> dict:
 
     json_headers = {"Content-Type": "application/json"}
     photo, photo_type = _photo()
-    clicks = [("POST", "/_dash-update-component", json.dumps(_cell_click(deps, run, t, p)), json_headers)
-              for run in ("ref-cnn_dropout", "ref-cnn", "ref-svm") for t in CLASS_NAMES[:5] for p in CLASS_NAMES[:5]]
+    clicks = [
+        ("POST", "/_dash-update-component", json.dumps(_cell_click(deps, run, t, p)), json_headers)
+        for run in ("ref-cnn_dropout", "ref-cnn", "ref-svm")
+        for t in CLASS_NAMES[:5]
+        for p in CLASS_NAMES[:5]
+    ]
     return {
         "page_load": [("GET", page, None, {}) for page in PAGES],
-        "page_render": [("POST", "/_dash-update-component", json.dumps(page_request(deps, page)), json_headers)
-                        for page in PAGES],
+        "page_render": [
+            ("POST", "/_dash-update-component", json.dumps(page_request(deps, page)), json_headers) for page in PAGES
+        ],
         "api_runs": [("GET", "/api/runs", None, {})],
         "api_predict": [("POST", "/api/predict", photo, {"Content-Type": photo_type})],
         "cell_click": clicks,
@@ -127,8 +143,12 @@ def percentiles(samples: list[float]) -> dict:
     def at(q: float) -> float:
         return round(1000 * ordered[min(len(ordered) - 1, int(q * len(ordered)))], 1)
 
-    return {"n": len(ordered), "p50_ms": round(1000 * statistics.median(ordered), 1), "p95_ms": at(0.95),
-            "p99_ms": at(0.99)}
+    return {
+        "n": len(ordered),
+        "p50_ms": round(1000 * statistics.median(ordered), 1),
+        "p95_ms": at(0.95),
+        "p99_ms": at(0.99),
+    }
 
 
 def main(clients: int = 20, seconds: float = 60.0, port: int | None = None) -> dict:
@@ -136,8 +156,13 @@ def main(clients: int = 20, seconds: float = 60.0, port: int | None = None) -> d
     port = port or _free_port()
     env = {**os.environ, "STUDIO_ARTIFACTS": os.environ.get("STUDIO_ARTIFACTS", str(paths.artifacts_dir()))}
     env.pop("REDIS_URL", None)
-    server = subprocess.Popen([sys.executable, "-m", "dashboard", "--host", HOST, "--port", str(port)],
-                              cwd=paths.PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "dashboard", "--host", HOST, "--port", str(port)],
+        cwd=paths.PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.time() + 180
         while True:
@@ -168,11 +193,17 @@ def main(clients: int = 20, seconds: float = 60.0, port: int | None = None) -> d
         samples = [s for t in threads for s in t.samples[kind]]
         failed = sum(t.errors[kind] for t in threads)
         total, errors = total + len(samples), errors + failed
-        result["per_kind"][kind] = {**percentiles(samples), "errors": failed,
-                                    "per_s": round(len(samples) / elapsed, 2)}
-    result.update(requests=total, requests_per_s=round(total / elapsed, 1), errors=errors,
-                  server_rss_mb={"before": round(rss_before, 1), "after": round(rss_after, 1),
-                                 "growth": round(rss_after - rss_before, 1)})
+        result["per_kind"][kind] = {**percentiles(samples), "errors": failed, "per_s": round(len(samples) / elapsed, 2)}
+    result.update(
+        requests=total,
+        requests_per_s=round(total / elapsed, 1),
+        errors=errors,
+        server_rss_mb={
+            "before": round(rss_before, 1),
+            "after": round(rss_after, 1),
+            "growth": round(rss_after - rss_before, 1),
+        },
+    )
     return save("load", result)
 
 

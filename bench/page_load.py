@@ -38,8 +38,11 @@ def main(clear_cache: bool = False, warm: bool = False) -> dict:
 
     client = create_app(warm=warm).server.test_client()
     deps = client.get("/_dash-dependencies").get_json()
-    results = {"app_start_s": round(time.perf_counter() - started, 2), "cache_cleared": clear_cache,
-               "warm_up_s": _wait_for_warm_up() if warm else None}
+    results = {
+        "app_start_s": round(time.perf_counter() - started, 2),
+        "cache_cleared": clear_cache,
+        "warm_up_s": _wait_for_warm_up() if warm else None,
+    }
 
     def render(path):
         response = client.post("/_dash-update-component", json=page_request(deps, path))
@@ -48,8 +51,10 @@ def main(clear_cache: bool = False, warm: bool = False) -> dict:
     for path in PAGES:
         began = time.perf_counter()
         render(path)
-        results[path] = {"cold_ms": round(1000 * (time.perf_counter() - began), 1),
-                         "warm": timings_ms(lambda p=path: render(p), repeat=10, warmup=1)}
+        results[path] = {
+            "cold_ms": round(1000 * (time.perf_counter() - began), 1),
+            "warm": timings_ms(lambda p=path: render(p), repeat=10, warmup=1),
+        }
     return save("page_load" + ("_cold_cache" if clear_cache else "") + ("_after_warm_up" if warm else ""), results)
 
 

@@ -33,8 +33,13 @@ def images_per_second(store: RunStore, run_id: str) -> float:
 
 def cli_run(store: RunStore, run_id: str) -> float:
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "core", "train", *to_cli_args(CONFIG), "--run-id", run_id],
-                   cwd=PROJECT_ROOT, env=os.environ.copy(), check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "core", "train", *to_cli_args(CONFIG), "--run-id", run_id],
+        cwd=PROJECT_ROOT,
+        env=os.environ.copy(),
+        check=True,
+        capture_output=True,
+    )
     return time.perf_counter() - started
 
 
@@ -81,15 +86,23 @@ def main() -> dict:
         for i in range(ROUNDS):
             for path, runner in (("cli", cli_run), ("ui", ui_run)):
                 wall = runner(store, f"{path}-{i}")
-                rows[path].append({"wall_s": round(wall, 2), "images_per_s": round(images_per_second(store, f"{path}-{i}"), 1)})
+                rows[path].append(
+                    {"wall_s": round(wall, 2), "images_per_s": round(images_per_second(store, f"{path}-{i}"), 1)}
+                )
         poll = poll_cost(store, "ui-0")
     cli = statistics.median(r["images_per_s"] for r in rows["cli"])
     ui = statistics.median(r["images_per_s"] for r in rows["ui"])
-    return save("train_overhead", {"config": CONFIG.to_dict(), "runs": rows,
-                                   "ui_vs_cli_throughput": round(ui / cli, 4), "follower_poll": poll,
-                                   "follower_cpu_share_of_one_core_percent": round(
-                                       100 * poll["steady_poll"]["p50_ms"] / 1000 / 0.5, 3),
-                                   "ui_cost_percent": round(100 * (1 - ui / cli), 2)})
+    return save(
+        "train_overhead",
+        {
+            "config": CONFIG.to_dict(),
+            "runs": rows,
+            "ui_vs_cli_throughput": round(ui / cli, 4),
+            "follower_poll": poll,
+            "follower_cpu_share_of_one_core_percent": round(100 * poll["steady_poll"]["p50_ms"] / 1000 / 0.5, 3),
+            "ui_cost_percent": round(100 * (1 - ui / cli), 2),
+        },
+    )
 
 
 if __name__ == "__main__":

@@ -62,12 +62,22 @@ def photo(fmt: str) -> bytes:
 
 def measure(path: Path, n: int) -> dict:
     began = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", CHILD.format(root=str(paths.PROJECT_ROOT), path=str(path), n=n)],
-                          capture_output=True, text=True, timeout=600, cwd=paths.PROJECT_ROOT, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD.format(root=str(paths.PROJECT_ROOT), path=str(path), n=n)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=paths.PROJECT_ROOT,
+        check=True,
+    )
     added_mb, seconds, child_mb = (float(v) for v in done.stdout.split())
-    return {"uploads": n, "peak_rss_added_mb": round(added_mb, 1), "seconds": round(seconds, 2),
-            "decoder_process_peak_mb": round(child_mb, 1) if child_mb else None,
-            "process_seconds": round(time.perf_counter() - began, 2)}
+    return {
+        "uploads": n,
+        "peak_rss_added_mb": round(added_mb, 1),
+        "seconds": round(seconds, 2),
+        "decoder_process_peak_mb": round(child_mb, 1) if child_mb else None,
+        "process_seconds": round(time.perf_counter() - began, 2),
+    }
 
 
 def main() -> dict:

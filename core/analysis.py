@@ -5,7 +5,10 @@ Pure functions over history / metrics: nothing here is typed in, everything is c
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
+
+import numpy as np
 
 RISE_TOLERANCE = 0.02  # validation loss must rise by more than 2 % above its best to count
 
@@ -17,17 +20,25 @@ def overfitting(history: list[dict[str, Any]]) -> dict[str, Any]:
     """
     rows = [h for h in history if _finite(h.get("val_loss")) and _finite(h.get("loss"))]
     if not rows:
-        return {"best_epoch": None, "overfit_epochs": [], "overfitting": False,
-                "verdict": "No finished epoch yet."}
+        return {"best_epoch": None, "overfit_epochs": [], "overfitting": False, "verdict": "No finished epoch yet."}
     best = min(rows, key=lambda h: h["val_loss"])
     threshold = best["val_loss"] * (1 + RISE_TOLERANCE)
-    diverging = [cur["epoch"] for prev, cur in zip(rows, rows[1:])
-                 if cur["val_loss"] > prev["val_loss"] and cur["loss"] < prev["loss"]
-                 and cur["epoch"] > best["epoch"] and cur["val_loss"] > threshold]
+    diverging = [
+        cur["epoch"]
+        for prev, cur in itertools.pairwise(rows)
+        if cur["val_loss"] > prev["val_loss"]
+        and cur["loss"] < prev["loss"]
+        and cur["epoch"] > best["epoch"]
+        and cur["val_loss"] > threshold
+    ]
     last = rows[-1]
     overfit = last["epoch"] > best["epoch"] and last["val_loss"] > threshold and last["loss"] < best["loss"]
-    return {"best_epoch": best["epoch"], "overfit_epochs": diverging, "overfitting": overfit,
-            "verdict": _verdict(rows, best, last, overfit)}
+    return {
+        "best_epoch": best["epoch"],
+        "overfit_epochs": diverging,
+        "overfitting": overfit,
+        "verdict": _verdict(rows, best, last, overfit),
+    }
 
 
 def _verdict(rows, best, last, overfit: bool) -> str:
@@ -35,15 +46,21 @@ def _verdict(rows, best, last, overfit: bool) -> str:
     if len(rows) == 1:
         return f"After one epoch the model gets {acc} of the validation photos right."
     if overfit:
-        return (f"The model started to memorise the training set after epoch {best['epoch']}: its training loss "
-                f"kept falling ({best['loss']:.3f} → {last['loss']:.3f}) while the loss on unseen validation "
-                f"photos rose ({best['val_loss']:.3f} → {last['val_loss']:.3f}). Epoch {best['epoch']} was its "
-                f"best ({acc} right); early stopping would keep that one.")
+        return (
+            f"The model started to memorise the training set after epoch {best['epoch']}: its training loss "
+            f"kept falling ({best['loss']:.3f} → {last['loss']:.3f}) while the loss on unseen validation "
+            f"photos rose ({best['val_loss']:.3f} → {last['val_loss']:.3f}). Epoch {best['epoch']} was its "
+            f"best ({acc} right); early stopping would keep that one."
+        )
     if best is last:
-        return (f"Still improving at epoch {last['epoch']} ({acc} of validation photos right): "
-                "more epochs would probably help.")
-    return (f"Validation loss levelled off: best at epoch {best['epoch']} ({acc} right), "
-            f"no clear memorising by epoch {last['epoch']}.")
+        return (
+            f"Still improving at epoch {last['epoch']} ({acc} of validation photos right): "
+            "more epochs would probably help."
+        )
+    return (
+        f"Validation loss levelled off: best at epoch {best['epoch']} ({acc} right), "
+        f"no clear memorising by epoch {last['epoch']}."
+    )
 
 
 def _finite(value) -> bool:
@@ -53,7 +70,11 @@ def _finite(value) -> bool:
 # Words for regions of an item (rows top->bottom, columns left->right), by kind of item.
 _TOPS = (("collar and shoulders", "chest and sleeves", "lower body and hem"), ("left side", "middle", "right side"))
 _REGION_WORDS = {
-    "T-shirt/top": _TOPS, "Pullover": _TOPS, "Coat": _TOPS, "Shirt": _TOPS, "Dress": _TOPS,
+    "T-shirt/top": _TOPS,
+    "Pullover": _TOPS,
+    "Coat": _TOPS,
+    "Shirt": _TOPS,
+    "Dress": _TOPS,
     "Trouser": (("waistband", "legs", "ankles"), ("left leg", "gap between the legs", "right leg")),
     "Sandal": (("straps", "upper", "sole"), ("toe", "middle", "heel")),
     "Sneaker": (("opening and laces", "upper", "sole"), ("toe", "middle", "heel")),
@@ -63,7 +84,7 @@ _REGION_WORDS = {
 OBJECT_THRESHOLD = 30  # uint8 pixels above this count as the item, the rest as background
 
 
-def describe_heatmap(heat, image, class_name: str) -> str:
+def describe_heatmap(heat: np.ndarray, image: np.ndarray, class_name: str) -> str:
     """A plain-language caption of where a (28, 28) heatmap in [0, 1] puts its weight on an image."""
     import numpy as np
 
@@ -78,10 +99,13 @@ def describe_heatmap(heat, image, class_name: str) -> str:
     rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
     r_edges = np.linspace(rows[0], rows[-1] + 1, 4).astype(int)
     c_edges = np.linspace(cols[0], cols[-1] + 1, 4).astype(int)
-    cells = np.array([[heat[r_edges[i]:r_edges[i + 1], c_edges[j]:c_edges[j + 1]].sum() for j in range(3)]
-                      for i in range(3)])
+    cells = np.array(
+        [[heat[r_edges[i] : r_edges[i + 1], c_edges[j] : c_edges[j + 1]].sum() for j in range(3)] for i in range(3)]
+    )
     i, j = np.unravel_index(int(cells.argmax()), cells.shape)
     row_words, col_words = _REGION_WORDS.get(class_name, _TOPS)
     where = row_words[i] if j == 1 else f"{row_words[i]} ({col_words[j]})"
-    return (f"For “{class_name}” the model looked mostly at the {where}; {100 * on_item:.0f} % of its attention "
-            f"is on the item and {100 * (1 - on_item):.0f} % on the background.")
+    return (
+        f"For “{class_name}” the model looked mostly at the {where}; {100 * on_item:.0f} % of its attention "
+        f"is on the item and {100 * (1 - on_item):.0f} % on the background."
+    )

@@ -9,7 +9,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from core import __version__
 from core.config import ConfigError, TrainConfig, parse_param
@@ -46,15 +47,28 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--batch-size", type=int)
     train.add_argument("--lr", type=float, dest="learning_rate", help="learning rate")
     train.add_argument("--dropout", type=float)
-    train.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None,
-                       help="random small shifts and horizontal flips while training")
+    train.add_argument(
+        "--augment",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="random small shifts and horizontal flips while training",
+    )
     train.add_argument("--batchnorm", action=argparse.BooleanOptionalAction, default=None)
-    train.add_argument("--early-stopping", type=int, metavar="PATIENCE",
-                       help="stop after PATIENCE epochs without a better validation loss; restore the best")
+    train.add_argument(
+        "--early-stopping",
+        type=int,
+        metavar="PATIENCE",
+        help="stop after PATIENCE epochs without a better validation loss; restore the best",
+    )
     train.add_argument("--subset", type=int, help="train on a stratified subset of this many images")
     train.add_argument("--seed", type=int, default=42)
-    train.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
-                       help="model-specific parameter, e.g. --set C=10 (repeatable)")
+    train.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="model-specific parameter, e.g. --set C=10 (repeatable)",
+    )
     train.add_argument("--run-id", help="name of the new run (letters, digits, - and _)")
     train.add_argument("--json", action="store_true", help="one JSON line per epoch, then the result")
     train.add_argument("--parent-pid", type=int, help=argparse.SUPPRESS)
@@ -69,8 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--json", action="store_true")
     cancel = runs_sub.add_parser("cancel", help="stop a running training")
     cancel.add_argument("run_id")
-    check = runs_sub.add_parser("check", help="check every run against the run-store contract "
-                                              "(exit status 1 when any is damaged)")
+    check = runs_sub.add_parser(
+        "check", help="check every run against the run-store contract (exit status 1 when any is damaged)"
+    )
     check.add_argument("--json", action="store_true", help="one JSON array of {run_id, status, ok, reason}")
     check.add_argument("--no-models", action="store_true", help="skip loading model files (faster)")
     delete = runs_sub.add_parser("delete", help="remove a run (not a running one)")
@@ -92,8 +107,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    handler = {"data": _cmd_data, "train": _cmd_train, "runs": _cmd_runs,
-               "reference": _cmd_reference, "gradcam": _cmd_gradcam}[args.command]
+    handler = {
+        "data": _cmd_data,
+        "train": _cmd_train,
+        "runs": _cmd_runs,
+        "reference": _cmd_reference,
+        "gradcam": _cmd_gradcam,
+    }[args.command]
     try:
         return handler(args)
     except (ConfigError, InvalidRunId) as exc:
@@ -123,19 +143,30 @@ def _cmd_data(args) -> int:
         _print_json(stats)
     else:
         print(f"{stats['n_train']} training / {stats['n_test']} test images from {stats['source']}")
-        print(f"pixels (0-255): mean {stats['pixel_mean']:.2f}, median {stats['pixel_median']:.0f}, "
-              f"std {stats['pixel_std']:.2f}")
+        print(
+            f"pixels (0-255): mean {stats['pixel_mean']:.2f}, median {stats['pixel_median']:.0f}, "
+            f"std {stats['pixel_std']:.2f}"
+        )
         for part, counts in stats["class_counts"].items():
             print(f"{part:>5}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
     return 0
 
 
-def config_from_args(args) -> TrainConfig:
+def config_from_args(args: argparse.Namespace) -> TrainConfig:
     params = dict(parse_param(item) for item in args.set)
-    return TrainConfig(model=args.model, epochs=args.epochs, batch_size=args.batch_size,
-                       learning_rate=args.learning_rate, dropout=args.dropout, batchnorm=args.batchnorm,
-                       augment=args.augment, early_stopping=args.early_stopping, subset=args.subset,
-                       seed=args.seed, params=params)
+    return TrainConfig(
+        model=args.model,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        learning_rate=args.learning_rate,
+        dropout=args.dropout,
+        batchnorm=args.batchnorm,
+        augment=args.augment,
+        early_stopping=args.early_stopping,
+        subset=args.subset,
+        seed=args.seed,
+        params=params,
+    )
 
 
 def _cmd_train(args) -> int:
@@ -150,9 +181,14 @@ def _cmd_train(args) -> int:
         if store.exists(args.run_id):
             raise RunError(f"run {args.run_id} already exists; choose another --run-id")
     printer = ProgressPrinter(json_lines=args.json)
-    record = training.train(config, run_id=args.run_id, store=store, emit=printer,
-                            parent_pid=args.parent_pid,
-                            produced_by={"command": "python -m core " + " ".join(sys.argv[1:])})
+    record = training.train(
+        config,
+        run_id=args.run_id,
+        store=store,
+        emit=printer,
+        parent_pid=args.parent_pid,
+        produced_by={"command": "python -m core " + " ".join(sys.argv[1:])},
+    )
     printer.result(record)
     return 0 if record["status"] == "completed" else EXIT_FAILED
 
@@ -169,7 +205,7 @@ def _cmd_runs(args) -> int:
             for r in runs:
                 acc = "" if r["test_accuracy"] is None else f"{100 * r['test_accuracy']:.2f}%"
                 extra = f"  ({r['damage']})" if r.get("damage") else ""
-                print(f"{r['run_id']:<40} {str(r['model'] or '?'):<14} {r['status']:<12} {acc}{extra}")
+                print(f"{r['run_id']:<40} {r['model'] or '?'!s:<14} {r['status']:<12} {acc}{extra}")
         return 0
     if args.runs_command == "check":
         from core.runcheck import check_all
@@ -201,21 +237,23 @@ def _cmd_reference(args) -> int:
     from core import reference
 
     for record in reference.retrain(only=args.only, log=lambda line: print(line, flush=True)):
-        print(f"{record['run_id']}: {record['status']} "
-              f"{100 * record['metrics']['test_accuracy']:.2f}%", flush=True)
+        print(f"{record['run_id']}: {record['status']} {100 * record['metrics']['test_accuracy']:.2f}%", flush=True)
     return 0
 
 
 def _cmd_gradcam(args) -> int:
     from core import explain
 
-    result = explain.explain_test_image(args.run_id, args.index, target=args.target_class,
-                                        layer=args.layer, method=args.method)
+    result = explain.explain_test_image(
+        args.run_id, args.index, target=args.target_class, layer=args.layer, method=args.method
+    )
     if args.json:
         result = {**result, "heatmap": [[round(float(v), 4) for v in row] for row in result["heatmap"]]}
         _print_json(result)
     else:
-        print(f"run {result['run_id']}, test image {result['index']}: true {result['true_class']}, "
-              f"predicted {result['predicted_class']} ({100 * max(result['probabilities'].values()):.1f}%)")
+        print(
+            f"run {result['run_id']}, test image {result['index']}: true {result['true_class']}, "
+            f"predicted {result['predicted_class']} ({100 * max(result['probabilities'].values()):.1f}%)"
+        )
         print(f"heatmap for {result['target_class']} at layer {result['layer']} ({result['method']})")
     return 0

@@ -6,42 +6,16 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
+from core.models import get_spec
+from core.rules import ConfigError, Range
+
+__all__ = ["MAX_TRAIN_SIZE", "MIN_SUBSET", "ConfigError", "Range", "TrainConfig", "parse_param", "to_cli_args"]
+
 MAX_TRAIN_SIZE = 48000  # the 80 % training split of the 60 000 images
 MIN_SUBSET = 100
-
-
-class ConfigError(ValueError):
-    """An invalid training setting; str(error) is a one-line message for people.
-
-    `field` names the offending option (e.g. "learning_rate") when there is one.
-    """
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
-
-
-@dataclass(frozen=True)
-class Range:
-    """Allowed values of a numeric option."""
-
-    kind: type
-    low: float
-    high: float
-
-    def check(self, name: str, value: Any) -> Any:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ConfigError(f"{name} must be a number, got {value!r}")
-        if self.kind is int and (isinstance(value, float) and not value.is_integer()):
-            raise ConfigError(f"{name} must be a whole number, got {value!r}")
-        value = self.kind(value)
-        if not math.isfinite(value) or not self.low <= value <= self.high:
-            raise ConfigError(f"{name} must be between {self.low:g} and {self.high:g}, got {value:g}")
-        return value
 
 
 # The common options and their limits ("absurd" values are refused, not clamped).
@@ -73,10 +47,8 @@ class TrainConfig:
     seed: int = 42
     params: dict[str, Any] = field(default_factory=dict)  # model-specific extras (e.g. C, k)
 
-    def resolve(self) -> "TrainConfig":
+    def resolve(self) -> TrainConfig:
         """A copy with every applicable option set and validated; ConfigError when invalid."""
-        from core.models import get_spec
-
         spec = get_spec(self.model)
         updates: dict[str, Any] = {}
         for opt in [f.name for f in fields(self) if f.name not in ("model", "params")]:
@@ -110,7 +82,7 @@ class TrainConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, raw: dict[str, Any]) -> "TrainConfig":
+    def from_dict(cls, raw: dict[str, Any]) -> TrainConfig:
         known = {f.name for f in fields(cls)}
         unknown = set(raw) - known
         if unknown:
@@ -153,9 +125,15 @@ def parse_param(text: str) -> tuple[str, Any]:
     return name, raw
 
 
-_CLI_FLAGS = (("epochs", "--epochs"), ("batch_size", "--batch-size"), ("learning_rate", "--lr"),
-              ("dropout", "--dropout"), ("early_stopping", "--early-stopping"), ("subset", "--subset"),
-              ("seed", "--seed"))
+_CLI_FLAGS = (
+    ("epochs", "--epochs"),
+    ("batch_size", "--batch-size"),
+    ("learning_rate", "--lr"),
+    ("dropout", "--dropout"),
+    ("early_stopping", "--early-stopping"),
+    ("subset", "--subset"),
+    ("seed", "--seed"),
+)
 
 
 def to_cli_args(config: TrainConfig) -> list[str]:

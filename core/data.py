@@ -22,8 +22,16 @@ import numpy as np
 from core import paths
 
 CLASS_NAMES: tuple[str, ...] = (
-    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
 )
 NUM_CLASSES = len(CLASS_NAMES)
 IMAGE_SHAPE = (28, 28, 1)
@@ -32,14 +40,26 @@ VAL_FRACTION = 0.2
 
 # name -> (file, sha256 of the decompressed bytes, shape of the payload)
 FILES: dict[str, tuple[str, str, tuple[int, ...]]] = {
-    "train_images": ("train-images-idx3-ubyte.gz",
-                     "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888", (60000, 28, 28)),
-    "train_labels": ("train-labels-idx1-ubyte.gz",
-                     "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9", (60000,)),
-    "test_images": ("t10k-images-idx3-ubyte.gz",
-                    "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b", (10000, 28, 28)),
-    "test_labels": ("t10k-labels-idx1-ubyte.gz",
-                    "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34", (10000,)),
+    "train_images": (
+        "train-images-idx3-ubyte.gz",
+        "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
+        (60000, 28, 28),
+    ),
+    "train_labels": (
+        "train-labels-idx1-ubyte.gz",
+        "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
+        (60000,),
+    ),
+    "test_images": (
+        "t10k-images-idx3-ubyte.gz",
+        "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
+        (10000, 28, 28),
+    ),
+    "test_labels": (
+        "t10k-labels-idx1-ubyte.gz",
+        "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
+        (10000,),
+    ),
 }
 
 INSTALL_HINT = (
@@ -101,7 +121,7 @@ def _try_keras_download() -> Path | None:
         from keras.datasets import fashion_mnist
 
         fashion_mnist.load_data()
-    except Exception:  # noqa: BLE001 - any failure means "not available", reported by the caller
+    except Exception:
         return None
     folder = Path.home() / ".keras" / "datasets" / "fashion-mnist"  # pragma: no cover
     return folder if (folder / FILES["train_images"][0]).is_file() else None  # pragma: no cover
@@ -127,8 +147,11 @@ def _read_idx(path: Path, expected_sha: str, shape: tuple[int, ...]) -> np.ndarr
 def _load_from(folder: Path) -> FashionMNIST:
     arrays = {key: _read_idx(folder / name, sha, shape) for key, (name, sha, shape) in FILES.items()}
     return FashionMNIST(
-        x_train=arrays["train_images"], y_train=arrays["train_labels"],
-        x_test=arrays["test_images"], y_test=arrays["test_labels"], source=folder,
+        x_train=arrays["train_images"],
+        y_train=arrays["train_labels"],
+        x_test=arrays["test_images"],
+        y_test=arrays["test_labels"],
+        source=folder,
     )
 
 
@@ -144,7 +167,10 @@ def split_indices(seed: int = DEFAULT_SEED, val_fraction: float = VAL_FRACTION) 
 
     labels = load().y_train
     train_idx, val_idx = train_test_split(
-        np.arange(len(labels)), test_size=val_fraction, stratify=labels, random_state=seed,
+        np.arange(len(labels)),
+        test_size=val_fraction,
+        stratify=labels,
+        random_state=seed,
     )
     train_idx.setflags(write=False)
     val_idx.setflags(write=False)
@@ -176,7 +202,7 @@ def to_flat(x: np.ndarray) -> np.ndarray:
 def class_counts(labels: np.ndarray) -> dict[str, int]:
     """Class name -> count for an array of labels."""
     counts = np.bincount(labels, minlength=NUM_CLASSES)
-    return {name: int(n) for name, n in zip(CLASS_NAMES, counts)}
+    return {name: int(n) for name, n in zip(CLASS_NAMES, counts, strict=True)}
 
 
 def split_class_counts(seed: int = DEFAULT_SEED) -> dict[str, dict[str, int]]:

@@ -53,15 +53,31 @@ def classification_report(y_true: np.ndarray, y_pred: np.ndarray) -> list[dict[s
         precision = np.where(predicted > 0, hits / predicted, 0.0)
         recall = np.where(support > 0, hits / support, 0.0)
         f1 = np.where(precision + recall > 0, 2 * precision * recall / (precision + recall), 0.0)
-    rows = [{"class": name, "precision": float(p), "recall": float(r), "f1-score": float(f), "support": int(n)}
-            for name, p, r, f, n in zip(CLASS_NAMES, precision, recall, f1, support)]
+    rows = [
+        {"class": name, "precision": float(p), "recall": float(r), "f1-score": float(f), "support": int(n)}
+        for name, p, r, f, n in zip(CLASS_NAMES, precision, recall, f1, support, strict=True)
+    ]
     total = support.sum()
     weights = support / total if total else np.zeros_like(support)
     for avg, w in (("macro avg", np.full(NUM_CLASSES, 1.0 / NUM_CLASSES)), ("weighted avg", weights)):
-        rows.append({"class": avg, "precision": float(w @ precision), "recall": float(w @ recall),
-                     "f1-score": float(w @ f1), "support": int(total)})
-    rows.append({"class": "accuracy", "precision": None, "recall": None,
-                 "f1-score": float(hits.sum() / total) if total else 0.0, "support": int(len(y_true))})
+        rows.append(
+            {
+                "class": avg,
+                "precision": float(w @ precision),
+                "recall": float(w @ recall),
+                "f1-score": float(w @ f1),
+                "support": int(total),
+            }
+        )
+    rows.append(
+        {
+            "class": "accuracy",
+            "precision": None,
+            "recall": None,
+            "f1-score": float(hits.sum() / total) if total else 0.0,
+            "support": len(y_true),
+        }
+    )
     return rows
 
 
@@ -80,9 +96,13 @@ def disagreements(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> dict[st
     a_right = differ & (a["y_pred"] == a["y_true"])
     b_right = differ & (b["y_pred"] == b["y_true"])
     neither = differ & ~a_right & ~b_right
-    return {"a_right": np.flatnonzero(a_right), "b_right": np.flatnonzero(b_right),
-            "neither": np.flatnonzero(neither), "total": int(differ.sum()),
-            "counts": {"a_right": int(a_right.sum()), "b_right": int(b_right.sum()), "neither": int(neither.sum())}}
+    return {
+        "a_right": np.flatnonzero(a_right),
+        "b_right": np.flatnonzero(b_right),
+        "neither": np.flatnonzero(neither),
+        "total": int(differ.sum()),
+        "counts": {"a_right": int(a_right.sum()), "b_right": int(b_right.sum()), "neither": int(neither.sum())},
+    }
 
 
 def top_confusions(matrix: np.ndarray, n: int = 3) -> list[tuple[int, int, int]]:
@@ -102,9 +122,13 @@ def summary_sentences(preds: dict[str, np.ndarray]) -> list[str]:
     sentences = [f"The model gets {correct:,} of {total:,} test photos right ({100 * correct / total:.1f} %)."]
     for true_c, pred_c, count in top_confusions(matrix, 2):
         share = 100 * count / max(matrix[true_c].sum(), 1)
-        sentences.append(f"{CLASS_NAMES[true_c]} is most often mistaken for {CLASS_NAMES[pred_c]}: "
-                         f"{count} times ({share:.1f} % of all {CLASS_NAMES[true_c]} photos).")
+        sentences.append(
+            f"{CLASS_NAMES[true_c]} is most often mistaken for {CLASS_NAMES[pred_c]}: "
+            f"{count} times ({share:.1f} % of all {CLASS_NAMES[true_c]} photos)."
+        )
     best, worst = int(np.argmax(recall)), int(np.argmin(recall))
-    sentences.append(f"Easiest class: {CLASS_NAMES[best]} ({100 * recall[best]:.1f} % found). Hardest: "
-                     f"{CLASS_NAMES[worst]} ({100 * recall[worst]:.1f} % found).")
+    sentences.append(
+        f"Easiest class: {CLASS_NAMES[best]} ({100 * recall[best]:.1f} % found). Hardest: "
+        f"{CLASS_NAMES[worst]} ({100 * recall[worst]:.1f} % found)."
+    )
     return sentences

@@ -21,7 +21,23 @@ METHODS = ("gradcam", "gradcam++")
 _EPS = 1e-12
 
 
-def explainable_layers(model) -> list[str]:
+def keras_model_of(run_id: str, store: RunStore | None = None) -> Any:
+    """The Keras model of a CNN run (loaded once per process); ValueError for other runs."""
+    from core.inference import load_classifier
+    from core.models.keras_model import KerasClassifier
+
+    clf = load_classifier(run_id, store)
+    if not isinstance(clf, KerasClassifier):
+        raise ValueError(f"run {run_id} is not a CNN; Grad-CAM needs a Keras (deep-learning) run")
+    return clf.model_
+
+
+def layers_of_run(run_id: str, store: RunStore | None = None) -> list[str]:
+    """The layers Grad-CAM can look at in a CNN run's model, input side first."""
+    return explainable_layers(keras_model_of(run_id, store))
+
+
+def explainable_layers(model: Any) -> list[str]:
     """Layers whose 4-D outputs Grad-CAM can use (post-activation conv maps), input to output."""
     names = []
     for layer in model.layers:
@@ -37,6 +53,8 @@ def _views(model_ref: weakref.ref, layer: str):
     import keras
 
     model = model_ref()
+    if model is None:
+        raise ValueError("the model was unloaded; explain it again")
     head = model.layers[-1]
     view = keras.Model(model.inputs, [model.get_layer(layer).output, head.input], name=f"gradcam_view_{layer}")
     return view, head
@@ -48,14 +66,15 @@ def _weights_gradcam(grads, _features):
 
 def _weights_gradcam_pp(grads, features):
     """Grad-CAM++ channel weights (Chattopadhay et al. 2018), with exp(score) folded into the gradients."""
-    g2, g3 = grads ** 2, grads ** 3
+    g2, g3 = grads**2, grads**3
     denom = 2 * g2 + features.sum(axis=(1, 2), keepdims=True) * g3
     alphas = g2 / np.where(np.abs(denom) > _EPS, denom, 1.0)
     return (alphas * np.maximum(grads, 0)).sum(axis=(1, 2))
 
 
-def heatmaps(model, images: np.ndarray, target: int | np.ndarray | None = None, layer: str | None = None,
-             method: str = "gradcam") -> np.ndarray:
+def heatmaps(
+    model, images: np.ndarray, target: int | np.ndarray | None = None, layer: str | None = None, method: str = "gradcam"
+) -> np.ndarray:
     """(N, 28, 28) float32 heatmaps in [0, 1] for (N, 28, 28, 1) float images.
 
     `target`: class per image (int or array); None = each image's predicted class.
@@ -74,8 +93,11 @@ def heatmaps(model, images: np.ndarray, target: int | np.ndarray | None = None, 
         features, penultimate = view(x, training=False)
         tape.watch(features)
         logits = tf.matmul(penultimate, head.kernel) + head.bias
-        classes = tf.argmax(logits, axis=1) if target is None else tf.constant(
-            np.broadcast_to(np.asarray(target, dtype=np.int64), (x.shape[0],)))
+        classes = (
+            tf.argmax(logits, axis=1)
+            if target is None
+            else tf.constant(np.broadcast_to(np.asarray(target, dtype=np.int64), (x.shape[0],)))
+        )
         scores = tf.gather(logits, classes, axis=1, batch_dims=1)
     grads = tape.gradient(scores, features).numpy()
     features = features.numpy()
@@ -101,33 +123,54 @@ def parse_target(target: Any, true_class: int, predicted: int) -> int:
     raise ValueError(f"unknown class {target!r}: use 0-9 or one of {', '.join(data.CLASS_NAMES)}")
 
 
-def explain_image(run_id: str, image_uint8: np.ndarray, target: Any = None, layer: str | None = None,
-                  method: str = "gradcam", true_class: int | None = None, store: RunStore | None = None) -> dict:
+def explain_image(
+    run_id: str,
+    image_uint8: np.ndarray,
+    target: Any = None,
+    layer: str | None = None,
+    method: str = "gradcam",
+    true_class: int | None = None,
+    store: RunStore | None = None,
+) -> dict:
     """Prediction and heatmap of one 28x28 uint8 image with a run's Keras model."""
     from core.inference import load_classifier
 
+    model = keras_model_of(run_id, store)
     clf = load_classifier(run_id, store)
-    if clf.input_kind != "image":
-        raise ValueError(f"run {run_id} is not a CNN; Grad-CAM needs a Keras (deep-learning) run")
     x = clf.prepare(np.asarray(image_uint8, dtype=np.uint8).reshape(1, 28, 28))
     proba = clf.predict_proba(x)[0]
     predicted = int(proba.argmax())
     target_class = parse_target(target, true_class if true_class is not None else predicted, predicted)
-    layers = explainable_layers(clf.model_)
-    heat = heatmaps(clf.model_, x, target_class, layer, method)[0]
-    return {"run_id": run_id, "predicted_class": data.CLASS_NAMES[predicted],
-            "predicted_index": predicted, "true_class": None if true_class is None else data.CLASS_NAMES[true_class],
-            "probabilities": {name: float(p) for name, p in zip(data.CLASS_NAMES, proba)},
-            "target_class": data.CLASS_NAMES[target_class], "target_index": target_class,
-            "layer": layer or layers[-1], "layers": layers, "method": method, "heatmap": heat}
+    layers = explainable_layers(model)
+    heat = heatmaps(model, x, target_class, layer, method)[0]
+    return {
+        "run_id": run_id,
+        "predicted_class": data.CLASS_NAMES[predicted],
+        "predicted_index": predicted,
+        "true_class": None if true_class is None else data.CLASS_NAMES[true_class],
+        "probabilities": {name: float(p) for name, p in zip(data.CLASS_NAMES, proba, strict=True)},
+        "target_class": data.CLASS_NAMES[target_class],
+        "target_index": target_class,
+        "layer": layer or layers[-1],
+        "layers": layers,
+        "method": method,
+        "heatmap": heat,
+    }
 
 
-def explain_test_image(run_id: str, index: int, target: Any = None, layer: str | None = None,
-                       method: str = "gradcam", store: RunStore | None = None) -> dict:
+def explain_test_image(
+    run_id: str,
+    index: int,
+    target: Any = None,
+    layer: str | None = None,
+    method: str = "gradcam",
+    store: RunStore | None = None,
+) -> dict:
     """`explain_image` for test image `index` (0-9999), with its true label."""
     ds = data.load()
     if not isinstance(index, (int, np.integer)) or not 0 <= int(index) < len(ds.y_test):
         raise ValueError(f"test image index must be between 0 and {len(ds.y_test) - 1}, got {index!r}")
-    result = explain_image(run_id, ds.x_test[int(index)], target, layer, method,
-                           true_class=int(ds.y_test[int(index)]), store=store)
+    result = explain_image(
+        run_id, ds.x_test[int(index)], target, layer, method, true_class=int(ds.y_test[int(index)]), store=store
+    )
     return {**result, "index": int(index)}

@@ -27,7 +27,7 @@ def stats_from_counts(counts: np.ndarray) -> dict[str, float]:
     mean = float((counts * values).sum() / total)
     var = float((counts * (values - mean) ** 2).sum() / total)
     median = float(np.searchsorted(np.cumsum(counts), (total + 1) / 2))
-    return {"mean": mean, "median": median, "std": var ** 0.5}
+    return {"mean": mean, "median": median, "std": var**0.5}
 
 
 @functools.lru_cache(maxsize=1)
@@ -42,8 +42,8 @@ def dataset_stats(seed: int = data.DEFAULT_SEED) -> dict:
     ds = data.load()
     pixel = stats_from_counts(training_histogram())
     return {
-        "n_train": int(len(ds.x_train)),
-        "n_test": int(len(ds.x_test)),
+        "n_train": len(ds.x_train),
+        "n_test": len(ds.x_test),
         "image_shape": list(data.IMAGE_SHAPE),
         "classes": list(data.CLASS_NAMES),
         "pixel_mean": round(pixel["mean"], 4),
@@ -78,8 +78,7 @@ def sample_indices(per_class: int, seed: int) -> np.ndarray:
     """(10, per_class) training-image indices, drawn per class with `seed`."""
     ds = data.load()
     rng = np.random.default_rng(seed)
-    rows = [rng.choice(np.flatnonzero(ds.y_train == c), size=per_class, replace=False)
-            for c in range(data.NUM_CLASSES)]
+    rows = [rng.choice(np.flatnonzero(ds.y_train == c), size=per_class, replace=False) for c in range(data.NUM_CLASSES)]
     return np.stack(rows)
 
 
@@ -100,7 +99,7 @@ def embedding(method: str = "pca", n: int = 2000, seed: int = data.DEFAULT_SEED)
         except (OSError, ValueError, KeyError):
             cached.unlink(missing_ok=True)  # a damaged cache entry is recomputed
     result = _compute_embedding(method, n, seed)
-    atomic.write_with(cached, lambda buf: np.savez(buf, **result))
+    atomic.write_with(cached, lambda buf: np.savez(buf, index=result["index"], label=result["label"], xy=result["xy"]))
     return result
 
 
@@ -118,7 +117,6 @@ def _compute_embedding(method: str, n: int, seed: int) -> dict[str, np.ndarray]:
 
         pca = PCA(n_components=50, random_state=seed).fit(flat)
         xy = TSNE(n_components=2, init="pca", random_state=seed, perplexity=30).fit_transform(
-            pca.transform(flat[index]))
-    return {"index": index.astype(np.int64), "label": ds.y_train[index].astype(np.int64),
-            "xy": xy.astype(np.float32)}
-
+            pca.transform(flat[index])
+        )
+    return {"index": index.astype(np.int64), "label": ds.y_train[index].astype(np.int64), "xy": xy.astype(np.float32)}

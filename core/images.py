@@ -15,7 +15,7 @@ def png_bytes(image: np.ndarray, scale: int = 1) -> bytes:
 
     img = Image.fromarray(np.ascontiguousarray(image, dtype=np.uint8))
     if scale > 1:
-        img = img.resize((img.width * scale, img.height * scale), Image.NEAREST)
+        img = img.resize((img.width * scale, img.height * scale), Image.Resampling.NEAREST)
     out = io.BytesIO()
     img.save(out, format="PNG", compress_level=1)
     return out.getvalue()

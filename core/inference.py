@@ -6,9 +6,10 @@ import threading
 
 import numpy as np
 
+from core.models.base import Classifier
 from core.runs import DamagedRun, RunStore
 
-_cache: dict[tuple, object] = {}
+_cache: dict[tuple, Classifier] = {}
 _lock = threading.Lock()
 
 
@@ -20,7 +21,7 @@ def _reason(exc: BaseException) -> str:
     return f"{exc.__class__.__name__}: {' '.join(words)}" if text else exc.__class__.__name__
 
 
-def load_classifier(run_id: str, store: RunStore | None = None):
+def load_classifier(run_id: str, store: RunStore | None = None) -> Classifier:
     """The fitted Classifier of a completed run (Keras: safe_mode; scikit-learn: checksum-verified).
 
     DamagedRun when the file does not load (garbage, truncated, or asking to run code).
@@ -40,7 +41,7 @@ def load_classifier(run_id: str, store: RunStore | None = None):
                     from core.models import sklearn_models
 
                     _cache[key] = sklearn_models.load(path, artifact.get("sha256"))
-            except Exception as exc:  # noqa: BLE001 - any failure to load means the file is unusable
+            except Exception as exc:
                 reason = f"its model file {path.name} cannot be loaded ({_reason(exc)})"
                 store.note_model_damage(run_id, reason)
                 raise DamagedRun(f"run {run_id} is damaged: {reason}") from None

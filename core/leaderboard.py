@@ -7,8 +7,16 @@ from typing import Any
 from core.metrics import worst_class
 
 # column -> "max" or "min": which end is best (used to highlight the best cell per column)
-BEST_DIRECTION = {"test_accuracy": "max", "macro_f1": "max", "worst_f1": "max", "val_accuracy": "max",
-                  "train_seconds": "min", "inference_ms": "min", "params": "min", "size_mb": "min"}
+BEST_DIRECTION = {
+    "test_accuracy": "max",
+    "macro_f1": "max",
+    "worst_f1": "max",
+    "val_accuracy": "max",
+    "train_seconds": "min",
+    "inference_ms": "min",
+    "params": "min",
+    "size_mb": "min",
+}
 
 
 def hyperparameter_summary(config: dict[str, Any]) -> str:
@@ -40,13 +48,20 @@ def row(record: dict[str, Any]) -> dict[str, Any]:
     artifact = record.get("artifact") or {}
     timings = record.get("timings") or {}
     return {
-        "run_id": record["run_id"], "model": record.get("label") or record.get("model"),
-        "kind": record.get("model"), "family": record.get("family"),
-        "reference": bool((record.get("produced_by") or {}).get("reference")), "status": "completed",
+        "run_id": record["run_id"],
+        "model": record.get("label") or record.get("model"),
+        "kind": record.get("model"),
+        "family": record.get("family"),
+        "reference": bool((record.get("produced_by") or {}).get("reference")),
+        "status": "completed",
         "settings": hyperparameter_summary(record.get("config") or {}),
-        "test_accuracy": metrics["test_accuracy"], "macro_f1": metrics["macro_f1"],
-        "val_accuracy": metrics.get("val_accuracy"), "worst_class": worst_name, "worst_f1": worst_f1,
-        "train_seconds": timings.get("train_seconds"), "inference_ms": timings.get("inference_ms_per_image"),
+        "test_accuracy": metrics["test_accuracy"],
+        "macro_f1": metrics["macro_f1"],
+        "val_accuracy": metrics.get("val_accuracy"),
+        "worst_class": worst_name,
+        "worst_f1": worst_f1,
+        "train_seconds": timings.get("train_seconds"),
+        "inference_ms": timings.get("inference_ms_per_image"),
         "params": artifact.get("params"),
         "size_mb": round(artifact["bytes"] / 1e6, 3) if artifact.get("bytes") else None,
         "date": (record.get("finished_at") or record.get("created_at") or "")[:16].replace("T", " "),
@@ -55,12 +70,26 @@ def row(record: dict[str, Any]) -> dict[str, Any]:
 
 def damaged_row(record: dict[str, Any]) -> dict[str, Any]:
     """A damaged run's row: no numbers (none can be trusted), the reason instead of settings."""
-    return {"run_id": record["run_id"], "model": record.get("label") or record.get("model") or "?",
-            "kind": record.get("model"), "family": record.get("family"), "status": "damaged",
-            "reference": str(record["run_id"]).startswith("ref-"), "settings": f"damaged: {record.get('damage')}",
-            "damage": record.get("damage"), "test_accuracy": None, "macro_f1": None, "val_accuracy": None,
-            "worst_class": None, "worst_f1": None, "train_seconds": None, "inference_ms": None, "params": None,
-            "size_mb": None, "date": ""}
+    return {
+        "run_id": record["run_id"],
+        "model": record.get("label") or record.get("model") or "?",
+        "kind": record.get("model"),
+        "family": record.get("family"),
+        "status": "damaged",
+        "reference": str(record["run_id"]).startswith("ref-"),
+        "settings": f"damaged: {record.get('damage')}",
+        "damage": record.get("damage"),
+        "test_accuracy": None,
+        "macro_f1": None,
+        "val_accuracy": None,
+        "worst_class": None,
+        "worst_f1": None,
+        "train_seconds": None,
+        "inference_ms": None,
+        "params": None,
+        "size_mb": None,
+        "date": "",
+    }
 
 
 def rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:

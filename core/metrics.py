@@ -12,14 +12,12 @@ def evaluate(y_true: np.ndarray, proba: np.ndarray) -> dict:
 
     The predicted class is the arg-max of `proba` (what predictions.npz stores as y_pred).
     """
-    from sklearn.metrics import (accuracy_score, confusion_matrix, f1_score, log_loss,
-                                 precision_recall_fscore_support)
+    from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, log_loss, precision_recall_fscore_support
 
     labels = np.arange(NUM_CLASSES)
     proba = np.asarray(proba, dtype=np.float64)
     y_pred = proba.argmax(axis=1)
-    precision, recall, f1, support = precision_recall_fscore_support(
-        y_true, y_pred, labels=labels, zero_division=0)
+    precision, recall, f1, support = precision_recall_fscore_support(y_true, y_pred, labels=labels, zero_division=0)
     return {
         "test_accuracy": float(accuracy_score(y_true, y_pred)),
         "macro_f1": float(f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0)),
@@ -27,7 +25,7 @@ def evaluate(y_true: np.ndarray, proba: np.ndarray) -> dict:
         "log_loss": float(log_loss(y_true, proba / proba.sum(axis=1, keepdims=True), labels=labels)),
         "per_class": [
             {"class": name, "precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
-            for name, p, r, f, s in zip(CLASS_NAMES, precision, recall, f1, support)
+            for name, p, r, f, s in zip(CLASS_NAMES, precision, recall, f1, support, strict=True)
         ],
         "confusion_matrix": confusion_matrix(y_true, y_pred, labels=labels).tolist(),
     }

@@ -37,7 +37,7 @@ def fraction_done(progress: dict[str, Any] | None, status: str) -> float | None:
 def format_duration(seconds: float | None) -> str:
     if seconds is None:
         return "–"
-    seconds = int(round(seconds))
+    seconds = round(seconds)
     if seconds < 60:
         return f"{seconds}s"
     minutes, secs = divmod(seconds, 60)
@@ -49,7 +49,7 @@ def format_duration(seconds: float | None) -> str:
 
 def snapshot(store: RunStore, run_id: str, now: dt.datetime | None = None) -> dict[str, Any]:
     """Everything a progress display needs about one run, from the store alone."""
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     record = store.get(run_id)
     progress = store.progress(run_id) or {}
     status = record.get("status", "unknown")
@@ -58,11 +58,22 @@ def snapshot(store: RunStore, run_id: str, now: dt.datetime | None = None) -> di
     if status not in ACTIVE:
         elapsed = (record.get("timings") or {}).get("train_seconds", elapsed)
     eta = elapsed * (1 - fraction) / fraction if status in ACTIVE and fraction and elapsed else None
-    return {"run_id": run_id, "status": status, "model": record.get("model"), "label": record.get("label"),
-            "config": record.get("config"), "fraction": fraction, "position": _position(progress, status),
-            "elapsed": elapsed, "eta": eta, "elapsed_text": format_duration(elapsed),
-            "eta_text": format_duration(eta), "history": store.history(run_id),
-            "metrics": record.get("metrics"), "error": record.get("error")}
+    return {
+        "run_id": run_id,
+        "status": status,
+        "model": record.get("model"),
+        "label": record.get("label"),
+        "config": record.get("config"),
+        "fraction": fraction,
+        "position": _position(progress, status),
+        "elapsed": elapsed,
+        "eta": eta,
+        "elapsed_text": format_duration(elapsed),
+        "eta_text": format_duration(eta),
+        "history": store.history(run_id),
+        "metrics": record.get("metrics"),
+        "error": record.get("error"),
+    }
 
 
 def _position(progress: dict[str, Any], status: str) -> str:

@@ -54,7 +54,8 @@ class Metrics(_Open):
     log_loss: Annotated[float, Field(ge=0.0, allow_inf_nan=False)] | None = None
     per_class: list[ClassScores] = Field(min_length=N_CLASSES, max_length=N_CLASSES)
     confusion_matrix: list[Annotated[list[Count], Field(min_length=N_CLASSES, max_length=N_CLASSES)]] = Field(
-        min_length=N_CLASSES, max_length=N_CLASSES)
+        min_length=N_CLASSES, max_length=N_CLASSES
+    )
 
     @model_validator(mode="after")
     def _matrix_counts_the_test_set(self) -> Metrics:
@@ -94,8 +95,10 @@ class RunRecord(_Open):
     @model_validator(mode="after")
     def _completed_runs_have_results(self) -> RunRecord:
         if self.schema_version > SCHEMA_VERSION:
-            raise ValueError(f"written by a newer version of the studio (schema {self.schema_version}, this "
-                             f"code reads up to {SCHEMA_VERSION}); update the code")
+            raise ValueError(
+                f"written by a newer version of the studio (schema {self.schema_version}, this "
+                f"code reads up to {SCHEMA_VERSION}); update the code"
+            )
         if self.status == "completed" and self.metrics is None:
             raise ValueError("status is completed but the record has no metrics")
         if self.status == "completed" and self.family == "deep" and self.artifact is None:
@@ -185,11 +188,18 @@ def run_summary(record: dict[str, Any]) -> dict[str, Any]:
     usable = record.get("status") == "completed"
     m = (record.get("metrics") or {}) if usable else {}
     produced_by = record.get("produced_by")
-    summary = {"run_id": record["run_id"], "model": record.get("model"), "label": record.get("label"),
-               "family": record.get("family"), "status": record.get("status"),
-               "created_at": record.get("created_at"), "finished_at": record.get("finished_at"),
-               "test_accuracy": m.get("test_accuracy"), "macro_f1": m.get("macro_f1"),
-               "reference": bool(produced_by.get("reference")) if isinstance(produced_by, dict) else False}
+    summary = {
+        "run_id": record["run_id"],
+        "model": record.get("model"),
+        "label": record.get("label"),
+        "family": record.get("family"),
+        "status": record.get("status"),
+        "created_at": record.get("created_at"),
+        "finished_at": record.get("finished_at"),
+        "test_accuracy": m.get("test_accuracy"),
+        "macro_f1": m.get("macro_f1"),
+        "reference": bool(produced_by.get("reference")) if isinstance(produced_by, dict) else False,
+    }
     if record.get("status") == DAMAGED:
         summary["damage"] = record.get("damage")
     return summary

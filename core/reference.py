@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import platform
 import secrets
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 from core.config import TrainConfig
 from core.runs import RunStore
@@ -22,8 +22,14 @@ REFERENCE_CONFIGS: dict[str, TrainConfig] = {
     "svm": TrainConfig("svm"),
     "random_forest": TrainConfig("random_forest"),
     "knn": TrainConfig("knn"),
-    "mlp": TrainConfig("mlp", epochs=40, batch_size=256, learning_rate=5e-4, early_stopping=5,
-                       params={"hidden": "512,256", "alpha": 1e-3}),
+    "mlp": TrainConfig(
+        "mlp",
+        epochs=40,
+        batch_size=256,
+        learning_rate=5e-4,
+        early_stopping=5,
+        params={"hidden": "512,256", "alpha": 1e-3},
+    ),
 }
 
 
@@ -31,8 +37,9 @@ def reference_run_id(model: str) -> str:
     return f"ref-{model}"
 
 
-def retrain(only: list[str] | None = None, store: RunStore | None = None,
-            log: Callable[[str], None] = print) -> Iterator[dict]:
+def retrain(
+    only: list[str] | None = None, store: RunStore | None = None, log: Callable[[str], None] = print
+) -> Iterator[dict]:
     """Train the reference set (or `only` some models); yields each final run record."""
     from core import training
     from core.cli_progress import ProgressPrinter
@@ -47,9 +54,17 @@ def retrain(only: list[str] | None = None, store: RunStore | None = None,
         temp_id = f"{final_id}-new-{secrets.token_hex(2)}"
         log(f"== {final_id}: training {name} on the full training split")
         record = training.train(
-            REFERENCE_CONFIGS[name], run_id=temp_id, store=store, emit=ProgressPrinter(),
-            produced_by={"command": f"python -m core reference --only {name}", "reference": True,
-                         "host": platform.node(), "note": "trained on the full 48 000-image training split"})
+            REFERENCE_CONFIGS[name],
+            run_id=temp_id,
+            store=store,
+            emit=ProgressPrinter(),
+            produced_by={
+                "command": f"python -m core reference --only {name}",
+                "reference": True,
+                "host": platform.node(),
+                "note": "trained on the full 48 000-image training split",
+            },
+        )
         if record["status"] != "completed":
             raise RuntimeError(f"{final_id} did not complete: {record.get('error')}")
         store.replace_run(temp_id, final_id)

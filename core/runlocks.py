@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 
 class RunError(Exception):
@@ -21,8 +21,9 @@ class TrainingBusy(RunError):
 
     def __init__(self, active_run_id: str | None):
         self.active_run_id = active_run_id
-        super().__init__(f"another training is running ({active_run_id or 'unknown run'}); "
-                         "wait for it to finish or cancel it")
+        super().__init__(
+            f"another training is running ({active_run_id or 'unknown run'}); wait for it to finish or cancel it"
+        )
 
 
 class RunLocks:
@@ -37,7 +38,7 @@ class RunLocks:
     def training_slot(self, run_id: str) -> Iterator[None]:
         """Hold the one-training-at-a-time lock for `run_id`; TrainingBusy when taken."""
         self.root.mkdir(parents=True, exist_ok=True)
-        handle = open(self.root / ".training.lock", "a+")
+        handle = open(self.root / ".training.lock", "a+")  # noqa: SIM115 - held for the block
         try:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -54,7 +55,7 @@ class RunLocks:
     def _owner_alive(self, run_id: str) -> bool:
         lock_path = self.path(run_id) / ".lock"
         try:
-            handle = open(lock_path, "r")
+            handle = open(lock_path)  # noqa: SIM115 - closed by the with below
         except FileNotFoundError:
             return False
         with handle:
@@ -70,11 +71,10 @@ class RunLocks:
         lock_path = self.root / ".training.lock"
         if not lock_path.is_file():
             return None
-        with open(lock_path, "r") as handle:
+        with open(lock_path) as handle:
             try:
                 fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
             except BlockingIOError:
                 return handle.read().strip() or None
             fcntl.flock(handle, fcntl.LOCK_UN)
         return None
-

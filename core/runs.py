@@ -21,20 +21,32 @@ import secrets
 import shutil
 import time
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from core import atomic, paths
+from core.record import (
+    DAMAGED,
+    MODEL_FILES,
+    SCHEMA_VERSION,
+    STATUSES,
+    arrays_problem,
+    predictions_problem,
+    record_problem,
+    run_summary,
+)
 from core.runlocks import RunError, RunLocks, TrainingBusy
-from core.record import (DAMAGED, MODEL_FILES, SCHEMA_VERSION, STATUSES, arrays_problem, predictions_problem,
-                         record_problem, run_summary)
+
+if TYPE_CHECKING:
+    from core.models.base import Classifier
 
 RUN_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
 ACTIVE = ("queued", "running")
 ORPHAN_GRACE_S = 60  # a run folder without run.json younger than this is still being created
-__all__ = ["SCHEMA_VERSION", "STATUSES", "ACTIVE", "DAMAGED", "RunStore", "RunError", "TrainingBusy", "run_summary"]
+__all__ = ["ACTIVE", "DAMAGED", "SCHEMA_VERSION", "STATUSES", "RunError", "RunStore", "TrainingBusy", "run_summary"]
 
 
 class InvalidRunId(RunError):
@@ -54,7 +66,7 @@ class DamagedRun(RunError):
 
 
 def now_iso() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 def validate_run_id(run_id: Any) -> str:
@@ -67,7 +79,7 @@ def validate_run_id(run_id: Any) -> str:
 
 def new_run_id(model: str) -> str:
     """`<model>-<UTC timestamp>-<4 hex>`: sortable, unique, safe."""
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%d-%H%M%S")
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
     return f"{model}-{stamp}-{secrets.token_hex(2)}"
 
 
@@ -121,11 +133,17 @@ class RunStore(RunLocks):
             folder.mkdir()
         except FileExistsError:
             raise RunError(f"run {run_id} already exists") from None
-        lock = open(folder / ".lock", "w")
+        lock = open(folder / ".lock", "w")  # noqa: SIM115 - held while the run is open
         try:
             fcntl.flock(lock, fcntl.LOCK_EX)
-            record = {"schema": SCHEMA_VERSION, "run_id": run_id, "status": "running",
-                      "created_at": now_iso(), "pid": os.getpid(), **record}
+            record = {
+                "schema": SCHEMA_VERSION,
+                "run_id": run_id,
+                "status": "running",
+                "created_at": now_iso(),
+                "pid": os.getpid(),
+                **record,
+            }
             atomic.write_json(folder / "run.json", record)
             (folder / "history.jsonl").touch()
             yield record
@@ -147,12 +165,14 @@ class RunStore(RunLocks):
 
     def save_predictions(self, run_id: str, y_true: np.ndarray, proba: np.ndarray) -> None:
         proba = np.asarray(proba, dtype=np.float32)
-        arrays = {"y_true": np.asarray(y_true, dtype=np.uint8),
-                  "y_pred": proba.argmax(axis=1).astype(np.uint8), "proba": proba}
-        atomic.write_with(self.path(run_id) / "predictions.npz",
-                          lambda buf: np.savez_compressed(buf, **arrays))
+        arrays = {
+            "y_true": np.asarray(y_true, dtype=np.uint8),
+            "y_pred": proba.argmax(axis=1).astype(np.uint8),
+            "proba": proba,
+        }
+        atomic.write_with(self.path(run_id) / "predictions.npz", lambda buf: np.savez_compressed(buf, **arrays))
 
-    def save_model(self, run_id: str, classifier) -> dict[str, Any]:
+    def save_model(self, run_id: str, classifier: Classifier) -> dict[str, Any]:
         """Save a fitted Classifier as `model<suffix>`; returns {file, bytes, sha256}."""
         folder = self.path(run_id)
         final = folder / f"model{classifier.file_suffix}"
@@ -230,8 +250,11 @@ class RunStore(RunLocks):
             try:
                 record = self._read_record(run_id)  # re-read: it may have finished just now
                 if record.get("status") in ACTIVE:
-                    reason = ("cancelled by the user" if self.cancel_requested(run_id)
-                              else "the training process stopped unexpectedly")
+                    reason = (
+                        "cancelled by the user"
+                        if self.cancel_requested(run_id)
+                        else "the training process stopped unexpectedly"
+                    )
                     record = self.mark_interrupted(run_id, reason)
             except DamagedRun as exc:
                 return {"run_id": run_id, "status": DAMAGED, "recorded_status": None, "damage": str(exc)}
@@ -242,7 +265,7 @@ class RunStore(RunLocks):
     def note_model_damage(self, run_id: str, reason: str) -> None:
         """Remember that this run's model file failed to load (until the file changes), so every
         later read reports the run as damaged, not only the page that tried to load it."""
-        artifact = (self._validated_record(run_id)[0].get("artifact") or {})
+        artifact = self._validated_record(run_id)[0].get("artifact") or {}
         model = self.path(run_id) / str(artifact.get("file", "model.keras"))
         self._model_damage[run_id] = (_stat_key(model), reason)
 
@@ -371,8 +394,9 @@ class RunStore(RunLocks):
         except KeyError as exc:
             raise DamagedRun(f"run {run_id} is damaged: predictions.npz has no {exc.args[0]}") from None
         except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
-            raise DamagedRun(f"run {run_id} is damaged: predictions.npz cannot be read "
-                             f"({exc.__class__.__name__})") from None
+            raise DamagedRun(
+                f"run {run_id} is damaged: predictions.npz cannot be read ({exc.__class__.__name__})"
+            ) from None
         problem = arrays_problem(arrays)
         if problem:
             raise DamagedRun(f"run {run_id} is damaged: {problem}")
@@ -392,6 +416,8 @@ class RunStore(RunLocks):
             raise NoModel(f"run {run_id} has no saved model")
         path = self.path(run_id) / name
         if not path.is_file():
-            raise NoModel(f"run {run_id} keeps only its predictions ({name} is not in this checkout); "
-                          f"retrain it with `python -m core reference --only {record.get('model')}`")
+            raise NoModel(
+                f"run {run_id} keeps only its predictions ({name} is not in this checkout); "
+                f"retrain it with `python -m core reference --only {record.get('model')}`"
+            )
         return path, artifact

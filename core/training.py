@@ -15,7 +15,8 @@ import signal
 import sys
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -57,14 +58,23 @@ def environment() -> dict[str, Any]:
     """Versions and machine facts recorded with every run."""
     import sklearn
 
-    env = {"python": platform.python_version(), "numpy": np.__version__, "scikit_learn": sklearn.__version__,
-           "platform": platform.platform(), "machine": platform.machine(), "cpus": os.cpu_count()}
+    env = {
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "scikit_learn": sklearn.__version__,
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "cpus": os.cpu_count(),
+    }
     if "keras" in sys.modules:
         import keras
         import tensorflow as tf
 
-        env.update(tensorflow=tf.__version__, keras=keras.__version__,
-                   devices=[d.device_type for d in tf.config.list_physical_devices()])
+        env.update(
+            tensorflow=tf.__version__,
+            keras=keras.__version__,
+            devices=[d.device_type for d in tf.config.list_physical_devices()],
+        )
     return env
 
 
@@ -75,10 +85,21 @@ def source_version() -> str | None:
     from core.paths import PROJECT_ROOT
 
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=PROJECT_ROOT, text=True,
-                                capture_output=True, timeout=5, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "core"],
-                               cwd=PROJECT_ROOT, text=True, capture_output=True, timeout=5).stdout.strip()
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short=12", "HEAD"],
+            cwd=PROJECT_ROOT,
+            text=True,
+            capture_output=True,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no", "core"],
+            cwd=PROJECT_ROOT,
+            text=True,
+            capture_output=True,
+            timeout=5,
+        ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return None
     return commit + ("+dirty" if dirty else "")
@@ -90,21 +111,31 @@ def _sink(store: RunStore, run_id: str, emit: Emit) -> Callable[[dict[str, Any]]
     def handle(event: dict[str, Any]) -> None:
         if event["type"] == "epoch":
             store.append_history(run_id, {k: v for k, v in event.items() if k != "type"})
-            store.write_progress(run_id, {"stage": "train", "epoch": event["epoch"], "epochs": event["epochs"],
-                                          "batch": None, "batches": None})
+            store.write_progress(
+                run_id,
+                {"stage": "train", "epoch": event["epoch"], "epochs": event["epochs"], "batch": None, "batches": None},
+            )
         elif event["type"] == "batch":
-            store.write_progress(run_id, {"stage": "train", **{k: event[k] for k in
-                                                              ("epoch", "epochs", "batch", "batches")}})
+            store.write_progress(
+                run_id, {"stage": "train", **{k: event[k] for k in ("epoch", "epochs", "batch", "batches")}}
+            )
         elif event["type"] == "stage":
-            store.write_progress(run_id, {"stage": event["stage"], "message": event["message"],
-                                          "fraction": event.get("fraction")})
+            store.write_progress(
+                run_id, {"stage": event["stage"], "message": event["message"], "fraction": event.get("fraction")}
+            )
         emit(event)
 
     return handle
 
 
-def train(config: TrainConfig, run_id: str | None = None, store: RunStore | None = None,
-          emit: Emit = no_emit, parent_pid: int | None = None, produced_by: dict | None = None) -> dict:
+def train(
+    config: TrainConfig,
+    run_id: str | None = None,
+    store: RunStore | None = None,
+    emit: Emit = no_emit,
+    parent_pid: int | None = None,
+    produced_by: dict | None = None,
+) -> dict:
     """Train `config` into run `run_id` (a new id when None); returns the final run record.
 
     Raises ConfigError (nothing written) for invalid settings, TrainingBusy when another training
@@ -116,11 +147,14 @@ def train(config: TrainConfig, run_id: str | None = None, store: RunStore | None
     spec = models.get_spec(config.model)
     dataset = data.load()  # fail on missing data before creating anything
     with store.training_slot(run_id):
-        record = {"model": config.model, "label": spec.label, "family": spec.family,
-                  "config": config.to_dict(),
-                  "produced_by": {"command": " ".join(sys.argv), **(produced_by or {}),
-                                  "source_version": source_version()},
-                  "host": platform.node()}
+        record = {
+            "model": config.model,
+            "label": spec.label,
+            "family": spec.family,
+            "config": config.to_dict(),
+            "produced_by": {"command": " ".join(sys.argv), **(produced_by or {}), "source_version": source_version()},
+            "host": platform.node(),
+        }
         with store.open_run(run_id, record):
             watcher = _Watcher(store, run_id, parent_pid)
             watcher.start()
@@ -130,8 +164,7 @@ def train(config: TrainConfig, run_id: str | None = None, store: RunStore | None
             except BaseException as exc:  # record the failure, then re-raise
                 if watcher.finishing.acquire(blocking=False):
                     status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
-                    store.update(run_id, status=status, error=f"{exc.__class__.__name__}: {exc}",
-                                 finished_at=now_iso())
+                    store.update(run_id, status=status, error=f"{exc.__class__.__name__}: {exc}", finished_at=now_iso())
                 raise
             finally:
                 watcher.done.set()
@@ -139,20 +172,30 @@ def train(config: TrainConfig, run_id: str | None = None, store: RunStore | None
     return store.get(run_id)
 
 
-def _train_run(config: TrainConfig, run_id: str, store: RunStore, dataset: data.FashionMNIST,
-               sink: Callable, watcher: _Watcher) -> None:
+def _train_run(
+    config: TrainConfig, run_id: str, store: RunStore, dataset: data.FashionMNIST, sink: Callable, watcher: _Watcher
+) -> None:
     train_idx, val_idx = data.split_indices(data.DEFAULT_SEED)
     train_idx = data.subset_indices(train_idx, dataset.y_train, config.subset, config.seed)
     clf = models.build(config)
     x_train, y_train = clf.prepare(dataset.x_train[train_idx]), dataset.y_train[train_idx]
     x_val, y_val = clf.prepare(dataset.x_train[val_idx]), dataset.y_train[val_idx]
-    store.update(run_id, started_at=now_iso(), environment=environment(),
-                 data={"source": str(dataset.source), "split_seed": data.DEFAULT_SEED,
-                       "n_train": int(len(train_idx)), "n_val": int(len(val_idx)),
-                       "n_test": int(len(dataset.y_test))})
+    store.update(
+        run_id,
+        started_at=now_iso(),
+        environment=environment(),
+        data={
+            "source": str(dataset.source),
+            "split_seed": data.DEFAULT_SEED,
+            "n_train": len(train_idx),
+            "n_val": len(val_idx),
+            "n_test": len(dataset.y_test),
+        },
+    )
     started = time.perf_counter()
-    clf.fit(x_train, y_train, x_val, y_val, emit=sink,
-            logdir=store.logdir(run_id) if clf.input_kind == "image" else None)
+    clf.fit(
+        x_train, y_train, x_val, y_val, emit=sink, logdir=store.logdir(run_id) if clf.input_kind == "image" else None
+    )
     train_seconds = time.perf_counter() - started
     sink({"type": "stage", "stage": "evaluate", "message": "Evaluating on the 10 000 test images", "fraction": None})
     evaluation, proba, timings = _evaluate(clf, dataset, x_val, y_val)
@@ -160,9 +203,16 @@ def _train_run(config: TrainConfig, run_id: str, store: RunStore, dataset: data.
     with watcher.finishing:
         store.save_predictions(run_id, dataset.y_test, proba)
         artifact = {**store.save_model(run_id, clf), "params": clf.param_count()}
-        store.update(run_id, status="completed", finished_at=now_iso(), metrics=evaluation, artifact=artifact,
-                     best_epoch=clf.best_epoch_, epochs_run=len(store.history(run_id)) or None,
-                     timings={"train_seconds": round(train_seconds, 3), **timings})
+        store.update(
+            run_id,
+            status="completed",
+            finished_at=now_iso(),
+            metrics=evaluation,
+            artifact=artifact,
+            best_epoch=clf.best_epoch_,
+            epochs_run=len(store.history(run_id)) or None,
+            timings={"train_seconds": round(train_seconds, 3), **timings},
+        )
         watcher.done.set()
         sink({"type": "stage", "stage": "done", "message": "Completed", "fraction": 1.0})
 
@@ -176,8 +226,10 @@ def _evaluate(clf, dataset: data.FashionMNIST, x_val: np.ndarray, y_val: np.ndar
     infer_seconds = time.perf_counter() - started
     evaluation = metrics.evaluate(dataset.y_test, proba)
     evaluation["val_accuracy"] = float((clf.predict(x_val) == y_val).mean())
-    timings = {"eval_seconds": round(infer_seconds, 3),
-               "inference_ms_per_image": round(1000.0 * infer_seconds / len(x_test), 4)}
+    timings = {
+        "eval_seconds": round(infer_seconds, 3),
+        "inference_ms_per_image": round(1000.0 * infer_seconds / len(x_test), 4),
+    }
     return evaluation, proba, timings
 
 

@@ -20,9 +20,13 @@ import io
 import subprocess
 import sys
 import threading
-from typing import Iterator
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_PIXELS = 40_000_000
@@ -62,7 +66,7 @@ def slot(wait_s: float | None = None) -> Iterator[None]:
         _slots.release()
 
 
-def open_checked(raw: bytes, load: bool = True):
+def open_checked(raw: bytes, load: bool = True) -> Image.Image:
     """A validated PIL image from upload bytes, decoded at reduced size when large (UploadError otherwise).
 
     `load=False` checks the header only (the child decoder loads it itself)."""
@@ -71,13 +75,15 @@ def open_checked(raw: bytes, load: bool = True):
     if not raw:
         raise UploadError("The file is empty (0 bytes).")
     if len(raw) > MAX_BYTES:
-        raise UploadError(f"The file is {len(raw) / 1e6:.1f} MB; the limit is {MAX_BYTES // (1024 * 1024)} MB.",
-                          too_large=True)
+        raise UploadError(
+            f"The file is {len(raw) / 1e6:.1f} MB; the limit is {MAX_BYTES // (1024 * 1024)} MB.", too_large=True
+        )
     try:
         img = Image.open(io.BytesIO(raw))
     except Image.DecompressionBombError:
-        raise UploadError(f"The image is far over the limit of {MAX_PIXELS // 1_000_000} megapixels.",
-                          too_large=True) from None
+        raise UploadError(
+            f"The image is far over the limit of {MAX_PIXELS // 1_000_000} megapixels.", too_large=True
+        ) from None
     except (UnidentifiedImageError, OSError, ValueError):
         raise UploadError("This is not an image we can read: upload a PNG, JPEG or WebP photo.") from None
     if img.format not in FORMATS:
@@ -86,8 +92,11 @@ def open_checked(raw: bytes, load: bool = True):
         img.seek(0)
     width, height = img.size
     if width * height > MAX_PIXELS:
-        raise UploadError(f"The image is {width}x{height} ({width * height / 1e6:.0f} megapixels); "
-                          f"the limit is {MAX_PIXELS // 1_000_000} megapixels.", too_large=True)
+        raise UploadError(
+            f"The image is {width}x{height} ({width * height / 1e6:.0f} megapixels); "
+            f"the limit is {MAX_PIXELS // 1_000_000} megapixels.",
+            too_large=True,
+        )
     if img.format != "MPO" and getattr(img, "is_animated", False) and getattr(img, "n_frames", 1) > 1:
         raise UploadError("Animated images are not supported: upload a single still photo.")
     if not load:
@@ -101,7 +110,7 @@ def open_checked(raw: bytes, load: bool = True):
         raise UploadError("The image file is damaged or truncated.") from None
 
 
-def reduced(img):
+def reduced(img: Image.Image) -> Image.Image:
     """16-bit greys to 8 bits, then shrunk (box filter) to at most about WORK_SIDE pixels a side."""
     from PIL import Image
 
@@ -117,13 +126,14 @@ def reduced(img):
     return img
 
 
-def decode_in_child(raw: bytes):
+def decode_in_child(raw: bytes) -> Image.Image:
     """Decode a large non-JPEG image in a child process; returns the reduced PIL image."""
     from PIL import Image
 
     try:
-        done = subprocess.run([sys.executable, "-m", "core.decode"], input=raw, capture_output=True,
-                              timeout=DECODE_TIMEOUT_S, check=False)
+        done = subprocess.run(
+            [sys.executable, "-m", "core.decode"], input=raw, capture_output=True, timeout=DECODE_TIMEOUT_S, check=False
+        )
     except subprocess.TimeoutExpired:
         raise UploadError("The image took too long to decode.") from None
     if done.returncode != 0:
@@ -131,15 +141,15 @@ def decode_in_child(raw: bytes):
     return Image.open(io.BytesIO(done.stdout)).copy()
 
 
-def open_reduced(raw: bytes):
+def open_reduced(raw: bytes) -> tuple[Image.Image, str, tuple[int, int]]:
     """The validated upload as a PIL image of at most about WORK_SIDE pixels a side."""
     header = open_checked(raw, load=False)
     if header.format not in ("JPEG", "MPO") and header.size[0] * header.size[1] > DIRECT_PIXELS:
-        return decode_in_child(raw), header.format, header.size
-    return open_checked(raw), header.format, header.size
+        return decode_in_child(raw), str(header.format), header.size
+    return open_checked(raw), str(header.format), header.size
 
 
-def to_fashion_mnist(img) -> tuple[np.ndarray, bool]:
+def to_fashion_mnist(img: Image.Image) -> tuple[np.ndarray, bool]:
     """(28x28 uint8 item-light-on-black image, whether the photo was inverted)."""
     from PIL import Image, ImageOps
 
@@ -159,14 +169,17 @@ def to_fashion_mnist(img) -> tuple[np.ndarray, bool]:
     if peak <= 0:
         raise UploadError("The image is blank: no item stands out from the background.")
     gray *= 255.0 / peak
-    rows, cols = np.flatnonzero((gray > ITEM_THRESHOLD).any(axis=1)), np.flatnonzero((gray > ITEM_THRESHOLD).any(axis=0))
-    crop = gray[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    rows, cols = (
+        np.flatnonzero((gray > ITEM_THRESHOLD).any(axis=1)),
+        np.flatnonzero((gray > ITEM_THRESHOLD).any(axis=0)),
+    )
+    crop = gray[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
     scale = 28.0 / max(crop.shape)
     size = (max(1, round(crop.shape[1] * scale)), max(1, round(crop.shape[0] * scale)))
-    small = np.asarray(Image.fromarray(crop.astype(np.uint8)).resize(size, Image.LANCZOS), dtype=np.float32)
+    small = np.asarray(Image.fromarray(crop.astype(np.uint8)).resize(size, Image.Resampling.LANCZOS), dtype=np.float32)
     canvas = np.zeros((28, 28), dtype=np.float32)
     top, left = (28 - small.shape[0]) // 2, (28 - small.shape[1]) // 2
-    canvas[top:top + small.shape[0], left:left + small.shape[1]] = small
+    canvas[top : top + small.shape[0], left : left + small.shape[1]] = small
     canvas *= 255.0 / max(canvas.max(), 1.0)
     return np.clip(canvas, 0, 255).astype(np.uint8), inverted
 
@@ -182,7 +195,7 @@ def preprocess(raw: bytes, preview: bool = False) -> dict:
     return result
 
 
-def _preview(img) -> bytes:
+def _preview(img: Image.Image) -> bytes:
     from PIL import ImageOps
 
     small = ImageOps.exif_transpose(img).copy()

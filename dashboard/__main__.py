@@ -17,9 +17,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m dashboard", description="Start Fashion-MNIST Studio.")
     parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default: 127.0.0.1, this machine only)")
     parser.add_argument("--port", type=int, default=8050)
-    parser.add_argument("--allow-host", action="append", default=[], metavar="NAME",
-                        help="also answer requests whose Host is NAME (repeatable); loopback names and --host "
-                             "are always allowed")
+    parser.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also answer requests whose Host is NAME (repeatable); loopback names and --host are always allowed",
+    )
     parser.add_argument("--threads", type=int, default=DEFAULT_THREADS, help="request threads (default: %(default)s)")
     parser.add_argument("--dev", action="store_true", help="Flask's development server with Dash debug tools")
     return parser
@@ -41,9 +45,18 @@ def main(argv=None) -> None:
         return
     from waitress import serve
 
-    serve(app.server, host=args.host, port=args.port, threads=args.threads, ident=None,
-          connection_limit=200, channel_timeout=60, cleanup_interval=30, max_request_body_size=64 * 1024 * 1024,
-          clear_untrusted_proxy_headers=True)
+    serve(
+        app.server,
+        host=args.host,
+        port=args.port,
+        threads=args.threads,
+        ident=None,
+        connection_limit=200,
+        channel_timeout=60,
+        cleanup_interval=30,
+        max_request_body_size=64 * 1024 * 1024,
+        clear_untrusted_proxy_headers=True,
+    )
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ import email.policy
 import re
 
 from flask import Flask, jsonify, request
+from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from core import upload
@@ -48,9 +49,12 @@ def predict_upload(raw: bytes, run_id: str | None) -> dict:
     with upload.slot():
         processed = upload.preprocess(raw)
         proba = inference.predict_images(run_id, processed["image"][None], store=state.store())[0]
-    return {"run": run_id, "predicted_class": CLASS_NAMES[int(proba.argmax())],
-            "probabilities": {name: round(float(p), 6) for name, p in zip(CLASS_NAMES, proba)},
-            "inverted": processed["inverted"]}
+    return {
+        "run": run_id,
+        "predicted_class": CLASS_NAMES[int(proba.argmax())],
+        "probabilities": {name: round(float(p), 6) for name, p in zip(CLASS_NAMES, proba, strict=True)},
+        "inverted": processed["inverted"],
+    }
 
 
 def _image_bytes() -> bytes | None:
@@ -63,10 +67,12 @@ def _image_bytes() -> bytes | None:
     if not (request.content_type or "").startswith("multipart/form-data"):
         return None
     message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
-        b"Content-Type: " + request.content_type.encode("latin-1", "replace") + b"\r\n\r\n" + body)
+        b"Content-Type: " + request.content_type.encode("latin-1", "replace") + b"\r\n\r\n" + body
+    )
     for part in message.iter_parts() if message.is_multipart() else []:
         if part.get_param("name", header="content-disposition") == "image":
-            return part.get_payload(decode=True)
+            payload = part.get_payload(decode=True)
+            return payload if isinstance(payload, bytes) else None
     return None
 
 
@@ -74,7 +80,8 @@ def register(server: Flask) -> None:
     """Attach the API routes and its JSON error handling to the Dash app's Flask server."""
     server.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     server.config["MAX_FORM_MEMORY_SIZE"] = MAX_FIELD_BYTES
-    server.json.sort_keys = False  # keep probabilities in class order
+    if isinstance(server.json, DefaultJSONProvider):
+        server.json.sort_keys = False  # keep probabilities in class order
 
     @server.get("/api/runs")
     def api_runs():
@@ -106,8 +113,9 @@ def register(server: Flask) -> None:
     def api_unknown(rest: str):
         allowed = ROUTES.get("/api/" + rest.rstrip("/"))
         if allowed:
-            return _error(405, f"{request.method} is not allowed here; use {', '.join(allowed)}",
-                          Allow=", ".join(allowed))
+            return _error(
+                405, f"{request.method} is not allowed here; use {', '.join(allowed)}", Allow=", ".join(allowed)
+            )
         return _error(404, f"no API endpoint /api/{rest[:80]}; there are {', '.join(ROUTES)}")
 
     @server.errorhandler(RequestEntityTooLarge)

@@ -33,15 +33,29 @@ def background_manager():
 
 
 def navbar() -> dbc.Navbar:
-    links = [dbc.NavItem(dbc.NavLink(page["name"], href=page["relative_path"], active="exact"))
-             for page in dash.page_registry.values() if page.get("nav", True) and page["path"] != "/404"]
+    links = [
+        dbc.NavItem(dbc.NavLink(page["name"], href=page["relative_path"], active="exact"))
+        for page in dash.page_registry.values()
+        if page.get("nav", True) and page["path"] != "/404"
+    ]
     return dbc.Navbar(
-        dbc.Container([
-            dbc.NavbarBrand([html.Img(src=dash.get_asset_url("logo.svg"), height="28px", className="me-2"),
-                             "Fashion-MNIST Studio"], href="/"),
-            dbc.Nav(links, navbar=True, className="ms-auto"),
-        ], fluid=True),
-        color="primary", dark=True, className="mb-3", id="navbar",
+        dbc.Container(
+            [
+                dbc.NavbarBrand(
+                    [
+                        html.Img(src=dash.get_asset_url("logo.svg"), height="28px", className="me-2"),
+                        "Fashion-MNIST Studio",
+                    ],
+                    href="/",
+                ),
+                dbc.Nav(links, navbar=True, className="ms-auto"),
+            ],
+            fluid=True,
+        ),
+        color="primary",
+        dark=True,
+        className="mb-3",
+        id="navbar",
     )
 
 
@@ -49,11 +63,30 @@ def navbar() -> dbc.Navbar:
 # server accepts its first request, so no request thread ever races another on a half-imported
 # module (seen: "partially initialized module 'pandas'" under concurrent first renders).
 PRELOAD_MODULES = (
-    "pandas", "PIL.Image", "PIL.ImageOps", "sklearn.metrics", "sklearn.decomposition", "sklearn.manifold",
-    "sklearn.pipeline", "sklearn.linear_model", "sklearn.svm", "sklearn.neighbors", "sklearn.ensemble",
-    "sklearn.neural_network", "sklearn.calibration", "sklearn.model_selection", "skops.io",
-    "core.explore", "core.drilldown", "core.explain", "core.inference", "core.upload", "core.progress",
-    "core.analysis", "core.images", "core.models.sklearn_models",
+    "pandas",
+    "PIL.Image",
+    "PIL.ImageOps",
+    "sklearn.metrics",
+    "sklearn.decomposition",
+    "sklearn.manifold",
+    "sklearn.pipeline",
+    "sklearn.linear_model",
+    "sklearn.svm",
+    "sklearn.neighbors",
+    "sklearn.ensemble",
+    "sklearn.neural_network",
+    "sklearn.calibration",
+    "sklearn.model_selection",
+    "skops.io",
+    "core.explore",
+    "core.drilldown",
+    "core.explain",
+    "core.inference",
+    "core.upload",
+    "core.progress",
+    "core.analysis",
+    "core.images",
+    "core.models.sklearn_models",
 )
 DEEP_MODULES = ("tensorflow", "keras", "core.models.keras_model", "core.models.keras_nets")
 
@@ -96,7 +129,7 @@ def warm_up() -> None:
 
                 clf = load_classifier(run_id, state.store())
                 clf.predict_proba(np.zeros((1, 28, 28, 1), dtype=np.float32))  # trace the fast path once
-        except Exception:  # noqa: BLE001 - warm-up is best effort; pages report real errors themselves
+        except Exception:
             logging.getLogger(__name__).exception("warm-up failed")
 
     threading.Thread(target=work, name="warm-up", daemon=True).start()
@@ -116,13 +149,14 @@ def create_app(warm: bool = False, hosts: frozenset[str] | None = None) -> dash.
         background_callback_manager=background_manager(),
         suppress_callback_exceptions=True,
         title="Fashion-MNIST Studio",
-        update_title=None,
+        update_title=None,  # type: ignore[arg-type]  # documented: None keeps the title while updating
     )
     app.layout = html.Div([navbar(), dbc.Container(dash.page_container, fluid=True, className="pb-5")])
     from dashboard import api, security
 
-    security.install(app.server, hosts or security.allowed_hosts(),
-                     lambda: security.content_security_policy(app.csp_hashes()))
+    security.install(
+        app.server, hosts or security.allowed_hosts(), lambda: security.content_security_policy(app.csp_hashes())
+    )
     api.register(app.server)
     if warm:
         preload()

@@ -11,8 +11,12 @@ def make_celery(redis_url: str):
     from celery import Celery
 
     app = Celery("fashion_mnist_studio", broker=redis_url, backend=redis_url)
-    app.conf.update(broker_connection_retry_on_startup=True, task_track_started=True,
-                    worker_prefetch_multiplier=1, result_expires=3600)
+    app.conf.update(
+        broker_connection_retry_on_startup=True,
+        task_track_started=True,
+        worker_prefetch_multiplier=1,
+        result_expires=3600,
+    )
     return app
 
 

@@ -9,8 +9,12 @@ from typing import Any
 def page_request(deps: list[dict[str, Any]], path: str, search: str = "") -> dict[str, Any]:
     """Body for POST /_dash-update-component rendering `path` + `search` (deps: /_dash-dependencies)."""
     spec = next(d for d in deps if "_pages_content.children" in d["output"])
-    outputs = [dict(zip(("id", "property"), o.split("."))) for o in spec["output"].strip(".").split("...")]
+    outputs = [dict(zip(("id", "property"), o.split("."), strict=True)) for o in spec["output"].strip(".").split("...")]
     values = {"_pages_location.pathname": path, "_pages_location.search": search}
-    return {"output": spec["output"], "outputs": outputs, "changedPropIds": ["_pages_location.pathname"],
-            "inputs": [{**i, "value": values.get(f"{i['id']}.{i['property']}")} for i in spec["inputs"]],
-            "state": [{**s, "value": None} for s in spec.get("state", [])]}
+    return {
+        "output": spec["output"],
+        "outputs": outputs,
+        "changedPropIds": ["_pages_location.pathname"],
+        "inputs": [{**i, "value": values.get(f"{i['id']}.{i['property']}")} for i in spec["inputs"]],
+        "state": [{**s, "value": None} for s in spec.get("state", [])],
+    }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from core import leaderboard
 from core.runs import DAMAGED, InvalidRunId, RunError, UnknownRun
@@ -17,8 +17,14 @@ def completed_runs() -> list[dict[str, Any]]:
 
 def picker_options(runs: list[dict[str, Any]] | None = None, family: str | None = None) -> list[dict[str, str]]:
     runs = completed_runs() if runs is None else runs
-    return [{"label": f"{r.get('label')} · {r['run_id']} · {100 * r['metrics']['test_accuracy']:.2f}%",
-             "value": r["run_id"]} for r in runs if family is None or r.get("family") == family]
+    return [
+        {
+            "label": f"{r.get('label')} · {r['run_id']} · {100 * r['metrics']['test_accuracy']:.2f}%",
+            "value": r["run_id"],
+        }
+        for r in runs
+        if family is None or r.get("family") == family
+    ]
 
 
 def default_run(family: str | None = None) -> str | None:
@@ -51,12 +57,26 @@ def predictions_for(run_id: Any) -> tuple[dict[str, Any] | None, str | None]:
     """(predictions, None) of a usable run, else (None, a message): for callbacks that may be handed a
     run that was deleted or damaged since the page was drawn."""
     record, problem = resolve_run(run_id)
-    if problem:
+    if record is None:
         return None, problem
     try:
         return state.store().predictions(record["run_id"]), None
     except RunError as exc:
         return None, f"{exc}."
+
+
+class Usable(NamedTuple):
+    record: dict[str, Any]
+    preds: dict[str, Any]
+
+
+def usable(run_id: Any) -> Usable | str:
+    """A completed, undamaged run with its predictions, or a message for people."""
+    record, problem = resolve_run(run_id)
+    if record is None:
+        return problem or "No run chosen."
+    preds, problem = predictions_for(record["run_id"])
+    return Usable(record, preds) if preds is not None else (problem or "This run cannot be read.")
 
 
 def damaged_runs() -> list[dict[str, Any]]:

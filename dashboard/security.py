@@ -4,7 +4,7 @@ headers on every response, with a Content-Security-Policy the Dash pages work un
 
 from __future__ import annotations
 
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, jsonify, request
@@ -17,7 +17,7 @@ def host_name(host_header: str) -> str:
     """`Host` header without its port, lower-case; IPv6 without brackets."""
     host = host_header.strip().lower()
     if host.startswith("["):
-        return host[1:host.find("]")] if "]" in host else host
+        return host[1 : host.find("]")] if "]" in host else host
     return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
 
 
@@ -32,12 +32,20 @@ def allowed_hosts(bind_host: str | None = None, extra: Iterable[str] = ()) -> fr
 def content_security_policy(script_hashes: Iterable[str]) -> str:
     """The policy; `script_hashes` are quoted CSP sources (Dash's `app.csp_hashes()`)."""
     scripts = " ".join(script_hashes)
-    return "; ".join([
-        "default-src 'self'", f"script-src 'self' {scripts}".strip(),
-        "style-src 'self' 'unsafe-inline'",  # Plotly and AG Grid inject <style> elements
-        "img-src 'self' data: blob:", "font-src 'self' data:", "connect-src 'self'",
-        "object-src 'none'", "base-uri 'self'", "form-action 'self'", "frame-ancestors 'none'",
-    ])
+    return "; ".join(
+        [
+            "default-src 'self'",
+            f"script-src 'self' {scripts}".strip(),
+            "style-src 'self' 'unsafe-inline'",  # Plotly and AG Grid inject <style> elements
+            "img-src 'self' data: blob:",
+            "font-src 'self' data:",
+            "connect-src 'self'",
+            "object-src 'none'",
+            "base-uri 'self'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ]
+    )
 
 
 def _refuse(status: int, message: str):
@@ -72,8 +80,11 @@ def install(server: Flask, hosts: frozenset[str], csp: Callable[[], str]) -> Non
     @server.before_request
     def check_request():
         if host_name(request.host) not in server.config["ALLOWED_HOSTS"]:
-            return _refuse(400, f"unknown Host {request.host[:100]!r}: this server answers only to "
-                                f"{', '.join(sorted(server.config['ALLOWED_HOSTS']))} (see --allow-host)")
+            return _refuse(
+                400,
+                f"unknown Host {request.host[:100]!r}: this server answers only to "
+                f"{', '.join(sorted(server.config['ALLOWED_HOSTS']))} (see --allow-host)",
+            )
         if request.method in STATE_CHANGING:
             why = _cross_site()
             if why:

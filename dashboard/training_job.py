@@ -23,8 +23,9 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from core import paths, progress
 from core.config import TrainConfig, to_cli_args
@@ -41,16 +42,32 @@ def tied_to_launcher() -> bool:
 
 def command(config: TrainConfig, run_id: str, tie: bool | None = None) -> list[str]:
     tie = tied_to_launcher() if tie is None else tie
-    return [sys.executable, "-m", "core", "train", *to_cli_args(config), "--run-id", run_id,
-            *(["--parent-pid", str(os.getpid())] if tie else [])]
+    return [
+        sys.executable,
+        "-m",
+        "core",
+        "train",
+        *to_cli_args(config),
+        "--run-id",
+        run_id,
+        *(["--parent-pid", str(os.getpid())] if tie else []),
+    ]
 
 
 def launch(config: TrainConfig, run_id: str) -> tuple[subprocess.Popen, Any]:
     """Start the child in its own session; its stderr goes to a temporary file (for an error message)."""
-    errors = tempfile.TemporaryFile(mode="w+")
+    errors = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - the caller closes it
     env = {**os.environ, "STUDIO_ARTIFACTS": str(paths.artifacts_dir()), "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen(command(config, run_id), cwd=paths.PROJECT_ROOT, env=env, stdin=subprocess.DEVNULL,
-                            stdout=subprocess.DEVNULL, stderr=errors, close_fds=True, start_new_session=True)
+    proc = subprocess.Popen(
+        command(config, run_id),
+        cwd=paths.PROJECT_ROOT,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=errors,
+        close_fds=True,
+        start_new_session=True,
+    )
     return proc, errors
 
 
@@ -76,9 +93,16 @@ def start_detached(config: TrainConfig, run_id: str | None = None) -> str:
             if old.poll() is not None:
                 del _launched[old_id]
                 old_err.unlink(missing_ok=True)
-        proc = subprocess.Popen(command(config, run_id, tie=False), cwd=paths.PROJECT_ROOT, env=env,
-                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err, close_fds=True,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            command(config, run_id, tie=False),
+            cwd=paths.PROJECT_ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            close_fds=True,
+            start_new_session=True,
+        )
         _launched[run_id] = (proc, err_path, time.monotonic())
     return run_id
 
@@ -90,18 +114,29 @@ def launch_snapshot(store: RunStore, run_id: str) -> dict[str, Any]:
         return progress.snapshot(store, run_id)  # UnknownRun for an id that names nothing
     proc, err_path, started = _launched[run_id]
     waited = time.monotonic() - started
-    base = {"run_id": run_id, "fraction": 0.0, "history": [], "elapsed_text": progress.format_duration(waited),
-            "eta_text": "–", "label": None, "model": None, "metrics": None}
+    base = {
+        "run_id": run_id,
+        "fraction": 0.0,
+        "history": [],
+        "elapsed_text": progress.format_duration(waited),
+        "eta_text": "–",
+        "label": None,
+        "model": None,
+        "metrics": None,
+    }
     if proc.poll() is None and waited < START_TIMEOUT_S:
-        return {**base, "status": "starting", "position": "starting: loading TensorFlow and the data…",
-                "error": None}
+        return {**base, "status": "starting", "position": "starting: loading TensorFlow and the data…", "error": None}
     if proc.poll() is None:
         proc.terminate()
     if store.exists(run_id):
         return progress.snapshot(store, run_id)
     message = _error_line(err_path.read_text(errors="replace") if err_path.exists() else "")
-    return {**base, "status": "failed", "position": "did not start",
-            "error": message or "the training process did not start"}
+    return {
+        **base,
+        "status": "failed",
+        "position": "did not start",
+        "error": message or "the training process did not start",
+    }
 
 
 def cancel_launch(run_id: str) -> bool:
@@ -169,8 +204,9 @@ def detach_from_server() -> None:
     exit_with_server()
 
 
-def train_and_follow(config: TrainConfig, store: RunStore, on_update: Callable[[dict[str, Any]], None],
-                     run_id: str | None = None) -> dict[str, Any]:
+def train_and_follow(
+    config: TrainConfig, store: RunStore, on_update: Callable[[dict[str, Any]], None], run_id: str | None = None
+) -> dict[str, Any]:
     """Launch a training and call `on_update(snapshot)` while it runs; returns the final snapshot.
 
     Raises RunError with the child's own one-line message when it refused to start.
@@ -187,9 +223,17 @@ def train_and_follow(config: TrainConfig, store: RunStore, on_update: Callable[[
             elif finished or time.monotonic() - started > START_TIMEOUT_S:
                 raise RunError(_child_error(errors) or "the training process did not start")
             else:
-                on_update({"run_id": run_id, "status": "starting", "fraction": 0.0,
-                           "position": "starting: loading TensorFlow and the data…", "history": [],
-                           "elapsed_text": progress.format_duration(time.monotonic() - started), "eta_text": "–"})
+                on_update(
+                    {
+                        "run_id": run_id,
+                        "status": "starting",
+                        "fraction": 0.0,
+                        "position": "starting: loading TensorFlow and the data…",
+                        "history": [],
+                        "elapsed_text": progress.format_duration(time.monotonic() - started),
+                        "eta_text": "–",
+                    }
+                )
             if finished:
                 return progress.snapshot(store, run_id)
             time.sleep(POLL_SECONDS)

@@ -10,8 +10,8 @@ import os
 
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
 
-from dashboard.app import create_app  # noqa: E402
-from dashboard.celery_app import make_celery  # noqa: E402
+from dashboard.app import create_app
+from dashboard.celery_app import make_celery
 
 celery_app = make_celery(os.environ["REDIS_URL"])
 dash_app = create_app()  # registers the background callbacks as tasks of celery_app

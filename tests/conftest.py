@@ -59,8 +59,9 @@ def reference_store() -> RunStore:
     return RunStore(PROJECT_ROOT / "artifacts" / "runs")
 
 
-def completed_run(store: RunStore, run_id: str, accuracy: float = 0.8, model: str = "logreg",
-                  family: str = "classic", seed: int = 0) -> dict:
+def completed_run(
+    store: RunStore, run_id: str, accuracy: float = 0.8, model: str = "logreg", family: str = "classic", seed: int = 0
+) -> dict:
     """A schema-valid completed run whose predictions are on the real test labels (right on about
     `accuracy` of them), metrics computed by the real metrics code. No training involved."""
     from core import data, metrics
@@ -74,8 +75,9 @@ def completed_run(store: RunStore, run_id: str, accuracy: float = 0.8, model: st
     with store.open_run(run_id, {"model": model, "label": model.upper(), "family": family, "config": {}}):
         store.append_history(run_id, {"epoch": 1, "loss": 1.0})
         store.save_predictions(run_id, y_test, proba)
-        return store.update(run_id, status="completed", metrics=metrics.evaluate(y_test, proba),
-                            timings={"train_seconds": 1.0})
+        return store.update(
+            run_id, status="completed", metrics=metrics.evaluate(y_test, proba), timings={"train_seconds": 1.0}
+        )
 
 
 REFERENCE_ENV = {"STUDIO_ARTIFACTS": str(PROJECT_ROOT / "artifacts")}  # read the committed reference runs
@@ -84,8 +86,14 @@ REFERENCE_ENV = {"STUDIO_ARTIFACTS": str(PROJECT_ROOT / "artifacts")}  # read th
 def run_cli(*args: str, env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
     """`python -m core ARGS` in a child process (real CLI, real exit status)."""
     full_env = {**os.environ, **(env or {})}
-    return subprocess.run([sys.executable, "-m", "core", *args], cwd=PROJECT_ROOT, env=full_env,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "core", *args],
+        cwd=PROJECT_ROOT,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def pytest_setup_options():
@@ -95,8 +103,14 @@ def pytest_setup_options():
     options = Options()
     if os.path.exists("/usr/bin/chromium"):
         options.binary_location = "/usr/bin/chromium"
-    for flag in ("--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--no-first-run", "--disable-quic", "--window-size=1400,1000"):
+    for flag in (
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-quic",
+        "--window-size=1400,1000",
+    ):
         options.add_argument(flag)
     return options
 
@@ -136,4 +150,6 @@ def graph_traces(dash_duo, graph_id: str):
         "const el = document.querySelector('#' + CSS.escape(arguments[0]) + ' .js-plotly-plot');"
         "return el && el.data ? el.data.map(t => ({type: t.type, name: t.name || null,"
         " n: (t.x || t.z || []).length, customdata: t.customdata ? JSON.stringify(t.customdata).slice(0, 4000)"
-        " : null})) : null;", graph_id)
+        " : null})) : null;",
+        graph_id,
+    )

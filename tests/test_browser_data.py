@@ -30,8 +30,11 @@ def test_resample_draws_new_images(dash_duo, app_factory):
     dash_duo.driver.get(dash_duo.server_url + "/data")
     before = wait_until(lambda: graph_traces(dash_duo, "data-samples"), timeout=40)[0]["customdata"]
     click(dash_duo, "#data-resample")
-    after = wait_until(lambda: (lambda d: d and d[0]["customdata"] != before and d[0]["customdata"])(
-        graph_traces(dash_duo, "data-samples")))
+    after = wait_until(
+        lambda: (lambda d: d and d[0]["customdata"] != before and d[0]["customdata"])(
+            graph_traces(dash_duo, "data-samples")
+        )
+    )
     assert after != before
     assert dash_duo.get_logs() == []
 

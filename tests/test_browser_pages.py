@@ -20,13 +20,17 @@ from tests.conftest import click, graph_traces, wait_until
 
 def click_heatmap_cell(dash_duo, graph_id: str, x_label: str, y_label: str) -> None:
     """A real mouse click on the heatmap cell (x_label, y_label) of a dcc.Graph."""
-    geometry = dash_duo.driver.execute_script("""
+    geometry = dash_duo.driver.execute_script(
+        """
         const gd = document.querySelector('#' + arguments[0] + ' .js-plotly-plot');
         gd.scrollIntoView({block: 'center', behavior: 'instant'});
         const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
         const box = gd.getBoundingClientRect();
         return {x: box.left + xa._offset + xa.d2p(arguments[1]), y: box.top + ya._offset + ya.d2p(arguments[2])};""",
-        graph_id, x_label, y_label)
+        graph_id,
+        x_label,
+        y_label,
+    )
     ActionChains(dash_duo.driver).move_to_location(int(geometry["x"]), int(geometry["y"])).click().perform()
 
 
@@ -42,8 +46,9 @@ def test_confusion_cell_opens_exactly_its_images_and_links_to_gradcam(dash_duo, 
     wait_until(lambda: graph_traces(dash_duo, "errors-matrix"), timeout=40)
     assert "most often mistaken for" in dash_duo.find_element("#errors-summary").text
     click_heatmap_cell(dash_duo, "errors-matrix", CLASS_NAMES[pred_c], CLASS_NAMES[true_c])
-    dash_duo.wait_for_contains_text("#errors-gallery-title", f"{matrix[true_c, pred_c]} {CLASS_NAMES[true_c]} photos",
-                                    timeout=20)
+    dash_duo.wait_for_contains_text(
+        "#errors-gallery-title", f"{matrix[true_c, pred_c]} {CLASS_NAMES[true_c]} photos", timeout=20
+    )
     thumbs = dash_duo.find_elements("#errors-gallery .thumb")
     assert len(thumbs) == min(PER_PAGE, matrix[true_c, pred_c])
     expected_first = drilldown.cell_indices(preds, true_c, pred_c)[0]
@@ -104,8 +109,13 @@ def test_gradcam_panels_target_switch_and_upload(dash_duo, app_factory, with_ref
         wait_until(lambda g=graph: graph_traces(dash_duo, g), timeout=60)
     Select(dash_duo.find_element("#gradcam-target")).select_by_value("3")
     wait_until(lambda: "target=3" in dash_duo.driver.current_url, timeout=20)
-    wait_until(lambda: "Dress" in dash_duo.driver.execute_script(
-        "return document.querySelector('#gradcam-heat .gtitle').textContent"), timeout=30)
+    wait_until(
+        lambda: (
+            "Dress"
+            in dash_duo.driver.execute_script("return document.querySelector('#gradcam-heat .gtitle').textContent")
+        ),
+        timeout=30,
+    )
     photo = np.full((300, 240), 245, dtype=np.uint8)
     photo[40:260, 60:180] = 20  # a dark item on a white background
     path = tmp_path / "photo.png"

@@ -33,8 +33,10 @@ def test_start_streams_progress_and_curves_until_completed(dash_duo, app_factory
     wait_until(lambda: dash_duo.find_element("#train-form-error").text == "")
     started = time.time()
     click(dash_duo, "#train-start")
-    progress_seen = wait_until(lambda: float(dash_duo.find_element("#train-progress .progress-bar")
-                                             .get_attribute("aria-valuenow") or 0) > 0, timeout=90)
+    progress_seen = wait_until(
+        lambda: float(dash_duo.find_element("#train-progress .progress-bar").get_attribute("aria-valuenow") or 0) > 0,
+        timeout=90,
+    )
     first_point = wait_until(lambda: _curve_points(dash_duo) >= 1, timeout=120)
     to_first_point = time.time() - started
     wait_until(lambda: _curve_points(dash_duo) >= 2, timeout=120)

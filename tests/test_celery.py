@@ -14,8 +14,9 @@ import pytest
 from core.runs import RunStore
 from tests.conftest import PROJECT_ROOT, click, wait_until
 
-pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None,
-                                reason="redis-server missing: `make test` installs it (Debian redis-server)")
+pytestmark = pytest.mark.skipif(
+    shutil.which("redis-server") is None, reason="redis-server missing: `make test` installs it (Debian redis-server)"
+)
 
 
 def _free_port() -> int:
@@ -35,8 +36,22 @@ def _listening(port: int) -> bool:
 @pytest.fixture()
 def redis_url(tmp_path):
     port = _free_port()
-    proc = subprocess.Popen(["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--save", "",
-                             "--appendonly", "no", "--dir", str(tmp_path)], stdout=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            "redis-server",
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(tmp_path),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
     try:
         wait_until(lambda: _listening(port), timeout=10)
         yield f"redis://127.0.0.1:{port}/0"
@@ -50,9 +65,26 @@ def start_worker(redis_url: str, log_path) -> subprocess.Popen:
     env = {**os.environ, "REDIS_URL": redis_url}
     offset = log_path.stat().st_size if log_path.exists() else 0
     with open(log_path, "a") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "celery", "-A", "dashboard.worker:celery_app", "worker",
-                                 "--concurrency", "2", "--loglevel", "INFO", "--without-gossip", "--without-mingle"],
-                                cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "dashboard.worker:celery_app",
+                "worker",
+                "--concurrency",
+                "2",
+                "--loglevel",
+                "INFO",
+                "--without-gossip",
+                "--without-mingle",
+            ],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     wait_until(lambda: "ready" in log_path.read_text()[offset:], timeout=60)
     return proc
 
@@ -79,7 +111,8 @@ def _launch(dash_duo, model: str, help_text: str, epochs: int | None, subset: in
     dash_duo.wait_for_element("#train-model", timeout=20)
     dash_duo.driver.execute_script(
         f"const s = document.getElementById('train-model'); s.value = '{model}';"
-        "s.dispatchEvent(new Event('change', {bubbles: true}));")
+        "s.dispatchEvent(new Event('change', {bubbles: true}));"
+    )
     dash_duo.wait_for_contains_text("#train-model-help", help_text, timeout=10)
     for field, value in (("train-epochs", epochs), ("train-subset", subset)):
         if value is None:
@@ -106,14 +139,18 @@ def test_training_runs_on_a_celery_worker(dash_duo, redis_url, celery_worker, mo
     _launch(dash_duo, "mlp", "fully connected", epochs=2, subset=400)
     dash_duo.wait_for_element("#train-finished", timeout=120)
     runs = RunStore().list_runs(status="completed")
-    mine = [r for r in runs if r["model"] == "mlp" and r["created_at"] >= time.strftime(
-        "%Y-%m-%dT%H:%M:%S", time.gmtime(started - 5))]
+    mine = [
+        r
+        for r in runs
+        if r["model"] == "mlp" and r["created_at"] >= time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(started - 5))
+    ]
     assert mine and mine[0]["data"]["n_train"] == 400
     assert "background_callback_" in (tmp_path / "worker.log").read_text()  # the worker ran the job
 
 
 def test_kill_9_of_a_worker_leaves_its_run_interrupted_and_a_new_worker_takes_jobs(
-        dash_duo, redis_url, monkeypatch, tmp_path):
+    dash_duo, redis_url, monkeypatch, tmp_path
+):
     log = tmp_path / "worker.log"
     worker = start_worker(redis_url, log)
     try:

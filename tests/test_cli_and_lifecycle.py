@@ -17,24 +17,27 @@ from core.runs import RunStore
 from tests.conftest import PROJECT_ROOT, run_cli, wait_until
 
 
-@pytest.mark.parametrize("args, message", [
-    (["cnn", "--epochs", "0"], "epochs must be between 1 and 500"),
-    (["cnn", "--epochs", "-3"], "epochs must be between"),
-    (["cnn", "--batch-size", "0"], "batch size must be between"),
-    (["cnn", "--lr", "0"], "learning rate must be between"),
-    (["cnn", "--lr", "10"], "learning rate must be between"),
-    (["cnn", "--lr", "nan"], "learning rate must be between"),
-    (["cnn_dropout", "--dropout", "0.95"], "dropout must be between"),
-    (["cnn", "--dropout", "0.2"], "dropout does not apply to model cnn"),
-    (["cnn", "--subset", "5"], "subset must be between"),
-    (["transformer"], "unknown model 'transformer'"),
-    (["logreg", "--epochs", "3"], "epochs does not apply to model logreg"),
-    (["svm", "--set", "C=-1"], "C must be between"),
-    (["knn", "--set", "depth=3"], "unknown parameter(s) for knn: depth"),
-    (["cnn", "--run-id", "../../etc/passwd"], "invalid run id"),
-    (["cnn", "--run-id", "a b"], "invalid run id"),
-    (["cnn", "--epochs", "two"], "invalid int value"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["cnn", "--epochs", "0"], "epochs must be between 1 and 500"),
+        (["cnn", "--epochs", "-3"], "epochs must be between"),
+        (["cnn", "--batch-size", "0"], "batch size must be between"),
+        (["cnn", "--lr", "0"], "learning rate must be between"),
+        (["cnn", "--lr", "10"], "learning rate must be between"),
+        (["cnn", "--lr", "nan"], "learning rate must be a finite number"),
+        (["cnn_dropout", "--dropout", "0.95"], "dropout must be between"),
+        (["cnn", "--dropout", "0.2"], "dropout does not apply to model cnn"),
+        (["cnn", "--subset", "5"], "subset must be between"),
+        (["transformer"], "unknown model 'transformer'"),
+        (["logreg", "--epochs", "3"], "epochs does not apply to model logreg"),
+        (["svm", "--set", "C=-1"], "C must be between"),
+        (["knn", "--set", "depth=3"], "unknown parameter(s) for knn: depth"),
+        (["cnn", "--run-id", "../../etc/passwd"], "invalid run id"),
+        (["cnn", "--run-id", "a b"], "invalid run id"),
+        (["cnn", "--epochs", "two"], "invalid int value"),
+    ],
+)
 def test_invalid_arguments_exit_nonzero_with_one_line_and_create_nothing(tmp_path, args, message):
     result = run_cli("train", *args, env={"STUDIO_ARTIFACTS": str(tmp_path)})
     assert result.returncode != 0
@@ -48,25 +51,55 @@ def test_existing_run_id_is_refused(tmp_path):
     with store.open_run("taken", {"model": "cnn"}):
         store.update("taken", status="completed")
     before = (store.path("taken") / "run.json").read_text()
-    result = run_cli("train", "logreg", "--subset", "200", "--run-id", "taken",
-                     env={"STUDIO_ARTIFACTS": str(tmp_path)})
+    result = run_cli("train", "logreg", "--subset", "200", "--run-id", "taken", env={"STUDIO_ARTIFACTS": str(tmp_path)})
     assert result.returncode != 0 and "already exists" in result.stderr
     assert (store.path("taken") / "run.json").read_text() == before
 
 
 def test_cli_arguments_round_trip():
-    config = TrainConfig("cnn_dropout", epochs=3, batch_size=64, learning_rate=0.0005, dropout=0.25,
-                         batchnorm=True, augment=False, early_stopping=2, subset=500, seed=7,
-                         params={"schedule": "constant"})
+    config = TrainConfig(
+        "cnn_dropout",
+        epochs=3,
+        batch_size=64,
+        learning_rate=0.0005,
+        dropout=0.25,
+        batchnorm=True,
+        augment=False,
+        early_stopping=2,
+        subset=500,
+        seed=7,
+        params={"schedule": "constant"},
+    )
     parsed = config_from_args(build_parser().parse_args(["train", *to_cli_args(config)]))
     assert parsed == config
 
 
 def _start_cli_training(tmp_path, run_id, *extra):
     env = {**os.environ, "STUDIO_ARTIFACTS": str(tmp_path), "PYTHONUNBUFFERED": "1"}
-    return subprocess.Popen([sys.executable, "-m", "core", "train", "cnn", "--subset", "3000", "--epochs", "50",
-                             "--batch-size", "32", "--run-id", run_id, "--json", *extra], cwd=PROJECT_ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "core",
+            "train",
+            "cnn",
+            "--subset",
+            "3000",
+            "--epochs",
+            "50",
+            "--batch-size",
+            "32",
+            "--run-id",
+            run_id,
+            "--json",
+            *extra,
+        ],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
 
 
 def _mid_epoch(store, run_id):
@@ -76,8 +109,9 @@ def _mid_epoch(store, run_id):
 
 def test_killed_training_is_marked_interrupted_and_other_runs_are_untouched(tmp_path):
     store = RunStore(tmp_path / "runs")
-    done = run_cli("train", "logreg", "--subset", "300", "--run-id", "finished-before",
-                   env={"STUDIO_ARTIFACTS": str(tmp_path)})
+    done = run_cli(
+        "train", "logreg", "--subset", "300", "--run-id", "finished-before", env={"STUDIO_ARTIFACTS": str(tmp_path)}
+    )
     assert done.returncode == 0, done.stderr
     snapshot = {p.name: p.read_bytes() for p in store.path("finished-before").iterdir() if p.is_file()}
 
@@ -95,8 +129,10 @@ def test_killed_training_is_marked_interrupted_and_other_runs_are_untouched(tmp_
     assert not (store.path("victim") / "predictions.npz").exists()
     after = {p.name: p.read_bytes() for p in store.path("finished-before").iterdir() if p.is_file()}
     assert after == snapshot and store.get("finished-before")["status"] == "completed"
-    listed = {r["run_id"]: r["status"] for r in json.loads(
-        run_cli("runs", "list", "--json", env={"STUDIO_ARTIFACTS": str(tmp_path)}).stdout)}
+    listed = {
+        r["run_id"]: r["status"]
+        for r in json.loads(run_cli("runs", "list", "--json", env={"STUDIO_ARTIFACTS": str(tmp_path)}).stdout)
+    }
     assert listed == {"victim": "interrupted", "finished-before": "completed"}
 
 

@@ -41,8 +41,14 @@ def _ten_rows(folder: Path) -> None:
 def _lambda_model(folder: Path) -> None:
     import keras
 
-    model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Lambda(lambda x: x * 2),
-                              keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax")])
+    model = keras.Sequential(
+        [
+            keras.Input((28, 28, 1)),
+            keras.layers.Lambda(lambda x: x * 2),
+            keras.layers.Flatten(),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    )
     model.save(folder / "model.keras")
 
 
@@ -50,16 +56,29 @@ def _lambda_model(folder: Path) -> None:
 CASES = {
     "bad-json": ("ref-logreg", lambda f: (f / "run.json").write_text('{"status": "compl'), "not valid JSON"),
     "bad-no-metrics": ("ref-logreg", lambda f: _edit_record(f, lambda r: r.pop("metrics")), "no metrics"),
-    "bad-null-acc": ("ref-logreg", lambda f: _edit_record(f, lambda r: r["metrics"].update(test_accuracy=None)),
-                     "metrics.test_accuracy"),
-    "bad-nan-acc": ("ref-logreg", lambda f: _edit_record(f, lambda r: r["metrics"].update(test_accuracy=float("nan"))),
-                    "metrics.test_accuracy"),
-    "bad-string-acc": ("ref-logreg", lambda f: _edit_record(f, lambda r: r["metrics"].update(test_accuracy="93%")),
-                       "metrics.test_accuracy"),
+    "bad-null-acc": (
+        "ref-logreg",
+        lambda f: _edit_record(f, lambda r: r["metrics"].update(test_accuracy=None)),
+        "metrics.test_accuracy",
+    ),
+    "bad-nan-acc": (
+        "ref-logreg",
+        lambda f: _edit_record(f, lambda r: r["metrics"].update(test_accuracy=float("nan"))),
+        "metrics.test_accuracy",
+    ),
+    "bad-string-acc": (
+        "ref-logreg",
+        lambda f: _edit_record(f, lambda r: r["metrics"].update(test_accuracy="93%")),
+        "metrics.test_accuracy",
+    ),
     "bad-truncated-npz": ("ref-mlp", lambda f: _truncate(f / "predictions.npz"), "predictions.npz cannot be read"),
     "bad-ten-rows-npz": ("ref-mlp", _ten_rows, "shape (10,)"),
     "bad-no-model": ("ref-cnn", lambda f: (f / "model.keras").unlink(), "model.keras is missing"),
-    "bad-garbage-model": ("ref-cnn", lambda f: (f / "model.keras").write_bytes(b"\x00garbage" * 100), "cannot be loaded"),
+    "bad-garbage-model": (
+        "ref-cnn",
+        lambda f: (f / "model.keras").write_bytes(b"\x00garbage" * 100),
+        "cannot be loaded",
+    ),
     "bad-lambda-model": ("ref-cnn", _lambda_model, "Lambda"),
 }
 LOAD_ONLY = {"bad-garbage-model", "bad-lambda-model"}  # found when the model is loaded, not on listing
@@ -176,26 +195,43 @@ def test_the_healthy_runs_keep_working_beside_damaged_ones(client):
 
 def _callback(client, output: str, inputs: list[dict], state: list[dict]) -> dict:
     test_client, _deps = client
-    outputs = [dict(zip(("id", "property"), o.split("."))) for o in output.strip(".").split("...")]
-    response = test_client.post("/_dash-update-component", json={
-        "output": output, "outputs": outputs if output.startswith("..") else outputs[0],
-        "inputs": inputs, "state": state, "changedPropIds": [f"{inputs[0]['id']}.{inputs[0]['property']}"]})
+    outputs = [dict(zip(("id", "property"), o.split("."), strict=True)) for o in output.strip(".").split("...")]
+    response = test_client.post(
+        "/_dash-update-component",
+        json={
+            "output": output,
+            "outputs": outputs if output.startswith("..") else outputs[0],
+            "inputs": inputs,
+            "state": state,
+            "changedPropIds": [f"{inputs[0]['id']}.{inputs[0]['property']}"],
+        },
+    )
     assert response.status_code == 200, response.data[:400]
     return response.get_json()
 
 
 @pytest.mark.parametrize("run_id", ["bad-truncated-npz", "deleted-meanwhile", "../etc"])
 def test_a_confusion_cell_click_on_a_stale_or_damaged_run_says_so(client, run_id):
-    output = ("..errors-gallery.children...errors-gallery-title.children...errors-pager.max_value..."
-              "errors-pager.active_page...errors-pager.style..")
+    output = (
+        "..errors-gallery.children...errors-gallery-title.children...errors-pager.max_value..."
+        "errors-pager.active_page...errors-pager.style.."
+    )
     click = {"points": [{"x": "Shirt", "y": "T-shirt/top", "z": 10}]}
-    body = json.dumps(_callback(client, output,
-                                [{"id": "errors-matrix", "property": "clickData", "value": click},
-                                 {"id": "errors-pager", "property": "active_page", "value": 1}],
-                                [{"id": "errors-run", "property": "value", "value": run_id}]))
+    body = json.dumps(
+        _callback(
+            client,
+            output,
+            [
+                {"id": "errors-matrix", "property": "clickData", "value": click},
+                {"id": "errors-pager", "property": "active_page", "value": 1},
+            ],
+            [{"id": "errors-run", "property": "value", "value": run_id}],
+        )
+    )
     assert "errors-gallery-problem" in body
-    assert {"bad-truncated-npz": "damaged", "deleted-meanwhile": "no run called",
-            "../etc": "not a valid run name"}[run_id] in body
+    assert {"bad-truncated-npz": "damaged", "deleted-meanwhile": "no run called", "../etc": "not a valid run name"}[
+        run_id
+    ] in body
 
 
 def test_api_runs_reports_damage(client):

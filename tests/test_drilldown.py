@@ -76,7 +76,9 @@ def test_summary_names_the_biggest_confusion(preds):
     np.fill_diagonal(matrix, 0)
     t, p = np.unravel_index(matrix.argmax(), matrix.shape)
     sentences = drilldown.summary_sentences(preds)
-    assert f"{data.CLASS_NAMES[t]} is most often mistaken for {data.CLASS_NAMES[p]}: {matrix[t, p]} times" in sentences[1]
+    assert (
+        f"{data.CLASS_NAMES[t]} is most often mistaken for {data.CLASS_NAMES[p]}: {matrix[t, p]} times" in sentences[1]
+    )
     correct = int((preds["y_pred"] == preds["y_true"]).sum())
     assert f"{correct:,} of 10,000" in sentences[0]
 
@@ -89,7 +91,9 @@ def test_confusion_figure_counts_and_shares(preds):
     np.testing.assert_array_equal(np.diag(diag), np.diag(matrix))
     assert np.isnan(np.diag(off)).all() and np.nansum(off) == matrix.sum() - np.trace(matrix)
     shares = confusion_heatmap(matrix, names, normalised=True)
-    total = np.nan_to_num(np.array(shares.data[0].z, dtype=float)) + np.nan_to_num(np.array(shares.data[1].z, dtype=float))
+    total = np.nan_to_num(np.array(shares.data[0].z, dtype=float)) + np.nan_to_num(
+        np.array(shares.data[1].z, dtype=float)
+    )
     np.testing.assert_allclose(total.sum(axis=1), 1.0)
 
 

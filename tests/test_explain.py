@@ -53,7 +53,10 @@ def test_blank_image_gives_a_finite_heatmap(model):
 
 def _inside_outside(heat, raw):
     mask = raw > analysis.OBJECT_THRESHOLD
-    return (np.array([h[m].mean() for h, m in zip(heat, mask)]), np.array([h[~m].mean() for h, m in zip(heat, mask)]))
+    return (
+        np.array([h[m].mean() for h, m in zip(heat, mask, strict=True)]),
+        np.array([h[~m].mean() for h, m in zip(heat, mask, strict=True)]),
+    )
 
 
 def test_heat_is_on_the_item_more_than_on_the_background(model, images, reference_store):
@@ -73,15 +76,16 @@ def test_explaining_leaves_the_model_unchanged(model, images):
     explain.heatmaps(model, images[:16], method="gradcam++")
     explain.heatmaps(model, images[:16], target=5, layer="conv1_relu")
     np.testing.assert_array_equal(model.predict(images, verbose=0), before_pred)
-    for a, b in zip(before_weights, model.get_weights()):
+    for a, b in zip(before_weights, model.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
     assert [layer.name for layer in model.layers] == before_layers
     assert model.layers[-1].activation.__name__ == "softmax"
 
 
 def test_gradcam_cli_json(reference_store):
-    result = run_cli("gradcam", RUN, "--index", "0", "--class", "Sneaker", "--method", "gradcam++", "--json",
-                     env=REFERENCE_ENV)
+    result = run_cli(
+        "gradcam", RUN, "--index", "0", "--class", "Sneaker", "--method", "gradcam++", "--json", env=REFERENCE_ENV
+    )
     assert result.returncode == 0, result.stderr
     out = json.loads(result.stdout)
     assert out["true_class"] == data.CLASS_NAMES[data.load().y_test[0]] and out["target_class"] == "Sneaker"

@@ -30,8 +30,11 @@ class _Payload:
 @pytest.fixture()
 def store(tmp_path) -> RunStore:
     root = tmp_path / "runs"
-    shutil.copytree(PROJECT_ROOT / "artifacts" / "runs" / "ref-logreg", root / "ref-logreg",
-                    ignore=shutil.ignore_patterns("logs", ".lock"))
+    shutil.copytree(
+        PROJECT_ROOT / "artifacts" / "runs" / "ref-logreg",
+        root / "ref-logreg",
+        ignore=shutil.ignore_patterns("logs", ".lock"),
+    )
     return RunStore(root)
 
 
@@ -67,8 +70,10 @@ def test_a_skops_file_naming_untrusted_types_is_refused_and_runs_nothing(store, 
 
     marker = tmp_path / "pwned"
     folder = store.path("ref-logreg")
-    sio.dump({"kind": "logreg", "seed": 0, "params": {}, "estimator": os.system,
-              "payload": _Payload(marker)}, str(folder / "model.skops"))
+    sio.dump(
+        {"kind": "logreg", "seed": 0, "params": {}, "estimator": os.system, "payload": _Payload(marker)},
+        str(folder / "model.skops"),
+    )
     _point_record_at(store, "model.skops")
     with pytest.raises(DamagedRun, match="not trusted"):
         inference.load_classifier("ref-logreg", store)

@@ -29,7 +29,9 @@ def test_reference_run_is_complete_and_meets_its_target(ref, reference_store):
     assert record["produced_by"]["reference"] and record["data"]["n_train"] == 48000
     assert record["config"]["subset"] is None
     assert record["metrics"]["test_accuracy"] >= TARGETS.get(name, 0.0)
-    local_only = {".lock", "progress.json", "cancel"} | ({"model.joblib", "model.skops"} if name in LOCAL_MODELS else set())
+    local_only = {".lock", "progress.json", "cancel"} | (
+        {"model.joblib", "model.skops"} if name in LOCAL_MODELS else set()
+    )
     for path in reference_store.path(run_id).iterdir():
         if path.is_file() and path.name not in local_only:
             assert path.stat().st_size < MAX_COMMITTED_BYTES, path

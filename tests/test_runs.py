@@ -8,7 +8,6 @@ import os
 import signal
 import time
 
-import numpy as np
 import pytest
 
 from core import atomic
@@ -16,8 +15,9 @@ from core.runs import InvalidRunId, RunError, RunStore, TrainingBusy, UnknownRun
 from tests.conftest import completed_run
 
 
-@pytest.mark.parametrize("bad", ["../etc", "a/b", "", ".", "..", "x" * 81, "run id", "run;rm", None, 5,
-                                 "%2e%2e", "ünïcode", "a\nb"])
+@pytest.mark.parametrize(
+    "bad", ["../etc", "a/b", "", ".", "..", "x" * 81, "run id", "run;rm", None, 5, "%2e%2e", "ünïcode", "a\nb"]
+)
 def test_invalid_run_ids_are_refused(store, bad):
     with pytest.raises(InvalidRunId):
         store.path(bad)
@@ -90,9 +90,8 @@ def test_training_slot_is_exclusive_across_processes(store):
     try:
         assert ready.wait(30)
         assert store.active_run_id() == "holder-run"
-        with pytest.raises(TrainingBusy, match="holder-run"):
-            with store.training_slot("second"):
-                pass
+        with pytest.raises(TrainingBusy, match="holder-run"), store.training_slot("second"):
+            pass
     finally:
         os.kill(proc.pid, signal.SIGKILL)  # dying releases the slot
         proc.join(10)

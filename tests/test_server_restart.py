@@ -39,14 +39,20 @@ class Server:
         began = time.monotonic()
         env = {**os.environ, "STUDIO_ARTIFACTS": str(self.artifacts)}
         env.pop("REDIS_URL", None)
-        log = open(self.log_path, "a")
-        self.proc = subprocess.Popen([sys.executable, "-m", "dashboard", "--port", str(self.port)], cwd=PROJECT_ROOT,
-                                     env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        log = open(self.log_path, "a")  # noqa: SIM115 - handed to the child, closed below
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "dashboard", "--port", str(self.port)],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
         log.close()
 
         def up():
             if self.proc.poll() is not None:
-                raise AssertionError(f"server exited {self.proc.returncode}: {open(self.log_path).read()[-1500:]}")
+                raise AssertionError(f"server exited {self.proc.returncode}: {self.log_path.read_text()[-1500:]}")
             return _answers(self.url + "/")
 
         wait_until(up, timeout=90, interval=0.1)
@@ -98,13 +104,18 @@ def _start_training(dash_duo, server: Server, epochs: int, subset: int) -> str:
     except AssertionError:
         shown = {sel: dash_duo.find_element(sel).text for sel in ("#train-result", "#train-message", "#train-status")}
         dash_duo.driver.save_screenshot(str(server.log_path.parent / "failure.png"))
-        children = subprocess.run(["ps", "--ppid", str(server.proc.pid), "-o", "pid,stat,args"],
-                                  capture_output=True, text=True).stdout
-        spy = subprocess.run([str(PROJECT_ROOT / ".venv/bin/py-spy"), "dump", "--pid", str(server.proc.pid)],
-                             capture_output=True, text=True).stdout
+        children = subprocess.run(
+            ["ps", "--ppid", str(server.proc.pid), "-o", "pid,stat,args"], capture_output=True, text=True
+        ).stdout
+        spy = subprocess.run(
+            [str(PROJECT_ROOT / ".venv/bin/py-spy"), "dump", "--pid", str(server.proc.pid)],
+            capture_output=True,
+            text=True,
+        ).stdout
         (server.log_path.parent / "spy.txt").write_text(spy)
-        raise AssertionError(f"no training started; the page shows {shown}; console: {dash_duo.get_logs()}; "
-                             f"server children: {children}") from None
+        raise AssertionError(
+            f"no training started; the page shows {shown}; console: {dash_duo.get_logs()}; server children: {children}"
+        ) from None
 
 
 def _follow_again(dash_duo, server: Server, run_id: str) -> None:

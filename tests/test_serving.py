@@ -38,8 +38,9 @@ def _get(url: str, **kwargs) -> tuple[int, dict, bytes]:
 
 def _render_over_http(url: str, deps: list, path: str) -> int:
     body = json.dumps(page_request(deps, path)).encode()
-    return _get(url + "/_dash-update-component", data=body, method="POST",
-                headers={"Content-Type": "application/json"})[0]
+    return _get(
+        url + "/_dash-update-component", data=body, method="POST", headers={"Content-Type": "application/json"}
+    )[0]
 
 
 def _many_runs(root, count: int) -> None:
@@ -52,11 +53,22 @@ def _many_runs(root, count: int) -> None:
         for name in ("predictions.npz", "model.skops", "history.jsonl"):
             if (source / name).exists():
                 os.link(source / name, folder / name)
-        (folder / "run.json").write_text(json.dumps({**record, "run_id": folder.name, "produced_by": {},
-                                                     "created_at": f"2026-11-{1 + i % 28:02d}T00:00:00+00:00"}))
+        (folder / "run.json").write_text(
+            json.dumps(
+                {
+                    **record,
+                    "run_id": folder.name,
+                    "produced_by": {},
+                    "created_at": f"2026-11-{1 + i % 28:02d}T00:00:00+00:00",
+                }
+            )
+        )
     for run in ("ref-cnn", "ref-cnn_dropout"):
-        shutil.copytree(PROJECT_ROOT / "artifacts" / "runs" / run, root / "runs" / run,
-                        ignore=shutil.ignore_patterns("logs", ".lock"))
+        shutil.copytree(
+            PROJECT_ROOT / "artifacts" / "runs" / run,
+            root / "runs" / run,
+            ignore=shutil.ignore_patterns("logs", ".lock"),
+        )
 
 
 @pytest.fixture()
@@ -66,9 +78,16 @@ def make_run_server(tmp_path):
     port = _free_port()
     env = {**os.environ, "STUDIO_ARTIFACTS": str(tmp_path / "artifacts")}
     env.pop("REDIS_URL", None)
-    log = open(tmp_path / "server.log", "w")
-    proc = subprocess.Popen(["make", "--no-print-directory", "run", f"PORT={port}"], cwd=PROJECT_ROOT, env=env,
-                            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+    log = open(tmp_path / "server.log", "w")  # noqa: SIM115 - closed at teardown
+    proc = subprocess.Popen(
+        ["make", "--no-print-directory", "run", f"PORT={port}"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     url = f"http://127.0.0.1:{port}"
 
     def up():
@@ -90,7 +109,9 @@ def test_make_run_serves_every_page_at_once_from_its_first_request(make_run_serv
     status, headers, _ = _get(url + "/")
     assert status == 200 and "Server" not in headers and "Werkzeug" not in str(headers)
     assert headers["X-Content-Type-Options"] == "nosniff" and headers["X-Frame-Options"] == "DENY"
-    assert headers["Referrer-Policy"] == "no-referrer" and "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+    assert (
+        headers["Referrer-Policy"] == "no-referrer" and "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+    )
     deps = json.loads(_get(url + "/_dash-dependencies")[2])
     with futures.ThreadPoolExecutor(12) as pool:  # every page, concurrently, several times, at once
         statuses = list(pool.map(lambda p: _render_over_http(url, deps, p), PAGES * 4))
@@ -127,14 +148,21 @@ def test_allow_host_extends_the_list():
 
 def test_cross_site_state_changes_are_refused(client):
     png = _png(data.load().x_test[0])
-    for headers in ({"Origin": "http://evil.example"}, {"Origin": "null"}, {"Sec-Fetch-Site": "cross-site"},
-                    {"Origin": "http://localhost:9999"}):
+    for headers in (
+        {"Origin": "http://evil.example"},
+        {"Origin": "null"},
+        {"Sec-Fetch-Site": "cross-site"},
+        {"Origin": "http://localhost:9999"},
+    ):
         response = client.post("/api/predict", data={"image": (io.BytesIO(png), "a.png")}, headers=headers)
         assert response.status_code == 403 and "cross-site" in response.get_json()["error"], headers
         dash_call = client.post("/_dash-update-component", json={}, headers=headers)
         assert dash_call.status_code == 403
-    same = client.post("/api/predict", data={"image": (io.BytesIO(png), "a.png")},
-                       headers={"Origin": "http://localhost", "Sec-Fetch-Site": "same-origin"})
+    same = client.post(
+        "/api/predict",
+        data={"image": (io.BytesIO(png), "a.png")},
+        headers={"Origin": "http://localhost", "Sec-Fetch-Site": "same-origin"},
+    )
     assert same.status_code == 200
     assert client.get("/api/runs", headers={"Origin": "http://evil.example"}).status_code == 200  # reads stay open
 
@@ -146,13 +174,23 @@ def _png(array: np.ndarray) -> bytes:
 
 
 def test_api_errors_are_json_with_the_right_status_and_no_paths(client, tmp_path, monkeypatch):
-    cases = [(client.get("/api/nope"), 404, "no API endpoint"), (client.get("/api/"), 404, "no API endpoint"),
-             (client.post("/api/runs"), 405, "use GET"), (client.get("/api/predict"), 405, "use POST"),
-             (client.delete("/api/runs"), 405, "use GET"),
-             (client.post("/api/predict", data={"run": "r" * 1_000_000, "image": (io.BytesIO(b"x"), "a.png")}),
-              413, "256 KB"),
-             (client.post("/api/predict", data=b"\0" * (17 * 1024 * 1024), content_type="application/octet-stream"),
-              413, "10 MB limit")]
+    cases = [
+        (client.get("/api/nope"), 404, "no API endpoint"),
+        (client.get("/api/"), 404, "no API endpoint"),
+        (client.post("/api/runs"), 405, "use GET"),
+        (client.get("/api/predict"), 405, "use POST"),
+        (client.delete("/api/runs"), 405, "use GET"),
+        (
+            client.post("/api/predict", data={"run": "r" * 1_000_000, "image": (io.BytesIO(b"x"), "a.png")}),
+            413,
+            "256 KB",
+        ),
+        (
+            client.post("/api/predict", data=b"\0" * (17 * 1024 * 1024), content_type="application/octet-stream"),
+            413,
+            "10 MB limit",
+        ),
+    ]
     for response, status, text in cases:
         assert response.status_code == status and response.is_json, (status, response.data[:200])
         assert text in response.get_json()["error"], response.get_json()
@@ -165,10 +203,11 @@ def test_api_errors_are_json_with_the_right_status_and_no_paths(client, tmp_path
 
 def test_a_filename_that_is_not_utf8_is_still_predicted(client):
     boundary = b"studio-boundary"
-    raw = (b"--" + boundary + b'\r\nContent-Disposition: form-data; name="image"; filename="\xff\xe9t\xe9.png"\r\n'
-           b"Content-Type: image/png\r\n\r\n" + _png(data.load().x_test[5]) + b"\r\n--" + boundary + b"--\r\n")
-    response = client.post("/api/predict", data=raw,
-                           content_type="multipart/form-data; boundary=" + boundary.decode())
+    raw = (
+        b"--" + boundary + b'\r\nContent-Disposition: form-data; name="image"; filename="\xff\xe9t\xe9.png"\r\n'
+        b"Content-Type: image/png\r\n\r\n" + _png(data.load().x_test[5]) + b"\r\n--" + boundary + b"--\r\n"
+    )
+    response = client.post("/api/predict", data=raw, content_type="multipart/form-data; boundary=" + boundary.decode())
     assert response.status_code == 200, response.get_json()
     assert response.get_json()["predicted_class"] == data.CLASS_NAMES[data.load().y_test[5]]
 
@@ -216,8 +255,13 @@ def test_a_40_megapixel_upload_stays_within_the_memory_budget(tmp_path, fmt):
     path = tmp_path / f"big.{fmt.lower()}"
     img.save(path, format=fmt, **({"quality": 80} if fmt == "JPEG" else {}))
     assert path.stat().st_size < upload.MAX_BYTES
-    done = subprocess.run([sys.executable, "-c", MEASURE.format(root=str(PROJECT_ROOT), path=str(path))],
-                          capture_output=True, text=True, timeout=120, cwd=PROJECT_ROOT)
+    done = subprocess.run(
+        [sys.executable, "-c", MEASURE.format(root=str(PROJECT_ROOT), path=str(path))],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=PROJECT_ROOT,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     added_mb = float(done.stdout.split()[0])
     print(f"{fmt} 39.8 MP upload: peak RSS +{added_mb:.0f} MB")
@@ -245,8 +289,9 @@ def test_16_bit_png_and_mpo_jpeg_are_predicted_like_their_8_bit_originals(refere
     assert mpo["format"] == "MPO"
     jpeg = io.BytesIO()
     base.save(jpeg, format="JPEG", quality=95)
-    proba = inference.predict_images("ref-cnn", np.stack([mpo["image"], upload.preprocess(jpeg.getvalue())["image"]]),
-                                     reference_store)
+    proba = inference.predict_images(
+        "ref-cnn", np.stack([mpo["image"], upload.preprocess(jpeg.getvalue())["image"]]), reference_store
+    )
     assert proba[0].argmax() == proba[1].argmax() == ds.y_test[1]
 
 

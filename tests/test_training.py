@@ -32,8 +32,7 @@ def quick_runs(quick_store) -> dict[str, dict]:
     records = {}
     for name, config in QUICK.items():
         events[name] = []
-        records[name] = training.train(config, run_id=f"quick-{name}", store=quick_store,
-                                       emit=events[name].append)
+        records[name] = training.train(config, run_id=f"quick-{name}", store=quick_store, emit=events[name].append)
     return {"records": records, "events": events}
 
 

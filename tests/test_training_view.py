@@ -14,8 +14,18 @@ from dashboard.figures.training import compare_curves, training_curves
 
 
 def _history(train_losses, val_losses):
-    return [{"epoch": i + 1, "loss": t, "accuracy": 1 - t / 2, "val_loss": v, "val_accuracy": 1 - v / 2,
-             "lr": 1e-3, "seconds": 1.0} for i, (t, v) in enumerate(zip(train_losses, val_losses))]
+    return [
+        {
+            "epoch": i + 1,
+            "loss": t,
+            "accuracy": 1 - t / 2,
+            "val_loss": v,
+            "val_accuracy": 1 - v / 2,
+            "lr": 1e-3,
+            "seconds": 1.0,
+        }
+        for i, (t, v) in enumerate(zip(train_losses, val_losses, strict=True))
+    ]
 
 
 def test_overfitting_detected_after_the_best_epoch():
@@ -50,7 +60,7 @@ def test_curves_figure_marks_best_epoch_and_shades_overfitting():
     assert list(star.x) == [3] and list(star.y) == [0.5]
     shaded = [s for s in fig.layout.shapes if s.type == "rect"]
     assert len(shaded) == 2 * 2  # epochs 4 and 5, in both panels
-    assert [t for t in fig.data if t.name == "validation"][0].y == tuple(h["val_loss"] for h in history)
+    assert next(t for t in fig.data if t.name == "validation").y == tuple(h["val_loss"] for h in history)
 
 
 def test_empty_curves_and_comparison():
@@ -63,7 +73,7 @@ def test_progress_snapshot_fraction_eta_and_labels(store):
     with store.open_run("p1", {"model": "cnn", "label": "CNN"}):
         store.update("p1", started_at="2026-01-01T00:00:00+00:00")
         store.write_progress("p1", {"stage": "train", "epoch": 2, "epochs": 4, "batch": 50, "batches": 100})
-        now = dt.datetime(2026, 1, 1, 0, 1, 0, tzinfo=dt.timezone.utc)
+        now = dt.datetime(2026, 1, 1, 0, 1, 0, tzinfo=dt.UTC)
         snap = progress.snapshot(store, "p1", now=now)
     assert snap["fraction"] == pytest.approx(1.5 / 4)
     assert snap["position"] == "epoch 2/4 · batch 50/100"
@@ -85,6 +95,8 @@ def test_launcher_follows_a_real_training_to_completion(tmp_path, monkeypatch):
 def test_launcher_reports_the_childs_refusal(tmp_path, monkeypatch):
     monkeypatch.setenv("STUDIO_ARTIFACTS", str(tmp_path))
     store = RunStore(tmp_path / "runs")
-    with store.training_slot("someone-else"):
-        with pytest.raises(RunError, match="another training is running \\(someone-else\\)"):
-            training_job.train_and_follow(TrainConfig("logreg", subset=200), store, lambda _s: None)
+    with (
+        store.training_slot("someone-else"),
+        pytest.raises(RunError, match="another training is running \\(someone-else\\)"),
+    ):
+        training_job.train_and_follow(TrainConfig("logreg", subset=200), store, lambda _s: None)

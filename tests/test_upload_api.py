@@ -24,11 +24,14 @@ def _encode(img: Image.Image, fmt: str, **kwargs) -> bytes:
     return out.getvalue()
 
 
-@pytest.mark.parametrize("raw, message", [
-    (b"", "empty"),
-    (b"definitely not a picture", "not an image"),
-    (b"\x89PNG\r\n\x1a\n" + b"\0" * 64, "not an image"),
-])
+@pytest.mark.parametrize(
+    "raw, message",
+    [
+        (b"", "empty"),
+        (b"definitely not a picture", "not an image"),
+        (b"\x89PNG\r\n\x1a\n" + b"\0" * 64, "not an image"),
+    ],
+)
 def test_bad_uploads_are_refused_with_a_message(raw, message):
     with pytest.raises(upload.UploadError, match=message):
         upload.preprocess(raw)
@@ -56,7 +59,7 @@ def test_animated_and_unsupported_and_truncated():
     with pytest.raises(upload.UploadError, match="GIF images are not supported"):
         upload.preprocess(_encode(Image.new("L", (40, 40)), "GIF"))
     good = _encode(Image.new("RGB", (300, 300), "white"), "JPEG")
-    with pytest.raises(upload.UploadError, match="damaged|not an image"):
+    with pytest.raises(upload.UploadError, match=r"damaged|not an image"):
         upload.preprocess(good[: len(good) // 3])
 
 
@@ -109,13 +112,16 @@ def test_api_predicts_like_the_model(client, reference_store):
     assert default["run"] in {r["run_id"] for r in reference_store.list_runs() if r["family"] == "deep"}
 
 
-@pytest.mark.parametrize("payload, form, status, message", [
-    (None, {}, 400, "multipart form field named 'image'"),
-    (b"not an image", {}, 400, "not an image"),
-    (b"", {}, 400, "empty"),
-    (b"png", {"run": "../../etc/passwd"}, 400, "invalid run id"),
-    (b"png", {"run": "no-such-run"}, 404, "no run named"),
-])
+@pytest.mark.parametrize(
+    "payload, form, status, message",
+    [
+        (None, {}, 400, "multipart form field named 'image'"),
+        (b"not an image", {}, 400, "not an image"),
+        (b"", {}, 400, "empty"),
+        (b"png", {"run": "../../etc/passwd"}, 400, "invalid run id"),
+        (b"png", {"run": "no-such-run"}, 404, "no run named"),
+    ],
+)
 def test_api_errors_are_json(client, payload, form, status, message):
     response = _post(client, payload, **form)
     assert response.status_code == status and message in response.get_json()["error"]

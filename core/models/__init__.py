@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from core.config import ConfigError, Range
+from core.rules import ConfigError, Range
+
+if TYPE_CHECKING:  # annotations only: core.config imports this module
+    from core.config import TrainConfig
+    from core.models.base import Classifier
 
 
 @dataclass(frozen=True)
@@ -33,42 +37,101 @@ class ModelSpec:
 
 _KERAS = "core.models.keras_model:build_classifier"
 _SKLEARN = "core.models.sklearn_models:build_classifier"
-_KERAS_OPTIONS = {"epochs": 15, "batch_size": 128, "learning_rate": 1e-3, "batchnorm": False,
-                  "augment": False, "early_stopping": 0}
+_KERAS_OPTIONS = {
+    "epochs": 15,
+    "batch_size": 128,
+    "learning_rate": 1e-3,
+    "batchnorm": False,
+    "augment": False,
+    "early_stopping": 0,
+}
 _SCHEDULE = {"schedule": ("constant", ("constant", "cosine"))}  # learning-rate schedule
 _CNN_PARAMS = {**_SCHEDULE, "padding": ("same", ("same", "valid"))}
 
-SPECS: dict[str, ModelSpec] = {s.name: s for s in [
-    ModelSpec("cnn", "CNN", "deep",
-              "Baseline CNN: Conv 32-64-128 (3x3, ReLU), max-pooling, Dense 128, softmax.",
-              _KERAS, dict(_KERAS_OPTIONS), dict(_CNN_PARAMS)),
-    ModelSpec("cnn_dropout", "CNN + Dropout", "deep",
-              "The baseline CNN with Dropout (rate/2) after the conv blocks and (rate) before the dense layers.",
-              _KERAS, {**_KERAS_OPTIONS, "epochs": 30, "dropout": 0.4},
-              {**_CNN_PARAMS, "schedule": ("cosine", ("constant", "cosine"))}),
-    ModelSpec("resnet", "Small ResNet", "deep",
-              "Residual blocks with BatchNorm and identity/projection shortcuts, global average pooling.",
-              _KERAS, {**_KERAS_OPTIONS, "epochs": 20, "batchnorm": True, "dropout": 0.0},
-              {"schedule": ("cosine", ("constant", "cosine")), "width": (24, Range(int, 8, 128)),
-               "blocks": (1, Range(int, 1, 4))}),
-    ModelSpec("logreg", "Logistic Regression", "classic",
-              "Multinomial logistic regression on the 784 pixels (L2-regularised, lbfgs).",
-              _SKLEARN, {}, {"C": (0.1, Range(float, 1e-6, 1e6)), "max_iter": (300, Range(int, 10, 5000))}),
-    ModelSpec("svm", "SVM (RBF)", "classic",
-              "RBF-kernel support vector machine on a PCA projection of the pixels.",
-              _SKLEARN, {}, {"C": (20.0, Range(float, 1e-4, 1e4)), "pca": (120, Range(int, 5, 784))}),
-    ModelSpec("random_forest", "Random Forest", "classic",
-              "An ensemble of decision trees on the raw pixels.",
-              _SKLEARN, {}, {"n_estimators": (200, Range(int, 1, 2000)), "max_depth": (0, Range(int, 0, 200))}),
-    ModelSpec("knn", "k-Nearest Neighbours", "classic",
-              "Distance-weighted vote of the k closest training images in PCA space.",
-              _SKLEARN, {}, {"k": (8, Range(int, 1, 200)), "pca": (50, Range(int, 5, 784))}),
-    ModelSpec("mlp", "MLP", "classic",
-              "A fully connected network (scikit-learn) on the pixels, trained epoch by epoch with Adam.",
-              _SKLEARN, {"epochs": 30, "batch_size": 256, "learning_rate": 5e-4, "early_stopping": 5},
-              {"hidden": ("512,256", ("512,256", "256,128", "1024,512", "128", "256", "512")),
-               "alpha": (1e-3, Range(float, 0.0, 10.0))}),
-]}
+SPECS: dict[str, ModelSpec] = {
+    s.name: s
+    for s in [
+        ModelSpec(
+            "cnn",
+            "CNN",
+            "deep",
+            "Baseline CNN: Conv 32-64-128 (3x3, ReLU), max-pooling, Dense 128, softmax.",
+            _KERAS,
+            dict(_KERAS_OPTIONS),
+            dict(_CNN_PARAMS),
+        ),
+        ModelSpec(
+            "cnn_dropout",
+            "CNN + Dropout",
+            "deep",
+            "The baseline CNN with Dropout (rate/2) after the conv blocks and (rate) before the dense layers.",
+            _KERAS,
+            {**_KERAS_OPTIONS, "epochs": 30, "dropout": 0.4},
+            {**_CNN_PARAMS, "schedule": ("cosine", ("constant", "cosine"))},
+        ),
+        ModelSpec(
+            "resnet",
+            "Small ResNet",
+            "deep",
+            "Residual blocks with BatchNorm and identity/projection shortcuts, global average pooling.",
+            _KERAS,
+            {**_KERAS_OPTIONS, "epochs": 20, "batchnorm": True, "dropout": 0.0},
+            {
+                "schedule": ("cosine", ("constant", "cosine")),
+                "width": (24, Range(int, 8, 128)),
+                "blocks": (1, Range(int, 1, 4)),
+            },
+        ),
+        ModelSpec(
+            "logreg",
+            "Logistic Regression",
+            "classic",
+            "Multinomial logistic regression on the 784 pixels (L2-regularised, lbfgs).",
+            _SKLEARN,
+            {},
+            {"C": (0.1, Range(float, 1e-6, 1e6)), "max_iter": (300, Range(int, 10, 5000))},
+        ),
+        ModelSpec(
+            "svm",
+            "SVM (RBF)",
+            "classic",
+            "RBF-kernel support vector machine on a PCA projection of the pixels.",
+            _SKLEARN,
+            {},
+            {"C": (20.0, Range(float, 1e-4, 1e4)), "pca": (120, Range(int, 5, 784))},
+        ),
+        ModelSpec(
+            "random_forest",
+            "Random Forest",
+            "classic",
+            "An ensemble of decision trees on the raw pixels.",
+            _SKLEARN,
+            {},
+            {"n_estimators": (200, Range(int, 1, 2000)), "max_depth": (0, Range(int, 0, 200))},
+        ),
+        ModelSpec(
+            "knn",
+            "k-Nearest Neighbours",
+            "classic",
+            "Distance-weighted vote of the k closest training images in PCA space.",
+            _SKLEARN,
+            {},
+            {"k": (8, Range(int, 1, 200)), "pca": (50, Range(int, 5, 784))},
+        ),
+        ModelSpec(
+            "mlp",
+            "MLP",
+            "classic",
+            "A fully connected network (scikit-learn) on the pixels, trained epoch by epoch with Adam.",
+            _SKLEARN,
+            {"epochs": 30, "batch_size": 256, "learning_rate": 5e-4, "early_stopping": 5},
+            {
+                "hidden": ("512,256", ("512,256", "256,128", "1024,512", "128", "256", "512")),
+                "alpha": (1e-3, Range(float, 0.0, 10.0)),
+            },
+        ),
+    ]
+}
 
 MODEL_NAMES = tuple(SPECS)
 
@@ -80,7 +143,7 @@ def get_spec(name: str) -> ModelSpec:
     return SPECS[name]
 
 
-def build(config) -> "Any":
+def build(config: TrainConfig) -> Classifier:
     """A fresh, unfitted Classifier for a resolved TrainConfig."""
     module_name, func = get_spec(config.model).factory.split(":")
     return getattr(importlib.import_module(module_name), func)(config)

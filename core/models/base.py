@@ -10,8 +10,9 @@ Events are plain dicts sent to an `emit` callable while a model trains:
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -35,8 +36,15 @@ class Classifier(ABC):
         return data.to_images(images_uint8) if self.input_kind == "image" else data.to_flat(images_uint8)
 
     @abstractmethod
-    def fit(self, x: np.ndarray, y: np.ndarray, x_val: np.ndarray, y_val: np.ndarray,
-            emit: Emit = no_emit, logdir: Path | None = None) -> "Classifier":
+    def fit(
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        x_val: np.ndarray,
+        y_val: np.ndarray,
+        emit: Emit = no_emit,
+        logdir: Path | None = None,
+    ) -> Classifier:
         """Train on (x, y), watching (x_val, y_val); report progress through `emit`; return self."""
 
     @abstractmethod

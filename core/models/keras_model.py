@@ -7,14 +7,17 @@ watches validation loss and restores the best epoch's weights.
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
-
-import threading
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from core.models.base import Classifier, Emit, no_emit
+
+if TYPE_CHECKING:
+    from core.config import TrainConfig
 
 BATCH_EVENT_INTERVAL_S = 0.5
 SMALL_BATCH = 256
@@ -27,10 +30,22 @@ class KerasClassifier(Classifier):
     input_kind = "image"
     file_suffix = ".keras"
 
-    def __init__(self, arch: str = "cnn", epochs: int = 15, batch_size: int = 128,
-                 learning_rate: float = 1e-3, dropout: float = 0.0, batchnorm: bool = False,
-                 augment: bool = False, early_stopping: int = 0, seed: int = 42,
-                 schedule: str = "constant", padding: str = "valid", width: int = 32, blocks: int = 1):
+    def __init__(
+        self,
+        arch: str = "cnn",
+        epochs: int = 15,
+        batch_size: int = 128,
+        learning_rate: float = 1e-3,
+        dropout: float = 0.0,
+        batchnorm: bool = False,
+        augment: bool = False,
+        early_stopping: int = 0,
+        seed: int = 42,
+        schedule: str = "constant",
+        padding: str = "valid",
+        width: int = 32,
+        blocks: int = 1,
+    ):
         self.arch = arch
         self.epochs = epochs
         self.batch_size = batch_size
@@ -44,35 +59,58 @@ class KerasClassifier(Classifier):
         self.padding = padding
         self.width = width
         self.blocks = blocks
-        self.model_ = None
+        self.model_: Any = None
 
-    def build_network(self):
+    def build_network(self) -> Any:
         from core.models import keras_nets
 
         if self.arch == "resnet":
-            return keras_nets.build_resnet(self.width, self.blocks, self.batchnorm, self.dropout,
-                                           self.augment, self.seed)
+            return keras_nets.build_resnet(
+                self.width, self.blocks, self.batchnorm, self.dropout, self.augment, self.seed
+            )
         return keras_nets.build_cnn(self.dropout, self.batchnorm, self.augment, self.seed, self.padding)
 
-    def fit(self, x, y, x_val, y_val, emit: Emit = no_emit, logdir: Path | None = None):
+    def fit(
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        x_val: np.ndarray | None,
+        y_val: np.ndarray | None,
+        emit: Emit = no_emit,
+        logdir: Path | None = None,
+    ) -> KerasClassifier:
         import keras
 
         keras.utils.set_random_seed(self.seed)
         model = self.build_network()
         steps = int(np.ceil(len(x) / self.batch_size))
-        model.compile(optimizer=keras.optimizers.Adam(learning_rate=self._learning_rate(steps)),
-                      loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        model.compile(
+            optimizer=keras.optimizers.Adam(learning_rate=self._learning_rate(steps)),
+            loss="sparse_categorical_crossentropy",
+            metrics=["accuracy"],
+        )
         events = _EventCallback(emit, self.epochs, steps)
         callbacks = [events]
         if self.early_stopping:
-            callbacks.append(keras.callbacks.EarlyStopping(
-                monitor="val_loss", patience=self.early_stopping, restore_best_weights=True))
+            callbacks.append(
+                keras.callbacks.EarlyStopping(
+                    monitor="val_loss", patience=self.early_stopping, restore_best_weights=True
+                )
+            )
         if logdir is not None:
-            callbacks.append(keras.callbacks.TensorBoard(log_dir=str(logdir), histogram_freq=0,
-                                                         write_graph=False, profile_batch=0))
-        model.fit(x, np.asarray(y, dtype=np.int32), batch_size=self.batch_size, epochs=self.epochs,
-                  validation_data=(x_val, np.asarray(y_val, dtype=np.int32)), callbacks=callbacks,
-                  shuffle=True, verbose=0)
+            callbacks.append(
+                keras.callbacks.TensorBoard(log_dir=str(logdir), histogram_freq=0, write_graph=False, profile_batch=0)
+            )
+        model.fit(
+            x,
+            np.asarray(y, dtype=np.int32),
+            batch_size=self.batch_size,
+            epochs=self.epochs,
+            validation_data=(x_val, np.asarray(y_val, dtype=np.int32)),
+            callbacks=callbacks,
+            shuffle=True,
+            verbose=0,
+        )
         self.model_ = model
         self.best_epoch_ = events.best_epoch if self.early_stopping else None
         return self
@@ -85,7 +123,7 @@ class KerasClassifier(Classifier):
             return keras.optimizers.schedules.CosineDecay(self.learning_rate, self.epochs * steps_per_epoch)
         return self.learning_rate
 
-    def predict_proba(self, x) -> np.ndarray:
+    def predict_proba(self, x: np.ndarray) -> np.ndarray:
         if len(x) <= SMALL_BATCH:  # a traced call skips predict()'s per-call set-up (~50 ms) and eager
             return np.asarray(self._small_batch_fn()(np.asarray(x, dtype=np.float32)), dtype=np.float32)
         return np.asarray(self.model_.predict(x, batch_size=1000, verbose=0), dtype=np.float32)
@@ -101,8 +139,10 @@ class KerasClassifier(Classifier):
                 fn = getattr(self, "_traced", None)
                 if fn is None:
                     model = self.model_
-                    fn = tf.function(lambda batch: model(batch, training=False), input_signature=[
-                        tf.TensorSpec([None, *model.input_shape[1:]], tf.float32)])
+                    fn = tf.function(
+                        lambda batch: model(batch, training=False),
+                        input_signature=[tf.TensorSpec([None, *model.input_shape[1:]], tf.float32)],
+                    )
                     self._traced = fn
         return fn
 
@@ -121,7 +161,7 @@ class KerasClassifier(Classifier):
         plain.save(str(path))
 
     @classmethod
-    def from_model(cls, model) -> "KerasClassifier":
+    def from_model(cls, model: Any) -> KerasClassifier:
         """Wrap an already trained (loaded) Keras model."""
         clf = cls(arch=model.name)
         clf.model_ = model
@@ -130,6 +170,8 @@ class KerasClassifier(Classifier):
 
 class _EventCallback:
     """Keras callback turning training progress into zoo events (built lazily: Keras import)."""
+
+    best_epoch: int | None  # set by the Keras callback class built in __new__
 
     def __new__(cls, emit: Emit, epochs: int, batches: int):
         import keras
@@ -152,30 +194,47 @@ class _EventCallback:
                 now = time.monotonic()
                 if now - self.last_batch_event >= BATCH_EVENT_INTERVAL_S:
                     self.last_batch_event = now
-                    emit({"type": "batch", "epoch": self.epoch, "epochs": epochs,
-                          "batch": batch + 1, "batches": batches})
+                    emit(
+                        {"type": "batch", "epoch": self.epoch, "epochs": epochs, "batch": batch + 1, "batches": batches}
+                    )
 
             def on_epoch_end(self, epoch, logs=None):
                 logs = logs or {}
                 val_loss = float(logs.get("val_loss", np.nan))
                 if val_loss < self.best_val_loss:
                     self.best_val_loss, self.best_epoch = val_loss, epoch + 1
-                emit({"type": "epoch", "epoch": epoch + 1, "epochs": epochs,
-                      "loss": float(logs["loss"]), "accuracy": float(logs["accuracy"]),
-                      "val_loss": val_loss, "val_accuracy": float(logs.get("val_accuracy", np.nan)),
-                      "lr": float(np.asarray(self.model.optimizer.learning_rate)),
-                      "seconds": round(time.monotonic() - self.started, 3)})
+                emit(
+                    {
+                        "type": "epoch",
+                        "epoch": epoch + 1,
+                        "epochs": epochs,
+                        "loss": float(logs["loss"]),
+                        "accuracy": float(logs["accuracy"]),
+                        "val_loss": val_loss,
+                        "val_accuracy": float(logs.get("val_accuracy", np.nan)),
+                        "lr": float(np.asarray(self.model.optimizer.learning_rate)),
+                        "seconds": round(time.monotonic() - self.started, 3),
+                    }
+                )
 
         return EventCallback()
 
 
-def build_classifier(config) -> KerasClassifier:
+def build_classifier(config: TrainConfig) -> KerasClassifier:
     """Factory used by the zoo registry for cnn, cnn_dropout and resnet."""
+    if config.epochs is None or config.batch_size is None or config.learning_rate is None:
+        raise ValueError("build_classifier needs a resolved TrainConfig (call .resolve() first)")
     return KerasClassifier(
         arch="resnet" if config.model == "resnet" else "cnn",
-        epochs=config.epochs, batch_size=config.batch_size, learning_rate=config.learning_rate,
-        dropout=config.dropout or 0.0, batchnorm=config.batchnorm, augment=config.augment,
-        early_stopping=config.early_stopping, seed=config.seed, **config.params,
+        epochs=config.epochs,
+        batch_size=config.batch_size,
+        learning_rate=config.learning_rate,
+        dropout=config.dropout or 0.0,
+        batchnorm=bool(config.batchnorm),
+        augment=bool(config.augment),
+        early_stopping=config.early_stopping or 0,
+        seed=config.seed,
+        **config.params,
     )
 
 

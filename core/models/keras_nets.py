@@ -23,7 +23,7 @@ def _stem(augment: bool, seed: int) -> tuple[keras.KerasTensor, keras.KerasTenso
     if augment:  # active only while training
         x = layers.RandomFlip("horizontal", seed=seed, name="augment_flip")(x)
         x = layers.RandomTranslation(0.1, 0.1, fill_mode="constant", seed=seed, name="augment_shift")(x)
-    x = layers.Normalization(mean=PIXEL_MEAN, variance=PIXEL_STD ** 2, name="standardise")(x)
+    x = layers.Normalization(mean=PIXEL_MEAN, variance=PIXEL_STD**2, name="standardise")(x)
     return inputs, x
 
 
@@ -34,8 +34,9 @@ def _conv(x, filters: int, name: str, batchnorm: bool, padding: str = "valid", s
     return layers.Activation("relu", name=f"{name}_relu")(x)
 
 
-def build_cnn(dropout: float = 0.0, batchnorm: bool = False, augment: bool = False, seed: int = 42,
-              padding: str = "valid") -> keras.Model:
+def build_cnn(
+    dropout: float = 0.0, batchnorm: bool = False, augment: bool = False, seed: int = 42, padding: str = "valid"
+) -> keras.Model:
     """The baseline CNN (Conv 32-64-128, max-pool after the first two, Dense 128, softmax).
 
     With dropout > 0: Dropout of `dropout / 2` after each conv block and of `dropout` before
@@ -73,8 +74,14 @@ def _residual_block(x, filters: int, stride: int, name: str, batchnorm: bool):
     return layers.Activation("relu", name=f"{name}_out")(y)
 
 
-def build_resnet(width: int = 32, blocks: int = 1, batchnorm: bool = True, dropout: float = 0.0,
-                 augment: bool = False, seed: int = 42) -> keras.Model:
+def build_resnet(
+    width: int = 32,
+    blocks: int = 1,
+    batchnorm: bool = True,
+    dropout: float = 0.0,
+    augment: bool = False,
+    seed: int = 42,
+) -> keras.Model:
     """A small ResNet: stem conv, three stages (width, 2x, 4x; stride 2 between), GAP, softmax."""
     inputs, x = _stem(augment, seed)
     x = _conv(x, width, "stem", batchnorm, padding="same")
@@ -94,7 +101,10 @@ def conv_layer_names(model: keras.Model) -> list[str]:
     names = []
     for layer in model.layers:
         shape = getattr(layer, "output", None)
-        if isinstance(layer, (layers.Conv2D, layers.Activation, layers.Add)) and shape is not None \
-                and len(layer.output.shape) == 4:
+        if (
+            isinstance(layer, (layers.Conv2D, layers.Activation, layers.Add))
+            and shape is not None
+            and len(layer.output.shape) == 4
+        ):
             names.append(layer.name)
     return names

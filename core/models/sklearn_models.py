@@ -10,10 +10,14 @@ from __future__ import annotations
 import time
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from core.models.base import Classifier, Emit, no_emit
+
+if TYPE_CHECKING:
+    from core.config import TrainConfig
 
 RF_CHUNK = 20  # trees added per progress event
 MLP_TRAIN_PROBE = 5000  # training images scored after each MLP epoch (train accuracy/loss)
@@ -25,14 +29,22 @@ class SklearnClassifier(Classifier):
     input_kind = "flat"
     file_suffix = ".skops"
 
-    def __init__(self, kind: str, seed: int = 42, **params):
+    def __init__(self, kind: str, seed: int = 42, **params: Any) -> None:
         self.kind = kind
         self.seed = seed
         self.params = params
-        self.estimator_ = None
+        self.estimator_: Any = None
 
     # -- training -------------------------------------------------------------------------
-    def fit(self, x, y, x_val, y_val, emit: Emit = no_emit, logdir: Path | None = None):
+    def fit(
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        x_val: np.ndarray | None,
+        y_val: np.ndarray | None,
+        emit: Emit = no_emit,
+        logdir: Path | None = None,
+    ) -> SklearnClassifier:
         fitter = getattr(self, f"_fit_{self.kind}")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", category=UserWarning)
@@ -44,8 +56,9 @@ class SklearnClassifier(Classifier):
         from sklearn.linear_model import LogisticRegression
 
         emit(_stage("fit", "Fitting logistic regression (lbfgs)", 0.0))
-        self.estimator_ = LogisticRegression(C=self.params["C"], max_iter=self.params["max_iter"],
-                                             random_state=self.seed).fit(x, y)
+        self.estimator_ = LogisticRegression(
+            C=self.params["C"], max_iter=self.params["max_iter"], random_state=self.seed
+        ).fit(x, y)
 
     def _fit_svm(self, x, y, x_val, y_val, emit):
         from sklearn.calibration import CalibratedClassifierCV
@@ -53,12 +66,17 @@ class SklearnClassifier(Classifier):
         from sklearn.pipeline import make_pipeline
         from sklearn.svm import SVC
 
-        emit(_stage("fit", f"Fitting PCA-{self.params['pca']} + RBF SVM, with 5-fold Platt calibration "
-                           "of its scores into probabilities", 0.0))
+        emit(
+            _stage(
+                "fit",
+                f"Fitting PCA-{self.params['pca']} + RBF SVM, with 5-fold Platt calibration "
+                "of its scores into probabilities",
+                0.0,
+            )
+        )
         self.estimator_ = make_pipeline(
             PCA(self.params["pca"], random_state=self.seed),
-            CalibratedClassifierCV(SVC(C=self.params["C"], gamma="scale"), method="sigmoid", cv=5,
-                                   ensemble=False),
+            CalibratedClassifierCV(SVC(C=self.params["C"], gamma="scale"), method="sigmoid", cv=5, ensemble=False),
         ).fit(x, y)
 
     def _fit_knn(self, x, y, x_val, y_val, emit):
@@ -76,8 +94,13 @@ class SklearnClassifier(Classifier):
         from sklearn.ensemble import RandomForestClassifier
 
         total = self.params["n_estimators"]
-        forest = RandomForestClassifier(n_estimators=0, max_depth=self.params["max_depth"] or None,
-                                        n_jobs=-1, random_state=self.seed, warm_start=True)
+        forest = RandomForestClassifier(
+            n_estimators=0,
+            max_depth=self.params["max_depth"] or None,
+            n_jobs=-1,
+            random_state=self.seed,
+            warm_start=True,
+        )
         grown = 0
         while grown < total:
             grown = min(total, grown + RF_CHUNK)
@@ -91,21 +114,33 @@ class SklearnClassifier(Classifier):
         from sklearn.neural_network import MLPClassifier
 
         epochs, patience = self.params["epochs"], self.params["early_stopping"]
-        mlp = MLPClassifier(hidden_layer_sizes=tuple(int(h) for h in str(self.params["hidden"]).split(",")),
-                            alpha=self.params["alpha"], batch_size=self.params["batch_size"],
-                            learning_rate_init=self.params["learning_rate"], random_state=self.seed)
+        mlp = MLPClassifier(
+            hidden_layer_sizes=tuple(int(h) for h in str(self.params["hidden"]).split(",")),
+            alpha=self.params["alpha"],
+            batch_size=self.params["batch_size"],
+            learning_rate_init=self.params["learning_rate"],
+            random_state=self.seed,
+        )
         probe = np.random.default_rng(self.seed).choice(len(x), size=min(MLP_TRAIN_PROBE, len(x)), replace=False)
-        best = (np.inf, None, 0)
+        best: tuple[float, Any, int] = (np.inf, None, 0)
         for epoch in range(1, epochs + 1):
             started = time.monotonic()
             mlp.partial_fit(x, y, classes=np.arange(10))
             p_train, p_val = mlp.predict_proba(x[probe]), mlp.predict_proba(x_val)
             val_loss = float(log_loss(y_val, p_val, labels=np.arange(10)))
-            emit({"type": "epoch", "epoch": epoch, "epochs": epochs,
-                  "loss": float(log_loss(y[probe], p_train, labels=np.arange(10))),
-                  "accuracy": float((p_train.argmax(1) == y[probe]).mean()),
-                  "val_loss": val_loss, "val_accuracy": float((p_val.argmax(1) == y_val).mean()),
-                  "lr": float(self.params["learning_rate"]), "seconds": round(time.monotonic() - started, 3)})
+            emit(
+                {
+                    "type": "epoch",
+                    "epoch": epoch,
+                    "epochs": epochs,
+                    "loss": float(log_loss(y[probe], p_train, labels=np.arange(10))),
+                    "accuracy": float((p_train.argmax(1) == y[probe]).mean()),
+                    "val_loss": val_loss,
+                    "val_accuracy": float((p_val.argmax(1) == y_val).mean()),
+                    "lr": float(self.params["learning_rate"]),
+                    "seconds": round(time.monotonic() - started, 3),
+                }
+            )
             if val_loss < best[0]:
                 best = (val_loss, ([c.copy() for c in mlp.coefs_], [b.copy() for b in mlp.intercepts_]), epoch)
             elif patience and epoch - best[2] >= patience:
@@ -116,7 +151,7 @@ class SklearnClassifier(Classifier):
         self.estimator_ = mlp
 
     # -- inference and storage ------------------------------------------------------------
-    def predict_proba(self, x) -> np.ndarray:
+    def predict_proba(self, x: np.ndarray) -> np.ndarray:
         return np.asarray(self.estimator_.predict_proba(x), dtype=np.float32)
 
     def param_count(self) -> int:
@@ -133,8 +168,12 @@ class SklearnClassifier(Classifier):
         if hasattr(estimator, "_optimizer"):  # MLP: drop Adam's moment estimates (2/3 of the file)
             estimator = copy.copy(estimator)
             estimator._optimizer = None
-        sio.dump({"kind": self.kind, "seed": self.seed, "params": self.params, "estimator": estimator},
-                 str(path), compression=zipfile.ZIP_DEFLATED, compresslevel=6)
+        sio.dump(
+            {"kind": self.kind, "seed": self.seed, "params": self.params, "estimator": estimator},
+            str(path),
+            compression=zipfile.ZIP_DEFLATED,
+            compresslevel=6,
+        )
 
 
 def _steps(estimator):
@@ -166,20 +205,25 @@ def _stage(stage: str, message: str, fraction: float) -> dict:
     return {"type": "stage", "stage": stage, "message": message, "fraction": fraction}
 
 
-def build_classifier(config) -> SklearnClassifier:
+def build_classifier(config: TrainConfig) -> SklearnClassifier:
     """Factory used by the zoo registry for the scikit-learn models."""
     params = dict(config.params)
     if config.model == "mlp":
-        params.update(epochs=config.epochs, batch_size=config.batch_size,
-                      learning_rate=config.learning_rate, early_stopping=config.early_stopping)
+        params.update(
+            epochs=config.epochs,
+            batch_size=config.batch_size,
+            learning_rate=config.learning_rate,
+            early_stopping=config.early_stopping,
+        )
     return SklearnClassifier(config.model, seed=config.seed, **params)
 
 
 # Types beyond skops' own trusted defaults that the studio's models need: scikit-learn's private
 # containers of a calibrated SVM (plain data holders) and the decision tree's array structure
 # (rebuilt by skops' own Tree loader from arrays). Nothing else is ever trusted.
-TRUSTED_EXTRA = frozenset({"sklearn.calibration._CalibratedClassifier", "sklearn.calibration._SigmoidCalibration",
-                           "sklearn.tree._tree.Tree"})
+TRUSTED_EXTRA = frozenset(
+    {"sklearn.calibration._CalibratedClassifier", "sklearn.calibration._SigmoidCalibration", "sklearn.tree._tree.Tree"}
+)
 
 
 class UntrustedModel(ValueError):
@@ -196,13 +240,15 @@ def load(path: Path, expected_sha256: str | None = None) -> SklearnClassifier:
     from core.atomic import sha256_file
 
     if path.suffix != ".skops":
-        raise UntrustedModel(f"{path.name} is a pickle, which can run code when loaded; this version only "
-                             "loads skops files: retrain the run")
+        raise UntrustedModel(
+            f"{path.name} is a pickle, which can run code when loaded; this version only "
+            "loads skops files: retrain the run"
+        )
     if expected_sha256 and sha256_file(path) != expected_sha256:
         raise UntrustedModel(f"{path.name} does not match its recorded checksum; refusing to load it")
     try:
         untrusted = sio.get_untrusted_types(file=str(path))
-    except Exception as exc:  # noqa: BLE001 - not a readable skops archive
+    except Exception as exc:
         raise UntrustedModel(f"{path.name} is not a readable skops file ({exc.__class__.__name__})") from None
     refused = sorted(set(untrusted) - TRUSTED_EXTRA)
     if refused:

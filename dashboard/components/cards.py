@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-GRAPH_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
+GRAPH_CONFIG: Any = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
 
 
-def figure_card(title: str, graph_id, figure, caption: str | None = None, controls=None, extra=None,
-                loading: bool = True) -> dbc.Card:
+def figure_card(
+    title: str, graph_id, figure, caption: str | None = None, controls=None, extra=None, loading: bool = True
+) -> dbc.Card:
     """A card holding one interactive figure, optional controls above it and a caption below."""
     graph = dcc.Graph(id=graph_id, figure=figure, config=GRAPH_CONFIG)
-    body = [html.Div(controls, className="mb-2")] if controls else []
+    body: list[Any] = [html.Div(controls, className="mb-2")] if controls else []
     body.append(dcc.Loading(graph, type="circle", delay_show=300) if loading else graph)
     if extra is not None:
         body.append(extra)
@@ -23,9 +26,14 @@ def figure_card(title: str, graph_id, figure, caption: str | None = None, contro
 
 def stat_tile(label: str, value: str, hint: str | None = None, tile_id: str | None = None) -> dbc.Card:
     """A big number with a label (e.g. 'Best test accuracy 93.4 %')."""
-    props = {"id": tile_id} if tile_id else {}
-    return dbc.Card(dbc.CardBody([
-        html.Div(label, className="text-muted small text-uppercase"),
-        html.Div(value, className="fs-3 fw-bold", **props),
-        html.Div(hint, className="small text-muted") if hint else None,
-    ]), className="h-100 stat-tile")
+    props: dict[str, Any] = {"id": tile_id} if tile_id else {}
+    return dbc.Card(
+        dbc.CardBody(
+            [
+                html.Div(label, className="text-muted small text-uppercase"),
+                html.Div(value, className="fs-3 fw-bold", **props),
+                html.Div(hint, className="small text-muted") if hint else None,
+            ]
+        ),
+        className="h-100 stat-tile",
+    )

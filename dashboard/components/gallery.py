@@ -11,11 +11,13 @@ import base64
 import functools
 import math
 from html import escape
+from typing import Any
 from urllib.parse import urlencode
 
 import dash_bootstrap_components as dbc
 import numpy as np
 from dash import dcc, html
+from dash.development.base_component import Component
 
 from core import drilldown, images
 from core.data import CLASS_NAMES
@@ -29,7 +31,7 @@ def page_count(n: int, per_page: int = PER_PAGE) -> int:
 
 def page_slice(indices: np.ndarray, page: int, per_page: int = PER_PAGE) -> np.ndarray:
     page = min(max(1, int(page or 1)), page_count(len(indices), per_page))
-    return indices[(page - 1) * per_page: page * per_page]
+    return indices[(page - 1) * per_page : page * per_page]
 
 
 @functools.lru_cache(maxsize=20000)
@@ -39,11 +41,15 @@ def _bars_svg(top: tuple[tuple[int, float], ...], true_class: int) -> str:
     for row, (cls, p) in enumerate(top):
         y = 4 + 15 * row
         color = "#18bc9c" if cls == true_class else "#e74c3c"
-        rows.append(f'<text x="0" y="{y + 9}">{escape(CLASS_NAMES[cls][:11])}</text>'
-                    f'<rect x="64" y="{y + 1}" width="{max(2.0, 52 * p):.1f}" height="9" rx="2" fill="{color}"/>'
-                    f'<text x="138" y="{y + 9}" text-anchor="end">{100 * p:.0f}%</text>')
-    svg = (f'<svg xmlns="http://www.w3.org/2000/svg" width="138" height="{8 + 15 * len(top)}" '
-           f'font-family="system-ui,sans-serif" font-size="10" fill="#34495e">{"".join(rows)}</svg>')
+        rows.append(
+            f'<text x="0" y="{y + 9}">{escape(CLASS_NAMES[cls][:11])}</text>'
+            f'<rect x="64" y="{y + 1}" width="{max(2.0, 52 * p):.1f}" height="9" rx="2" fill="{color}"/>'
+            f'<text x="138" y="{y + 9}" text-anchor="end">{100 * p:.0f}%</text>'
+        )
+    svg = (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="138" height="{8 + 15 * len(top)}" '
+        f'font-family="system-ui,sans-serif" font-size="10" fill="#34495e">{"".join(rows)}</svg>'
+    )
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode("ascii")
 
 
@@ -52,22 +58,41 @@ def thumb(index: int, preds: dict[str, np.ndarray], gradcam_run: str | None, not
     true_c, pred_c = int(preds["y_true"][index]), int(preds["y_pred"][index])
     ok = true_c == pred_c
     top = tuple((c, round(p, 3)) for c, p in drilldown.top_k(preds["proba"][index], 3))
-    caption = [f"#{index} · true {CLASS_NAMES[true_c]}", html.Br(),
-               html.Span(f"model {CLASS_NAMES[pred_c]}", className="text-success" if ok else "text-danger fw-semibold")]
+    caption: list[Any] = [
+        f"#{index} · true {CLASS_NAMES[true_c]}",
+        html.Br(),
+        html.Span(f"model {CLASS_NAMES[pred_c]}", className="text-success" if ok else "text-danger fw-semibold"),
+    ]
     if note:
         caption += [html.Br(), html.Em(note, className="text-muted")]
-    picture = html.Img(src=images.dataset_thumbnail("test", index), alt=f"test image {index}")
+    picture: Component = html.Img(src=images.dataset_thumbnail("test", index), alt=f"test image {index}")
     if gradcam_run:
-        picture = dcc.Link(picture, href=f"/gradcam?{urlencode({'run': gradcam_run, 'index': index})}",
-                           title="Open in the Grad-CAM viewer", className="gradcam-link")
+        picture = dcc.Link(
+            picture,
+            href=f"/gradcam?{urlencode({'run': gradcam_run, 'index': index})}",
+            title="Open in the Grad-CAM viewer",
+            className="gradcam-link",
+        )
     bars_title = " · ".join(f"{CLASS_NAMES[c]} {100 * p:.1f}%" for c, p in top)
-    return html.Div([picture, html.Div(caption, className="small thumb-caption"),
-                     html.Img(src=_bars_svg(top, true_c), className="bars", title=bars_title, alt=bars_title)],
-                    className="thumb", id={"type": "gallery-thumb", "index": int(index)})
+    return html.Div(
+        [
+            picture,
+            html.Div(caption, className="small thumb-caption"),
+            html.Img(src=_bars_svg(top, true_c), className="bars", title=bars_title, alt=bars_title),
+        ],
+        className="thumb",
+        id={"type": "gallery-thumb", "index": int(index)},
+    )
 
 
-def gallery(indices: np.ndarray, preds: dict[str, np.ndarray], gradcam_run: str | None, page: int = 1,
-            notes: dict[int, str] | None = None, per_page: int = PER_PAGE) -> html.Div:
+def gallery(
+    indices: np.ndarray,
+    preds: dict[str, np.ndarray],
+    gradcam_run: str | None,
+    page: int = 1,
+    notes: dict[int, str] | None = None,
+    per_page: int = PER_PAGE,
+) -> html.Div:
     """A page of thumbnails (first `per_page` by default)."""
     if len(indices) == 0:
         return html.Div("No photos here.", className="text-muted")
@@ -79,5 +104,13 @@ def gallery(indices: np.ndarray, preds: dict[str, np.ndarray], gradcam_run: str 
 def pager(pager_id: str, n: int, per_page: int = PER_PAGE) -> dbc.Pagination:
     """Page links for `n` images (hidden when one page holds them all)."""
     pages = page_count(n, per_page)
-    return dbc.Pagination(id=pager_id, max_value=pages, active_page=1, fully_expanded=False, size="sm",
-                          first_last=True, previous_next=True, style=None if pages > 1 else {"display": "none"})
+    return dbc.Pagination(
+        id=pager_id,
+        max_value=pages,
+        active_page=1,
+        fully_expanded=False,
+        size="sm",
+        first_last=True,
+        previous_next=True,
+        style=None if pages > 1 else {"display": "none"},
+    )

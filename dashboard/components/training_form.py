@@ -16,8 +16,12 @@ NUMBER_FIELDS: list[tuple[str, str, str, dict]] = [
     ("batch_size", "Batch size", "photos per weight update", {"step": 1}),
     ("learning_rate", "Learning rate", "step size of the optimiser (Adam)", {"step": "any"}),
     ("dropout", "Dropout rate", "share of neurons switched off while training (0–0.9)", {"step": 0.05}),
-    ("early_stopping", "Early stopping patience", "stop after this many epochs without improvement (0 = off)",
-     {"step": 1}),
+    (
+        "early_stopping",
+        "Early stopping patience",
+        "stop after this many epochs without improvement (0 = off)",
+        {"step": 1},
+    ),
     ("subset", "Training photos", f"blank = all {MAX_TRAIN_SIZE:,}; a few hundred for a quick demo", {"step": 100}),
     ("seed", "Seed", "same seed, same result", {"step": 1}),
 ]
@@ -32,8 +36,10 @@ DEMO_SUBSET = 2000
 
 
 def model_options() -> list[dict[str, str]]:
-    return [{"label": f"{spec.label} ({'deep learning' if spec.family == 'deep' else 'classic'})",
-             "value": name} for name, spec in SPECS.items()]
+    return [
+        {"label": f"{spec.label} ({'deep learning' if spec.family == 'deep' else 'classic'})", "value": name}
+        for name, spec in SPECS.items()
+    ]
 
 
 def applies(model: str, option: str) -> bool:
@@ -56,15 +62,32 @@ def form_fields() -> list:
     """The inputs, each wrapped in a div whose visibility follows the chosen model."""
     rows = []
     for name, label, help_text, kwargs in NUMBER_FIELDS:
-        rows.append(html.Div([
-            dbc.Label(label, html_for=field_id(name), className="mb-0 small fw-semibold"),
-            dbc.Input(id=field_id(name), type="number", size="sm", value=default_value(DEFAULT_MODEL, name),
-                      debounce=False, **kwargs),
-            dbc.FormText(help_text),
-        ], id=f"{field_id(name)}-wrap", className="mb-2"))
+        rows.append(
+            html.Div(
+                [
+                    dbc.Label(label, html_for=field_id(name), className="mb-0 small fw-semibold"),
+                    dbc.Input(
+                        id=field_id(name),
+                        type="number",
+                        size="sm",
+                        value=default_value(DEFAULT_MODEL, name),
+                        debounce=False,
+                        **kwargs,
+                    ),
+                    dbc.FormText(help_text),
+                ],
+                id=f"{field_id(name)}-wrap",
+                className="mb-2",
+            )
+        )
     for name, label in SWITCH_FIELDS:
-        rows.append(html.Div(dbc.Switch(id=field_id(name), label=label, value=bool(
-            default_value(DEFAULT_MODEL, name))), id=f"{field_id(name)}-wrap", className="mb-1"))
+        rows.append(
+            html.Div(
+                dbc.Switch(id=field_id(name), label=label, value=bool(default_value(DEFAULT_MODEL, name))),
+                id=f"{field_id(name)}-wrap",
+                className="mb-1",
+            )
+        )
     return rows
 
 

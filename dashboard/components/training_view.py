@@ -15,8 +15,16 @@ def render(snap: dict | None, curves: tuple | None = None) -> tuple:
     `curves` = (figure, verdict) when already built for this history (see CurveCache).
     """
     if snap is None:
-        return (0, "", False, "primary", "Nothing is training. Start a run on the left.", training_curves([]),
-                "Curves and a plain-language reading of them appear here.", "No training yet")
+        return (
+            0,
+            "",
+            False,
+            "primary",
+            "Nothing is training. Start a run on the left.",
+            training_curves([]),
+            "Curves and a plain-language reading of them appear here.",
+            "No training yet",
+        )
     figure, verdict = curves or _shared_curves(snap.get("run_id"), snap.get("history") or [])
     fraction = snap.get("fraction")
     active = snap["status"] in ("starting", "queued", "running")
@@ -26,13 +34,23 @@ def render(snap: dict | None, curves: tuple | None = None) -> tuple:
     if active and snap.get("eta_text") not in (None, "–"):
         status += f" · about {snap['eta_text']} left"
     if snap["status"] == "completed" and snap.get("metrics"):
-        status = (f"completed in {snap['elapsed_text']} · test accuracy "
-                  f"{100 * snap['metrics']['test_accuracy']:.2f} % · macro-F1 {snap['metrics']['macro_f1']:.3f}")
+        status = (
+            f"completed in {snap['elapsed_text']} · test accuracy "
+            f"{100 * snap['metrics']['test_accuracy']:.2f} % · macro-F1 {snap['metrics']['macro_f1']:.3f}"
+        )
     if snap.get("error") and snap["status"] in ("failed", "interrupted"):
         status += f" · {snap['error']}"
-    title = [f"{snap.get('label') or snap.get('model') or ''} ", html.Code(snap["run_id"]), " ",
-             dbc.Badge(snap["status"], color=_STATUS_COLORS.get(snap["status"], "secondary"),
-                       className="ms-1", id="train-status-badge")]
+    title = [
+        f"{snap.get('label') or snap.get('model') or ''} ",
+        html.Code(snap["run_id"]),
+        " ",
+        dbc.Badge(
+            snap["status"],
+            color=_STATUS_COLORS.get(snap["status"], "secondary"),
+            className="ms-1",
+            id="train-status-badge",
+        ),
+    ]
     color = _STATUS_COLORS.get(snap["status"], "secondary")
     return (value, label, active, color, status, figure, verdict, title)
 
@@ -71,18 +89,30 @@ class CurveCache:
         return render(snap, self.curves)
 
 
-_STATUS_COLORS = {"running": "primary", "starting": "primary", "completed": "success", "failed": "danger",
-                  "interrupted": "warning"}
+_STATUS_COLORS = {
+    "running": "primary",
+    "starting": "primary",
+    "completed": "success",
+    "failed": "danger",
+    "interrupted": "warning",
+}
 
 
 def result_panel(snap: dict) -> html.Div:
     metrics = snap.get("metrics") or {}
     if snap["status"] != "completed" or not metrics:
-        return dbc.Alert(f"Run {snap['run_id']} ended {snap['status']}: {snap.get('error') or ''}",
-                         color="warning", className="mb-0")
-    return dbc.Alert([
-        html.Strong(f"Finished: test accuracy {100 * metrics['test_accuracy']:.2f} %"),
-        f" · macro-F1 {metrics['macro_f1']:.3f} · {snap['elapsed_text']} of training. ",
-        dcc.Link("See it on the leaderboard", href="/leaderboard"), " · ",
-        dcc.Link("inspect its mistakes", href=f"/errors?run={snap['run_id']}"),
-    ], color="success", className="mb-0", id="train-finished")
+        return dbc.Alert(
+            f"Run {snap['run_id']} ended {snap['status']}: {snap.get('error') or ''}", color="warning", className="mb-0"
+        )
+    return dbc.Alert(
+        [
+            html.Strong(f"Finished: test accuracy {100 * metrics['test_accuracy']:.2f} %"),
+            f" · macro-F1 {metrics['macro_f1']:.3f} · {snap['elapsed_text']} of training. ",
+            dcc.Link("See it on the leaderboard", href="/leaderboard"),
+            " · ",
+            dcc.Link("inspect its mistakes", href=f"/errors?run={snap['run_id']}"),
+        ],
+        color="success",
+        className="mb-0",
+        id="train-finished",
+    )

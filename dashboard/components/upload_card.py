@@ -15,14 +15,29 @@ from dashboard.figures import gradcam as figs
 
 
 def upload_card() -> dbc.Card:
-    return dbc.Card([dbc.CardHeader(html.H5("Try your own photo", className="mb-0")), dbc.CardBody([
-        html.P("Upload a PNG, JPEG or WebP photo of one piece of clothing (up to 10 MB). It is turned into what a "
-               "Fashion-MNIST photo looks like: grey, 28×28 pixels, the item light on a black background.",
-               className="small text-muted"),
-        dcc.Upload(id="gradcam-upload", children=html.Div(["Drag a photo here or ", html.A("choose a file")]),
-                   className="upload-box", multiple=False, accept="image/png,image/jpeg,image/webp"),
-        dcc.Loading(html.Div(id="gradcam-upload-result", className="mt-3"), type="circle"),
-    ])], className="mt-3 mb-4")
+    return dbc.Card(
+        [
+            dbc.CardHeader(html.H5("Try your own photo", className="mb-0")),
+            dbc.CardBody(
+                [
+                    html.P(
+                        "Upload a PNG, JPEG or WebP photo of one piece of clothing (up to 10 MB). It is turned into what a "
+                        "Fashion-MNIST photo looks like: grey, 28×28 pixels, the item light on a black background.",
+                        className="small text-muted",
+                    ),
+                    dcc.Upload(
+                        id="gradcam-upload",
+                        children=html.Div(["Drag a photo here or ", html.A("choose a file")]),
+                        className="upload-box",
+                        multiple=False,
+                        accept="image/png,image/jpeg,image/webp",
+                    ),
+                    dcc.Loading(html.Div(id="gradcam-upload-result", className="mt-3"), type="circle"),
+                ]
+            ),
+        ],
+        className="mt-3 mb-4",
+    )
 
 
 def decode_contents(contents: str) -> bytes:
@@ -38,6 +53,12 @@ def upload_result(contents: str | None, filename: str | None, run_id: str | None
     """Processed photo, prediction and Grad-CAM for an upload, or a clear message."""
     if not contents:
         return None
+    if not run_id:
+        return dbc.Alert(
+            "Choose a CNN run first (train one on the Train page if there is none).",
+            color="warning",
+            id="gradcam-upload-error",
+        )
     try:
         raw = decode_contents(contents)
         with upload.slot():
@@ -49,21 +70,59 @@ def upload_result(contents: str | None, filename: str | None, run_id: str | None
         return dbc.Alert(str(exc), color="warning", id="gradcam-upload-error")
     image, heat = processed["image"], result["heatmap"]
     note = "inverted (light background)" if processed["inverted"] else "kept (dark background)"
-    return html.Div([
-        dbc.Alert([html.Strong(f"The model says {result['predicted_class']} "
-                               f"({100 * result['probabilities'][result['predicted_class']]:.1f} %). "),
-                   analysis.describe_heatmap(heat, image, result["target_class"])], color="info",
-                  id="gradcam-upload-caption"),
-        dbc.Row([
-            dbc.Col([html.Div("Your photo", className="small text-muted text-center"),
-                     html.Img(src=images.data_uri(processed["preview"]), id="gradcam-upload-original",
-                              style={"maxWidth": "100%", "maxHeight": "280px", "display": "block", "margin": "auto"}),
-                     html.Div(f"{processed['format']} {processed['original_size'][0]}×{processed['original_size'][1]}, "
-                              f"colours {note}", className="small text-muted text-center")], md=3),
-            dbc.Col(dcc.Graph(id="gradcam-upload-processed", figure=figs.image_panel(image, "As the model sees it",
-                                                                                      height=300)), md=3),
-            dbc.Col(dcc.Graph(id="gradcam-upload-overlay", figure=figs.overlay_panel(
-                image, heat, 0.5, f"Where it looked (“{result['target_class']}”)", height=300)), md=3),
-            dbc.Col(dcc.Graph(figure=figs.probability_bars(result["probabilities"], result["predicted_class"])), md=3),
-        ], className="g-2"),
-    ])
+    return html.Div(
+        [
+            dbc.Alert(
+                [
+                    html.Strong(
+                        f"The model says {result['predicted_class']} "
+                        f"({100 * result['probabilities'][result['predicted_class']]:.1f} %). "
+                    ),
+                    analysis.describe_heatmap(heat, image, result["target_class"]),
+                ],
+                color="info",
+                id="gradcam-upload-caption",
+            ),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        [
+                            html.Div("Your photo", className="small text-muted text-center"),
+                            html.Img(
+                                src=images.data_uri(processed["preview"]),
+                                id="gradcam-upload-original",
+                                style={"maxWidth": "100%", "maxHeight": "280px", "display": "block", "margin": "auto"},
+                            ),
+                            html.Div(
+                                f"{processed['format']} {processed['original_size'][0]}×{processed['original_size'][1]}, "
+                                f"colours {note}",
+                                className="small text-muted text-center",
+                            ),
+                        ],
+                        md=3,
+                    ),
+                    dbc.Col(
+                        dcc.Graph(
+                            id="gradcam-upload-processed",
+                            figure=figs.image_panel(image, "As the model sees it", height=300),
+                        ),
+                        md=3,
+                    ),
+                    dbc.Col(
+                        dcc.Graph(
+                            id="gradcam-upload-overlay",
+                            figure=figs.overlay_panel(
+                                image, heat, 0.5, f"Where it looked (“{result['target_class']}”)", height=300
+                            ),
+                        ),
+                        md=3,
+                    ),
+                    dbc.Col(
+                        dcc.Graph(figure=figs.probability_bars(result["probabilities"], result["predicted_class"])),
+                        md=3,
+                    ),
+                ],
+                className="g-2",
+            ),
+        ]
+    )

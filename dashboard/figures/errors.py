@@ -25,18 +25,33 @@ def confusion_heatmap(matrix: np.ndarray, class_names: list[str], normalised: bo
     shares = np.divide(counts, totals, out=np.zeros(counts.shape), where=totals > 0)
     values = shares if normalised else counts.astype(float)
     diagonal = np.eye(len(class_names), dtype=bool)
-    text = [[f"{100 * shares[i, j]:.1f}%" if normalised else f"{counts[i, j]}" for j in range(len(class_names))]
-            for i in range(len(class_names))]
+    text = [
+        [f"{100 * shares[i, j]:.1f}%" if normalised else f"{counts[i, j]}" for j in range(len(class_names))]
+        for i in range(len(class_names))
+    ]
     custom = np.dstack([counts, shares])
     hover = "true %{y}<br>predicted %{x}<br>%{customdata[0]} photos (%{customdata[1]:.1%} of the row)<extra></extra>"
     fig = go.Figure()
     for mask, scale, name in ((~diagonal, MISTAKE_SCALE, "mistakes"), (diagonal, CORRECT_SCALE, "correct")):
         z = np.where(mask, values, np.nan)
         upper = np.nanmax(z) if np.isfinite(z).any() else 1
-        fig.add_heatmap(z=z, x=class_names, y=class_names, colorscale=scale, zmin=0, zmax=max(upper, 1e-9),
-                        text=text, texttemplate="%{text}", textfont=dict(color="#1b2631"), customdata=custom,
-                        hovertemplate=hover,
-                        showscale=False, name=name, xgap=1, ygap=1)
+        fig.add_heatmap(
+            z=z,
+            x=class_names,
+            y=class_names,
+            colorscale=scale,
+            zmin=0,
+            zmax=max(upper, 1e-9),
+            text=text,
+            texttemplate="%{text}",
+            textfont=dict(color="#1b2631"),
+            customdata=custom,
+            hovertemplate=hover,
+            showscale=False,
+            name=name,
+            xgap=1,
+            ygap=1,
+        )
     fig.update_yaxes(autorange="reversed", title="true class", type="category")
     fig.update_xaxes(title="predicted class", side="bottom", type="category", tickangle=-30)
     return base_layout(fig, height=560, margin=dict(l=110, r=20, t=20, b=100))
@@ -48,23 +63,37 @@ def accuracy_bars(rows: list[dict[str, Any]]) -> go.Figure:
     fig = go.Figure()
     for family, label in (("deep", "deep learning (Keras)"), ("classic", "classic (scikit-learn)")):
         part = [r for r in ordered if r["family"] == family]
-        fig.add_bar(y=[f"{r['model']} · {r['run_id']}" for r in part], x=[r["test_accuracy"] for r in part],
-                    orientation="h", name=label, marker_color=FAMILY_COLORS[family],
-                    text=[f"{100 * r['test_accuracy']:.2f}%" for r in part], textposition="outside",
-                    customdata=[r["run_id"] for r in part],
-                    hovertemplate="%{y}<br>test accuracy %{x:.2%}<extra></extra>")
+        fig.add_bar(
+            y=[f"{r['model']} · {r['run_id']}" for r in part],
+            x=[r["test_accuracy"] for r in part],
+            orientation="h",
+            name=label,
+            marker_color=FAMILY_COLORS[family],
+            text=[f"{100 * r['test_accuracy']:.2f}%" for r in part],
+            textposition="outside",
+            customdata=[r["run_id"] for r in part],
+            hovertemplate="%{y}<br>test accuracy %{x:.2%}<extra></extra>",
+        )
     low = min((r["test_accuracy"] for r in rows), default=0.8)
     fig.update_xaxes(range=[max(0.0, low - 0.05), 1.0], tickformat=".0%", title="test accuracy")
     fig.update_yaxes(categoryorder="array", categoryarray=[f"{r['model']} · {r['run_id']}" for r in ordered])
-    return base_layout(fig, height=max(300, 34 * len(rows) + 120), legend=dict(orientation="h", y=-0.15, x=0),
-                       margin=dict(l=260, r=40, t=20, b=60))
+    return base_layout(
+        fig,
+        height=max(300, 34 * len(rows) + 120),
+        legend=dict(orientation="h", y=-0.15, x=0),
+        margin=dict(l=260, r=40, t=20, b=60),
+    )
 
 
 def per_class_f1(runs: dict[str, list[dict[str, Any]]], class_names: list[str]) -> go.Figure:
     """Grouped bars of per-class F1 for several runs side by side."""
     fig = go.Figure()
     for label, per_class in runs.items():
-        fig.add_bar(name=label, x=class_names, y=[row["f1"] for row in per_class],
-                    hovertemplate=label + "<br>%{x}: F1 %{y:.3f}<extra></extra>")
+        fig.add_bar(
+            name=label,
+            x=class_names,
+            y=[row["f1"] for row in per_class],
+            hovertemplate=label + "<br>%{x}: F1 %{y:.3f}<extra></extra>",
+        )
     fig.update_yaxes(title="F1 score", range=[0, 1.02])
     return base_layout(fig, height=380, barmode="group", legend=dict(orientation="h", y=-0.25, x=0))

@@ -6,6 +6,7 @@ import functools
 
 import dash
 import dash_bootstrap_components as dbc
+import numpy as np
 from dash import Input, Output, State, callback, dcc, html, no_update
 
 from core import data, explore, images
@@ -25,9 +26,13 @@ def _static_figures() -> dict[str, dict]:
     names = list(data.CLASS_NAMES)
     means, stds = explore.class_mean_std_images()
     pixel_stats = {"mean": stats["pixel_mean"], "median": stats["pixel_median"], "std": stats["pixel_std"]}
-    figures = {"samples": figs.sample_grid(*_samples(8, 0), names), "balance": figs.class_balance(stats["class_counts"]),
-               "histogram": figs.pixel_histogram(explore.training_histogram(), None, names, pixel_stats),
-               "meanstd": figs.mean_std_images(means, stds, names), "embedding": _embedding_figure("pca")}
+    figures = {
+        "samples": figs.sample_grid(*_samples(8, 0), class_names=names),
+        "balance": figs.class_balance(stats["class_counts"]),
+        "histogram": figs.pixel_histogram(explore.training_histogram(), None, names, pixel_stats),
+        "meanstd": figs.mean_std_images(means, stds, names),
+        "embedding": _embedding_figure("pca"),
+    }
     return {name: fig.to_dict() for name, fig in figures.items()}
 
 
@@ -37,50 +42,117 @@ def layout(**_query) -> html.Div:
     _means, stds = explore.class_mean_std_images()
     pixel_stats = {"mean": stats["pixel_mean"], "median": stats["pixel_median"], "std": stats["pixel_std"]}
     static = _static_figures()
-    return html.Div([
-        html.H2("The data"),
-        html.P(
-            f"Fashion-MNIST has {stats['n_train']:,} training and {stats['n_test']:,} test photos of clothing, "
-            f"each {28}×{28} grey pixels, in {len(names)} classes. Models learn from 80 % of the training "
-            "photos, we watch them on the other 20 % (validation), and score them once on the test photos.",
-            className="lead"),
-        dbc.Row([
-            dbc.Col(figure_card(
-                "Samples", "data-samples", static["samples"],
-                "One row per class, drawn at random. Hover a tile to see which training image it is.",
-                controls=[dbc.InputGroup([
-                    dbc.InputGroupText("per class"),
-                    dbc.Select(id="data-per-class", value="8",
-                               options=[{"label": str(n), "value": str(n)} for n in PER_CLASS_CHOICES]),
-                    dbc.Button("Re-sample", id="data-resample", color="secondary", n_clicks=0),
-                ], size="sm", style={"maxWidth": "22rem"})]), lg=7),
-            dbc.Col(figure_card(
-                "Class balance", "data-balance", static["balance"],
-                _balance_caption(stats["class_counts"])), lg=5),
-        ], className="g-3"),
-        dbc.Row([
-            dbc.Col(figure_card(
-                "Pixel intensities", "data-histogram",
-                static["histogram"],
-                _pixel_caption(pixel_stats),
-                controls=[dbc.RadioItems(id="data-hist-mode", value="all", inline=True, options=[
-                    {"label": "All classes", "value": "all"}, {"label": "Per class", "value": "class"}])]), lg=6),
-            dbc.Col(figure_card(
-                "Average photo and variation per class", "data-meanstd", static["meanstd"],
-                _meanstd_caption(stds)), lg=6),
-        ], className="g-3 mt-1"),
-        dbc.Row([dbc.Col(figure_card(
-            "A map of the photos", "data-embedding", static["embedding"],
-            "Each dot is a training photo, placed so that similar photos sit close together. Overlapping "
-            "colours are classes that models confuse. Hover a dot to see the photo.",
-            controls=[dbc.RadioItems(id="data-embedding-method", value="pca", inline=True, options=[
-                {"label": "PCA (linear)", "value": "pca"}, {"label": "t-SNE (neighbourhoods)", "value": "tsne"}])],
-            extra=dcc.Tooltip(id="data-embedding-tooltip", direction="bottom")), width=12)], className="g-3 mt-1"),
-        dcc.Store(id="data-sample-seed", data=0),
-    ])
+    return html.Div(
+        [
+            html.H2("The data"),
+            html.P(
+                f"Fashion-MNIST has {stats['n_train']:,} training and {stats['n_test']:,} test photos of clothing, "
+                f"each {28}×{28} grey pixels, in {len(names)} classes. Models learn from 80 % of the training "
+                "photos, we watch them on the other 20 % (validation), and score them once on the test photos.",
+                className="lead",
+            ),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        figure_card(
+                            "Samples",
+                            "data-samples",
+                            static["samples"],
+                            "One row per class, drawn at random. Hover a tile to see which training image it is.",
+                            controls=[
+                                dbc.InputGroup(
+                                    [
+                                        dbc.InputGroupText("per class"),
+                                        dbc.Select(
+                                            id="data-per-class",
+                                            value="8",
+                                            options=[{"label": str(n), "value": str(n)} for n in PER_CLASS_CHOICES],
+                                        ),
+                                        dbc.Button("Re-sample", id="data-resample", color="secondary", n_clicks=0),
+                                    ],
+                                    size="sm",
+                                    style={"maxWidth": "22rem"},
+                                )
+                            ],
+                        ),
+                        lg=7,
+                    ),
+                    dbc.Col(
+                        figure_card(
+                            "Class balance", "data-balance", static["balance"], _balance_caption(stats["class_counts"])
+                        ),
+                        lg=5,
+                    ),
+                ],
+                className="g-3",
+            ),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        figure_card(
+                            "Pixel intensities",
+                            "data-histogram",
+                            static["histogram"],
+                            _pixel_caption(pixel_stats),
+                            controls=[
+                                dbc.RadioItems(
+                                    id="data-hist-mode",
+                                    value="all",
+                                    inline=True,
+                                    options=[
+                                        {"label": "All classes", "value": "all"},
+                                        {"label": "Per class", "value": "class"},
+                                    ],
+                                )
+                            ],
+                        ),
+                        lg=6,
+                    ),
+                    dbc.Col(
+                        figure_card(
+                            "Average photo and variation per class",
+                            "data-meanstd",
+                            static["meanstd"],
+                            _meanstd_caption(stds),
+                        ),
+                        lg=6,
+                    ),
+                ],
+                className="g-3 mt-1",
+            ),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        figure_card(
+                            "A map of the photos",
+                            "data-embedding",
+                            static["embedding"],
+                            "Each dot is a training photo, placed so that similar photos sit close together. Overlapping "
+                            "colours are classes that models confuse. Hover a dot to see the photo.",
+                            controls=[
+                                dbc.RadioItems(
+                                    id="data-embedding-method",
+                                    value="pca",
+                                    inline=True,
+                                    options=[
+                                        {"label": "PCA (linear)", "value": "pca"},
+                                        {"label": "t-SNE (neighbourhoods)", "value": "tsne"},
+                                    ],
+                                )
+                            ],
+                            extra=dcc.Tooltip(id="data-embedding-tooltip", direction="bottom"),
+                        ),
+                        width=12,
+                    )
+                ],
+                className="g-3 mt-1",
+            ),
+            dcc.Store(id="data-sample-seed", data=0),
+        ]
+    )
 
 
-def _samples(per_class: int, seed: int):
+def _samples(per_class: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     idx = explore.sample_indices(per_class, seed)
     return data.load().x_train[idx], idx
 
@@ -96,31 +168,41 @@ def _balance_caption(counts: dict[str, dict[str, int]]) -> str:
         values = set(counts[split].values())
         per = f"{values.pop():,} per class" if len(values) == 1 else "unequal counts"
         parts.append(f"{sum(counts[split].values()):,} {label} photos ({per})")
-    return ("Every class is equally common, so accuracy is a fair summary and guessing gets 10 %. "
-            + "; ".join(parts) + ".")
+    return (
+        "Every class is equally common, so accuracy is a fair summary and guessing gets 10 %. " + "; ".join(parts) + "."
+    )
 
 
 def _meanstd_caption(stds) -> str:
     spread = stds.mean(axis=(1, 2))
     order = spread.argsort()
     names = data.CLASS_NAMES
-    return ("Top: the average of all training photos of a class. Bottom: where photos of that class differ "
-            f"most (bright = varies a lot). The most uniform class is {names[order[0]]} (average spread "
-            f"{spread[order[0]]:.0f}); the most varied is {names[order[-1]]} ({spread[order[-1]]:.0f}).")
+    return (
+        "Top: the average of all training photos of a class. Bottom: where photos of that class differ "
+        f"most (bright = varies a lot). The most uniform class is {names[order[0]]} (average spread "
+        f"{spread[order[0]]:.0f}); the most varied is {names[order[-1]]} ({spread[order[-1]]:.0f})."
+    )
 
 
 def _pixel_caption(stats: dict[str, float]) -> str:
-    return (f"Most pixels are black background: the median pixel is {stats['median']:.0f} and the average "
-            f"{stats['mean']:.1f} out of 255 (spread {stats['std']:.1f}). Models see these values divided by 255.")
+    return (
+        f"Most pixels are black background: the median pixel is {stats['median']:.0f} and the average "
+        f"{stats['mean']:.1f} out of 255 (spread {stats['std']:.1f}). Models see these values divided by 255."
+    )
 
 
-@callback(Output("data-samples", "figure"), Output("data-sample-seed", "data"),
-          Input("data-resample", "n_clicks"), Input("data-per-class", "value"), State("data-sample-seed", "data"),
-          prevent_initial_call=True)
+@callback(
+    Output("data-samples", "figure"),
+    Output("data-sample-seed", "data"),
+    Input("data-resample", "n_clicks"),
+    Input("data-per-class", "value"),
+    State("data-sample-seed", "data"),
+    prevent_initial_call=True,
+)
 def resample(n_clicks, per_class, seed):
     seed = (seed or 0) + (1 if dash.ctx.triggered_id == "data-resample" else 0)
     per_class = int(per_class) if str(per_class).isdigit() and int(per_class) in PER_CLASS_CHOICES else 8
-    return figs.sample_grid(*_samples(per_class, seed), list(data.CLASS_NAMES)), seed
+    return figs.sample_grid(*_samples(per_class, seed), class_names=list(data.CLASS_NAMES)), seed
 
 
 @callback(Output("data-histogram", "figure"), Input("data-hist-mode", "value"), prevent_initial_call=True)
@@ -137,15 +219,22 @@ def embedding_method(method):
     return _embedding_figure(method if method in explore.EMBEDDING_METHODS else "pca")
 
 
-@callback(Output("data-embedding-tooltip", "show"), Output("data-embedding-tooltip", "bbox"),
-          Output("data-embedding-tooltip", "children"), Input("data-embedding", "hoverData"))
+@callback(
+    Output("data-embedding-tooltip", "show"),
+    Output("data-embedding-tooltip", "bbox"),
+    Output("data-embedding-tooltip", "children"),
+    Input("data-embedding", "hoverData"),
+)
 def embedding_hover(hover):
     if not hover:
         return False, no_update, no_update
     point = hover["points"][0]
     index = int(point["customdata"])
     label = data.CLASS_NAMES[int(data.load().y_train[index])]
-    body = html.Div([html.Img(src=images.dataset_thumbnail("train", index), className="pixelated",
-                              style={"width": "112px"}),
-                     html.Div(f"{label} · #{index}", className="small text-center")])
+    body = html.Div(
+        [
+            html.Img(src=images.dataset_thumbnail("train", index), className="pixelated", style={"width": "112px"}),
+            html.Div(f"{label} · #{index}", className="small text-center"),
+        ]
+    )
     return True, point["bbox"], body

@@ -22,46 +22,123 @@ NAMES = list(CLASS_NAMES)
 def layout(run: str | None = None, compare: str | None = None, **_query) -> html.Div:
     run = run if run is not None else runs_view.default_run()
     record, problem = runs_view.resolve_run(run)
-    header = [html.H2("Where the model goes wrong"),
-              dbc.Row([dbc.Col(dcc.Dropdown(id="errors-run", options=runs_view.picker_options(),
-                                            value=record["run_id"] if record else None, clearable=False,
-                                            placeholder="Choose a run"), md=8)], className="mb-3"),
-              dcc.Location(id="errors-location", refresh="callback-nav")]
-    preds = None
-    if not problem:
-        preds, problem = runs_view.predictions_for(record["run_id"])
-    if problem:
-        return html.Div([*header, dbc.Alert(problem, color="warning", id="errors-problem")])
+    header = [
+        html.H2("Where the model goes wrong"),
+        dbc.Row(
+            [
+                dbc.Col(
+                    dcc.Dropdown(
+                        id="errors-run",
+                        options=runs_view.picker_options(),
+                        value=record["run_id"] if record else None,
+                        clearable=False,
+                        placeholder="Choose a run",
+                    ),
+                    md=8,
+                )
+            ],
+            className="mb-3",
+        ),
+        dcc.Location(id="errors-location", refresh="callback-nav"),
+    ]
+    got = runs_view.usable(run)
+    if isinstance(got, str):
+        return html.Div([*header, dbc.Alert(problem or got, color="warning", id="errors-problem")])
+    record, preds = got
     matrix = drilldown.confusion_matrix(preds["y_true"], preds["y_pred"])
-    return html.Div([
-        *header,
-        dbc.Alert([html.Div(s) for s in drilldown.summary_sentences(preds)], color="info", id="errors-summary"),
-        dbc.Row([
-            dbc.Col(figure_card(
-                "Confusion matrix", "errors-matrix", confusion_heatmap(matrix, NAMES),
-                "Rows: the true class. Columns: what the model said. Green diagonal = right, red = wrong. "
-                "Click any cell to see exactly those photos.",
-                controls=[dbc.RadioItems(id="errors-normalise", value="counts", inline=True, options=[
-                    {"label": "Counts", "value": "counts"}, {"label": "Share of each true class", "value": "share"}])],
-                loading=False), lg=7),
-            dbc.Col(dbc.Card([dbc.CardHeader(html.H5("Classification report", className="mb-0")),
-                              dbc.CardBody(report_table(preds))], className="h-100"), lg=5),
-        ], className="g-3"),
-        dbc.Card([dbc.CardHeader(html.H5("Click a cell of the matrix", id="errors-gallery-title", className="mb-0")),
-                  dbc.CardBody([gal.pager("errors-pager", 0), html.Div(id="errors-gallery")])], className="mt-3"),
-        dbc.Card([dbc.CardHeader(html.H5("Most confident mistakes", className="mb-0")), dbc.CardBody([
-            html.P("The model was very sure and still wrong. Some of these photos may carry a wrong label in the "
-                   "dataset itself: worth a human look.", className="small text-muted"),
-            gal.gallery(drilldown.confident_mistakes(preds, 16), preds, runs_view.gradcam_run_for(record),
-                        notes={int(i): "possible label error?" for i in drilldown.confident_mistakes(preds, 16)
-                               if preds["proba"][i, preds["y_pred"][i]] > 0.99}),
-        ], id="errors-mistakes")], className="mt-3"),
-        dbc.Card([dbc.CardHeader(html.H5("Compare with another run", className="mb-0")), dbc.CardBody([
-            dcc.Dropdown(id="errors-compare", value=compare, placeholder="Choose a second run",
-                         options=[o for o in runs_view.picker_options() if o["value"] != record["run_id"]]),
-            html.Div(id="errors-disagree", className="mt-3"),
-        ])], className="mt-3"),
-    ])
+    return html.Div(
+        [
+            *header,
+            dbc.Alert([html.Div(s) for s in drilldown.summary_sentences(preds)], color="info", id="errors-summary"),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        figure_card(
+                            "Confusion matrix",
+                            "errors-matrix",
+                            confusion_heatmap(matrix, NAMES),
+                            "Rows: the true class. Columns: what the model said. Green diagonal = right, red = wrong. "
+                            "Click any cell to see exactly those photos.",
+                            controls=[
+                                dbc.RadioItems(
+                                    id="errors-normalise",
+                                    value="counts",
+                                    inline=True,
+                                    options=[
+                                        {"label": "Counts", "value": "counts"},
+                                        {"label": "Share of each true class", "value": "share"},
+                                    ],
+                                )
+                            ],
+                            loading=False,
+                        ),
+                        lg=7,
+                    ),
+                    dbc.Col(
+                        dbc.Card(
+                            [
+                                dbc.CardHeader(html.H5("Classification report", className="mb-0")),
+                                dbc.CardBody(report_table(preds)),
+                            ],
+                            className="h-100",
+                        ),
+                        lg=5,
+                    ),
+                ],
+                className="g-3",
+            ),
+            dbc.Card(
+                [
+                    dbc.CardHeader(html.H5("Click a cell of the matrix", id="errors-gallery-title", className="mb-0")),
+                    dbc.CardBody([gal.pager("errors-pager", 0), html.Div(id="errors-gallery")]),
+                ],
+                className="mt-3",
+            ),
+            dbc.Card(
+                [
+                    dbc.CardHeader(html.H5("Most confident mistakes", className="mb-0")),
+                    dbc.CardBody(
+                        [
+                            html.P(
+                                "The model was very sure and still wrong. Some of these photos may carry a wrong label in the "
+                                "dataset itself: worth a human look.",
+                                className="small text-muted",
+                            ),
+                            gal.gallery(
+                                drilldown.confident_mistakes(preds, 16),
+                                preds,
+                                runs_view.gradcam_run_for(record),
+                                notes={
+                                    int(i): "possible label error?"
+                                    for i in drilldown.confident_mistakes(preds, 16)
+                                    if preds["proba"][i, preds["y_pred"][i]] > 0.99
+                                },
+                            ),
+                        ],
+                        id="errors-mistakes",
+                    ),
+                ],
+                className="mt-3",
+            ),
+            dbc.Card(
+                [
+                    dbc.CardHeader(html.H5("Compare with another run", className="mb-0")),
+                    dbc.CardBody(
+                        [
+                            dcc.Dropdown(
+                                id="errors-compare",
+                                value=compare,
+                                placeholder="Choose a second run",
+                                options=[o for o in runs_view.picker_options() if o["value"] != record["run_id"]],
+                            ),
+                            html.Div(id="errors-disagree", className="mt-3"),
+                        ]
+                    ),
+                ],
+                className="mt-3",
+            ),
+        ]
+    )
 
 
 def report_table(preds) -> dbc.Table:
@@ -70,12 +147,22 @@ def report_table(preds) -> dbc.Table:
     def fmt(v):
         return "" if v is None else f"{v:.3f}"
 
-    body = [html.Tr([html.Td(r["class"], className="fw-semibold" if "avg" in r["class"] else None),
-                     html.Td(fmt(r["precision"])), html.Td(fmt(r["recall"])), html.Td(fmt(r["f1-score"])),
-                     html.Td(f"{int(r['support']):,}")]) for r in rows]
+    body = [
+        html.Tr(
+            [
+                html.Td(r["class"], className="fw-semibold" if "avg" in r["class"] else None),
+                html.Td(fmt(r["precision"])),
+                html.Td(fmt(r["recall"])),
+                html.Td(fmt(r["f1-score"])),
+                html.Td(f"{int(r['support']):,}"),
+            ]
+        )
+        for r in rows
+    ]
     head = html.Thead(html.Tr([html.Th(h) for h in ("class", "precision", "recall", "F1", "photos")]))
-    return dbc.Table([head, html.Tbody(body)], size="sm", striped=True, hover=True, id="errors-report",
-                     className="mb-0 small")
+    return dbc.Table(
+        [head, html.Tbody(body)], size="sm", striped=True, hover=True, id="errors-report", className="mb-0 small"
+    )
 
 
 @callback(Output("errors-location", "search"), Input("errors-run", "value"), prevent_initial_call=True)
@@ -83,19 +170,30 @@ def pick_run(run_id):
     return f"?run={run_id}" if run_id else no_update
 
 
-@callback(Output("errors-matrix", "figure"), Input("errors-normalise", "value"), State("errors-run", "value"),
-          prevent_initial_call=True)
+@callback(
+    Output("errors-matrix", "figure"),
+    Input("errors-normalise", "value"),
+    State("errors-run", "value"),
+    prevent_initial_call=True,
+)
 def normalise(mode, run_id):
     preds, problem = runs_view.predictions_for(run_id)
-    if problem:
-        return empty_figure(problem)
+    if preds is None:
+        return empty_figure(problem or "This run cannot be read.")
     return confusion_heatmap(drilldown.confusion_matrix(preds["y_true"], preds["y_pred"]), NAMES, mode == "share")
 
 
-@callback(Output("errors-gallery", "children"), Output("errors-gallery-title", "children"),
-          Output("errors-pager", "max_value"), Output("errors-pager", "active_page"), Output("errors-pager", "style"),
-          Input("errors-matrix", "clickData"), Input("errors-pager", "active_page"), State("errors-run", "value"),
-          prevent_initial_call=True)
+@callback(
+    Output("errors-gallery", "children"),
+    Output("errors-gallery-title", "children"),
+    Output("errors-pager", "max_value"),
+    Output("errors-pager", "active_page"),
+    Output("errors-pager", "style"),
+    Input("errors-matrix", "clickData"),
+    Input("errors-pager", "active_page"),
+    State("errors-run", "value"),
+    prevent_initial_call=True,
+)
 def open_cell(click, page, run_id):
     if not click:
         return no_update, no_update, no_update, no_update, no_update
@@ -103,40 +201,60 @@ def open_cell(click, page, run_id):
     if point.get("y") not in NAMES or point.get("x") not in NAMES:
         return no_update, no_update, no_update, no_update, no_update
     true_c, pred_c = NAMES.index(point["y"]), NAMES.index(point["x"])
-    record, problem = runs_view.resolve_run(run_id)
-    preds, problem = (None, problem) if problem else runs_view.predictions_for(run_id)
-    if problem:
-        return (dbc.Alert(problem, color="warning", id="errors-gallery-problem"), "This run cannot be shown",
-                1, 1, {"display": "none"})
+    got = runs_view.usable(run_id)
+    if isinstance(got, str):
+        return (
+            dbc.Alert(got, color="warning", id="errors-gallery-problem"),
+            "This run cannot be shown",
+            1,
+            1,
+            {"display": "none"},
+        )
+    record, preds = got
     indices = drilldown.cell_indices(preds, true_c, pred_c)
     page = 1 if dash.ctx.triggered_id == "errors-matrix" else page
     pages = gal.page_count(len(indices))
     verb = "correctly recognised as" if true_c == pred_c else "mistaken for"
     title = f"{len(indices)} {NAMES[true_c]} photos {verb} {NAMES[pred_c]} (most confident first)"
-    return (gal.gallery(indices, preds, runs_view.gradcam_run_for(record), page), title, pages, page,
-            None if pages > 1 else {"display": "none"})
+    return (
+        gal.gallery(indices, preds, runs_view.gradcam_run_for(record), page),
+        title,
+        pages,
+        page,
+        None if pages > 1 else {"display": "none"},
+    )
 
 
 @callback(Output("errors-disagree", "children"), Input("errors-compare", "value"), State("errors-run", "value"))
 def compare_runs(other_id, run_id):
     if not other_id or not run_id:
         return html.Div("Pick a second run to see the photos where the two models disagree.", className="text-muted")
-    record, problem = runs_view.resolve_run(run_id)
-    a, problem = (None, problem) if problem else runs_view.predictions_for(run_id)
-    b, other_problem = runs_view.predictions_for(other_id)
-    if problem or other_problem:
-        return dbc.Alert(problem or other_problem, color="warning", id="errors-compare-problem")
+    got, other = runs_view.usable(run_id), runs_view.usable(other_id)
+    if isinstance(got, str) or isinstance(other, str):
+        message = got if isinstance(got, str) else other
+        return dbc.Alert(message, color="warning", id="errors-compare-problem")
+    (record, a), b = got, other.preds
     diff = drilldown.disagreements(a, b)
     tabs = []
-    for key, label, preds in (("a_right", f"{run_id} right", a), ("b_right", f"{other_id} right", b),
-                              ("neither", "both wrong", a)):
+    for key, label, preds in (
+        ("a_right", f"{run_id} right", a),
+        ("b_right", f"{other_id} right", b),
+        ("neither", "both wrong", a),
+    ):
         indices = diff[key]
         confidence = preds["proba"][indices, preds["y_pred"][indices]]
         ordered = indices[(-confidence).argsort(kind="stable")]
         notes = {int(i): f"other said {CLASS_NAMES[int((b if preds is a else a)['y_pred'][i])]}" for i in ordered[:30]}
-        tabs.append(dbc.Tab(gal.gallery(ordered, preds, runs_view.gradcam_run_for(record), 1, notes),
-                            label=f"{label} ({len(indices)})", tab_id=key))
-    summary = (f"The two runs disagree on {diff['total']} of {len(a['y_true']):,} photos: {run_id} is right on "
-               f"{diff['counts']['a_right']}, {other_id} on {diff['counts']['b_right']}, and both are wrong on "
-               f"{diff['counts']['neither']}. Showing up to 30 of each, most confident first.")
+        tabs.append(
+            dbc.Tab(
+                gal.gallery(ordered, preds, runs_view.gradcam_run_for(record), 1, notes),
+                label=f"{label} ({len(indices)})",
+                tab_id=key,
+            )
+        )
+    summary = (
+        f"The two runs disagree on {diff['total']} of {len(a['y_true']):,} photos: {run_id} is right on "
+        f"{diff['counts']['a_right']}, {other_id} on {diff['counts']['b_right']}, and both are wrong on "
+        f"{diff['counts']['neither']}. Showing up to 30 of each, most confident first."
+    )
     return html.Div([html.P(summary, id="errors-disagree-summary"), dbc.Tabs(tabs, active_tab="a_right")])

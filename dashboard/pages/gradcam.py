@@ -6,9 +6,9 @@ controls only rewrite the URL. Only the overlay opacity is local.
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 import functools
+from typing import Any
+from urllib.parse import urlencode
 
 import dash
 import dash_bootstrap_components as dbc
@@ -23,7 +23,7 @@ from dashboard.figures import gradcam as figs
 
 dash.register_page(__name__, path="/gradcam", name="Grad-CAM", order=5, title="Grad-CAM · Fashion-MNIST Studio")
 
-STATIC = {"displayModeBar": False}
+STATIC: Any = {"displayModeBar": False}
 CLASS_OPTIONS = [{"label": f"{i} · {n}", "value": str(i)} for i, n in enumerate(data.CLASS_NAMES)]
 METHOD_OPTIONS = [{"label": "Grad-CAM", "value": "gradcam"}, {"label": "Grad-CAM++", "value": "gradcam++"}]
 
@@ -35,24 +35,33 @@ def _int(value, default: int) -> int | None:
         return None if value not in (None, "") else default
 
 
-def layout(run: str | None = None, index: str | None = None, target: str = "predicted",
-           method: str = "gradcam", layer: str | None = None, **_query) -> html.Div:
+def layout(
+    run: str | None = None,
+    index: str | None = None,
+    target: str = "predicted",
+    method: str = "gradcam",
+    layer: str | None = None,
+    **_query,
+) -> html.Div:
     run = run if run is not None else runs_view.default_run("deep")
     record, problem = runs_view.resolve_run(run, family="deep")
     idx = _int(index, 0)
     if problem is None and (idx is None or not 0 <= idx < 10000):
         problem = f"“{str(index)[:40]}” is not a test image number: use 0 to 9999."
-    top = [html.H2("Where does the model look?"),
-           html.P("Grad-CAM colours the parts of a photo that pushed the model towards a class: red pushed "
-                  "most, blue hardly at all.", className="text-muted"),
-           dcc.Location(id="gradcam-location", refresh="callback-nav")]
+    top = [
+        html.H2("Where does the model look?"),
+        html.P(
+            "Grad-CAM colours the parts of a photo that pushed the model towards a class: red pushed "
+            "most, blue hardly at all.",
+            className="text-muted",
+        ),
+        dcc.Location(id="gradcam-location", refresh="callback-nav"),
+    ]
     layers: list[str] = []
     views: list = []
-    if problem is None:
+    if record is not None and problem is None:
         try:
-            from core.inference import load_classifier
-
-            layers = explain.explainable_layers(load_classifier(record["run_id"], state.store()).model_)
+            layers = explain.layers_of_run(record["run_id"], state.store())
             views = _cached_views(record["run_id"], _model_version(record["run_id"]), idx, target, method, layer)
         except (RunError, ValueError) as exc:
             problem = str(exc).rstrip(".") + "."
@@ -64,26 +73,94 @@ def layout(run: str | None = None, index: str | None = None, target: str = "pred
 
 def _controls(run_id, idx, target, method, layer, layers: list[str]) -> dbc.Card:
     layer_options = [{"label": n, "value": n} for n in layers]
-    return dbc.Card(dbc.CardBody(dbc.Row([
-        dbc.Col([dbc.Label("CNN run", className="small fw-semibold mb-0"),
-                 dcc.Dropdown(id="gradcam-run", options=runs_view.picker_options(family="deep"), value=run_id,
-                              clearable=False)], lg=4),
-        dbc.Col([dbc.Label("Test photo", className="small fw-semibold mb-0"), dbc.InputGroup([
-            dbc.Input(id="gradcam-index", type="number", value=idx, min=0, max=9999, step=1, debounce=True),
-            dbc.Button("Random", id="gradcam-random", color="secondary", n_clicks=0),
-            dbc.Button("Random mistake", id="gradcam-mistake", color="danger", outline=True, n_clicks=0)]),
-            dbc.InputGroup([dbc.Select(id="gradcam-pick-class", options=CLASS_OPTIONS, placeholder="a class…"),
-                            dbc.Button("Random of class", id="gradcam-random-class", color="secondary",
-                                       outline=True, n_clicks=0)], size="sm", className="mt-1")], lg=4),
-        dbc.Col([dbc.Label("Explain which class", className="small fw-semibold mb-0"),
-                 dbc.Select(id="gradcam-target", value=str(target), options=[
-                     {"label": "the predicted class", "value": "predicted"},
-                     {"label": "the true class", "value": "true"}, *CLASS_OPTIONS]),
-                 dbc.RadioItems(id="gradcam-method", options=METHOD_OPTIONS, value=method, inline=True,
-                                className="mt-1 small"),
-                 dcc.Dropdown(id="gradcam-layer", options=layer_options, value=layer, placeholder="last conv layer",
-                              className="small")], lg=4),
-    ], className="g-2")), className="mb-3")
+    return dbc.Card(
+        dbc.CardBody(
+            dbc.Row(
+                [
+                    dbc.Col(
+                        [
+                            dbc.Label("CNN run", className="small fw-semibold mb-0"),
+                            dcc.Dropdown(
+                                id="gradcam-run",
+                                options=runs_view.picker_options(family="deep"),
+                                value=run_id,
+                                clearable=False,
+                            ),
+                        ],
+                        lg=4,
+                    ),
+                    dbc.Col(
+                        [
+                            dbc.Label("Test photo", className="small fw-semibold mb-0"),
+                            dbc.InputGroup(
+                                [
+                                    dbc.Input(
+                                        id="gradcam-index",
+                                        type="number",
+                                        value=idx,
+                                        min=0,
+                                        max=9999,
+                                        step=1,
+                                        debounce=True,
+                                    ),
+                                    dbc.Button("Random", id="gradcam-random", color="secondary", n_clicks=0),
+                                    dbc.Button(
+                                        "Random mistake", id="gradcam-mistake", color="danger", outline=True, n_clicks=0
+                                    ),
+                                ]
+                            ),
+                            dbc.InputGroup(
+                                [
+                                    dbc.Select(id="gradcam-pick-class", options=CLASS_OPTIONS, placeholder="a class…"),
+                                    dbc.Button(
+                                        "Random of class",
+                                        id="gradcam-random-class",
+                                        color="secondary",
+                                        outline=True,
+                                        n_clicks=0,
+                                    ),
+                                ],
+                                size="sm",
+                                className="mt-1",
+                            ),
+                        ],
+                        lg=4,
+                    ),
+                    dbc.Col(
+                        [
+                            dbc.Label("Explain which class", className="small fw-semibold mb-0"),
+                            dbc.Select(
+                                id="gradcam-target",
+                                value=str(target),
+                                options=[
+                                    {"label": "the predicted class", "value": "predicted"},
+                                    {"label": "the true class", "value": "true"},
+                                    *CLASS_OPTIONS,
+                                ],
+                            ),
+                            dbc.RadioItems(
+                                id="gradcam-method",
+                                options=METHOD_OPTIONS,
+                                value=method,
+                                inline=True,
+                                className="mt-1 small",
+                            ),
+                            dcc.Dropdown(
+                                id="gradcam-layer",
+                                options=layer_options,
+                                value=layer,
+                                placeholder="last conv layer",
+                                className="small",
+                            ),
+                        ],
+                        lg=4,
+                    ),
+                ],
+                className="g-2",
+            )
+        ),
+        className="mb-3",
+    )
 
 
 def _model_version(run_id: str) -> tuple:
@@ -103,23 +180,65 @@ def _views(run_id: str, idx: int, target: str, method: str, layer: str | None) -
     result = explain.explain_test_image(run_id, idx, target=target, layer=layer, method=method, store=state.store())
     image = data.load().x_test[idx]
     heat = result["heatmap"]
-    panels = dbc.Row([
-        dbc.Col(dcc.Graph(id="gradcam-original", figure=figs.image_panel(image, f"Test photo #{idx}"), config=STATIC), md=4),
-        dbc.Col(dcc.Graph(id="gradcam-heat", figure=figs.heat_panel(heat, f"Heatmap for “{result['target_class']}”"),
-                          config=STATIC), md=4),
-        dbc.Col([dcc.Graph(id="gradcam-overlay", figure=figs.overlay_panel(image, heat, 0.5, "Overlay"), config=STATIC),
-                 dcc.Slider(id="gradcam-opacity", min=0, max=1, step=0.05, value=0.5,
-                            marks={0: "photo", 1: "heatmap"})], md=4),
-    ], className="g-2")
+    panels = dbc.Row(
+        [
+            dbc.Col(
+                dcc.Graph(id="gradcam-original", figure=figs.image_panel(image, f"Test photo #{idx}"), config=STATIC),
+                md=4,
+            ),
+            dbc.Col(
+                dcc.Graph(
+                    id="gradcam-heat",
+                    figure=figs.heat_panel(heat, f"Heatmap for “{result['target_class']}”"),
+                    config=STATIC,
+                ),
+                md=4,
+            ),
+            dbc.Col(
+                [
+                    dcc.Graph(
+                        id="gradcam-overlay", figure=figs.overlay_panel(image, heat, 0.5, "Overlay"), config=STATIC
+                    ),
+                    dcc.Slider(
+                        id="gradcam-opacity", min=0, max=1, step=0.05, value=0.5, marks={0: "photo", 1: "heatmap"}
+                    ),
+                ],
+                md=4,
+            ),
+        ],
+        className="g-2",
+    )
     verdict = "right" if result["true_class"] == result["predicted_class"] else "wrong"
-    head = dbc.Alert([html.Strong(f"True class: {result['true_class']}. The model says {result['predicted_class']} "
-                                  f"({100 * result['probabilities'][result['predicted_class']]:.1f} %) — {verdict}. "),
-                      analysis.describe_heatmap(heat, image, result["target_class"])],
-                     color="success" if verdict == "right" else "danger", id="gradcam-caption")
-    blocks = [head, panels, _why_not(run_id, idx, result, image, method, layer),
-              dbc.Card([dbc.CardHeader(html.H5("How sure is the model?", className="mb-0")), dbc.CardBody(
-                  dcc.Graph(id="gradcam-proba", figure=figs.probability_bars(
-                      result["probabilities"], result["predicted_class"], result["true_class"])))], className="mt-3")]
+    head = dbc.Alert(
+        [
+            html.Strong(
+                f"True class: {result['true_class']}. The model says {result['predicted_class']} "
+                f"({100 * result['probabilities'][result['predicted_class']]:.1f} %) — {verdict}. "
+            ),
+            analysis.describe_heatmap(heat, image, result["target_class"]),
+        ],
+        color="success" if verdict == "right" else "danger",
+        id="gradcam-caption",
+    )
+    blocks = [
+        head,
+        panels,
+        _why_not(run_id, idx, result, image, method, layer),
+        dbc.Card(
+            [
+                dbc.CardHeader(html.H5("How sure is the model?", className="mb-0")),
+                dbc.CardBody(
+                    dcc.Graph(
+                        id="gradcam-proba",
+                        figure=figs.probability_bars(
+                            result["probabilities"], result["predicted_class"], result["true_class"]
+                        ),
+                    )
+                ),
+            ],
+            className="mt-3",
+        ),
+    ]
     return [b for b in blocks if b is not None]
 
 
@@ -127,6 +246,7 @@ def _why_not(run_id, idx, result, image, method, layer):
     """Predicted- and true-class heatmaps side by side when the model is wrong."""
     if result["true_class"] == result["predicted_class"]:
         return None
+
     def for_target(name: str, index: int) -> dict:
         if result["target_index"] == index:  # already computed for the main panels
             return result
@@ -134,19 +254,66 @@ def _why_not(run_id, idx, result, image, method, layer):
 
     other = for_target("true", data.CLASS_NAMES.index(result["true_class"]))
     pred = for_target("predicted", result["predicted_index"])
-    return dbc.Card([dbc.CardHeader(html.H5(f"Why {result['predicted_class']} and not {result['true_class']}?",
-                                            className="mb-0")), dbc.CardBody([dbc.Row([
-        dbc.Col(dcc.Graph(id="gradcam-why-predicted", figure=figs.overlay_panel(
-            image, pred["heatmap"], 0.55, f"evidence for “{pred['target_class']}” (its answer)"), config=STATIC), md=6),
-        dbc.Col(dcc.Graph(id="gradcam-why-true", figure=figs.overlay_panel(
-            image, other["heatmap"], 0.55, f"evidence for “{other['target_class']}” (the truth)"), config=STATIC), md=6)]),
-        html.P([analysis.describe_heatmap(pred["heatmap"], image, pred["target_class"]), " ",
-                analysis.describe_heatmap(other["heatmap"], image, other["target_class"])], className="small mb-0")])],
-        className="mt-3", id="gradcam-why")
+    return dbc.Card(
+        [
+            dbc.CardHeader(
+                html.H5(f"Why {result['predicted_class']} and not {result['true_class']}?", className="mb-0")
+            ),
+            dbc.CardBody(
+                [
+                    dbc.Row(
+                        [
+                            dbc.Col(
+                                dcc.Graph(
+                                    id="gradcam-why-predicted",
+                                    figure=figs.overlay_panel(
+                                        image,
+                                        pred["heatmap"],
+                                        0.55,
+                                        f"evidence for “{pred['target_class']}” (its answer)",
+                                    ),
+                                    config=STATIC,
+                                ),
+                                md=6,
+                            ),
+                            dbc.Col(
+                                dcc.Graph(
+                                    id="gradcam-why-true",
+                                    figure=figs.overlay_panel(
+                                        image,
+                                        other["heatmap"],
+                                        0.55,
+                                        f"evidence for “{other['target_class']}” (the truth)",
+                                    ),
+                                    config=STATIC,
+                                ),
+                                md=6,
+                            ),
+                        ]
+                    ),
+                    html.P(
+                        [
+                            analysis.describe_heatmap(pred["heatmap"], image, pred["target_class"]),
+                            " ",
+                            analysis.describe_heatmap(other["heatmap"], image, other["target_class"]),
+                        ],
+                        className="small mb-0",
+                    ),
+                ]
+            ),
+        ],
+        className="mt-3",
+        id="gradcam-why",
+    )
 
 
-@callback(Output("gradcam-upload-result", "children"), Input("gradcam-upload", "contents"),
-          State("gradcam-upload", "filename"), State("gradcam-run", "value"), prevent_initial_call=True)
+@callback(
+    Output("gradcam-upload-result", "children"),
+    Input("gradcam-upload", "contents"),
+    State("gradcam-upload", "filename"),
+    State("gradcam-run", "value"),
+    prevent_initial_call=True,
+)
 def explain_upload(contents, filename, run_id):
     return upload_result(contents, filename, run_id)
 
@@ -158,11 +325,19 @@ def set_opacity(opacity):
     return patched
 
 
-@callback(Output("gradcam-location", "search"),
-          Input("gradcam-run", "value"), Input("gradcam-index", "value"), Input("gradcam-random", "n_clicks"),
-          Input("gradcam-mistake", "n_clicks"), Input("gradcam-random-class", "n_clicks"),
-          Input("gradcam-target", "value"), Input("gradcam-method", "value"), Input("gradcam-layer", "value"),
-          State("gradcam-pick-class", "value"), prevent_initial_call=True)
+@callback(
+    Output("gradcam-location", "search"),
+    Input("gradcam-run", "value"),
+    Input("gradcam-index", "value"),
+    Input("gradcam-random", "n_clicks"),
+    Input("gradcam-mistake", "n_clicks"),
+    Input("gradcam-random-class", "n_clicks"),
+    Input("gradcam-target", "value"),
+    Input("gradcam-method", "value"),
+    Input("gradcam-layer", "value"),
+    State("gradcam-pick-class", "value"),
+    prevent_initial_call=True,
+)
 def navigate(run_id, index, _r, _m, _c, target, method, layer, pick_class):
     trigger = dash.ctx.triggered_id
     rng = np.random.default_rng()

@@ -13,19 +13,40 @@ from dashboard.components.cards import stat_tile
 dash.register_page(__name__, path="/", name="Overview", order=0, title="Fashion-MNIST Studio")
 
 TOUR = [
-    ("/data", "1. Look at the data",
-     "{total:,} small photos of clothes in {classes} classes. See examples, how balanced the classes are, and "
-     "which classes look alike."),
-    ("/train", "2. Train a model",
-     "Pick a model, press Start and watch it learn, epoch by epoch. The curves show when it starts to "
-     "memorise instead of learn."),
-    ("/leaderboard", "3. Compare models",
-     "Every finished run on one table: accuracy, the class it finds hardest, speed and size."),
-    ("/errors", "4. Inspect mistakes",
-     "Click a cell of the confusion matrix to see exactly which photos a model got wrong, and what it "
-     "thought they were."),
-    ("/gradcam", "5. See where it looks",
-     "Grad-CAM colours the parts of a photo that pushed the model to its answer. Upload your own photo too."),
+    (
+        "/data",
+        "1. Look at the data",
+        (
+            "{total:,} small photos of clothes in {classes} classes. See examples, how balanced the classes are, and "
+            "which classes look alike."
+        ),
+    ),
+    (
+        "/train",
+        "2. Train a model",
+        (
+            "Pick a model, press Start and watch it learn, epoch by epoch. The curves show when it starts to "
+            "memorise instead of learn."
+        ),
+    ),
+    (
+        "/leaderboard",
+        "3. Compare models",
+        "Every finished run on one table: accuracy, the class it finds hardest, speed and size.",
+    ),
+    (
+        "/errors",
+        "4. Inspect mistakes",
+        (
+            "Click a cell of the confusion matrix to see exactly which photos a model got wrong, and what it "
+            "thought they were."
+        ),
+    ),
+    (
+        "/gradcam",
+        "5. See where it looks",
+        "Grad-CAM colours the parts of a photo that pushed the model to its answer. Upload your own photo too.",
+    ),
 ]
 
 
@@ -45,29 +66,73 @@ def layout(**_query) -> html.Div:
     best = max(runs, key=lambda r: r["metrics"]["test_accuracy"], default=None)
     tiles = [
         stat_tile("Finished runs", str(len(runs)), "reference runs and your own", tile_id="home-run-count"),
-        stat_tile("Best test accuracy",
-                  f"{100 * best['metrics']['test_accuracy']:.2f} %" if best else "–",
-                  f"{best['label']} ({best['run_id']})" if best else "train a model to fill this in",
-                  tile_id="home-best-accuracy"),
-        stat_tile("Test photos", f"{sizes['test']:,}", "never seen during training; every score here is on them",
-                  tile_id="home-test-count"),
+        stat_tile(
+            "Best test accuracy",
+            f"{100 * best['metrics']['test_accuracy']:.2f} %" if best else "–",
+            f"{best['label']} ({best['run_id']})" if best else "train a model to fill this in",
+            tile_id="home-best-accuracy",
+        ),
+        stat_tile(
+            "Test photos",
+            f"{sizes['test']:,}",
+            "never seen during training; every score here is on them",
+            tile_id="home-test-count",
+        ),
     ]
-    return html.Div([
-        html.Div([
-            html.H1("Fashion-MNIST Studio", className="display-6"),
-            html.P("Teach a computer to recognise clothes from tiny photos, and see for yourself how well it "
-                   "works, where it fails, and why.", className="lead"),
-        ], className="py-3"),
-        dbc.Alert(data_problem, color="danger", id="home-data-problem") if data_problem else None,
-        dbc.Alert([f"{len(broken)} damaged run{'s' if len(broken) > 1 else ''} left out of every figure: ",
-                   ", ".join(broken[:5]) + (" …" if len(broken) > 5 else ""),
-                   ". The leaderboard shows why; ", html.Code("python -m core runs check"), " lists them all."],
-                  color="warning", id="home-damaged") if broken else None,
-        dbc.Row([dbc.Col(t, md=4) for t in tiles], className="g-3 mb-4"),
-        dbc.Row([dbc.Col(dbc.Card(dbc.CardBody([
-            html.H5(html.A(title, href=href, className="stretched-link text-decoration-none")),
-            html.P(text.format(**sizes), className="mb-0 text-muted"),
-        ]), className="h-100 tour-card"), md=6, lg=4) for href, title, text in TOUR], className="g-3"),
-        html.P(["Numbers on every page come from run records in ", html.Code("artifacts/runs"),
-                " written by the training code; nothing is typed in by hand."], className="small text-muted mt-4"),
-    ])
+    return html.Div(
+        [
+            html.Div(
+                [
+                    html.H1("Fashion-MNIST Studio", className="display-6"),
+                    html.P(
+                        "Teach a computer to recognise clothes from tiny photos, and see for yourself how well it "
+                        "works, where it fails, and why.",
+                        className="lead",
+                    ),
+                ],
+                className="py-3",
+            ),
+            dbc.Alert(data_problem, color="danger", id="home-data-problem") if data_problem else None,
+            dbc.Alert(
+                [
+                    f"{len(broken)} damaged run{'s' if len(broken) > 1 else ''} left out of every figure: ",
+                    ", ".join(broken[:5]) + (" …" if len(broken) > 5 else ""),
+                    ". The leaderboard shows why; ",
+                    html.Code("python -m core runs check"),
+                    " lists them all.",
+                ],
+                color="warning",
+                id="home-damaged",
+            )
+            if broken
+            else None,
+            dbc.Row([dbc.Col(t, md=4) for t in tiles], className="g-3 mb-4"),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        dbc.Card(
+                            dbc.CardBody(
+                                [
+                                    html.H5(html.A(title, href=href, className="stretched-link text-decoration-none")),
+                                    html.P(text.format(**sizes), className="mb-0 text-muted"),
+                                ]
+                            ),
+                            className="h-100 tour-card",
+                        ),
+                        md=6,
+                        lg=4,
+                    )
+                    for href, title, text in TOUR
+                ],
+                className="g-3",
+            ),
+            html.P(
+                [
+                    "Numbers on every page come from run records in ",
+                    html.Code("artifacts/runs"),
+                    " written by the training code; nothing is typed in by hand.",
+                ],
+                className="small text-muted mt-4",
+            ),
+        ]
+    )

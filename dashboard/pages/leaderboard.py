@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import dash
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
@@ -15,14 +17,15 @@ from dashboard.figures.errors import accuracy_bars, per_class_f1
 from dashboard.figures.style import empty_figure
 from dashboard.figures.training import compare_curves
 
-dash.register_page(__name__, path="/leaderboard", name="Leaderboard", order=3,
-                   title="Leaderboard · Fashion-MNIST Studio")
+dash.register_page(
+    __name__, path="/leaderboard", name="Leaderboard", order=3, title="Leaderboard · Fashion-MNIST Studio"
+)
 
 PCT = {"function": "params.value == null ? '' : d3.format('.2%')(params.value)"}
 DEC3 = {"function": "params.value == null ? '' : d3.format('.3f')(params.value)"}
 NUM = {"function": "params.value == null ? '' : d3.format(',')(params.value)"}
 SECS = {"function": "params.value == null ? '' : d3.format(',.1f')(params.value)"}
-COLUMNS = [
+COLUMNS: list[tuple[str, str, dict[str, Any]]] = [
     ("run_id", "Run", {"pinned": "left", "minWidth": 210, "cellClass": "run-link"}),
     ("model", "Model", {"minWidth": 150}),
     ("family", "Family", {"width": 100}),
@@ -31,9 +34,14 @@ COLUMNS = [
     ("worst_class", "Hardest class", {}),
     ("worst_f1", "Its F1", {"valueFormatter": DEC3, "filter": "agNumberColumnFilter"}),
     ("train_seconds", "Train s", {"valueFormatter": SECS, "filter": "agNumberColumnFilter"}),
-    ("inference_ms", "ms / image", {"valueFormatter": {"function": "params.value == null ? '' : "
-                                                                   "d3.format('.3f')(params.value)"},
-                                    "filter": "agNumberColumnFilter"}),
+    (
+        "inference_ms",
+        "ms / image",
+        {
+            "valueFormatter": {"function": "params.value == null ? '' : d3.format('.3f')(params.value)"},
+            "filter": "agNumberColumnFilter",
+        },
+    ),
     ("params", "Parameters", {"valueFormatter": NUM, "filter": "agNumberColumnFilter"}),
     ("size_mb", "Size MB", {"valueFormatter": DEC3, "filter": "agNumberColumnFilter"}),
     ("settings", "Settings", {"minWidth": 260, "tooltipField": "settings"}),
@@ -56,54 +64,114 @@ def layout(**_query) -> html.Div:
     good = leaderboard.completed(rows)
     broken = len(rows) - len(good)
     grid = dag.AgGrid(
-        id="leaderboard-grid", rowData=rows, columnDefs=column_defs(leaderboard.best_values(good)),
+        id="leaderboard-grid",
+        rowData=rows,
+        columnDefs=column_defs(leaderboard.best_values(good)),
         rowClassRules={"damaged-row": "params.data.status === 'damaged'"},
         defaultColDef={"sortable": True, "filter": True, "floatingFilter": True, "resizable": True, "minWidth": 100},
-        dashGridOptions={"rowSelection": {"mode": "multiRow", "enableClickSelection": False},
-                         "tooltipShowDelay": 300, "animateRows": False, "domLayout": "autoHeight"},
-        getRowId="params.data.run_id", csvExportParams={"fileName": "fashion-mnist-leaderboard.csv"},
-        columnSize="autoSize", style={"width": "100%"})
-    return html.Div([
-        html.H2("Leaderboard"),
-        html.P(f"{len(good)} finished runs. Best value of each column in green. Click a run name to open its "
-               "confusion matrix; tick two or more rows to compare them.", className="text-muted"),
-        dbc.Alert(f"{broken} damaged run{'s are' if broken > 1 else ' is'} greyed out at the bottom, with the reason "
-                  "in Settings; their numbers are left out of every best value. `python -m core runs check` "
-                  "lists them.", color="warning", id="leaderboard-damaged") if broken else None,
-        dbc.Card(dbc.CardBody([
-            html.Div([dbc.Button("Export CSV", id="leaderboard-export", color="secondary", size="sm", n_clicks=0),
-                      dbc.Button("Clear selection", id="leaderboard-clear", color="link", size="sm", n_clicks=0)],
-                     className="mb-2"),
-            grid])),
-        dbc.Row([dbc.Col(figure_card(
-            "Test accuracy by model", "leaderboard-bars",
-            accuracy_bars(good) if good else empty_figure("No finished runs yet."),
-            "Deep-learning models in green, classic scikit-learn models in blue. Click a bar for its mistakes."),
-            width=12)], className="mt-3"),
-        dbc.Row([
-            dbc.Col(figure_card("Validation accuracy per epoch", "leaderboard-curves",
-                                empty_figure("Tick two or more runs in the table."), None), lg=6),
-            dbc.Col(figure_card("F1 per class", "leaderboard-f1",
-                                empty_figure("Tick two or more runs in the table."), None), lg=6),
-        ], className="g-3 mt-1"),
-        dcc.Location(id="leaderboard-location", refresh="callback-nav"),
-    ])
+        dashGridOptions={
+            "rowSelection": {"mode": "multiRow", "enableClickSelection": False},
+            "tooltipShowDelay": 300,
+            "animateRows": False,
+            "domLayout": "autoHeight",
+        },
+        getRowId="params.data.run_id",
+        csvExportParams={"fileName": "fashion-mnist-leaderboard.csv"},
+        columnSize="autoSize",
+        style={"width": "100%"},
+    )
+    return html.Div(
+        [
+            html.H2("Leaderboard"),
+            html.P(
+                f"{len(good)} finished runs. Best value of each column in green. Click a run name to open its "
+                "confusion matrix; tick two or more rows to compare them.",
+                className="text-muted",
+            ),
+            dbc.Alert(
+                f"{broken} damaged run{'s are' if broken > 1 else ' is'} greyed out at the bottom, with the reason "
+                "in Settings; their numbers are left out of every best value. `python -m core runs check` "
+                "lists them.",
+                color="warning",
+                id="leaderboard-damaged",
+            )
+            if broken
+            else None,
+            dbc.Card(
+                dbc.CardBody(
+                    [
+                        html.Div(
+                            [
+                                dbc.Button(
+                                    "Export CSV", id="leaderboard-export", color="secondary", size="sm", n_clicks=0
+                                ),
+                                dbc.Button(
+                                    "Clear selection", id="leaderboard-clear", color="link", size="sm", n_clicks=0
+                                ),
+                            ],
+                            className="mb-2",
+                        ),
+                        grid,
+                    ]
+                )
+            ),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        figure_card(
+                            "Test accuracy by model",
+                            "leaderboard-bars",
+                            accuracy_bars(good) if good else empty_figure("No finished runs yet."),
+                            "Deep-learning models in green, classic scikit-learn models in blue. Click a bar for its mistakes.",
+                        ),
+                        width=12,
+                    )
+                ],
+                className="mt-3",
+            ),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        figure_card(
+                            "Validation accuracy per epoch",
+                            "leaderboard-curves",
+                            empty_figure("Tick two or more runs in the table."),
+                            None,
+                        ),
+                        lg=6,
+                    ),
+                    dbc.Col(
+                        figure_card(
+                            "F1 per class", "leaderboard-f1", empty_figure("Tick two or more runs in the table."), None
+                        ),
+                        lg=6,
+                    ),
+                ],
+                className="g-3 mt-1",
+            ),
+            dcc.Location(id="leaderboard-location", refresh="callback-nav"),
+        ]
+    )
 
 
-@callback(Output("leaderboard-grid", "exportDataAsCsv"), Input("leaderboard-export", "n_clicks"),
-          prevent_initial_call=True)
+@callback(
+    Output("leaderboard-grid", "exportDataAsCsv"), Input("leaderboard-export", "n_clicks"), prevent_initial_call=True
+)
 def export_csv(_n):
     return True
 
 
-@callback(Output("leaderboard-grid", "selectedRows"), Input("leaderboard-clear", "n_clicks"),
-          prevent_initial_call=True)
+@callback(Output("leaderboard-grid", "selectedRows"), Input("leaderboard-clear", "n_clicks"), prevent_initial_call=True)
 def clear_selection(_n):
     return []
 
 
-@callback(Output("leaderboard-location", "href"), Input("leaderboard-grid", "cellClicked"),
-          Input("leaderboard-bars", "clickData"), prevent_initial_call=True)
+@callback(
+    Output("leaderboard-location", "href"),
+    Input("leaderboard-grid", "cellClicked"),
+    Input("leaderboard-bars", "clickData"),
+    prevent_initial_call=True,
+)
 def open_run(cell, bar):
     if dash.ctx.triggered_id == "leaderboard-grid":
         if not cell or cell.get("colId") != "run_id":
@@ -114,8 +182,12 @@ def open_run(cell, bar):
     return f"/errors?run={run_id}" if run_id else no_update
 
 
-@callback(Output("leaderboard-curves", "figure"), Output("leaderboard-f1", "figure"),
-          Input("leaderboard-grid", "selectedRows"), State("leaderboard-grid", "rowData"))
+@callback(
+    Output("leaderboard-curves", "figure"),
+    Output("leaderboard-f1", "figure"),
+    Input("leaderboard-grid", "selectedRows"),
+    State("leaderboard-grid", "rowData"),
+)
 def compare(selected, _rows):
     selected = [row for row in selected or [] if row.get("status") != "damaged"]
     if len(selected) < 2:
@@ -124,8 +196,9 @@ def compare(selected, _rows):
     histories, per_class = {}, {}
     for row in selected:
         record, problem = runs_view.resolve_run(row["run_id"])
-        if problem:  # deleted or damaged since the table was drawn
-            return empty_figure(problem), empty_figure(problem)
+        if record is None:  # deleted or damaged since the table was drawn
+            message = problem or "This run cannot be read."
+            return empty_figure(message), empty_figure(message)
         label = f"{row['model']} · {row['run_id']}"
         histories[label] = state.store().history(row["run_id"])
         per_class[label] = record["metrics"]["per_class"]

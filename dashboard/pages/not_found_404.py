@@ -10,8 +10,12 @@ dash.register_page(__name__, path="/404", name="Not found", nav=False, title="No
 
 
 def layout(**_query) -> html.Div:
-    return dbc.Alert([
-        html.H4("This page does not exist", id="not-found-title"),
-        html.P("The address may be mistyped or out of date."),
-        dbc.Button("Back to the overview", href="/", color="primary"),
-    ], color="light", className="mt-4")
+    return dbc.Alert(
+        [
+            html.H4("This page does not exist", id="not-found-title"),
+            html.P("The address may be mistyped or out of date."),
+            dbc.Button("Back to the overview", href="/", color="primary"),
+        ],
+        color="light",
+        className="mt-4",
+    )

@@ -22,53 +22,123 @@ from dashboard.figures.training import training_curves
 dash.register_page(__name__, path="/train", name="Train", order=2, title="Train · Fashion-MNIST Studio")
 
 FIELD_STATES = [State(form.field_id(name), "value") for name in form.FIELD_NAMES]
-VIEW_OUTPUTS = ["train-progress.value", "train-progress.label", "train-progress.animated", "train-progress.color",
-                "train-status.children",
-                "train-curves.figure", "train-verdict.children", "train-run-title.children"]
+VIEW_OUTPUTS = [
+    "train-progress.value",
+    "train-progress.label",
+    "train-progress.animated",
+    "train-progress.color",
+    "train-status.children",
+    "train-curves.figure",
+    "train-verdict.children",
+    "train-run-title.children",
+]
 
 
 def _outputs(allow_duplicate: bool = False) -> list[Output]:
-    return [Output(*spec.split("."), allow_duplicate=allow_duplicate) for spec in VIEW_OUTPUTS]
+    return [
+        Output(component, prop, allow_duplicate=allow_duplicate)
+        for component, prop in (spec.split(".") for spec in VIEW_OUTPUTS)
+    ]
 
 
 def layout(**_query) -> html.Div:
-    return html.Div([
-        html.H2("Train a model"),
-        html.P("Choose a model and its settings, press Start, and watch it learn. Curves come from the run "
-               "record on disk, so you can reload or open this page elsewhere and keep watching.",
-               className="text-muted"),
-        dbc.Row([
-            dbc.Col(dbc.Card([dbc.CardHeader(html.H5("Settings", className="mb-0")), dbc.CardBody([
-                dbc.Label("Model", html_for="train-model", className="small fw-semibold mb-0"),
-                dbc.Select(id="train-model", options=form.model_options(), value=form.DEFAULT_MODEL, size="sm"),
-                html.Div(id="train-model-help", className="form-text mb-2"),
-                *form.form_fields(),
-                html.Div(id="train-form-error", className="text-danger small my-2", role="alert"),
-                html.Div([
-                    dbc.Button("Start", id="train-start", color="success", className="me-2", n_clicks=0),
-                    dbc.Button("Cancel", id="train-cancel", color="danger", outline=True, n_clicks=0, disabled=True),
-                ]),
-                html.Div(id="train-message", className="small mt-2"),
-            ])]), lg=4),
-            dbc.Col(dbc.Card([dbc.CardHeader(html.H5("No training yet", id="train-run-title", className="mb-0")),
-                              dbc.CardBody([
-                dbc.Progress(id="train-progress", value=0, label="", striped=True, animated=False,
-                             style={"height": "1.4rem"}, className="mb-2"),
-                html.Div(id="train-status", className="small text-muted mb-2"),
-                dcc.Graph(id="train-curves", figure=training_curves([]), config={"displaylogo": False}),
-                dbc.Alert(id="train-verdict", color="info", className="mt-2 mb-0 small"),
-                html.Div(id="train-result", className="mt-2"),
-            ])]), lg=8),
-        ], className="g-3"),
-        dcc.Interval(id="train-monitor", interval=1000, n_intervals=0),
-        dcc.Store(id="train-watch"),
-        dcc.Store(id="train-active"),
-    ])
+    return html.Div(
+        [
+            html.H2("Train a model"),
+            html.P(
+                "Choose a model and its settings, press Start, and watch it learn. Curves come from the run "
+                "record on disk, so you can reload or open this page elsewhere and keep watching.",
+                className="text-muted",
+            ),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        dbc.Card(
+                            [
+                                dbc.CardHeader(html.H5("Settings", className="mb-0")),
+                                dbc.CardBody(
+                                    [
+                                        dbc.Label("Model", html_for="train-model", className="small fw-semibold mb-0"),
+                                        dbc.Select(
+                                            id="train-model",
+                                            options=form.model_options(),
+                                            value=form.DEFAULT_MODEL,
+                                            size="sm",
+                                        ),
+                                        html.Div(id="train-model-help", className="form-text mb-2"),
+                                        *form.form_fields(),
+                                        html.Div(
+                                            id="train-form-error", className="text-danger small my-2", role="alert"
+                                        ),
+                                        html.Div(
+                                            [
+                                                dbc.Button(
+                                                    "Start",
+                                                    id="train-start",
+                                                    color="success",
+                                                    className="me-2",
+                                                    n_clicks=0,
+                                                ),
+                                                dbc.Button(
+                                                    "Cancel",
+                                                    id="train-cancel",
+                                                    color="danger",
+                                                    outline=True,
+                                                    n_clicks=0,
+                                                    disabled=True,
+                                                ),
+                                            ]
+                                        ),
+                                        html.Div(id="train-message", className="small mt-2"),
+                                    ]
+                                ),
+                            ]
+                        ),
+                        lg=4,
+                    ),
+                    dbc.Col(
+                        dbc.Card(
+                            [
+                                dbc.CardHeader(html.H5("No training yet", id="train-run-title", className="mb-0")),
+                                dbc.CardBody(
+                                    [
+                                        dbc.Progress(
+                                            id="train-progress",
+                                            value=0,
+                                            label="",
+                                            striped=True,
+                                            animated=False,
+                                            style={"height": "1.4rem"},
+                                            className="mb-2",
+                                        ),
+                                        html.Div(id="train-status", className="small text-muted mb-2"),
+                                        dcc.Graph(
+                                            id="train-curves", figure=training_curves([]), config={"displaylogo": False}
+                                        ),
+                                        dbc.Alert(id="train-verdict", color="info", className="mt-2 mb-0 small"),
+                                        html.Div(id="train-result", className="mt-2"),
+                                    ]
+                                ),
+                            ]
+                        ),
+                        lg=8,
+                    ),
+                ],
+                className="g-3",
+            ),
+            dcc.Interval(id="train-monitor", interval=1000, n_intervals=0),
+            dcc.Store(id="train-watch"),
+            dcc.Store(id="train-active"),
+        ]
+    )
 
 
-@callback(*[Output(f"{form.field_id(n)}-wrap", "style") for n in form.FIELD_NAMES],
-          *[Output(form.field_id(n), "value") for n in form.FIELD_NAMES],
-          Output("train-model-help", "children"), Input("train-model", "value"))
+@callback(
+    *[Output(f"{form.field_id(n)}-wrap", "style") for n in form.FIELD_NAMES],
+    *[Output(form.field_id(n), "value") for n in form.FIELD_NAMES],
+    Output("train-model-help", "children"),
+    Input("train-model", "value"),
+)
 def choose_model(model):
     if model not in form.SPECS:
         model = form.DEFAULT_MODEL
@@ -77,12 +147,17 @@ def choose_model(model):
     return (*styles, *values, form.SPECS[model].description)
 
 
-@callback(Output("train-form-error", "children"), Output("train-start", "disabled", allow_duplicate=True),
-          *[Output(form.field_id(n), "invalid") for n, *_ in form.NUMBER_FIELDS],
-          Input("train-model", "value"), Input("train-active", "data"),
-          *[Input(form.field_id(n), "value") for n in form.FIELD_NAMES], prevent_initial_call="initial_duplicate")
+@callback(
+    Output("train-form-error", "children"),
+    Output("train-start", "disabled", allow_duplicate=True),
+    *[Output(form.field_id(n), "invalid") for n, *_ in form.NUMBER_FIELDS],
+    Input("train-model", "value"),
+    Input("train-active", "data"),
+    *[Input(form.field_id(n), "value") for n in form.FIELD_NAMES],
+    prevent_initial_call="initial_duplicate",
+)
 def check_form(model, active, *values):
-    _, error = form.validate(model, dict(zip(form.FIELD_NAMES, values)))
+    _, error = form.validate(model, dict(zip(form.FIELD_NAMES, values, strict=True)))
     invalid = [bool(error and error.field == n) for n, *_ in form.NUMBER_FIELDS]
     message = f"Cannot start: {error}." if error else ""
     if active and not error:
@@ -92,13 +167,18 @@ def check_form(model, active, *values):
 
 def _refusal(model, values):
     """(config, None) when a training may start now, else (None, the alert to show)."""
-    config, error = form.validate(model, dict(zip(form.FIELD_NAMES, values)))
+    config, error = form.validate(model, dict(zip(form.FIELD_NAMES, values, strict=True)))
     if error:
         return None, dbc.Alert(f"Not started: {error}.", color="danger", className="mb-0")
     active = state.store().active_run_id()
     if active:
-        return None, dbc.Alert(f"Not started: run {active} is still training, and this machine trains one model at "
-                               "a time. Wait for it or cancel it.", color="warning", className="mb-0", id="train-busy")
+        return None, dbc.Alert(
+            f"Not started: run {active} is still training, and this machine trains one model at "
+            "a time. Wait for it or cancel it.",
+            color="warning",
+            className="mb-0",
+            id="train-busy",
+        )
     return config, None
 
 
@@ -126,22 +206,40 @@ def start_training_on_worker(set_progress, _n_clicks, model, *values):
     return result_panel(final), final["run_id"]
 
 
-_START = [Output("train-result", "children"), Output("train-watch", "data"), Input("train-start", "n_clicks"),
-          State("train-model", "value"), *FIELD_STATES]
+_START = [
+    Output("train-result", "children"),
+    Output("train-watch", "data"),
+    Input("train-start", "n_clicks"),
+    State("train-model", "value"),
+    *FIELD_STATES,
+]
 if training_job.tied_to_launcher():
-    callback(*_START, background=True, prevent_initial_call=True, progress=_outputs(),
-             running=[(Output("train-start", "disabled"), True, False),
-                      (Output("train-cancel", "disabled"), False, True),
-                      (Output("train-monitor", "disabled"), True, False)],
-             cancel=[Input("train-cancel", "n_clicks")])(start_training_on_worker)
+    callback(
+        *_START,
+        background=True,
+        prevent_initial_call=True,
+        progress=_outputs(),
+        running=[
+            (Output("train-start", "disabled"), True, False),
+            (Output("train-cancel", "disabled"), False, True),
+            (Output("train-monitor", "disabled"), True, False),
+        ],
+        cancel=[Input("train-cancel", "n_clicks")],
+    )(start_training_on_worker)
 else:
     callback(*_START, prevent_initial_call=True)(start_training)
 
 
-@callback(*_outputs(allow_duplicate=True), Output("train-cancel", "disabled", allow_duplicate=True),
-          Output("train-active", "data"), Output("train-result", "children", allow_duplicate=True),
-          Output("train-message", "children", allow_duplicate=True),
-          Input("train-monitor", "n_intervals"), State("train-watch", "data"), prevent_initial_call="initial_duplicate")
+@callback(
+    *_outputs(allow_duplicate=True),
+    Output("train-cancel", "disabled", allow_duplicate=True),
+    Output("train-active", "data"),
+    Output("train-result", "children", allow_duplicate=True),
+    Output("train-message", "children", allow_duplicate=True),
+    Input("train-monitor", "n_intervals"),
+    State("train-watch", "data"),
+    prevent_initial_call="initial_duplicate",
+)
 def monitor(_n, watched):
     store = state.store()
     active = store.active_run_id()
@@ -163,8 +261,12 @@ def _latest_user_run(store) -> str | None:
     return runs[0]["run_id"] if runs else None
 
 
-@callback(Output("train-message", "children"), Input("train-cancel", "n_clicks"), State("train-watch", "data"),
-          prevent_initial_call=True)
+@callback(
+    Output("train-message", "children"),
+    Input("train-cancel", "n_clicks"),
+    State("train-watch", "data"),
+    prevent_initial_call=True,
+)
 def cancel(_n, watched):
     store = state.store()
     run_id = store.active_run_id() or watched
@@ -173,4 +275,3 @@ def cancel(_n, watched):
     if run_id and store.exists(run_id) and store.request_cancel(run_id):
         return f"Stopping {run_id}…"
     return "Nothing is running."
-
