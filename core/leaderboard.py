@@ -63,6 +63,7 @@ def row(record: dict[str, Any]) -> dict[str, Any]:
         "train_seconds": timings.get("train_seconds"),
         "inference_ms": timings.get("inference_ms_per_image"),
         "params": artifact.get("params"),
+        "n_train": (record.get("data") or {}).get("n_train"),
         "size_mb": round(artifact["bytes"] / 1e6, 3) if artifact.get("bytes") else None,
         "date": (record.get("finished_at") or record.get("created_at") or "")[:16].replace("T", " "),
     }
@@ -88,6 +89,7 @@ def damaged_row(record: dict[str, Any]) -> dict[str, Any]:
         "inference_ms": None,
         "params": None,
         "size_mb": None,
+        "n_train": None,
         "date": "",
     }
 

@@ -73,6 +73,10 @@ def snapshot(store: RunStore, run_id: str, now: dt.datetime | None = None) -> di
         "history": store.history(run_id),
         "metrics": record.get("metrics"),
         "error": record.get("error"),
+        "n_train": (record.get("data") or {}).get("n_train"),
+        "epochs_planned": (record.get("config") or {}).get("epochs"),
+        "epochs_run": record.get("epochs_run"),
+        "best_epoch": record.get("best_epoch"),
     }
 
 

@@ -109,6 +109,8 @@ def test_leaderboard_rows_and_best_values(reference_store):
     assert row["worst_f1"] == min(c["f1"] for c in record["metrics"]["per_class"])
     fig = accuracy_bars(rows)
     assert sum(len(t.x) for t in fig.data) == len(rows)
+    assert fig.layout.xaxis.range[0] == 0  # bars start at zero: no exaggerated gaps
+    assert row["n_train"] == record["data"]["n_train"] == 48000  # the training-set size is on the board
     assert len(per_class_f1({"a": record["metrics"]["per_class"]}, list(data.CLASS_NAMES)).data[0].y) == 10
 
 

@@ -22,7 +22,7 @@ NUMBER_FIELDS: list[tuple[str, str, str, dict]] = [
         "stop after this many epochs without improvement (0 = off)",
         {"step": 1},
     ),
-    ("subset", "Training photos", f"blank = all {MAX_TRAIN_SIZE:,}; a few hundred for a quick demo", {"step": 100}),
+    ("subset", "Training photos", f"blank = all {MAX_TRAIN_SIZE:,}; a few hundred for a quick demo", {"step": 1}),
     ("seed", "Seed", "same seed, same result", {"step": 1}),
 ]
 SWITCH_FIELDS: list[tuple[str, str]] = [

@@ -38,6 +38,11 @@ def render(snap: dict | None, curves: tuple | None = None) -> tuple:
             f"completed in {snap['elapsed_text']} · test accuracy "
             f"{100 * snap['metrics']['test_accuracy']:.2f} % · macro-F1 {snap['metrics']['macro_f1']:.3f}"
         )
+    if snap.get("n_train"):
+        status += f" · trained on {snap['n_train']:,} photos"
+    stopped = early_stop_text(snap)
+    if stopped:
+        status += f" · {stopped}"
     if snap.get("error") and snap["status"] in ("failed", "interrupted"):
         status += f" · {snap['error']}"
     title = [
@@ -98,6 +103,16 @@ _STATUS_COLORS = {
 }
 
 
+def early_stop_text(snap: dict) -> str | None:
+    """ "stopped early at epoch 13 of 15; epoch 11's weights restored" when early stopping acted."""
+    best, ran, planned = snap.get("best_epoch"), snap.get("epochs_run"), snap.get("epochs_planned")
+    if snap.get("status") != "completed" or not best:
+        return None
+    if ran and planned and ran < planned:
+        return f"stopped early at epoch {ran} of {planned}; epoch {best}'s weights restored"
+    return f"best validation loss at epoch {best}; its weights restored"
+
+
 def result_panel(snap: dict) -> html.Div:
     metrics = snap.get("metrics") or {}
     if snap["status"] != "completed" or not metrics:
@@ -107,7 +122,10 @@ def result_panel(snap: dict) -> html.Div:
     return dbc.Alert(
         [
             html.Strong(f"Finished: test accuracy {100 * metrics['test_accuracy']:.2f} %"),
-            f" · macro-F1 {metrics['macro_f1']:.3f} · {snap['elapsed_text']} of training. ",
+            f" · macro-F1 {metrics['macro_f1']:.3f} · {snap['elapsed_text']} of training"
+            + (f" on {snap['n_train']:,} photos" if snap.get("n_train") else "")
+            + (f" · {early_stop_text(snap)}" if early_stop_text(snap) else "")
+            + ". ",
             dcc.Link("See it on the leaderboard", href="/leaderboard"),
             " · ",
             dcc.Link("inspect its mistakes", href=f"/errors?run={snap['run_id']}"),

@@ -156,7 +156,7 @@ def embedding_scatter(
             y=xy[mask, 1],
             mode="markers",
             name=name,
-            customdata=index[mask],
+            customdata=index[mask].tolist(),  # a plain list: packed arrays do not come back in hoverData
             marker=dict(color=CLASS_COLORS[c], size=5, opacity=0.75),
             hoverinfo="none",
         )

@@ -219,17 +219,32 @@ def embedding_method(method):
     return _embedding_figure(method if method in explore.EMBEDDING_METHODS else "pca")
 
 
+def _hovered_index(point: dict, method: str | None) -> int | None:
+    """The training-image index of a hovered dot: its customdata, else (trace, point) looked up in
+    the embedding the figure was drawn from (one trace per class, dots in embedding order)."""
+    if point.get("customdata") is not None:
+        return int(point["customdata"])
+    try:
+        emb = explore.embedding(method if method in explore.EMBEDDING_METHODS else "pca")
+        return int(emb["index"][emb["label"] == int(point["curveNumber"])][int(point["pointNumber"])])
+    except (KeyError, IndexError, TypeError, ValueError):
+        return None
+
+
 @callback(
     Output("data-embedding-tooltip", "show"),
     Output("data-embedding-tooltip", "bbox"),
     Output("data-embedding-tooltip", "children"),
     Input("data-embedding", "hoverData"),
+    State("data-embedding-method", "value"),
 )
-def embedding_hover(hover):
-    if not hover:
+def embedding_hover(hover, method):
+    if not hover or not hover.get("points"):
         return False, no_update, no_update
     point = hover["points"][0]
-    index = int(point["customdata"])
+    index = _hovered_index(point, method)
+    if index is None:
+        return False, no_update, no_update
     label = data.CLASS_NAMES[int(data.load().y_train[index])]
     body = html.Div(
         [

@@ -25,34 +25,69 @@ PCT = {"function": "params.value == null ? '' : d3.format('.2%')(params.value)"}
 DEC3 = {"function": "params.value == null ? '' : d3.format('.3f')(params.value)"}
 NUM = {"function": "params.value == null ? '' : d3.format(',')(params.value)"}
 SECS = {"function": "params.value == null ? '' : d3.format(',.1f')(params.value)"}
-COLUMNS: list[tuple[str, str, dict[str, Any]]] = [
-    ("run_id", "Run", {"pinned": "left", "minWidth": 210, "cellClass": "run-link"}),
-    ("model", "Model", {"minWidth": 150}),
-    ("family", "Family", {"width": 100}),
-    ("test_accuracy", "Test accuracy", {"valueFormatter": PCT, "sort": "desc", "filter": "agNumberColumnFilter"}),
-    ("macro_f1", "Macro-F1", {"valueFormatter": DEC3, "filter": "agNumberColumnFilter"}),
-    ("worst_class", "Hardest class", {}),
-    ("worst_f1", "Its F1", {"valueFormatter": DEC3, "filter": "agNumberColumnFilter"}),
-    ("train_seconds", "Train s", {"valueFormatter": SECS, "filter": "agNumberColumnFilter"}),
+MS3 = {"function": "params.value == null ? '' : d3.format('.3f')(params.value)"}
+NUMBER = {"filter": "agNumberColumnFilter"}
+# field, header, the header's tooltip (what the number means), column options
+COLUMNS: list[tuple[str, str, str, dict[str, Any]]] = [
+    (
+        "run_id",
+        "Run",
+        "The run's folder in artifacts/runs. Click it for its confusion matrix.",
+        {"pinned": "left", "minWidth": 210, "cellClass": "run-link"},
+    ),
+    ("model", "Model", "The kind of model.", {"minWidth": 150}),
+    (
+        "n_train",
+        "Training photos",
+        "How many training photos this run learned from (the full split is 48,000).",
+        {"valueFormatter": NUM, **NUMBER},
+    ),
+    ("family", "Family", "deep: a Keras network; classic: a scikit-learn model.", {"width": 100}),
+    (
+        "test_accuracy",
+        "Test accuracy",
+        "Share of the 10,000 test photos classified correctly.",
+        {"valueFormatter": PCT, "sort": "desc", **NUMBER},
+    ),
+    (
+        "macro_f1",
+        "Macro-F1",
+        "The F1 score (balance of precision and recall) averaged over the 10 classes.",
+        {"valueFormatter": DEC3, **NUMBER},
+    ),
+    ("worst_class", "Hardest class", "The class with the lowest F1 for this run.", {}),
+    ("worst_f1", "Its F1", "The F1 score of the hardest class.", {"valueFormatter": DEC3, **NUMBER}),
+    (
+        "train_seconds",
+        "Train s",
+        "Seconds of training (fitting), on the machine that trained it.",
+        {"valueFormatter": SECS, **NUMBER},
+    ),
     (
         "inference_ms",
         "ms / image",
-        {
-            "valueFormatter": {"function": "params.value == null ? '' : d3.format('.3f')(params.value)"},
-            "filter": "agNumberColumnFilter",
-        },
+        "Batch inference time per test photo (all 10,000 at once), in milliseconds.",
+        {"valueFormatter": MS3, **NUMBER},
     ),
-    ("params", "Parameters", {"valueFormatter": NUM, "filter": "agNumberColumnFilter"}),
-    ("size_mb", "Size MB", {"valueFormatter": DEC3, "filter": "agNumberColumnFilter"}),
-    ("settings", "Settings", {"minWidth": 260, "tooltipField": "settings"}),
-    ("date", "Finished (UTC)", {"minWidth": 150}),
+    (
+        "params",
+        "Parameters",
+        (
+            "Learned numbers: weights for networks and linear models, stored training values for "
+            "k-NN (it keeps its training photos), split thresholds and leaf counts for random forests."
+        ),
+        {"valueFormatter": NUM, **NUMBER},
+    ),
+    ("size_mb", "Size MB", "Size of the saved model file.", {"valueFormatter": DEC3, **NUMBER}),
+    ("settings", "Settings", "The run's hyperparameters.", {"minWidth": 260, "tooltipField": "settings"}),
+    ("date", "Finished (UTC)", "When the run finished.", {"minWidth": 150}),
 ]
 
 
 def column_defs(best: dict[str, float]) -> list[dict]:
     defs = []
-    for field, header, extra in COLUMNS:
-        col = {"field": field, "headerName": header, **extra}
+    for field, header, tooltip, extra in COLUMNS:
+        col = {"field": field, "headerName": header, "headerTooltip": tooltip, **extra}
         if field in best:
             col["cellClassRules"] = {"best-cell": f"params.value === {best[field]!r}"}
         defs.append(col)
@@ -68,7 +103,14 @@ def layout(**_query) -> html.Div:
         rowData=rows,
         columnDefs=column_defs(leaderboard.best_values(good)),
         rowClassRules={"damaged-row": "params.data.status === 'damaged'"},
-        defaultColDef={"sortable": True, "filter": True, "floatingFilter": True, "resizable": True, "minWidth": 100},
+        defaultColDef={
+            "useValueFormatterForExport": False,  # CSV: raw numbers (fractions, seconds, bytes)
+            "sortable": True,
+            "filter": True,
+            "floatingFilter": True,
+            "resizable": True,
+            "minWidth": 100,
+        },
         dashGridOptions={
             "rowSelection": {"mode": "multiRow", "enableClickSelection": False},
             "tooltipShowDelay": 300,

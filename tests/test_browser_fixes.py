@@ -1,0 +1,82 @@
+"""Controls that a person clicks must work: the photo-map hover, Grad-CAM++ in the address, any
+typed training-set size, and honest leaderboard numbers (issue: broken hovers, blank Grad-CAM++)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from core import explore
+from dashboard.components import training_form as form
+from tests.conftest import click, graph_traces, wait_until
+
+
+@pytest.fixture()
+def client(with_reference_runs):
+    from dashboard.app import create_app
+
+    return create_app().server.test_client()
+
+
+def _hover(client, point: dict) -> dict:
+    response = client.post(
+        "/_dash-update-component",
+        json={
+            "output": "..data-embedding-tooltip.show...data-embedding-tooltip.bbox...data-embedding-tooltip.children..",
+            "outputs": [{"id": "data-embedding-tooltip", "property": p} for p in ("show", "bbox", "children")],
+            "inputs": [{"id": "data-embedding", "property": "hoverData", "value": {"points": [point]}}],
+            "state": [{"id": "data-embedding-method", "property": "value", "value": "pca"}],
+            "changedPropIds": ["data-embedding.hoverData"],
+        },
+    )
+    assert response.status_code == 200, response.data[:300]
+    return response.get_json()["response"]
+
+
+def test_the_photo_map_hover_shows_the_photo_with_or_without_customdata(client):
+    emb = explore.embedding("pca")
+    expected = int(emb["index"][emb["label"] == 3][7])  # the 8th dot of the Dress trace
+    bbox = {"x0": 1, "x1": 2, "y0": 1, "y1": 2}
+    packed = _hover(client, {"curveNumber": 3, "pointNumber": 7, "bbox": bbox})  # what a packed array sends
+    assert packed["data-embedding-tooltip"]["show"] is True
+    assert f"#{expected}" in json.dumps(packed["data-embedding-tooltip"]["children"])
+    listed = _hover(client, {"curveNumber": 3, "pointNumber": 7, "customdata": expected, "bbox": bbox})
+    assert f"Dress · #{expected}" in json.dumps(listed["data-embedding-tooltip"]["children"], ensure_ascii=False)
+
+
+def test_the_map_figure_sends_its_ids_as_plain_lists():
+    from core import data
+    from dashboard.figures.data import embedding_scatter
+
+    emb = explore.embedding("pca")
+    fig = embedding_scatter(emb["xy"], emb["label"], emb["index"], list(data.CLASS_NAMES), "pca")
+    assert isinstance(fig.to_plotly_json()["data"][0]["customdata"], (list, tuple))
+
+
+@pytest.mark.parametrize("typed, used", [(250, 250), (2550, 2550), (47999, 47999)])
+def test_any_typed_training_set_size_is_used(typed, used):
+    config, error = form.validate(
+        "cnn", {**{n: form.default_value("cnn", n) for n in form.FIELD_NAMES}, "subset": typed}
+    )
+    assert error is None and config.subset == used
+    subset_field = next(f for f in form.NUMBER_FIELDS if f[0] == "subset")
+    assert subset_field[3]["step"] == 1  # the browser never refuses (and blanks) a size that is not a multiple
+
+
+def test_a_too_small_training_set_says_so():
+    _config, error = form.validate("cnn", {**{n: form.default_value("cnn", n) for n in form.FIELD_NAMES}, "subset": 5})
+    assert error is not None and str(error) == "subset must be between 100 and 48,000, got 5"
+
+
+def test_grad_cam_plus_plus_survives_the_address_bar(dash_duo, app_factory, with_reference_runs):
+    dash_duo.start_server(app_factory())
+    dash_duo.driver.get(f"{dash_duo.server_url}/gradcam?run=ref-cnn&index=4")
+    wait_until(lambda: graph_traces(dash_duo, "gradcam-heat"), timeout=60)
+    click(dash_duo, "#gradcam-method input[value='gradcam++']")
+    wait_until(lambda: "method=gradcam%2B%2B" in dash_duo.driver.current_url, timeout=20)
+    wait_until(lambda: graph_traces(dash_duo, "gradcam-heat"), timeout=60)
+    assert not dash_duo.find_elements("#gradcam-problem")
+    checked = dash_duo.find_element("#gradcam-method input:checked").get_attribute("value")
+    assert checked == "gradcam++"
+    assert dash_duo.get_logs() == []
