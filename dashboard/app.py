@@ -78,6 +78,8 @@ PRELOAD_MODULES = (
     "sklearn.calibration",
     "sklearn.model_selection",
     "skops.io",
+    "cleanlab.filter",
+    "core.labels",
     "core.explore",
     "core.drilldown",
     "core.explain",

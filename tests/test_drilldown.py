@@ -123,3 +123,19 @@ def test_gallery_pages_and_links(preds):
     assert len(last.children) == len(idx) - gal.PER_PAGE * (last_page - 1)
     link = first.children[0].children[0]
     assert link.href == f"/gradcam?run=ref-cnn&index={idx[0]}"
+
+
+def test_label_suspects_come_from_confident_learning_not_from_every_confident_mistake(preds):
+    from cleanlab.filter import find_label_issues
+
+    from core import labels
+
+    suspects = labels.label_suspects(preds)
+    wrong = np.flatnonzero(preds["y_pred"] != preds["y_true"])
+    assert 0 < len(suspects) < len(wrong)  # a selection of the mistakes, not all of them
+    probs = preds["proba"] / preds["proba"].sum(axis=1, keepdims=True)
+    expected = find_label_issues(
+        preds["y_true"].astype(int), probs.astype(float), return_indices_ranked_by="self_confidence"
+    )
+    np.testing.assert_array_equal(suspects, expected)
+    assert labels.label_suspects(preds) is suspects  # cached for the same predictions

@@ -6,7 +6,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html, no_update
 
-from core import drilldown
+from core import drilldown, labels
 from core.data import CLASS_NAMES
 from dashboard import runs_view
 from dashboard.components import gallery as gal
@@ -99,20 +99,12 @@ def layout(run: str | None = None, compare: str | None = None, **_query) -> html
                     dbc.CardHeader(html.H5("Most confident mistakes", className="mb-0")),
                     dbc.CardBody(
                         [
-                            html.P(
-                                "The model was very sure and still wrong. Some of these photos may carry a wrong label in the "
-                                "dataset itself: worth a human look.",
-                                className="small text-muted",
-                            ),
+                            html.P(_suspects_sentence(preds), className="small text-muted", id="errors-suspects"),
                             gal.gallery(
                                 drilldown.confident_mistakes(preds, 16),
                                 preds,
                                 runs_view.gradcam_run_for(record),
-                                notes={
-                                    int(i): "possible label error?"
-                                    for i in drilldown.confident_mistakes(preds, 16)
-                                    if preds["proba"][i, preds["y_pred"][i]] > 0.99
-                                },
+                                notes=_suspect_notes(preds, drilldown.confident_mistakes(preds, 16)),
                             ),
                         ],
                         id="errors-mistakes",
@@ -139,6 +131,22 @@ def layout(run: str | None = None, compare: str | None = None, **_query) -> html
             ),
         ]
     )
+
+
+def _suspects_sentence(preds) -> str:
+    suspects = labels.label_suspects(preds)
+    wrong = int((preds["y_pred"] != preds["y_true"]).sum())
+    return (
+        f"The model was very sure and still wrong. Confident learning (cleanlab's find_label_issues on this "
+        f"run's test-set probabilities, with class-wise confidence thresholds) flags {len(suspects)} of its "
+        f"{wrong} mistakes as photos whose dataset label is itself likely wrong; those are marked "
+        "“label suspect” and are worth a human look."
+    )
+
+
+def _suspect_notes(preds, shown) -> dict[int, str]:
+    suspects = set(labels.label_suspects(preds).tolist())
+    return {int(i): "label suspect (confident learning)" for i in shown if int(i) in suspects}
 
 
 def report_table(preds) -> dbc.Table:

@@ -1,0 +1,42 @@
+"""Suspected label errors in the test set, by confident learning (cleanlab).
+
+A photo is a suspect when the model's out-of-sample probabilities (the test set is never trained
+on) put it confidently in another class than its label, by class-wise thresholds learned from the
+whole confusion structure (cleanlab's `find_label_issues`), rather than every mistake made with
+high confidence. Results are cached per predictions array (the run store keeps one per file version).
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+
+import numpy as np
+
+_cache: dict[int, tuple[weakref.ref, np.ndarray]] = {}
+_lock = threading.Lock()
+
+
+def label_suspects(preds: dict[str, np.ndarray]) -> np.ndarray:
+    """Test indices whose label is likely wrong, most suspicious first (ranked by self-confidence)."""
+    proba = preds["proba"]
+    with _lock:
+        hit = _cache.get(id(proba))
+        if hit is not None and hit[0]() is proba:
+            return hit[1]
+    from cleanlab.filter import find_label_issues
+
+    probs = np.asarray(proba, dtype=np.float64)
+    probs = probs / probs.sum(axis=1, keepdims=True)
+    found = np.asarray(
+        find_label_issues(
+            np.asarray(preds["y_true"], dtype=np.int64), probs, return_indices_ranked_by="self_confidence"
+        ),
+        dtype=np.int64,
+    )
+    found.setflags(write=False)
+    with _lock:
+        if len(_cache) > 64:
+            _cache.clear()
+        _cache[id(proba)] = (weakref.ref(proba), found)
+    return found
