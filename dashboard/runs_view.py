@@ -83,9 +83,13 @@ def damaged_runs() -> list[dict[str, Any]]:
     return state.store().list_runs(status=DAMAGED)
 
 
-def gradcam_run_for(record: dict[str, Any]) -> str | None:
-    """The run whose Grad-CAM explains this run's images: itself for CNNs, else the best CNN run."""
-    return record["run_id"] if record.get("family") == "deep" else default_run("deep")
+def gradcam_run_for(record: dict[str, Any]) -> dict[str, str] | None:
+    """Grad-CAM link parameters for this run's photos: itself for CNNs; else the best CNN run, with
+    `from` naming this run so the Grad-CAM page says whose photos it explains with another model."""
+    if record.get("family") == "deep":
+        return {"run": record["run_id"]}
+    best = default_run("deep")
+    return {"run": best, "from": record["run_id"]} if best else None
 
 
 def leaderboard_rows() -> list[dict[str, Any]]:

@@ -16,7 +16,9 @@ from tests.conftest import click, graph_traces, wait_until
 def client(with_reference_runs):
     from dashboard.app import create_app
 
-    return create_app().server.test_client()
+    app = create_app()
+    app.server.testing = True  # exceptions surface in the test
+    return app.server.test_client()
 
 
 def _hover(client, point: dict) -> dict:
@@ -61,7 +63,7 @@ def test_any_typed_training_set_size_is_used(typed, used):
     )
     assert error is None and config.subset == used
     subset_field = next(f for f in form.NUMBER_FIELDS if f[0] == "subset")
-    assert subset_field[3]["step"] == 1  # the browser never refuses (and blanks) a size that is not a multiple
+    assert subset_field[3]["step"] == "any"  # the browser never refuses (and blanks) a size that is not a multiple
 
 
 def test_a_too_small_training_set_says_so():
@@ -69,6 +71,38 @@ def test_a_too_small_training_set_says_so():
     assert error is not None and str(error) == "subset must be between 100 and 48,000, got 5"
 
 
+def test_a_fractional_epoch_count_is_called_what_it_is():
+    values = {**{n: form.default_value("cnn", n) for n in form.FIELD_NAMES}, "epochs": 2.5}
+    _config, error = form.validate("cnn", values)
+    assert str(error) == "epochs must be a whole number, got 2.5"
+    assert all(f[3]["step"] == "any" for f in form.NUMBER_FIELDS)  # the server judges, and says why
+
+
+def test_layer_names_get_plain_labels():
+    from dashboard.components.layers import layer_label
+
+    assert layer_label("conv3_relu", 2, 3) == "convolution 3 — last, most abstract (conv3_relu)"
+    assert layer_label("block2_1_out", 4, 7) == "residual block 2.1 output (block2_1_out)"
+    assert layer_label("stem_relu", 0, 7).startswith("input convolution — first")
+
+
+def test_a_classic_runs_gallery_opens_grad_cam_and_says_which_model_explains_it(client):
+    from dashboard import runs_view
+    from dashboard.pagerequest import page_request
+
+    record = runs_view.resolve_run("ref-knn")[0]
+    link = runs_view.gradcam_run_for(record)
+    assert link == {"run": "ref-cnn_dropout", "from": "ref-knn"}
+    got = client.get("/_dash-dependencies")
+    assert got.status_code == 200, got.data[:300]
+    body = client.post(
+        "/_dash-update-component",
+        json=page_request(got.get_json(), "/gradcam", "?run=ref-cnn_dropout&index=3&from=ref-knn"),
+    ).get_data(as_text=True)
+    assert "gradcam-stand-in" in body and "has no convolutional layers" in body and "ref-knn" in body
+
+
+# a live server in a thread last: apps created after it in the same process share Dash's page registry
 def test_grad_cam_plus_plus_survives_the_address_bar(dash_duo, app_factory, with_reference_runs):
     dash_duo.start_server(app_factory())
     dash_duo.driver.get(f"{dash_duo.server_url}/gradcam?run=ref-cnn&index=4")

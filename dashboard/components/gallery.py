@@ -53,7 +53,9 @@ def _bars_svg(top: tuple[tuple[int, float], ...], true_class: int) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode("ascii")
 
 
-def thumb(index: int, preds: dict[str, np.ndarray], gradcam_run: str | None, note: str | None = None) -> html.Div:
+def thumb(
+    index: int, preds: dict[str, np.ndarray], gradcam_run: str | dict[str, str] | None, note: str | None = None
+) -> html.Div:
     """One test photo with its labels, top-3 probabilities and a Grad-CAM link."""
     true_c, pred_c = int(preds["y_true"][index]), int(preds["y_pred"][index])
     ok = true_c == pred_c
@@ -66,10 +68,11 @@ def thumb(index: int, preds: dict[str, np.ndarray], gradcam_run: str | None, not
     if note:
         caption += [html.Br(), html.Em(note, className="text-muted")]
     picture: Component = html.Img(src=images.dataset_thumbnail("test", index), alt=f"test image {index}")
-    if gradcam_run:
+    link = {"run": gradcam_run} if isinstance(gradcam_run, str) else gradcam_run
+    if link:
         picture = dcc.Link(
             picture,
-            href=f"/gradcam?{urlencode({'run': gradcam_run, 'index': index})}",
+            href="/gradcam?" + urlencode({**link, "index": index}),
             title="Open in the Grad-CAM viewer",
             className="gradcam-link",
         )
@@ -88,7 +91,7 @@ def thumb(index: int, preds: dict[str, np.ndarray], gradcam_run: str | None, not
 def gallery(
     indices: np.ndarray,
     preds: dict[str, np.ndarray],
-    gradcam_run: str | None,
+    gradcam_run: str | dict[str, str] | None,
     page: int = 1,
     notes: dict[int, str] | None = None,
     per_page: int = PER_PAGE,

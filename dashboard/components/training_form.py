@@ -12,18 +12,18 @@ from core.models import SPECS, get_spec
 
 # (option, label, help, input kwargs); numbers use dbc.Input(type="number")
 NUMBER_FIELDS: list[tuple[str, str, str, dict]] = [
-    ("epochs", "Epochs", "passes over the training photos", {"step": 1}),
-    ("batch_size", "Batch size", "photos per weight update", {"step": 1}),
+    ("epochs", "Epochs", "passes over the training photos", {"step": "any"}),
+    ("batch_size", "Batch size", "photos per weight update", {"step": "any"}),
     ("learning_rate", "Learning rate", "step size of the optimiser (Adam)", {"step": "any"}),
-    ("dropout", "Dropout rate", "share of neurons switched off while training (0–0.9)", {"step": 0.05}),
+    ("dropout", "Dropout rate", "share of neurons switched off while training (0–0.9)", {"step": "any"}),
     (
         "early_stopping",
         "Early stopping patience",
         "stop after this many epochs without improvement (0 = off)",
-        {"step": 1},
+        {"step": "any"},
     ),
-    ("subset", "Training photos", f"blank = all {MAX_TRAIN_SIZE:,}; a few hundred for a quick demo", {"step": 1}),
-    ("seed", "Seed", "same seed, same result", {"step": 1}),
+    ("subset", "Training photos", f"blank = all {MAX_TRAIN_SIZE:,}; a few hundred for a quick demo", {"step": "any"}),
+    ("seed", "Seed", "same seed, same result", {"step": "any"}),
 ]
 SWITCH_FIELDS: list[tuple[str, str]] = [
     ("batchnorm", "BatchNorm (normalise activations between layers)"),

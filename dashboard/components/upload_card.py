@@ -30,7 +30,6 @@ def upload_card() -> dbc.Card:
                         children=html.Div(["Drag a photo here or ", html.A("choose a file")]),
                         className="upload-box",
                         multiple=False,
-                        accept="image/png,image/jpeg,image/webp",
                     ),
                     dcc.Loading(html.Div(id="gradcam-upload-result", className="mt-3"), type="circle"),
                 ]

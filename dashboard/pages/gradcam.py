@@ -18,6 +18,7 @@ from dash import Input, Output, Patch, State, callback, dcc, html, no_update
 from core import analysis, data, explain
 from core.runs import RunError
 from dashboard import runs_view, state
+from dashboard.components.layers import layer_label
 from dashboard.components.upload_card import upload_card, upload_result
 from dashboard.figures import gradcam as figs
 
@@ -45,6 +46,7 @@ def layout(
 ) -> html.Div:
     run = run if run is not None else runs_view.default_run("deep")
     record, problem = runs_view.resolve_run(run, family="deep")
+    stand_in = _stand_in_note(_query.get("from"), record)
     idx = _int(index, 0)
     if problem is None and (idx is None or not 0 <= idx < 10000):
         problem = f"“{str(index)[:40]}” is not a test image number: use 0 to 9999."
@@ -56,6 +58,7 @@ def layout(
             className="text-muted",
         ),
         dcc.Location(id="gradcam-location", refresh="callback-nav"),
+        stand_in,
     ]
     layers: list[str] = []
     views: list = []
@@ -71,8 +74,22 @@ def layout(
     return html.Div([*top, controls, dbc.Alert(problem, color="warning", id="gradcam-problem"), upload_card()])
 
 
+def _stand_in_note(from_run: Any, record: dict | None) -> dbc.Alert | None:
+    """Say so when this view explains another run's photo with a CNN (Grad-CAM needs conv layers)."""
+    if not from_run or record is None or from_run == record["run_id"]:
+        return None
+    source, _problem = runs_view.resolve_run(from_run)
+    name = f"{source.get('label')} ({from_run})" if source else str(from_run)[:80]
+    return dbc.Alert(
+        f"Run {name} has no convolutional layers, so Grad-CAM cannot look inside it: this view explains the same "
+        f"photo with {record.get('label')} ({record['run_id']}) instead.",
+        color="info",
+        id="gradcam-stand-in",
+    )
+
+
 def _controls(run_id, idx, target, method, layer, layers: list[str]) -> dbc.Card:
-    layer_options = [{"label": n, "value": n} for n in layers]
+    layer_options = [{"label": layer_label(n, i, len(layers)), "value": n} for i, n in enumerate(layers)]
     return dbc.Card(
         dbc.CardBody(
             dbc.Row(
