@@ -114,3 +114,16 @@ def test_grad_cam_plus_plus_survives_the_address_bar(dash_duo, app_factory, with
     checked = dash_duo.find_element("#gradcam-method input:checked").get_attribute("value")
     assert checked == "gradcam++"
     assert dash_duo.get_logs() == []
+
+
+def test_any_run_can_be_replayed_on_the_train_page(dash_duo, app_factory, with_reference_runs):
+    dash_duo.start_server(app_factory())
+    dash_duo.driver.get(f"{dash_duo.server_url}/train?run=ref-cnn")
+    dash_duo.wait_for_contains_text("#train-run-title", "ref-cnn", timeout=20)
+    wait_until(lambda: max((t["n"] for t in graph_traces(dash_duo, "train-curves") or []), default=0) == 15, timeout=20)
+    status = dash_duo.find_element("#train-status").text
+    assert "trained on 48,000 photos" in status and "its settings: 15 ep" in status
+    dash_duo.driver.get(f"{dash_duo.server_url}/train?run=ref-logreg")
+    dash_duo.wait_for_contains_text("#train-run-title", "ref-logreg", timeout=20)
+    dash_duo.wait_for_contains_text("#train-verdict", "no epochs", timeout=20)
+    assert dash_duo.get_logs() == []

@@ -5,7 +5,8 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from core import analysis
+from core import analysis, leaderboard
+from dashboard.figures.style import empty_figure
 from dashboard.figures.training import training_curves
 
 
@@ -26,6 +27,11 @@ def render(snap: dict | None, curves: tuple | None = None) -> tuple:
             "No training yet",
         )
     figure, verdict = curves or _shared_curves(snap.get("run_id"), snap.get("history") or [])
+    if not snap.get("history") and snap["status"] == "completed":  # a model fitted in one go
+        figure = empty_figure(
+            "This model learns in one pass, not epoch by epoch, so it has no curves. Its scores are above.", height=360
+        )
+        verdict = "No curves to read: this model has no epochs."
     fraction = snap.get("fraction")
     active = snap["status"] in ("starting", "queued", "running")
     value = 100 if fraction is None and active else round(100 * (fraction or 0), 1)
@@ -39,7 +45,10 @@ def render(snap: dict | None, curves: tuple | None = None) -> tuple:
             f"{100 * snap['metrics']['test_accuracy']:.2f} % · macro-F1 {snap['metrics']['macro_f1']:.3f}"
         )
     if snap.get("n_train"):
-        status += f" · trained on {snap['n_train']:,} photos"
+        status += f" · {'training' if active else 'trained'} on {snap['n_train']:,} photos"
+    settings = leaderboard.hyperparameter_summary(snap.get("config") or {})
+    if settings:
+        status += f" · its settings: {settings}"
     stopped = early_stop_text(snap)
     if stopped:
         status += f" · {stopped}"

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, dcc, html, no_update
+from dash import Input, Output, State, callback, html, no_update
 
 from core.runs import RunError
 from dashboard import state, training_job
+from dashboard.components import train_layout
 from dashboard.components import training_form as form
 from dashboard.components.training_view import CurveCache, render, result_panel
-from dashboard.figures.training import training_curves
 
 dash.register_page(__name__, path="/train", name="Train", order=2, title="Train · Fashion-MNIST Studio")
 
@@ -41,96 +41,10 @@ def _outputs(allow_duplicate: bool = False) -> list[Output]:
     ]
 
 
-def layout(**_query) -> html.Div:
-    return html.Div(
-        [
-            html.H2("Train a model"),
-            html.P(
-                "Choose a model and its settings, press Start, and watch it learn. Curves come from the run "
-                "record on disk, so you can reload or open this page elsewhere and keep watching.",
-                className="text-muted",
-            ),
-            dbc.Row(
-                [
-                    dbc.Col(
-                        dbc.Card(
-                            [
-                                dbc.CardHeader(html.H5("Settings", className="mb-0")),
-                                dbc.CardBody(
-                                    [
-                                        dbc.Label("Model", html_for="train-model", className="small fw-semibold mb-0"),
-                                        dbc.Select(
-                                            id="train-model",
-                                            options=form.model_options(),
-                                            value=form.DEFAULT_MODEL,
-                                            size="sm",
-                                        ),
-                                        html.Div(id="train-model-help", className="form-text mb-2"),
-                                        *form.form_fields(),
-                                        html.Div(
-                                            id="train-form-error", className="text-danger small my-2", role="alert"
-                                        ),
-                                        html.Div(
-                                            [
-                                                dbc.Button(
-                                                    "Start",
-                                                    id="train-start",
-                                                    color="success",
-                                                    className="me-2",
-                                                    n_clicks=0,
-                                                ),
-                                                dbc.Button(
-                                                    "Cancel",
-                                                    id="train-cancel",
-                                                    color="danger",
-                                                    outline=True,
-                                                    n_clicks=0,
-                                                    disabled=True,
-                                                ),
-                                            ]
-                                        ),
-                                        html.Div(id="train-message", className="small mt-2"),
-                                    ]
-                                ),
-                            ]
-                        ),
-                        lg=4,
-                    ),
-                    dbc.Col(
-                        dbc.Card(
-                            [
-                                dbc.CardHeader(html.H5("No training yet", id="train-run-title", className="mb-0")),
-                                dbc.CardBody(
-                                    [
-                                        dbc.Progress(
-                                            id="train-progress",
-                                            value=0,
-                                            label="",
-                                            striped=True,
-                                            animated=False,
-                                            style={"height": "1.4rem"},
-                                            className="mb-2",
-                                        ),
-                                        html.Div(id="train-status", className="small text-muted mb-2"),
-                                        dcc.Graph(
-                                            id="train-curves", figure=training_curves([]), config={"displaylogo": False}
-                                        ),
-                                        dbc.Alert(id="train-verdict", color="info", className="mt-2 mb-0 small"),
-                                        html.Div(id="train-result", className="mt-2"),
-                                    ]
-                                ),
-                            ]
-                        ),
-                        lg=8,
-                    ),
-                ],
-                className="g-3",
-            ),
-            dcc.Interval(id="train-monitor", interval=1000, n_intervals=0),
-            dcc.Store(id="train-watch"),
-            dcc.Store(id="train-active"),
-        ]
-    )
+def layout(run: str | None = None, **_query) -> html.Div:
+    """`?run=RUN_ID` replays that run's curves (a shareable link)."""
+    options = _replay_options()
+    return train_layout.page(options, run if any(o["value"] == run for o in options) else None)
 
 
 @callback(
@@ -237,13 +151,14 @@ else:
     Output("train-result", "children", allow_duplicate=True),
     Output("train-message", "children", allow_duplicate=True),
     Input("train-monitor", "n_intervals"),
+    Input("train-view-run", "value"),
     State("train-watch", "data"),
     prevent_initial_call="initial_duplicate",
 )
-def monitor(_n, watched):
+def monitor(_n, picked, watched):
     store = state.store()
     active = store.active_run_id()
-    run_id = active or watched or _latest_user_run(store)
+    run_id = picked or active or watched or _latest_user_run(store)
     if not run_id:
         return (*render(None), True, None, no_update, no_update)
     try:
@@ -253,7 +168,26 @@ def monitor(_n, watched):
     live = snap["status"] in ("starting", "running", "queued")
     result = no_update if live else (result_panel(snap) if run_id == watched else None)
     message = no_update if live else ""  # "Stopping …" is over once the run is
-    return (*render(snap), not live, active or (run_id if live else None), result, message)
+    return (*render(snap), not (live or active), active or (run_id if live else None), result, message)
+
+
+def _replay_options() -> list[dict[str, str]]:
+    """Every run with a history to show (not damaged), newest first; reference runs included."""
+    return [
+        {"label": f"{r.get('label') or r.get('model')} · {r['run_id']} · {r['status']}", "value": r["run_id"]}
+        for r in state.store().list_runs()
+        if r["status"] != "damaged"
+    ]
+
+
+@callback(
+    Output("train-view-run", "value", allow_duplicate=True),
+    Input("train-start", "n_clicks"),
+    prevent_initial_call=True,
+)
+def follow_new_run(_n):
+    """Start shows the new run, whatever was being replayed."""
+    return None
 
 
 def _latest_user_run(store) -> str | None:
