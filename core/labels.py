@@ -30,7 +30,10 @@ def label_suspects(preds: dict[str, np.ndarray]) -> np.ndarray:
     probs = probs / probs.sum(axis=1, keepdims=True)
     found = np.asarray(
         find_label_issues(
-            np.asarray(preds["y_true"], dtype=np.int64), probs, return_indices_ranked_by="self_confidence"
+            np.asarray(preds["y_true"], dtype=np.int64),
+            probs,
+            return_indices_ranked_by="self_confidence",
+            n_jobs=1,  # its default forks a process pool: a web server must never fork
         ),
         dtype=np.int64,
     )

@@ -57,18 +57,22 @@ def command(config: TrainConfig, run_id: str, tie: bool | None = None) -> list[s
 def launch(config: TrainConfig, run_id: str) -> tuple[subprocess.Popen, Any]:
     """Start the child in its own session; its stderr goes to a temporary file (for an error message)."""
     errors = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - the caller closes it
+    return _spawn(command(config, run_id), errors), errors
+
+
+def _spawn(cmd: list[str], stderr: Any) -> subprocess.Popen:
+    """The training process: own session, stdin/stdout /dev/null, no inherited descriptors."""
     env = {**os.environ, "STUDIO_ARTIFACTS": str(paths.artifacts_dir()), "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen(
-        command(config, run_id),
+    return subprocess.Popen(
+        cmd,
         cwd=paths.PROJECT_ROOT,
         env=env,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
-        stderr=errors,
+        stderr=stderr,
         close_fds=True,
         start_new_session=True,
     )
-    return proc, errors
 
 
 _launched: dict[str, tuple[subprocess.Popen, Path, float]] = {}
@@ -87,22 +91,12 @@ def start_detached(config: TrainConfig, run_id: str | None = None) -> str:
     log_dir = paths.artifacts_dir() / "launch"
     log_dir.mkdir(parents=True, exist_ok=True)
     err_path = log_dir / f"{run_id}.err"
-    env = {**os.environ, "STUDIO_ARTIFACTS": str(paths.artifacts_dir()), "PYTHONUNBUFFERED": "1"}
     with open(err_path, "w") as err, _launched_lock:
         for old_id, (old, old_err, _) in list(_launched.items()):  # reap finished launches
             if old.poll() is not None:
                 del _launched[old_id]
                 old_err.unlink(missing_ok=True)
-        proc = subprocess.Popen(
-            command(config, run_id, tie=False),
-            cwd=paths.PROJECT_ROOT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=err,
-            close_fds=True,
-            start_new_session=True,
-        )
+        proc = _spawn(command(config, run_id, tie=False), err)
         _launched[run_id] = (proc, err_path, time.monotonic())
     return run_id
 
