@@ -54,9 +54,9 @@ def store(tmp_path) -> RunStore:
 
 
 @pytest.fixture(scope="session")
-def reference_store() -> RunStore:
-    """The committed reference runs (read-only use)."""
-    return RunStore(PROJECT_ROOT / "artifacts" / "runs")
+def reference_store(reference_artifacts) -> RunStore:
+    """The committed reference runs only (a copy): never the user's own runs in artifacts/."""
+    return RunStore(reference_artifacts / "runs")
 
 
 def completed_run(

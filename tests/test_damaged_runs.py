@@ -130,8 +130,8 @@ def test_runs_check_lists_every_run_and_fails_when_any_is_damaged(damaged_env):
     assert text.returncode == 1 and "ref-cnn " in text.stdout and "DAMAGED: run.json is not valid JSON" in text.stdout
 
 
-def test_runs_check_is_clean_on_the_committed_reference_runs():
-    result = run_cli("runs", "check", env={"STUDIO_ARTIFACTS": str(PROJECT_ROOT / "artifacts")})
+def test_runs_check_is_clean_on_the_committed_reference_runs(reference_artifacts):
+    result = run_cli("runs", "check", env={"STUDIO_ARTIFACTS": str(reference_artifacts)})
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.count(" ok") == len(list(REF.glob("ref-*")))
 
