@@ -107,12 +107,6 @@ def _start_training(dash_duo, server: Server, epochs: int, subset: int) -> str:
         children = subprocess.run(
             ["ps", "--ppid", str(server.proc.pid), "-o", "pid,stat,args"], capture_output=True, text=True
         ).stdout
-        spy = subprocess.run(
-            [str(PROJECT_ROOT / ".venv/bin/py-spy"), "dump", "--pid", str(server.proc.pid)],
-            capture_output=True,
-            text=True,
-        ).stdout
-        (server.log_path.parent / "spy.txt").write_text(spy)
         raise AssertionError(
             f"no training started; the page shows {shown}; console: {dash_duo.get_logs()}; server children: {children}"
         ) from None

@@ -114,14 +114,7 @@ def test_make_run_serves_every_page_at_once_from_its_first_request(make_run_serv
     )
     deps = json.loads(_get(url + "/_dash-dependencies")[2])
     with futures.ThreadPoolExecutor(12) as pool:  # every page, concurrently, several times, at once
-        try:
-            statuses = list(pool.map(lambda p: _render_over_http(url, deps, p), PAGES * 4))
-        except TimeoutError:
-            pid = subprocess.run(["pgrep", "-f", f"dashboard --host 127.0.0.1 --port {url.rsplit(':', 1)[1]}"],
-                                 capture_output=True, text=True).stdout.split()
-            spy = subprocess.run([str(PROJECT_ROOT / ".venv/bin/py-spy"), "dump", "--pid", pid[0]],
-                                 capture_output=True, text=True).stdout if pid else "no server pid"
-            raise AssertionError(f"a render timed out; the server's threads:\n{spy[-6000:]}") from None
+        statuses = list(pool.map(lambda p: _render_over_http(url, deps, p), PAGES * 4))
     assert statuses == [200] * len(statuses)
     for path in PAGES:
         assert _get(url + path)[0] == 200
