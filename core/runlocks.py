@@ -11,19 +11,7 @@ import fcntl
 from collections.abc import Iterator
 from pathlib import Path
 
-
-class RunError(Exception):
-    """Base class for run-store errors; the message is meant for people."""
-
-
-class TrainingBusy(RunError):
-    """Another training holds the slot; `active_run_id` names it."""
-
-    def __init__(self, active_run_id: str | None):
-        self.active_run_id = active_run_id
-        super().__init__(
-            f"another training is running ({active_run_id or 'unknown run'}); wait for it to finish or cancel it"
-        )
+from core.runerrors import TrainingBusy
 
 
 class RunLocks:

@@ -7,6 +7,11 @@ Layout of one run: `run.json` (config, status, timings, environment, metrics), `
 `<run>/.lock` for its whole life, and one on `runs/.training.lock` (one training at a time); the
 kernel drops both when the process dies, so a run still marked `running` whose lock is free died
 mid-way and is reported (and recorded) as `interrupted`, never as completed.
+
+Reading validates (core.record): a record or file that does not match the contract comes back as
+status `damaged` with a one-line reason, never an exception. The store is split by concern:
+core.runerrors (its errors), core.runlocks (liveness locks), core.runfiles (predictions and model
+files, checked as they are read) and this module (records, listing, lifecycle).
 """
 
 from __future__ import annotations
@@ -20,7 +25,6 @@ import re
 import secrets
 import shutil
 import time
-import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,15 +34,14 @@ import numpy as np
 from core import atomic, paths
 from core.record import (
     DAMAGED,
-    MODEL_FILES,
     SCHEMA_VERSION,
     STATUSES,
-    arrays_problem,
-    predictions_problem,
     record_problem,
     run_summary,
 )
-from core.runlocks import RunError, RunLocks, TrainingBusy
+from core.runerrors import DamagedRun, InvalidRunId, NoModel, RunError, TrainingBusy, UnknownRun
+from core.runfiles import RunFiles
+from core.runlocks import RunLocks
 
 if TYPE_CHECKING:
     from core.models.base import Classifier
@@ -46,23 +49,20 @@ if TYPE_CHECKING:
 RUN_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
 ACTIVE = ("queued", "running")
 ORPHAN_GRACE_S = 60  # a run folder without run.json younger than this is still being created
-__all__ = ["ACTIVE", "DAMAGED", "SCHEMA_VERSION", "STATUSES", "RunError", "RunStore", "TrainingBusy", "run_summary"]
-
-
-class InvalidRunId(RunError):
-    pass
-
-
-class UnknownRun(RunError):
-    pass
-
-
-class NoModel(RunError):
-    """The run exists but has no usable model file (not completed, or not kept)."""
-
-
-class DamagedRun(RunError):
-    """The run's record or files do not match the run-store contract; the message says how."""
+__all__ = [
+    "ACTIVE",
+    "DAMAGED",
+    "SCHEMA_VERSION",
+    "STATUSES",
+    "DamagedRun",
+    "InvalidRunId",
+    "NoModel",
+    "RunError",
+    "RunStore",
+    "TrainingBusy",
+    "UnknownRun",
+    "run_summary",
+]
 
 
 def now_iso() -> str:
@@ -83,20 +83,12 @@ def new_run_id(model: str) -> str:
     return f"{model}-{stamp}-{secrets.token_hex(2)}"
 
 
-def _stat_key(path: Path) -> tuple | None:
-    try:
-        stat = path.stat()
-    except OSError:
-        return None
-    return (stat.st_mtime_ns, stat.st_size, stat.st_ino)
-
-
 def damaged(record: dict[str, Any], reason: str) -> dict[str, Any]:
     """A record marked damaged (status derived on read; the recorded status is kept aside)."""
     return {**record, "status": DAMAGED, "recorded_status": record.get("status"), "damage": reason}
 
 
-class RunStore(RunLocks):
+class RunStore(RunFiles, RunLocks):
     """Reads and writes runs under one root folder (default `artifacts/runs`)."""
 
     def __init__(self, root: Path | str | None = None):
@@ -262,13 +254,6 @@ class RunStore(RunLocks):
         problem = problem or self._files_problem(record)
         return damaged(record, problem) if problem else record
 
-    def note_model_damage(self, run_id: str, reason: str) -> None:
-        """Remember that this run's model file failed to load (until the file changes), so every
-        later read reports the run as damaged, not only the page that tried to load it."""
-        artifact = self._validated_record(run_id)[0].get("artifact") or {}
-        model = self.path(run_id) / str(artifact.get("file", "model.keras"))
-        self._model_damage[run_id] = (_stat_key(model), reason)
-
     def _validated_record(self, run_id: str) -> tuple[dict[str, Any], str | None]:
         """(a copy of run.json, its schema problem or None), cached per version of the file."""
         try:
@@ -296,31 +281,6 @@ class RunStore(RunLocks):
         if record["status"] != "completed":
             raise RunError(f"run {run_id} is {record['status']}, so it has no test results")
         return record
-
-    def _files_problem(self, record: dict[str, Any]) -> str | None:
-        """Cheap checks of a completed run's files (cached per file version)."""
-        if record.get("status") != "completed":
-            return None
-        folder = self.path(record["run_id"])
-        artifact = record.get("artifact") or {}
-        model = folder / str(artifact.get("file", "model.keras"))
-        if record.get("family") == "deep" and not model.is_file():
-            return f"its model file {model.name} is missing"
-        noted = self._model_damage.get(record["run_id"])
-        if noted and noted[0] == _stat_key(model):
-            return noted[1]
-        file = folder / "predictions.npz"
-        try:
-            stat = file.stat()
-        except FileNotFoundError:
-            return "predictions.npz is missing"
-        key = (stat.st_mtime_ns, stat.st_size)
-        cached = self._files_cache.get(record["run_id"])
-        if cached and cached[0] == key:
-            return cached[1]
-        problem = predictions_problem(file)
-        self._files_cache[record["run_id"]] = (key, problem)
-        return problem
 
     def mark_interrupted(self, run_id: str, reason: str) -> dict[str, Any]:
         return self.update(run_id, status="interrupted", error=reason, finished_at=now_iso())
@@ -371,53 +331,3 @@ class RunStore(RunLocks):
             return json.loads((self.path(run_id) / "progress.json").read_text())
         except (FileNotFoundError, json.JSONDecodeError):
             return None
-
-    def predictions(self, run_id: str) -> dict[str, np.ndarray]:
-        """{y_true, y_pred, proba} of a completed run, fully checked (cached per file version).
-
-        DamagedRun when the file does not hold the 10 000 test predictions in test-set order.
-        """
-        file = self.path(run_id) / "predictions.npz"
-        try:
-            stat = file.stat()
-        except FileNotFoundError:
-            if not self.exists(run_id):
-                raise UnknownRun(f"no run named {run_id}") from None
-            raise NoModel(f"run {run_id} has no predictions (not completed?)") from None
-        key = (stat.st_mtime_ns, stat.st_size)
-        cached = self._prediction_cache.get(run_id)
-        if cached and cached[0] == key:
-            return cached[1]
-        try:
-            with np.load(file, allow_pickle=False) as saved:
-                arrays = {name: saved[name] for name in ("y_true", "y_pred", "proba")}
-        except KeyError as exc:
-            raise DamagedRun(f"run {run_id} is damaged: predictions.npz has no {exc.args[0]}") from None
-        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
-            raise DamagedRun(
-                f"run {run_id} is damaged: predictions.npz cannot be read ({exc.__class__.__name__})"
-            ) from None
-        problem = arrays_problem(arrays)
-        if problem:
-            raise DamagedRun(f"run {run_id} is damaged: {problem}")
-        for array in arrays.values():
-            array.setflags(write=False)
-        self._prediction_cache[run_id] = (key, arrays)
-        return arrays
-
-    def model_file(self, run_id: str) -> tuple[Path, dict[str, Any]]:
-        """(path, artifact record) of a completed run's model file; UnknownRun when it has none."""
-        record = self.get(run_id)
-        if record["status"] == DAMAGED:
-            raise DamagedRun(f"run {run_id} is damaged: {record['damage']}")
-        artifact = record.get("artifact") or {}
-        name = artifact.get("file")
-        if record.get("status") != "completed" or name not in MODEL_FILES:
-            raise NoModel(f"run {run_id} has no saved model")
-        path = self.path(run_id) / name
-        if not path.is_file():
-            raise NoModel(
-                f"run {run_id} keeps only its predictions ({name} is not in this checkout); "
-                f"retrain it with `python -m core reference --only {record.get('model')}`"
-            )
-        return path, artifact
