@@ -13,9 +13,10 @@ import os
 from PIL import Image
 
 from bench.common import save, timings_ms
-from core import data, explain, inference
+from core import data, explain
+from core.explain import inference
 from core.paths import PROJECT_ROOT
-from core.runs import RunStore
+from core.store.runs import RunStore
 
 RUN = "ref-cnn_dropout"
 

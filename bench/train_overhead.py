@@ -17,9 +17,9 @@ import tempfile
 import time
 
 from bench.common import save, timings_ms
-from core.config import TrainConfig, to_cli_args
 from core.paths import PROJECT_ROOT
-from core.runs import RunStore
+from core.store.runs import RunStore
+from core.training.config import TrainConfig, to_cli_args
 
 CONFIG = TrainConfig("cnn", epochs=4, subset=8000)
 ROUNDS = 4
@@ -64,7 +64,7 @@ def poll_cost(store: RunStore, run_id: str) -> dict:
     """CPU time of one follower poll (snapshot + view), steady and when a new epoch arrived."""
     import pickle
 
-    from core import progress
+    from core.training import progress
     from dashboard.components.training_view import CurveCache
 
     view = CurveCache()

@@ -4,7 +4,7 @@ Each measurement runs in a fresh process (peak RSS reset through /proc/self/clea
 figure is what preprocessing adds to a warm process, as in the server; the short-lived decoder
 processes of large PNGs are reported apart): a 39.8-megapixel RGBA
 PNG (a dark item on white, the issue's case) and a 39.8-megapixel JPEG, once alone and six at a
-time from threads, through `core.upload.preprocess` under its decode slots like the API.
+time from threads, through `core.data.upload.preprocess` under its decode slots like the API.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ SIZE = (7300, 5450)
 CHILD = """
 import sys, threading, time
 sys.path.insert(0, {root!r})
-from core import upload
+from core.data import upload
 from PIL import Image, PngImagePlugin, JpegImagePlugin; import numpy
 raw = open({path!r}, 'rb').read()
 

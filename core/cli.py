@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from core import __version__
-from core.config import ConfigError, TrainConfig, parse_param
 from core.data import DataError
-from core.runs import DAMAGED, STATUSES, InvalidRunId, RunError, run_summary
+from core.store.runs import DAMAGED, STATUSES, InvalidRunId, RunError, run_summary
+from core.training.config import ConfigError, TrainConfig, parse_param
 
 EXIT_USAGE = 2
 EXIT_FAILED = 1
@@ -132,7 +132,8 @@ def _print_json(obj: Any) -> None:
 
 
 def _cmd_data(args) -> int:
-    from core import data, explore
+    from core import data
+    from core.data import explore
 
     if args.data_command == "check":
         ds = data.load()
@@ -171,8 +172,8 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
 
 def _cmd_train(args) -> int:
     from core import training
-    from core.cli_progress import ProgressPrinter
-    from core.runs import RunStore, validate_run_id
+    from core.store.runs import RunStore, validate_run_id
+    from core.training.cli_progress import ProgressPrinter
 
     config = config_from_args(args).resolve()  # refuse bad settings before touching anything
     store = RunStore()
@@ -194,7 +195,7 @@ def _cmd_train(args) -> int:
 
 
 def _cmd_runs(args) -> int:
-    from core.runs import RunStore
+    from core.store.runs import RunStore
 
     store = RunStore()
     if args.runs_command == "list":
@@ -208,7 +209,7 @@ def _cmd_runs(args) -> int:
                 print(f"{r['run_id']:<40} {r['model'] or '?'!s:<14} {r['status']:<12} {acc}{extra}")
         return 0
     if args.runs_command == "check":
-        from core.runcheck import check_all
+        from core.store.check import check_all
 
         results = check_all(store, load_models=not args.no_models)
         if args.json:
@@ -234,7 +235,7 @@ def _cmd_runs(args) -> int:
 
 
 def _cmd_reference(args) -> int:
-    from core import reference
+    from core.training import reference
 
     for record in reference.retrain(only=args.only, log=lambda line: print(line, flush=True)):
         print(f"{record['run_id']}: {record['status']} {100 * record['metrics']['test_accuracy']:.2f}%", flush=True)

@@ -19,8 +19,8 @@ from flask import Flask, jsonify, request
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from core import upload
-from core.runs import InvalidRunId, NoModel, RunError, UnknownRun, run_summary
+from core.data import upload
+from core.store.runs import InvalidRunId, NoModel, RunError, UnknownRun, run_summary
 from dashboard import runs_view, state
 
 MAX_REQUEST_BYTES = upload.MAX_BYTES + 256 * 1024  # /api/predict: one photo plus the multipart envelope
@@ -39,8 +39,8 @@ def _error(status: int, message: str, **headers):
 
 def predict_upload(raw: bytes, run_id: str | None) -> dict:
     """Prediction for upload bytes with a run's model (raises UploadError / RunError / ValueError)."""
-    from core import inference
     from core.data import CLASS_NAMES
+    from core.explain import inference
 
     run_id = run_id or runs_view.default_run("deep")
     if run_id is None:

@@ -79,15 +79,15 @@ PRELOAD_MODULES = (
     "sklearn.model_selection",
     "skops.io",
     "cleanlab.filter",
-    "core.labels",
-    "core.explore",
-    "core.drilldown",
-    "core.explain",
-    "core.inference",
-    "core.upload",
-    "core.progress",
-    "core.analysis",
-    "core.images",
+    "core.evaluation.labels",
+    "core.data.explore",
+    "core.evaluation.drilldown",
+    "core.explain.gradcam",
+    "core.explain.inference",
+    "core.data.upload",
+    "core.training.progress",
+    "core.evaluation.analysis",
+    "core.data.images",
     "core.models.sklearn_models",
 )
 DEEP_MODULES = ("tensorflow", "keras", "core.models.keras_model", "core.models.keras_nets")
@@ -113,7 +113,7 @@ def warm_up() -> None:
     import threading
 
     def work():
-        from core import explore
+        from core.data import explore
 
         try:
             explore.dataset_stats()
@@ -122,7 +122,7 @@ def warm_up() -> None:
             explore.class_mean_std_images()
             for method in explore.EMBEDDING_METHODS:
                 explore.embedding(method)
-            from core.inference import load_classifier
+            from core.explain.inference import load_classifier
             from dashboard import runs_view, state
 
             run_id = runs_view.default_run("deep")

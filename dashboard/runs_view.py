@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from core import leaderboard
-from core.runs import DAMAGED, InvalidRunId, RunError, UnknownRun
+from core.evaluation import leaderboard
+from core.store.runs import DAMAGED, InvalidRunId, RunError, UnknownRun
 from dashboard import state
 
 

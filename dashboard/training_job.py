@@ -27,9 +27,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from core import paths, progress
-from core.config import TrainConfig, to_cli_args
-from core.runs import RunError, RunStore, new_run_id
+from core import paths
+from core.store.runs import RunError, RunStore, new_run_id
+from core.training import progress
+from core.training.config import TrainConfig, to_cli_args
 
 POLL_SECONDS = 0.5
 START_TIMEOUT_S = 120

@@ -17,7 +17,7 @@ import pytest
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 
-from core.runs import RunStore  # noqa: E402
+from core.store.runs import RunStore  # noqa: E402
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -64,7 +64,8 @@ def completed_run(
 ) -> dict:
     """A schema-valid completed run whose predictions are on the real test labels (right on about
     `accuracy` of them), metrics computed by the real metrics code. No training involved."""
-    from core import data, metrics
+    from core import data
+    from core.evaluation import metrics
 
     y_test = data.load().y_test
     rng = np.random.default_rng(seed)

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from core import explore
+from core.data import explore
 from dashboard.components import training_form as form
 from tests.conftest import click, graph_traces, wait_until
 

@@ -11,9 +11,9 @@ from PIL import Image
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.support.ui import Select
 
-from core import drilldown
 from core.data import CLASS_NAMES
-from core.runs import RunStore
+from core.evaluation import drilldown
+from core.store.runs import RunStore
 from dashboard.components.gallery import PER_PAGE
 from tests.conftest import click, graph_traces, wait_until
 

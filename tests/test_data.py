@@ -9,8 +9,9 @@ import shutil
 import numpy as np
 import pytest
 
-from core import data, explore
-from core.config import MAX_TRAIN_SIZE
+from core import data
+from core.data import explore
+from core.training.config import MAX_TRAIN_SIZE
 from tests.conftest import run_cli
 
 

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
-from core import data, drilldown, leaderboard
+from core import data
+from core.evaluation import drilldown, leaderboard
 from dashboard.components import gallery as gal
 from dashboard.figures.errors import accuracy_bars, confusion_heatmap, per_class_f1
 
@@ -128,7 +129,7 @@ def test_gallery_pages_and_links(preds):
 def test_label_suspects_come_from_confident_learning_not_from_every_confident_mistake(preds):
     from cleanlab.filter import find_label_issues
 
-    from core import labels
+    from core.evaluation import labels
 
     suspects = labels.label_suspects(preds)
     wrong = np.flatnonzero(preds["y_pred"] != preds["y_true"])

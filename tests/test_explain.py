@@ -7,7 +7,9 @@ import json
 import numpy as np
 import pytest
 
-from core import analysis, data, explain, inference
+from core import data, explain
+from core.evaluation import analysis
+from core.explain import inference
 from tests.conftest import REFERENCE_ENV, run_cli
 
 RUN = "ref-cnn_dropout"

@@ -10,10 +10,10 @@ import shutil
 
 import pytest
 
-from core import inference
-from core.atomic import sha256_file
+from core.explain import inference
 from core.models import sklearn_models
-from core.runs import DamagedRun, RunStore
+from core.store.atomic import sha256_file
+from core.store.runs import DamagedRun, RunStore
 from tests.conftest import PROJECT_ROOT
 
 

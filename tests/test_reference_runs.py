@@ -7,9 +7,11 @@ import json
 import numpy as np
 import pytest
 
-from core import data, inference, metrics
-from core.reference import REFERENCE_CONFIGS, reference_run_id
-from core.runs import NoModel
+from core import data
+from core.evaluation import metrics
+from core.explain import inference
+from core.store.runs import NoModel
+from core.training.reference import REFERENCE_CONFIGS, reference_run_id
 from tests.conftest import REFERENCE_ENV, run_cli
 
 TARGETS = {"cnn_dropout": 0.93, "logreg": 0.84, "random_forest": 0.87, "knn": 0.85, "svm": 0.89, "mlp": 0.88}
@@ -64,7 +66,7 @@ def test_model_file_reproduces_the_recorded_accuracy(ref, reference_store):
 def _refit(record: dict) -> np.ndarray:
     """Re-train a reference run from the config in its run.json on the same split; test probabilities."""
     from core import models
-    from core.config import TrainConfig
+    from core.training.config import TrainConfig
 
     config = TrainConfig.from_dict(record["config"]).resolve()
     ds = data.load()

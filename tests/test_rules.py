@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from core.config import TrainConfig
-from core.rules import ConfigError, show_number
+from core.training.config import TrainConfig
+from core.training.rules import ConfigError, show_number
 
 
 @pytest.mark.parametrize(
@@ -50,4 +50,4 @@ def test_the_model_zoo_and_the_config_do_not_import_each_other():
     imported = {
         node.module for node in ast.walk(zoo) if isinstance(node, ast.ImportFrom) and id(node) not in typing_only
     }
-    assert "core.config" not in imported and "core.rules" in imported
+    assert "core.training.config" not in imported and "core.training.rules" in imported

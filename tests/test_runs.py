@@ -1,4 +1,4 @@
-"""core.runs: ids, atomic records, torn history lines, damaged files, liveness locks."""
+"""core.store: ids, atomic records, torn history lines, damaged files, liveness locks."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import time
 
 import pytest
 
-from core import atomic
-from core.runs import InvalidRunId, RunError, RunStore, TrainingBusy, UnknownRun
+from core.store import atomic
+from core.store.runs import InvalidRunId, RunError, RunStore, TrainingBusy, UnknownRun
 from tests.conftest import completed_run
 
 

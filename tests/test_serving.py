@@ -19,7 +19,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from core import data, upload
+from core import data
+from core.data import upload
 from dashboard.pagerequest import page_request
 from tests.conftest import PROJECT_ROOT, wait_until
 from tests.test_celery import _free_port
@@ -235,7 +236,7 @@ def _photo(size: tuple[int, int], mode: str = "RGBA") -> Image.Image:
 MEASURE = """
 import sys
 sys.path.insert(0, {root!r})
-from core import upload
+from core.data import upload
 from PIL import Image, PngImagePlugin, JpegImagePlugin; import numpy
 raw = open({path!r}, 'rb').read()
 
@@ -269,7 +270,7 @@ def test_a_40_megapixel_upload_stays_within_the_memory_budget(tmp_path, fmt):
 
 
 def test_16_bit_png_and_mpo_jpeg_are_predicted_like_their_8_bit_originals(reference_store):
-    from core import inference
+    from core.explain import inference
 
     ds = data.load()
     indices = [0, 1, 2, 3, 8]

@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core import data, inference, training
-from core.config import TrainConfig
-from core.runs import RunStore
+from core import data, training
+from core.explain import inference
+from core.store.runs import RunStore
+from core.training.config import TrainConfig
 
 QUICK = {
     "cnn": TrainConfig("cnn", epochs=2, subset=600),

@@ -6,9 +6,10 @@ import datetime as dt
 
 import pytest
 
-from core import analysis, progress
-from core.config import TrainConfig
-from core.runs import RunError, RunStore
+from core.evaluation import analysis
+from core.store.runs import RunError, RunStore
+from core.training import progress
+from core.training.config import TrainConfig
 from dashboard import training_job
 from dashboard.figures.training import compare_curves, training_curves
 

@@ -8,8 +8,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from core import data, inference, upload
-from core.runs import RunStore
+from core import data
+from core.data import upload
+from core.explain import inference
+from core.store.runs import RunStore
 
 
 def _png(array: np.ndarray, mode: str | None = None) -> bytes:

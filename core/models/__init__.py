@@ -11,11 +11,11 @@ import importlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from core.rules import ConfigError, Range
+from core.training.rules import ConfigError, Range
 
-if TYPE_CHECKING:  # annotations only: core.config imports this module
-    from core.config import TrainConfig
+if TYPE_CHECKING:  # annotations only: core.training.config imports this module
     from core.models.base import Classifier
+    from core.training.config import TrainConfig
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ import numpy as np
 from core.models.base import Classifier, Emit, no_emit
 
 if TYPE_CHECKING:
-    from core.config import TrainConfig
+    from core.training.config import TrainConfig
 
 BATCH_EVENT_INTERVAL_S = 0.5
 SMALL_BATCH = 256

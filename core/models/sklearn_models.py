@@ -17,7 +17,7 @@ import numpy as np
 from core.models.base import Classifier, Emit, no_emit
 
 if TYPE_CHECKING:
-    from core.config import TrainConfig
+    from core.training.config import TrainConfig
 
 RF_CHUNK = 20  # trees added per progress event
 MLP_TRAIN_PROBE = 5000  # training images scored after each MLP epoch (train accuracy/loss)
@@ -237,7 +237,7 @@ def load(path: Path, expected_sha256: str | None = None) -> SklearnClassifier:
     """
     import skops.io as sio
 
-    from core.atomic import sha256_file
+    from core.store.atomic import sha256_file
 
     if path.suffix != ".skops":
         raise UntrustedModel(

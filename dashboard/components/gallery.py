@@ -1,7 +1,7 @@
 """Image galleries of test photos: thumbnail, true/predicted label, top-3 probability bars, Grad-CAM link.
 
 Kept light for the browser and the server alike: each photo is five components (card, link,
-thumbnail, caption, bars), the thumbnail a PNG data URI encoded once per process (core.images),
+thumbnail, caption, bars), the thumbnail a PNG data URI encoded once per process (core.data.images),
 and the three probability bars one small SVG image (cached), not twenty HTML elements.
 """
 
@@ -19,8 +19,8 @@ import numpy as np
 from dash import dcc, html
 from dash.development.base_component import Component
 
-from core import drilldown, images
-from core.data import CLASS_NAMES
+from core.data import CLASS_NAMES, images
+from core.evaluation import drilldown
 
 PER_PAGE = 30
 

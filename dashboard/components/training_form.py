@@ -7,8 +7,8 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import html
 
-from core.config import MAX_TRAIN_SIZE, ConfigError, TrainConfig
 from core.models import SPECS, get_spec
+from core.training.config import MAX_TRAIN_SIZE, ConfigError, TrainConfig
 
 # (option, label, help, input kwargs); numbers use dbc.Input(type="number")
 NUMBER_FIELDS: list[tuple[str, str, str, dict]] = [

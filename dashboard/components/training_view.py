@@ -5,7 +5,7 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from core import analysis, leaderboard
+from core.evaluation import analysis, leaderboard
 from dashboard.figures.style import empty_figure
 from dashboard.figures.training import training_curves
 

@@ -8,8 +8,10 @@ import binascii
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from core import analysis, explain, images, upload
-from core.runs import RunError
+from core import explain
+from core.data import images, upload
+from core.evaluation import analysis
+from core.store.runs import RunError
 from dashboard import state
 from dashboard.figures import gradcam as figs
 

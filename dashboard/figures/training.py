@@ -17,7 +17,7 @@ def training_curves(
 ) -> go.Figure:
     """Two panels (loss, accuracy) of train and validation curves.
 
-    `analysis` (core.analysis.overfitting) adds a marker on the best validation epoch and red
+    `analysis` (core.evaluation.analysis.overfitting) adds a marker on the best validation epoch and red
     shading over epochs where validation loss rose while training loss fell.
     """
     if not history:

@@ -9,7 +9,8 @@ import dash_bootstrap_components as dbc
 import numpy as np
 from dash import Input, Output, State, callback, dcc, html, no_update
 
-from core import data, explore, images
+from core import data
+from core.data import explore, images
 from dashboard.components.cards import figure_card
 from dashboard.figures import data as figs
 

@@ -6,8 +6,8 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html, no_update
 
-from core import drilldown, labels
 from core.data import CLASS_NAMES
+from core.evaluation import drilldown, labels
 from dashboard import runs_view
 from dashboard.components import gallery as gal
 from dashboard.components.cards import figure_card

@@ -15,8 +15,9 @@ import dash_bootstrap_components as dbc
 import numpy as np
 from dash import Input, Output, Patch, State, callback, dcc, html, no_update
 
-from core import analysis, data, explain
-from core.runs import RunError
+from core import data, explain
+from core.evaluation import analysis
+from core.store.runs import RunError
 from dashboard import runs_view, state
 from dashboard.components.layers import layer_label
 from dashboard.components.upload_card import upload_card, upload_result

@@ -9,8 +9,8 @@ import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html, no_update
 
-from core import leaderboard
 from core.data import CLASS_NAMES
+from core.evaluation import leaderboard
 from dashboard import runs_view, state
 from dashboard.components.cards import figure_card
 from dashboard.figures.errors import accuracy_bars, per_class_f1

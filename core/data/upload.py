@@ -8,7 +8,7 @@ background), invert when the background is light, crop to the item, fit its long
 
 Memory is bounded: nothing needs more than WORK_SIDE pixels a side, so JPEG/MPO decode at reduced
 size (`draft`, 1/2 to 1/8 scale inside the decoder); other formats over DIRECT_PIXELS are decoded
-in a short-lived child process (`python -m core.decode`), which hands back the reduced image, so
+in a short-lived child process (`python -m core.data.decode`), which hands back the reduced image, so
 the server never holds a full 40-megapixel bitmap. At most SLOTS decodes/predictions run at once
 (`slot()`); a request that finds none free within a moment gets UploadBusy (the API's 503).
 """
@@ -132,7 +132,11 @@ def decode_in_child(raw: bytes) -> Image.Image:
 
     try:
         done = subprocess.run(
-            [sys.executable, "-m", "core.decode"], input=raw, capture_output=True, timeout=DECODE_TIMEOUT_S, check=False
+            [sys.executable, "-m", "core.data.decode"],
+            input=raw,
+            capture_output=True,
+            timeout=DECODE_TIMEOUT_S,
+            check=False,
         )
     except subprocess.TimeoutExpired:
         raise UploadError("The image took too long to decode.") from None

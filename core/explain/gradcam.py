@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from core import data
-from core.runs import RunStore
+from core.store.runs import RunStore
 
 METHODS = ("gradcam", "gradcam++")
 _EPS = 1e-12
@@ -23,7 +23,7 @@ _EPS = 1e-12
 
 def keras_model_of(run_id: str, store: RunStore | None = None) -> Any:
     """The Keras model of a CNN run (loaded once per process); ValueError for other runs."""
-    from core.inference import load_classifier
+    from core.explain.inference import load_classifier
     from core.models.keras_model import KerasClassifier
 
     clf = load_classifier(run_id, store)
@@ -133,7 +133,7 @@ def explain_image(
     store: RunStore | None = None,
 ) -> dict:
     """Prediction and heatmap of one 28x28 uint8 image with a run's Keras model."""
-    from core.inference import load_classifier
+    from core.explain.inference import load_classifier
 
     model = keras_model_of(run_id, store)
     clf = load_classifier(run_id, store)

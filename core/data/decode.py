@@ -1,4 +1,4 @@
-"""`python -m core.decode`: decode one uploaded image from stdin, write it reduced (PNG) to stdout.
+"""`python -m core.data.decode`: decode one uploaded image from stdin, write it reduced (PNG) to stdout.
 
 Used by core.upload for large non-JPEG uploads, so the full-size bitmap (up to 160 MB for a
 40-megapixel RGBA PNG) lives only in this short-lived process, never in the web server. The image
@@ -16,7 +16,7 @@ ADDRESS_SPACE_LIMIT = 1536 * 1024 * 1024
 
 def main() -> int:
     resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_SPACE_LIMIT, ADDRESS_SPACE_LIMIT))
-    from core.upload import open_checked
+    from core.data.upload import open_checked
 
     raw = sys.stdin.buffer.read()
     try:

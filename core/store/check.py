@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.runs import DAMAGED, DamagedRun, NoModel, RunStore
+from core.store.runs import DAMAGED, DamagedRun, NoModel, RunStore
 
 
 def _strip(run_id: str, message: str) -> str:
@@ -24,7 +24,7 @@ def check_run(store: RunStore, run_id: str, load_model: bool = True) -> dict[str
         try:
             store.predictions(run_id)
             if load_model:
-                from core.inference import load_classifier
+                from core.explain.inference import load_classifier
 
                 try:
                     load_classifier(run_id, store)

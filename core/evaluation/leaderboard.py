@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.metrics import worst_class
+from core.evaluation.metrics import worst_class
 
 # column -> "max" or "min": which end is best (used to highlight the best cell per column)
 BEST_DIRECTION = {

@@ -10,7 +10,7 @@ mid-way and is reported (and recorded) as `interrupted`, never as completed.
 
 Reading validates (core.record): a record or file that does not match the contract comes back as
 status `damaged` with a one-line reason, never an exception. The store is split by concern:
-core.runerrors (its errors), core.runlocks (liveness locks), core.runfiles (predictions and model
+core.store.errors, core.store.locks (liveness locks), core.store.files (predictions and model
 files, checked as they are read) and this module (records, listing, lifecycle).
 """
 
@@ -31,17 +31,18 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from core import atomic, paths
-from core.record import (
+from core import paths
+from core.store import atomic
+from core.store.errors import DamagedRun, InvalidRunId, NoModel, RunError, TrainingBusy, UnknownRun
+from core.store.files import RunFiles
+from core.store.locks import RunLocks
+from core.store.record import (
     DAMAGED,
     SCHEMA_VERSION,
     STATUSES,
     record_problem,
     run_summary,
 )
-from core.runerrors import DamagedRun, InvalidRunId, NoModel, RunError, TrainingBusy, UnknownRun
-from core.runfiles import RunFiles
-from core.runlocks import RunLocks
 
 if TYPE_CHECKING:
     from core.models.base import Classifier

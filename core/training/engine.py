@@ -20,10 +20,11 @@ from typing import Any
 
 import numpy as np
 
-from core import data, metrics, models
-from core.config import TrainConfig
+from core import data, models
+from core.evaluation import metrics
 from core.models.base import Emit, no_emit
-from core.runs import RunStore, new_run_id, now_iso, validate_run_id
+from core.store.runs import RunStore, new_run_id, now_iso, validate_run_id
+from core.training.config import TrainConfig
 
 WATCH_INTERVAL_S = 0.25
 

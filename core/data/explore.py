@@ -10,7 +10,8 @@ import functools
 
 import numpy as np
 
-from core import atomic, data, paths
+from core import data, paths
+from core.store import atomic
 
 EMBEDDING_METHODS = ("pca", "tsne")
 

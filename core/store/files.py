@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from core.record import DAMAGED, MODEL_FILES, arrays_problem, predictions_problem
-from core.runerrors import DamagedRun, NoModel, UnknownRun
+from core.store.errors import DamagedRun, NoModel, UnknownRun
+from core.store.record import DAMAGED, MODEL_FILES, arrays_problem, predictions_problem
 
 
 def _stat_key(path: Path) -> tuple | None:

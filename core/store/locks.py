@@ -11,7 +11,7 @@ import fcntl
 from collections.abc import Iterator
 from pathlib import Path
 
-from core.runerrors import TrainingBusy
+from core.store.errors import TrainingBusy
 
 
 class RunLocks:

@@ -11,8 +11,8 @@ import platform
 import secrets
 from collections.abc import Callable, Iterator
 
-from core.config import TrainConfig
-from core.runs import RunStore
+from core.store.runs import RunStore
+from core.training.config import TrainConfig
 
 REFERENCE_CONFIGS: dict[str, TrainConfig] = {
     "cnn": TrainConfig("cnn", epochs=15),
@@ -42,7 +42,7 @@ def retrain(
 ) -> Iterator[dict]:
     """Train the reference set (or `only` some models); yields each final run record."""
     from core import training
-    from core.cli_progress import ProgressPrinter
+    from core.training.cli_progress import ProgressPrinter
 
     store = store or RunStore()
     names = only or list(REFERENCE_CONFIGS)

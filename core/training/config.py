@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 from core.models import get_spec
-from core.rules import ConfigError, Range
+from core.training.rules import ConfigError, Range
 
 __all__ = ["MAX_TRAIN_SIZE", "MIN_SUBSET", "ConfigError", "Range", "TrainConfig", "parse_param", "to_cli_args"]
 
