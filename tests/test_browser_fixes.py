@@ -127,3 +127,32 @@ def test_any_run_can_be_replayed_on_the_train_page(dash_duo, app_factory, with_r
     dash_duo.wait_for_contains_text("#train-run-title", "ref-logreg", timeout=20)
     dash_duo.wait_for_contains_text("#train-verdict", "no epochs", timeout=20)
     assert dash_duo.get_logs() == []
+
+
+def test_the_disagreement_view_builds_only_the_tab_on_screen(dash_duo, app_factory, with_reference_runs):
+    from core.evaluation import drilldown
+    from core.store import RunStore
+
+    store = RunStore(with_reference_runs / "runs")
+    diff = drilldown.disagreements(store.predictions("ref-cnn"), store.predictions("ref-svm"))
+    dash_duo.start_server(app_factory())
+    dash_duo.driver.get(f"{dash_duo.server_url}/errors?run=ref-cnn&compare=ref-svm")
+    dash_duo.wait_for_element("#errors-disagree-summary", timeout=60)
+    wait_until(
+        lambda: len(dash_duo.find_elements("#errors-disagree-gallery .thumb")) == min(30, diff["counts"]["a_right"])
+    )
+    assert len(dash_duo.find_elements("#errors-disagree .thumb")) == min(30, diff["counts"]["a_right"])  # one tab only
+    assert "both wrong" in dash_duo.find_element("#errors-disagree-tabs .nav-item:nth-child(3) .nav-link").text
+    a = store.predictions("ref-cnn")
+    both_wrong = diff["neither"]
+    first = int(both_wrong[(-a["proba"][both_wrong, a["y_pred"][both_wrong]]).argsort(kind="stable")][0])
+
+    def first_thumb() -> str:  # read in the page (the gallery is being replaced)
+        return dash_duo.driver.execute_script(
+            "const t = document.querySelector('#errors-disagree-gallery .thumb'); return t ? t.id : '';"
+        )
+
+    click(dash_duo, "#errors-disagree-tabs .nav-item:nth-child(3) .nav-link")
+    wait_until(lambda: f'"index":{first}' in first_thumb().replace(" ", ""), timeout=30)
+    wait_until(lambda: len(dash_duo.find_elements("#errors-disagree-gallery .thumb")) == min(30, len(diff["neither"])))
+    assert dash_duo.get_logs() == []

@@ -243,26 +243,45 @@ def compare_runs(other_id, run_id):
         return dbc.Alert(message, color="warning", id="errors-compare-problem")
     (record, a), b = got, other.preds
     diff = drilldown.disagreements(a, b)
-    tabs = []
-    for key, label, preds in (
-        ("a_right", f"{run_id} right", a),
-        ("b_right", f"{other_id} right", b),
-        ("neither", "both wrong", a),
-    ):
-        indices = diff[key]
-        confidence = preds["proba"][indices, preds["y_pred"][indices]]
-        ordered = indices[(-confidence).argsort(kind="stable")]
-        notes = {int(i): f"other said {CLASS_NAMES[int((b if preds is a else a)['y_pred'][i])]}" for i in ordered[:30]}
-        tabs.append(
-            dbc.Tab(
-                gal.gallery(ordered, preds, runs_view.gradcam_run_for(record), 1, notes),
-                label=f"{label} ({len(indices)})",
-                tab_id=key,
-            )
-        )
+    labels = {"a_right": f"{run_id} right", "b_right": f"{other_id} right", "neither": "both wrong"}
+    tabs = [dbc.Tab(label=f"{label} ({len(diff[key])})", tab_id=key) for key, label in labels.items()]
     summary = (
         f"The two runs disagree on {diff['total']} of {len(a['y_true']):,} photos: {run_id} is right on "
         f"{diff['counts']['a_right']}, {other_id} on {diff['counts']['b_right']}, and both are wrong on "
         f"{diff['counts']['neither']}. Showing up to 30 of each, most confident first."
     )
-    return html.Div([html.P(summary, id="errors-disagree-summary"), dbc.Tabs(tabs, active_tab="a_right")])
+    return html.Div(
+        [
+            html.P(summary, id="errors-disagree-summary"),
+            dbc.Tabs(tabs, id="errors-disagree-tabs", active_tab="a_right"),
+            dcc.Loading(html.Div(_disagreement_gallery(record, a, b, diff, "a_right"), id="errors-disagree-gallery")),
+        ]
+    )
+
+
+def _disagreement_gallery(record, a, b, diff, key: str) -> html.Div:
+    """The photos of one disagreement tab, most confident first (only the tab on screen is built)."""
+    preds, other = (b, a) if key == "b_right" else (a, b)
+    indices = diff[key]
+    confidence = preds["proba"][indices, preds["y_pred"][indices]]
+    ordered = indices[(-confidence).argsort(kind="stable")]
+    notes = {int(i): f"other said {CLASS_NAMES[int(other['y_pred'][i])]}" for i in ordered[:30]}
+    return gal.gallery(ordered, preds, runs_view.gradcam_run_for(record), 1, notes)
+
+
+@callback(
+    Output("errors-disagree-gallery", "children"),
+    Input("errors-disagree-tabs", "active_tab"),
+    State("errors-run", "value"),
+    State("errors-compare", "value"),
+    prevent_initial_call=True,
+)
+def show_disagreement_tab(key, run_id, other_id):
+    got, other = runs_view.usable(run_id), runs_view.usable(other_id)
+    if isinstance(got, str) or isinstance(other, str):
+        return dbc.Alert(got if isinstance(got, str) else other, color="warning")
+    if key not in ("a_right", "b_right", "neither"):
+        return no_update
+    return _disagreement_gallery(
+        got.record, got.preds, other.preds, drilldown.disagreements(got.preds, other.preds), key
+    )
