@@ -20,7 +20,7 @@ from pathlib import Path
 from bench.common import save, timings_ms
 from core.data import CLASS_NAMES
 from core.paths import PROJECT_ROOT
-from core.store.runs import RunStore
+from core.store import RunStore
 
 N_RUNS = 100
 

@@ -16,7 +16,7 @@ from bench.common import save, timings_ms
 from core import data, explain
 from core.explain import inference
 from core.paths import PROJECT_ROOT
-from core.store.runs import RunStore
+from core.store import RunStore
 
 RUN = "ref-cnn_dropout"
 

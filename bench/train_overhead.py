@@ -18,7 +18,7 @@ import time
 
 from bench.common import save, timings_ms
 from core.paths import PROJECT_ROOT
-from core.store.runs import RunStore
+from core.store import RunStore
 from core.training.config import TrainConfig, to_cli_args
 
 CONFIG = TrainConfig("cnn", epochs=4, subset=8000)

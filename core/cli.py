@@ -14,7 +14,7 @@ from typing import Any
 
 from core import __version__
 from core.data import DataError
-from core.store.runs import DAMAGED, STATUSES, InvalidRunId, RunError, run_summary
+from core.store import DAMAGED, STATUSES, InvalidRunId, RunError, run_summary
 from core.training.config import ConfigError, TrainConfig, parse_param
 
 EXIT_USAGE = 2
@@ -172,7 +172,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
 
 def _cmd_train(args) -> int:
     from core import training
-    from core.store.runs import RunStore, validate_run_id
+    from core.store import RunStore, validate_run_id
     from core.training.cli_progress import ProgressPrinter
 
     config = config_from_args(args).resolve()  # refuse bad settings before touching anything
@@ -195,7 +195,7 @@ def _cmd_train(args) -> int:
 
 
 def _cmd_runs(args) -> int:
-    from core.store.runs import RunStore
+    from core.store import RunStore
 
     store = RunStore()
     if args.runs_command == "list":

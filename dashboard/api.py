@@ -20,7 +20,7 @@ from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from core.data import upload
-from core.store.runs import InvalidRunId, NoModel, RunError, UnknownRun, run_summary
+from core.store import InvalidRunId, NoModel, RunError, UnknownRun, run_summary
 from dashboard import runs_view, state
 
 MAX_REQUEST_BYTES = upload.MAX_BYTES + 256 * 1024  # /api/predict: one photo plus the multipart envelope

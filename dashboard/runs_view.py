@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from core.evaluation import leaderboard
-from core.store.runs import DAMAGED, InvalidRunId, RunError, UnknownRun
+from core.store import DAMAGED, InvalidRunId, RunError, UnknownRun
 from dashboard import state
 
 

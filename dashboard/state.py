@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 
 from core import paths
-from core.store.runs import RunStore
+from core.store import RunStore
 
 
 @functools.lru_cache(maxsize=4)

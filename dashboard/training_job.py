@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from core import paths
-from core.store.runs import RunError, RunStore, new_run_id
+from core.store import RunError, RunStore, new_run_id
 from core.training import progress
 from core.training.config import TrainConfig, to_cli_args
 

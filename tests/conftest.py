@@ -17,7 +17,7 @@ import pytest
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 
-from core.store.runs import RunStore  # noqa: E402
+from core.store import RunStore  # noqa: E402
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -13,7 +13,7 @@ from selenium.webdriver.support.ui import Select
 
 from core.data import CLASS_NAMES
 from core.evaluation import drilldown
-from core.store.runs import RunStore
+from core.store import RunStore
 from dashboard.components.gallery import PER_PAGE
 from tests.conftest import click, graph_traces, wait_until
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from core.store.runs import RunStore
+from core.store import RunStore
 from tests.conftest import click, graph_traces, wait_until
 
 

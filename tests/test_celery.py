@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from core.store.runs import RunStore
+from core.store import RunStore
 from tests.conftest import PROJECT_ROOT, click, wait_until
 
 pytestmark = pytest.mark.skipif(

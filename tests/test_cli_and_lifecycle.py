@@ -12,7 +12,7 @@ import time
 import pytest
 
 from core.cli import build_parser, config_from_args
-from core.store.runs import RunStore
+from core.store import RunStore
 from core.training.config import TrainConfig, to_cli_args
 from tests.conftest import PROJECT_ROOT, run_cli, wait_until
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.store.runs import RunStore
+from core.store import RunStore
 from dashboard.pagerequest import page_request
 from tests.conftest import PROJECT_ROOT, run_cli
 
@@ -254,7 +254,7 @@ def test_a_damaged_truncated_npz_is_refused_by_the_full_read(tmp_path):
             archive.writestr(name, payload)
     store = RunStore(root)
     assert store.get("r")["status"] == "completed"  # headers and labels are fine: the cheap check passes
-    from core.store.runs import DamagedRun
+    from core.store import DamagedRun
 
     with pytest.raises(DamagedRun, match="not probabilities"):
         store.predictions("r")

@@ -12,8 +12,8 @@ import pytest
 
 from core.explain import inference
 from core.models import sklearn_models
+from core.store import DamagedRun, RunStore
 from core.store.atomic import sha256_file
-from core.store.runs import DamagedRun, RunStore
 from tests.conftest import PROJECT_ROOT
 
 

@@ -10,7 +10,7 @@ import pytest
 from core import data
 from core.evaluation import metrics
 from core.explain import inference
-from core.store.runs import NoModel
+from core.store import NoModel
 from core.training.reference import REFERENCE_CONFIGS, reference_run_id
 from tests.conftest import REFERENCE_ENV, run_cli
 

@@ -10,8 +10,7 @@ import time
 
 import pytest
 
-from core.store import atomic
-from core.store.runs import InvalidRunId, RunError, RunStore, TrainingBusy, UnknownRun
+from core.store import InvalidRunId, RunError, RunStore, TrainingBusy, UnknownRun, atomic
 from tests.conftest import completed_run
 
 

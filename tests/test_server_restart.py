@@ -13,7 +13,7 @@ import urllib.request
 
 import pytest
 
-from core.store.runs import RunStore
+from core.store import RunStore
 from tests.conftest import PROJECT_ROOT, click, graph_traces, wait_until
 from tests.test_celery import _free_port
 

@@ -7,7 +7,7 @@ import pytest
 
 from core import data, training
 from core.explain import inference
-from core.store.runs import RunStore
+from core.store import RunStore
 from core.training.config import TrainConfig
 
 QUICK = {

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from core.evaluation import analysis
-from core.store.runs import RunError, RunStore
+from core.store import RunError, RunStore
 from core.training import progress
 from core.training.config import TrainConfig
 from dashboard import training_job

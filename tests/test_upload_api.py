@@ -11,7 +11,7 @@ from PIL import Image
 from core import data
 from core.data import upload
 from core.explain import inference
-from core.store.runs import RunStore
+from core.store import RunStore
 
 
 def _png(array: np.ndarray, mode: str | None = None) -> bytes:

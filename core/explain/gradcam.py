@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from core import data
-from core.store.runs import RunStore
+from core.store import RunStore
 
 METHODS = ("gradcam", "gradcam++")
 _EPS = 1e-12

@@ -7,7 +7,7 @@ import threading
 import numpy as np
 
 from core.models.base import Classifier
-from core.store.runs import DamagedRun, RunStore
+from core.store import DamagedRun, RunStore
 
 _cache: dict[tuple, Classifier] = {}
 _lock = threading.Lock()

@@ -5,11 +5,13 @@
 """
 
 from core.store.errors import DamagedRun, InvalidRunId, NoModel, RunError, TrainingBusy, UnknownRun
-from core.store.runs import ACTIVE, DAMAGED, RunStore, new_run_id, now_iso, run_summary, validate_run_id
+from core.store.record import STATUSES, run_summary
+from core.store.runs import ACTIVE, DAMAGED, RunStore, new_run_id, now_iso, validate_run_id
 
 __all__ = [
     "ACTIVE",
     "DAMAGED",
+    "STATUSES",
     "DamagedRun",
     "InvalidRunId",
     "NoModel",

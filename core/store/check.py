@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.store.runs import DAMAGED, DamagedRun, NoModel, RunStore
+from core.store.errors import DamagedRun, NoModel
+from core.store.runs import DAMAGED, RunStore
 
 
 def _strip(run_id: str, message: str) -> str:

@@ -33,15 +33,13 @@ import numpy as np
 
 from core import paths
 from core.store import atomic
-from core.store.errors import DamagedRun, InvalidRunId, NoModel, RunError, TrainingBusy, UnknownRun
+from core.store.errors import DamagedRun, InvalidRunId, RunError, UnknownRun
 from core.store.files import RunFiles
 from core.store.locks import RunLocks
 from core.store.record import (
     DAMAGED,
     SCHEMA_VERSION,
-    STATUSES,
     record_problem,
-    run_summary,
 )
 
 if TYPE_CHECKING:
@@ -50,20 +48,6 @@ if TYPE_CHECKING:
 RUN_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
 ACTIVE = ("queued", "running")
 ORPHAN_GRACE_S = 60  # a run folder without run.json younger than this is still being created
-__all__ = [
-    "ACTIVE",
-    "DAMAGED",
-    "SCHEMA_VERSION",
-    "STATUSES",
-    "DamagedRun",
-    "InvalidRunId",
-    "NoModel",
-    "RunError",
-    "RunStore",
-    "TrainingBusy",
-    "UnknownRun",
-    "run_summary",
-]
 
 
 def now_iso() -> str:

@@ -23,7 +23,7 @@ import numpy as np
 from core import data, models
 from core.evaluation import metrics
 from core.models.base import Emit, no_emit
-from core.store.runs import RunStore, new_run_id, now_iso, validate_run_id
+from core.store import RunStore, new_run_id, now_iso, validate_run_id
 from core.training.config import TrainConfig
 
 WATCH_INTERVAL_S = 0.25

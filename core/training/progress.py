@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from core.store.runs import ACTIVE, RunStore
+from core.store import ACTIVE, RunStore
 
 
 def _seconds_since(iso: str | None, now: dt.datetime) -> float | None:

@@ -11,7 +11,7 @@ import platform
 import secrets
 from collections.abc import Callable, Iterator
 
-from core.store.runs import RunStore
+from core.store import RunStore
 from core.training.config import TrainConfig
 
 REFERENCE_CONFIGS: dict[str, TrainConfig] = {

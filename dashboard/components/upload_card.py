@@ -11,7 +11,7 @@ from dash import dcc, html
 from core import explain
 from core.data import images, upload
 from core.evaluation import analysis
-from core.store.runs import RunError
+from core.store import RunError
 from dashboard import state
 from dashboard.figures import gradcam as figs
 

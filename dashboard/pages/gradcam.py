@@ -17,7 +17,7 @@ from dash import Input, Output, Patch, State, callback, dcc, html, no_update
 
 from core import data, explain
 from core.evaluation import analysis
-from core.store.runs import RunError
+from core.store import RunError
 from dashboard import runs_view, state
 from dashboard.components.layers import layer_label
 from dashboard.components.upload_card import upload_card, upload_result

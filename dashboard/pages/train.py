@@ -13,7 +13,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, html, no_update
 
-from core.store.runs import RunError
+from core.store import RunError
 from dashboard import state, training_job
 from dashboard.components import train_layout
 from dashboard.components import training_form as form
