@@ -49,7 +49,24 @@ def test_reference_cnn_without_dropout_is_read_as_overfitting(reference_store):
     reading = analysis.overfitting(history)
     best = min(history, key=lambda h: h["val_loss"])
     assert reading["best_epoch"] == best["epoch"] < len(history)
-    assert reading["overfitting"] == (history[-1]["val_loss"] > best["val_loss"] * 1.02)
+    gap = history[-1]["accuracy"] - history[-1]["val_accuracy"]
+    rising = history[-1]["val_loss"] > best["val_loss"] * 1.02
+    assert reading["overfitting"] == (rising or gap > analysis.GAP_WARN)
+    assert reading["gap"] == pytest.approx(gap)
+
+
+def test_a_wide_train_validation_gap_is_called_memorising_even_without_rising_loss():
+    # the case: 92 % of training photos right, 79 % of validation ones, validation loss flat
+    history = [
+        {"epoch": e, "loss": 0.6 - 0.1 * e, "accuracy": a, "val_loss": v, "val_accuracy": va}
+        for e, a, v, va in [(1, 0.80, 0.60, 0.77), (2, 0.88, 0.58, 0.785), (3, 0.92, 0.585, 0.79)]
+    ]
+    reading = analysis.overfitting(history)
+    assert reading["overfitting"] and reading["gap"] == pytest.approx(0.13)
+    assert "92.0 %" in reading["verdict"] and "79.0 %" in reading["verdict"]
+    assert "by heart" in reading["verdict"] and "no clear memorising" not in reading["verdict"]
+    close = analysis.overfitting([{**h, "accuracy": h["val_accuracy"] + 0.005} for h in history])
+    assert not close["overfitting"] and "no sign" in close["verdict"]
 
 
 def test_curves_figure_marks_best_epoch_and_shades_overfitting():

@@ -11,12 +11,16 @@ from typing import Any
 import numpy as np
 
 RISE_TOLERANCE = 0.02  # validation loss must rise by more than 2 % above its best to count
+GAP_WARN = 0.05  # training accuracy this far above validation accuracy = memorising
+GAP_MILD = 0.02  # a small, usual gap worth naming
 
 
 def overfitting(history: list[dict[str, Any]]) -> dict[str, Any]:
     """Best validation epoch, the epochs where val loss rose while train loss fell, and a verdict.
 
-    Returns {"best_epoch", "overfit_epochs": [epoch, ...], "overfitting": bool, "verdict": str}.
+    Returns {"best_epoch", "overfit_epochs": [epoch, ...], "overfitting": bool, "gap": float | None,
+    "verdict": str}. Overfitting is judged two ways: a validation loss rising while the training loss
+    falls, and a gap of more than GAP_WARN between training and validation accuracy at the last epoch.
     """
     rows = [h for h in history if _finite(h.get("val_loss")) and _finite(h.get("loss"))]
     if not rows:
@@ -32,13 +36,37 @@ def overfitting(history: list[dict[str, Any]]) -> dict[str, Any]:
         and cur["val_loss"] > threshold
     ]
     last = rows[-1]
-    overfit = last["epoch"] > best["epoch"] and last["val_loss"] > threshold and last["loss"] < best["loss"]
+    rising = last["epoch"] > best["epoch"] and last["val_loss"] > threshold and last["loss"] < best["loss"]
+    gap = accuracy_gap(last)
     return {
         "best_epoch": best["epoch"],
         "overfit_epochs": diverging,
-        "overfitting": overfit,
-        "verdict": _verdict(rows, best, last, overfit),
+        "overfitting": rising or (gap is not None and gap > GAP_WARN),
+        "gap": gap,
+        "verdict": _verdict(rows, best, last, rising) + _gap_sentence(last, gap),
     }
+
+
+def accuracy_gap(row: dict[str, Any]) -> float | None:
+    """Training minus validation accuracy of one epoch (None when either is missing)."""
+    if _finite(row.get("accuracy")) and _finite(row.get("val_accuracy")):
+        return float(row["accuracy"]) - float(row["val_accuracy"])
+    return None
+
+
+def _gap_sentence(last: dict[str, Any], gap: float | None) -> str:
+    if gap is None:
+        return ""
+    train, val = 100 * last["accuracy"], 100 * last["val_accuracy"]
+    if gap > GAP_WARN:
+        return (
+            f" It gets {train:.1f} % of its training photos right but only {val:.1f} % of unseen ones: a gap of "
+            f"{100 * gap:.1f} points means it has learnt its training photos by heart rather than the general "
+            "look of each item (more data, augmentation or dropout help)."
+        )
+    if gap > GAP_MILD:
+        return f" Training {train:.1f} % vs validation {val:.1f} %: a small gap, usual for a model this size."
+    return f" Training {train:.1f} % vs validation {val:.1f} %: no sign of learning the photos by heart."
 
 
 def _verdict(rows, best, last, overfit: bool) -> str:
@@ -57,10 +85,7 @@ def _verdict(rows, best, last, overfit: bool) -> str:
             f"Still improving at epoch {last['epoch']} ({acc} of validation photos right): "
             "more epochs would probably help."
         )
-    return (
-        f"Validation loss levelled off: best at epoch {best['epoch']} ({acc} right), "
-        f"no clear memorising by epoch {last['epoch']}."
-    )
+    return f"Validation loss levelled off: best at epoch {best['epoch']} ({acc} right)."
 
 
 def _finite(value) -> bool:
