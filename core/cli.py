@@ -88,6 +88,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--json", action="store_true", help="one JSON array of {run_id, status, ok, reason}")
     check.add_argument("--no-models", action="store_true", help="skip loading model files (faster)")
+    timing = runs_sub.add_parser("time", help="measure a finished run's one-photo latency here and record it")
+    timing.add_argument("run_ids", nargs="+", metavar="RUN_ID")
+    rename = runs_sub.add_parser("rename", help="give a finished run a readable name ('' removes it)")
+    rename.add_argument("run_id")
+    rename.add_argument("name")
     delete = runs_sub.add_parser("delete", help="remove a run (not a running one)")
     delete.add_argument("run_id")
     delete.add_argument("--force", action="store_true", help="also delete a committed reference run (ref-*)")
@@ -221,6 +226,24 @@ def _cmd_runs(args) -> int:
     if args.runs_command == "delete":
         store.delete(args.run_id, force=args.force)
         print(f"deleted {args.run_id}")
+        return 0
+    if args.runs_command == "time":
+        from core import data
+        from core.evaluation.latency import single_image_ms
+        from core.explain.inference import load_classifier
+
+        for run_id in args.run_ids:
+            record = store.usable(run_id)
+            clf = load_classifier(run_id, store)
+            ms = single_image_ms(clf, clf.prepare(data.load().x_test[:100]))
+            store.update(run_id, timings={**(record.get("timings") or {}), "single_image_ms": ms})
+            print(f"{run_id}: {ms:.3f} ms for one photo")
+        return 0
+    if args.runs_command == "rename":
+        record = store.rename(args.run_id, args.name)
+        print(
+            f"{args.run_id} is now named {record['name']!r}" if record.get("name") else f"{args.run_id}: name removed"
+        )
         return 0
     if args.runs_command == "cancel":
         ok = store.request_cancel(args.run_id)

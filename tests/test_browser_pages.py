@@ -75,13 +75,23 @@ def _first_run_in_grid(dash_duo) -> str:
     return dash_duo.find_element(".ag-pinned-left-cols-container .ag-row[row-index='0'] [col-id='run_id']").text
 
 
-def test_leaderboard_sorts_and_exports(dash_duo, app_factory, with_reference_runs):
-    runs = RunStore().list_runs(status="completed")
+def test_leaderboard_sorts_exports_names_and_compares(dash_duo, app_factory, with_reference_runs):
+    store = RunStore()
+    runs = store.list_runs(status="completed")
     dash_duo.start_server(app_factory())
+    dash_duo.driver.set_window_size(1440, 900)
     dash_duo.driver.get(dash_duo.server_url + "/leaderboard")
     wait_until(lambda: _first_run_in_grid(dash_duo), timeout=40)
+    # the comparison panels show the best three before anything is ticked
+    wait_until(lambda: len(graph_traces(dash_duo, "leaderboard-f1") or []) == 3, timeout=30)
     best = max(runs, key=lambda r: r["metrics"]["test_accuracy"])
     assert _first_run_in_grid(dash_duo) == best["run_id"]  # sorted by test accuracy, best first
+    overflow = dash_duo.driver.execute_script(
+        "const v = document.querySelector('#leaderboard-grid .ag-center-cols-viewport');"
+        "return v.scrollWidth > v.clientWidth;"
+    )
+    hint = dash_duo.find_element("#leaderboard-scroll-hint")
+    assert not overflow or (hint.is_displayed() and "scroll" in hint.text)  # no column hidden without a hint
     click(dash_duo, ".ag-header-cell[col-id='macro_f1'] .ag-header-cell-label")
     worst = min(runs, key=lambda r: r["metrics"]["macro_f1"])
     wait_until(lambda: _first_run_in_grid(dash_duo) == worst["run_id"], timeout=10)
@@ -90,8 +100,26 @@ def test_leaderboard_sorts_and_exports(dash_duo, app_factory, with_reference_run
     wait_until(path.exists, timeout=20)
     time.sleep(0.5)
     rows = list(csv.DictReader(path.open(encoding="utf-8-sig")))
-    assert {r["Run"] for r in rows} == {r["run_id"] for r in runs}
-    assert rows[0]["Run"] == worst["run_id"]  # the export keeps the on-screen order
+    assert {r["run_id"] for r in rows} == {r["run_id"] for r in runs}
+    assert rows[0]["run_id"] == worst["run_id"]  # the export keeps the on-screen order
+    exported = next(r for r in rows if r["run_id"] == best["run_id"])  # raw numbers, units in the headers
+    assert float(exported["test_accuracy_fraction"]) == best["metrics"]["test_accuracy"]
+    assert int(exported["model_file_bytes"]) == best["artifact"]["bytes"]
+    assert float(exported["train_seconds"]) == best["timings"]["train_seconds"]
+    # double-click a Name cell, type a name: it is saved in the run record
+    cell = ".ag-center-cols-container .ag-row[row-index='0'] [col-id='name']"
+    ActionChains(dash_duo.driver).double_click(dash_duo.wait_for_element(cell)).perform()
+    editor = dash_duo.wait_for_element(f"{cell} input", timeout=10)
+    editor.send_keys("Worst F1 of the lot\n")
+    dash_duo.wait_for_contains_text("#leaderboard-rename-message", "is now called", timeout=20)
+    assert store.get(worst["run_id"])["name"] == "Worst F1 of the lot"
+    ActionChains(dash_duo.driver).double_click(dash_duo.wait_for_element(cell)).perform()
+    editor = dash_duo.wait_for_element(f"{cell} input", timeout=10)
+    editor.send_keys("x" * 70 + "\n")  # too long: refused with a message, the old name comes back
+    dash_duo.wait_for_contains_text("#leaderboard-rename-message", "at most 60", timeout=20)
+    wait_until(lambda: dash_duo.find_element(cell).text == "Worst F1 of the lot", timeout=10)
+    assert store.get(worst["run_id"])["name"] == "Worst F1 of the lot"
+    store.rename(worst["run_id"], None)
     for row in (0, 1):  # tick two runs: their curves and per-class F1 are overlaid
         click(dash_duo, f".ag-center-cols-container .ag-row[row-index='{row}'] input.ag-checkbox-input")
     f1 = wait_until(lambda: (lambda t: t if t and len(t) == 2 else None)(graph_traces(dash_duo, "leaderboard-f1")))

@@ -125,3 +125,39 @@ def test_replace_run_moves_a_finished_run_over_an_old_one(store):
     assert record["note"] == "new" and record["run_id"] == "ref-x"
     assert store.list_ids() == ["ref-x"]
     assert not [p for p in store.root.iterdir() if p.name.startswith(".trash")]
+
+
+def test_a_run_gets_a_readable_name_and_bad_names_change_nothing(store):
+    _fake_completed(store, "named")
+    assert store.rename("named", "  Baseline   before augmentation ")["name"] == "Baseline before augmentation"
+    assert store.get("named")["name"] == "Baseline before augmentation"
+    for bad, reason in (("x" * 61, "at most 60"), ("tab\x07bell", "printable")):
+        with pytest.raises(RunError, match=reason):
+            store.rename("named", bad)
+        assert store.get("named")["name"] == "Baseline before augmentation"
+    with pytest.raises(UnknownRun):
+        store.rename("nope", "x")
+    assert store.rename("named", "")["name"] is None  # blank removes the name
+    with (
+        store.open_run("busy", {"model": "logreg", "label": "LR", "family": "classic", "config": {}}),
+        pytest.raises(RunError, match="still training"),
+    ):
+        store.rename("busy", "later")
+
+
+def test_leaderboard_hides_failed_interrupted_and_small_runs_until_asked(store):
+    from core.evaluation import leaderboard
+
+    _fake_completed(store, "full")
+    store.update("full", data={"n_train": 48000})
+    _fake_completed(store, "tiny")
+    store.update("tiny", data={"n_train": 2000})
+    with store.open_run("stopped", {"model": "cnn", "label": "CNN", "family": "deep", "config": {}}):
+        store.mark_interrupted("stopped", "cancelled by the user")
+    rows = leaderboard.rows(store.list_runs())
+    assert {r["run_id"] for r in leaderboard.shown(rows)} == {"full"}
+    everything = leaderboard.shown(rows, show_all=True)
+    assert {r["run_id"] for r in everything} == {"full", "tiny", "stopped"}
+    stopped = next(r for r in everything if r["run_id"] == "stopped")
+    assert stopped["status"] == "interrupted" and "cancelled by the user" in stopped["settings"]
+    assert {r["run_id"] for r in leaderboard.completed(everything)} == {"full", "tiny"}

@@ -15,7 +15,8 @@ BEST_DIRECTION = {
     "train_seconds": "min",
     "inference_ms": "min",
     "params": "min",
-    "size_mb": "min",
+    "size_bytes": "min",
+    "single_ms": "min",
 }
 
 
@@ -41,14 +42,20 @@ def hyperparameter_summary(config: dict[str, Any]) -> str:
     return " · ".join(parts)
 
 
+FULL_SPLIT = 48_000  # training photos of the full 80 % split; fewer = a small-subset (demo) run
+
+
 def row(record: dict[str, Any]) -> dict[str, Any]:
     """The leaderboard row of one completed run record."""
     metrics = record["metrics"]
     worst_name, worst_f1 = worst_class(metrics)
     artifact = record.get("artifact") or {}
     timings = record.get("timings") or {}
+    n_train = (record.get("data") or {}).get("n_train")
     return {
         "run_id": record["run_id"],
+        "name": record.get("name") or "",
+        "small": bool(n_train and n_train < FULL_SPLIT),
         "model": record.get("label") or record.get("model"),
         "kind": record.get("model"),
         "family": record.get("family"),
@@ -62,23 +69,28 @@ def row(record: dict[str, Any]) -> dict[str, Any]:
         "worst_f1": worst_f1,
         "train_seconds": timings.get("train_seconds"),
         "inference_ms": timings.get("inference_ms_per_image"),
+        "single_ms": timings.get("single_image_ms"),
         "params": artifact.get("params"),
-        "n_train": (record.get("data") or {}).get("n_train"),
-        "size_mb": round(artifact["bytes"] / 1e6, 3) if artifact.get("bytes") else None,
+        "n_train": n_train,
+        "size_bytes": artifact.get("bytes"),
         "date": (record.get("finished_at") or record.get("created_at") or "")[:16].replace("T", " "),
     }
 
 
 def damaged_row(record: dict[str, Any]) -> dict[str, Any]:
-    """A damaged run's row: no numbers (none can be trusted), the reason instead of settings."""
+    """A damaged, failed or interrupted run's row: no numbers, the reason instead of settings."""
+    status = record.get("status") or "damaged"
+    reason = record.get("damage") if status == "damaged" else record.get("error")
     return {
         "run_id": record["run_id"],
+        "name": record.get("name") or "",
+        "small": False,
         "model": record.get("label") or record.get("model") or "?",
         "kind": record.get("model"),
         "family": record.get("family"),
-        "status": "damaged",
+        "status": status,
         "reference": str(record["run_id"]).startswith("ref-"),
-        "settings": f"damaged: {record.get('damage')}",
+        "settings": f"{status}: {reason or 'no reason recorded'}",
         "damage": record.get("damage"),
         "test_accuracy": None,
         "macro_f1": None,
@@ -87,23 +99,38 @@ def damaged_row(record: dict[str, Any]) -> dict[str, Any]:
         "worst_f1": None,
         "train_seconds": None,
         "inference_ms": None,
+        "single_ms": None,
         "params": None,
-        "size_mb": None,
+        "size_bytes": None,
         "n_train": None,
         "date": "",
     }
 
 
+UNFINISHED = ("failed", "interrupted", "pruned")
+
+
 def rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Rows of all completed runs, best test accuracy first, then the damaged runs."""
+    """Rows of all completed runs, best test accuracy first, then damaged, failed and interrupted ones."""
     done = sorted((row(r) for r in records if r.get("status") == "completed"), key=lambda r: -r["test_accuracy"])
-    broken = sorted((damaged_row(r) for r in records if r.get("status") == "damaged"), key=lambda r: r["run_id"])
+    broken = sorted(
+        (damaged_row(r) for r in records if r.get("status") in ("damaged", *UNFINISHED)),
+        key=lambda r: (r["status"] != "damaged", r["run_id"]),
+    )
     return done + broken
 
 
+def shown(table: list[dict[str, Any]], show_all: bool = False) -> list[dict[str, Any]]:
+    """What the leaderboard shows: by default completed full-split runs (and damaged ones, greyed,
+    so they are noticed); `show_all` adds failed, interrupted and small-subset runs."""
+    if show_all:
+        return list(table)
+    return [r for r in table if r.get("status") in ("completed", "damaged") and not r.get("small")]
+
+
 def completed(table: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The rows whose numbers can be compared (not damaged)."""
-    return [r for r in table if r.get("status") != "damaged"]
+    """The rows whose numbers can be compared (completed, not damaged/failed/interrupted)."""
+    return [r for r in table if r.get("status") == "completed"]
 
 
 def best_values(table: list[dict[str, Any]]) -> dict[str, float]:

@@ -76,6 +76,7 @@ class Timings(_Open):
     train_seconds: Annotated[float, Field(ge=0.0, allow_inf_nan=False)] | None = None
     eval_seconds: Annotated[float, Field(ge=0.0, allow_inf_nan=False)] | None = None
     inference_ms_per_image: Annotated[float, Field(ge=0.0, allow_inf_nan=False)] | None = None
+    single_image_ms: Annotated[float, Field(ge=0.0, allow_inf_nan=False)] | None = None
 
 
 class RunRecord(_Open):
@@ -84,6 +85,7 @@ class RunRecord(_Open):
     status: Literal["queued", "running", "completed", "failed", "interrupted", "pruned"]
     model: str
     label: str | None = None
+    name: str | None = None  # a person's display name for the run (RunStore.rename)
     family: Literal["deep", "classic", "ensemble"] | None = None
     created_at: str
     config: dict[str, Any] | None = None
@@ -192,6 +194,7 @@ def run_summary(record: dict[str, Any]) -> dict[str, Any]:
         "run_id": record["run_id"],
         "model": record.get("model"),
         "label": record.get("label"),
+        "name": record.get("name"),
         "family": record.get("family"),
         "status": record.get("status"),
         "created_at": record.get("created_at"),

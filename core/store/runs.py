@@ -47,6 +47,7 @@ if TYPE_CHECKING:
 
 RUN_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
 ACTIVE = ("queued", "running")
+MAX_NAME = 60  # characters of a run's display name
 ORPHAN_GRACE_S = 60  # a run folder without run.json younger than this is still being created
 
 
@@ -167,6 +168,22 @@ class RunStore(RunFiles, RunLocks):
 
     def cancel_requested(self, run_id: str) -> bool:
         return (self.path(run_id) / "cancel").exists()
+
+    def rename(self, run_id: str, name: str | None) -> dict[str, Any]:
+        """Give a run a readable display name (None or blank removes it); RunError when invalid.
+
+        The folder and run id never change, so links and references stay valid."""
+        name = " ".join((name or "").split())
+        if len(name) > MAX_NAME:
+            raise RunError(f"a run name has at most {MAX_NAME} characters (this one has {len(name)})")
+        if any(not ch.isprintable() for ch in name):
+            raise RunError("a run name must be plain printable text")
+        record = self.get(run_id)
+        if record["status"] == DAMAGED:
+            raise DamagedRun(f"run {run_id} is damaged ({record['damage']}); it cannot be renamed")
+        if record["status"] in ACTIVE:
+            raise RunError(f"run {run_id} is still training; name it when it has finished")
+        return self.update(run_id, name=name or None)
 
     def delete(self, run_id: str, force: bool = False) -> None:
         """Remove a run folder (atomically: renamed away first). Refuses a running run, and a

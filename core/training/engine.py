@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from core import data, models
-from core.evaluation import metrics
+from core.evaluation import latency, metrics
 from core.models.base import Emit, no_emit
 from core.store import RunStore, new_run_id, now_iso, validate_run_id
 from core.training.config import TrainConfig
@@ -230,6 +230,7 @@ def _evaluate(clf, dataset: data.FashionMNIST, x_val: np.ndarray, y_val: np.ndar
     timings = {
         "eval_seconds": round(infer_seconds, 3),
         "inference_ms_per_image": round(1000.0 * infer_seconds / len(x_test), 4),
+        "single_image_ms": latency.single_image_ms(clf, x_test),
     }
     return evaluation, proba, timings
 

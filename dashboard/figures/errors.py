@@ -60,11 +60,15 @@ def confusion_heatmap(matrix: np.ndarray, class_names: list[str], normalised: bo
 def accuracy_bars(rows: list[dict[str, Any]]) -> go.Figure:
     """Test accuracy per run, sorted, coloured deep vs classic."""
     ordered = sorted(rows, key=lambda r: r["test_accuracy"])
+
+    def bar_label(r: dict[str, Any]) -> str:
+        return f"{r.get('name') or r['model']} · {r['run_id']}"
+
     fig = go.Figure()
     for family, label in (("deep", "deep learning (Keras)"), ("classic", "classic (scikit-learn)")):
         part = [r for r in ordered if r["family"] == family]
         fig.add_bar(
-            y=[f"{r['model']} · {r['run_id']}" for r in part],
+            y=[bar_label(r) for r in part],
             x=[r["test_accuracy"] for r in part],
             orientation="h",
             name=label,
@@ -76,7 +80,7 @@ def accuracy_bars(rows: list[dict[str, Any]]) -> go.Figure:
         )
     # bars start at 0 so their lengths compare honestly; the labels carry the exact differences
     fig.update_xaxes(range=[0.0, 1.12], tickvals=[0, 0.2, 0.4, 0.6, 0.8, 1.0], tickformat=".0%", title="test accuracy")
-    fig.update_yaxes(categoryorder="array", categoryarray=[f"{r['model']} · {r['run_id']}" for r in ordered])
+    fig.update_yaxes(categoryorder="array", categoryarray=[bar_label(r) for r in ordered])
     return base_layout(
         fig,
         height=max(300, 34 * len(rows) + 120),

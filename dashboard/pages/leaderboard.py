@@ -1,18 +1,22 @@
-"""/leaderboard: every completed run on one sortable, filterable table, with comparisons."""
+"""/leaderboard: every run on one sortable, filterable table, with comparisons.
+
+By default the table ranks completed runs trained on the full split (damaged runs stay visible,
+greyed, so they are noticed); one switch adds failed, interrupted and small-subset demo runs.
+"""
 
 from __future__ import annotations
-
-from typing import Any
 
 import dash
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, dcc, html, no_update
+from dash import Input, Output, callback, dcc, html, no_update
 
 from core.data import CLASS_NAMES
 from core.evaluation import leaderboard
+from core.store import RunError
 from dashboard import runs_view, state
 from dashboard.components.cards import figure_card
+from dashboard.components.leaderboard_columns import CSV_EXPORT, column_defs
 from dashboard.figures.errors import accuracy_bars, per_class_f1
 from dashboard.figures.style import empty_figure
 from dashboard.figures.training import compare_curves
@@ -20,89 +24,29 @@ from dashboard.figures.training import compare_curves
 dash.register_page(
     __name__, path="/leaderboard", name="Leaderboard", order=3, title="Leaderboard · Fashion-MNIST Studio"
 )
-
-PCT = {"function": "params.value == null ? '' : d3.format('.2%')(params.value)"}
-DEC3 = {"function": "params.value == null ? '' : d3.format('.3f')(params.value)"}
-NUM = {"function": "params.value == null ? '' : d3.format(',')(params.value)"}
-SECS = {"function": "params.value == null ? '' : d3.format(',.1f')(params.value)"}
-MS3 = {"function": "params.value == null ? '' : d3.format('.3f')(params.value)"}
-NUMBER = {"filter": "agNumberColumnFilter"}
-# field, header, the header's tooltip (what the number means), column options
-COLUMNS: list[tuple[str, str, str, dict[str, Any]]] = [
-    (
-        "run_id",
-        "Run",
-        "The run's folder in artifacts/runs. Click it for its confusion matrix.",
-        {"pinned": "left", "minWidth": 210, "cellClass": "run-link"},
-    ),
-    ("model", "Model", "The kind of model.", {"minWidth": 150}),
-    (
-        "n_train",
-        "Training photos",
-        "How many training photos this run learned from (the full split is 48,000).",
-        {"valueFormatter": NUM, **NUMBER},
-    ),
-    ("family", "Family", "deep: a Keras network; classic: a scikit-learn model.", {"width": 100}),
-    (
-        "test_accuracy",
-        "Test accuracy",
-        "Share of the 10,000 test photos classified correctly.",
-        {"valueFormatter": PCT, "sort": "desc", **NUMBER},
-    ),
-    (
-        "macro_f1",
-        "Macro-F1",
-        "The F1 score (balance of precision and recall) averaged over the 10 classes.",
-        {"valueFormatter": DEC3, **NUMBER},
-    ),
-    ("worst_class", "Hardest class", "The class with the lowest F1 for this run.", {}),
-    ("worst_f1", "Its F1", "The F1 score of the hardest class.", {"valueFormatter": DEC3, **NUMBER}),
-    (
-        "train_seconds",
-        "Train s",
-        "Seconds of training (fitting), on the machine that trained it.",
-        {"valueFormatter": SECS, **NUMBER},
-    ),
-    (
-        "inference_ms",
-        "ms / image",
-        "Batch inference time per test photo (all 10,000 at once), in milliseconds.",
-        {"valueFormatter": MS3, **NUMBER},
-    ),
-    (
-        "params",
-        "Parameters",
-        (
-            "Learned numbers: weights for networks and linear models, stored training values for "
-            "k-NN (it keeps its training photos), split thresholds and leaf counts for random forests."
-        ),
-        {"valueFormatter": NUM, **NUMBER},
-    ),
-    ("size_mb", "Size MB", "Size of the saved model file.", {"valueFormatter": DEC3, **NUMBER}),
-    ("settings", "Settings", "The run's hyperparameters.", {"minWidth": 260, "tooltipField": "settings"}),
-    ("date", "Finished (UTC)", "When the run finished.", {"minWidth": 150}),
-]
+DEFAULT_COMPARE = 3  # runs compared before any row is ticked: the best ones
 
 
-def column_defs(best: dict[str, float]) -> list[dict]:
-    defs = []
-    for field, header, tooltip, extra in COLUMNS:
-        col = {"field": field, "headerName": header, "headerTooltip": tooltip, **extra}
-        if field in best:
-            col["cellClassRules"] = {"best-cell": f"params.value === {best[field]!r}"}
-        defs.append(col)
-    return defs
+def _table(show_all: bool) -> tuple[list[dict], list[dict], str]:
+    """(rows shown, comparable rows among them, the sentence above the table)."""
+    everything = runs_view.leaderboard_rows()
+    rows = leaderboard.shown(everything, show_all)
+    good = leaderboard.completed(rows)
+    hidden = len(everything) - len(rows)
+    text = f"{len(good)} finished runs ranked by test accuracy; best value of each column in green. "
+    if hidden:
+        text += f"{hidden} failed, interrupted or small-subset run{'s are' if hidden > 1 else ' is'} hidden. "
+    return rows, good, text
 
 
 def layout(**_query) -> html.Div:
-    rows = runs_view.leaderboard_rows()
-    good = leaderboard.completed(rows)
-    broken = len(rows) - len(good)
+    rows, good, intro = _table(False)
+    broken = sum(r["status"] == "damaged" for r in rows)
     grid = dag.AgGrid(
         id="leaderboard-grid",
         rowData=rows,
         columnDefs=column_defs(leaderboard.best_values(good)),
-        rowClassRules={"damaged-row": "params.data.status === 'damaged'"},
+        rowClassRules={"damaged-row": "params.data.status !== 'completed'"},
         defaultColDef={
             "useValueFormatterForExport": False,  # CSV: raw numbers (fractions, seconds, bytes)
             "sortable": True,
@@ -110,24 +54,50 @@ def layout(**_query) -> html.Div:
             "floatingFilter": True,
             "resizable": True,
             "minWidth": 100,
+            "wrapHeaderText": True,
+            "autoHeaderHeight": True,
         },
         dashGridOptions={
             "rowSelection": {"mode": "multiRow", "enableClickSelection": False},
             "tooltipShowDelay": 300,
             "animateRows": False,
             "domLayout": "autoHeight",
+            "stopEditingWhenCellsLoseFocus": True,
         },
         getRowId="params.data.run_id",
-        csvExportParams={"fileName": "fashion-mnist-leaderboard.csv"},
+        csvExportParams=CSV_EXPORT,
         columnSize="autoSize",
         style={"width": "100%"},
+    )
+    toolbar = html.Div(
+        [
+            dbc.Button("Export CSV", id="leaderboard-export", color="secondary", size="sm", n_clicks=0),
+            dbc.Button("Clear selection", id="leaderboard-clear", color="link", size="sm", n_clicks=0),
+            dbc.Switch(
+                id="leaderboard-show-all",
+                label="Show failed, interrupted and small-subset runs",
+                value=False,
+                className="ms-3 mb-0 d-inline-block",
+            ),
+            html.Span(
+                "More columns to the right: scroll the table sideways →",
+                id="leaderboard-scroll-hint",
+                className="small text-muted ms-auto",
+            ),
+        ],
+        className="mb-2 d-flex align-items-center flex-wrap gap-2",
     )
     return html.Div(
         [
             html.H2("Leaderboard"),
             html.P(
-                f"{len(good)} finished runs. Best value of each column in green. Click a run name to open its "
-                "confusion matrix; tick two or more rows to compare them.",
+                [
+                    html.Span(intro, id="leaderboard-intro"),
+                    (
+                        "Click a run to open its confusion matrix; double-click a Name cell to name a run; tick rows "
+                        "to compare them (the best three are compared until you do)."
+                    ),
+                ],
                 className="text-muted",
             ),
             dbc.Alert(
@@ -139,61 +109,48 @@ def layout(**_query) -> html.Div:
             )
             if broken
             else None,
-            dbc.Card(
-                dbc.CardBody(
-                    [
-                        html.Div(
-                            [
-                                dbc.Button(
-                                    "Export CSV", id="leaderboard-export", color="secondary", size="sm", n_clicks=0
-                                ),
-                                dbc.Button(
-                                    "Clear selection", id="leaderboard-clear", color="link", size="sm", n_clicks=0
-                                ),
-                            ],
-                            className="mb-2",
-                        ),
-                        grid,
-                    ]
-                )
-            ),
+            html.Div(id="leaderboard-rename-message"),
+            dbc.Card(dbc.CardBody([toolbar, grid])),
             dbc.Row(
-                [
-                    dbc.Col(
-                        figure_card(
-                            "Test accuracy by model",
-                            "leaderboard-bars",
-                            accuracy_bars(good) if good else empty_figure("No finished runs yet."),
-                            "Deep-learning models in green, classic scikit-learn models in blue. Click a bar for its mistakes.",
-                        ),
-                        width=12,
-                    )
-                ],
+                dbc.Col(
+                    figure_card(
+                        "Test accuracy by model",
+                        "leaderboard-bars",
+                        accuracy_bars(good) if good else empty_figure("No finished runs yet."),
+                        "Deep-learning models in green, classic scikit-learn models in blue. Bars start at 0 %. "
+                        "Click a bar for its mistakes.",
+                    ),
+                    width=12,
+                ),
                 className="mt-3",
             ),
             dbc.Row(
                 [
                     dbc.Col(
-                        figure_card(
-                            "Validation accuracy per epoch",
-                            "leaderboard-curves",
-                            empty_figure("Tick two or more runs in the table."),
-                            None,
-                        ),
+                        figure_card("Validation accuracy per epoch", "leaderboard-curves", empty_figure(""), None),
                         lg=6,
                     ),
-                    dbc.Col(
-                        figure_card(
-                            "F1 per class", "leaderboard-f1", empty_figure("Tick two or more runs in the table."), None
-                        ),
-                        lg=6,
-                    ),
+                    dbc.Col(figure_card("F1 per class", "leaderboard-f1", empty_figure(""), None), lg=6),
                 ],
                 className="g-3 mt-1",
             ),
             dcc.Location(id="leaderboard-location", refresh="callback-nav"),
         ]
     )
+
+
+@callback(
+    Output("leaderboard-grid", "rowData"),
+    Output("leaderboard-grid", "columnDefs"),
+    Output("leaderboard-intro", "children"),
+    Output("leaderboard-bars", "figure"),
+    Input("leaderboard-show-all", "value"),
+    prevent_initial_call=True,
+)
+def show_all(value):
+    rows, good, intro = _table(bool(value))
+    bars = accuracy_bars(good) if good else empty_figure("No finished runs yet.")
+    return rows, column_defs(leaderboard.best_values(good)), intro, bars
 
 
 @callback(
@@ -206,6 +163,28 @@ def export_csv(_n):
 @callback(Output("leaderboard-grid", "selectedRows"), Input("leaderboard-clear", "n_clicks"), prevent_initial_call=True)
 def clear_selection(_n):
     return []
+
+
+@callback(
+    Output("leaderboard-rename-message", "children"),
+    Output("leaderboard-grid", "rowTransaction"),
+    Input("leaderboard-grid", "cellValueChanged"),
+    prevent_initial_call=True,
+)
+def rename(changes):
+    """Save an edited Name cell; on a refused name, say why and put the old name back."""
+    change = (changes or [{}])[-1]
+    if change.get("colId") != "name":
+        return no_update, no_update
+    run_id = str((change.get("data") or {}).get("run_id"))
+    try:
+        record = state.store().rename(run_id, change.get("value"))
+    except (RunError, TypeError) as exc:
+        restored = {**change["data"], "name": change.get("oldValue") or ""}
+        return dbc.Alert(f"Name not saved: {exc}", color="danger", dismissable=True), {"update": [restored]}
+    name = record.get("name")
+    text = f"{run_id} is now called “{name}”." if name else f"{run_id}: name removed."
+    return dbc.Alert(text, color="success", dismissable=True, duration=4000), no_update
 
 
 @callback(
@@ -228,10 +207,13 @@ def open_run(cell, bar):
     Output("leaderboard-curves", "figure"),
     Output("leaderboard-f1", "figure"),
     Input("leaderboard-grid", "selectedRows"),
-    State("leaderboard-grid", "rowData"),
+    Input("leaderboard-grid", "rowData"),
 )
-def compare(selected, _rows):
-    selected = [row for row in selected or [] if row.get("status") != "damaged"]
+def compare(selected, rows):
+    """Overlay the ticked runs' curves and per-class F1; the best few until rows are ticked."""
+    selected = [row for row in selected or [] if row.get("status") == "completed"]
+    if len(selected) < 2:
+        selected = leaderboard.completed(rows or [])[:DEFAULT_COMPARE]
     if len(selected) < 2:
         message = "Tick two or more finished (not damaged) runs in the table."
         return empty_figure(message), empty_figure(message)
@@ -241,7 +223,7 @@ def compare(selected, _rows):
         if record is None:  # deleted or damaged since the table was drawn
             message = problem or "This run cannot be read."
             return empty_figure(message), empty_figure(message)
-        label = f"{row['model']} · {row['run_id']}"
+        label = f"{row.get('name') or row['model']} · {row['run_id']}"
         histories[label] = state.store().history(row["run_id"])
         per_class[label] = record["metrics"]["per_class"]
     return compare_curves(histories), per_class_f1(per_class, list(CLASS_NAMES))

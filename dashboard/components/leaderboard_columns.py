@@ -1,0 +1,129 @@
+"""The leaderboard table's columns: header, tooltip (what each number means) and formatting.
+
+The screen shows formatted values ("93.24%", "1.2 MB"); CSV export writes the raw values
+(fractions, seconds, milliseconds, bytes) under headers that name their unit (`CSV_HEADERS`).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+
+def _fmt(spec: str, scale: str = "") -> dict[str, str]:
+    return {"function": f"params.value == null ? '' : d3.format('{spec}')(params.value{scale})"}
+
+
+PCT = _fmt(".2%")
+DEC3 = _fmt(".3f")
+NUM = _fmt(",")
+SECS = _fmt(",.1f")
+MS3 = _fmt(".3f")
+MB = {"function": "params.value == null ? '' : d3.format(',.2f')(params.value / 1e6) + ' MB'"}
+NUMBER = {"filter": "agNumberColumnFilter"}
+PARAMS_HELP = (
+    "How many numbers the model stores to make a prediction. Networks and logistic regression: their "
+    "learned weights. k-NN: the stored training values it compares against (photos × PCA components). "
+    "Random forest: the nodes of all its trees (split thresholds and leaves). SVM: its support vectors' values."
+)
+# field, header, the header's tooltip (what the number means), column options
+COLUMNS: list[tuple[str, str, str, dict[str, Any]]] = [
+    (
+        "run_id",
+        "Run",
+        "The run's folder in artifacts/runs. Click it for its confusion matrix and mistakes.",
+        {"pinned": "left", "minWidth": 200, "cellClass": "run-link"},
+    ),
+    (
+        "name",
+        "Name ✎",
+        "A readable name for the run: double-click to edit (saved in its run.json; the folder keeps its id).",
+        {"editable": True, "minWidth": 140, "cellClass": "editable-cell"},
+    ),
+    ("model", "Model", "The kind of model.", {"minWidth": 140}),
+    (
+        "test_accuracy",
+        "Test accuracy",
+        "Share of the 10,000 test photos classified correctly (the test set is used once, at the end of a run).",
+        {"valueFormatter": PCT, "sort": "desc", **NUMBER},
+    ),
+    (
+        "n_train",
+        "Training photos",
+        "How many training photos this run learned from (the full split is 48,000; fewer = a quick demo run).",
+        {"valueFormatter": NUM, **NUMBER},
+    ),
+    (
+        "macro_f1",
+        "Macro-F1",
+        (
+            "F1 (the balance of precision and recall, 0-1) computed per class, then averaged over the 10 classes "
+            "so every class counts the same."
+        ),
+        {"valueFormatter": DEC3, **NUMBER},
+    ),
+    ("worst_class", "Hardest class", "The class this run gets wrong most often (lowest F1).", {}),
+    ("worst_f1", "Its F1", "The F1 score of that hardest class (1 = perfect).", {"valueFormatter": DEC3, **NUMBER}),
+    (
+        "train_seconds",
+        "Train s",
+        "Seconds of training (fitting), on the machine that trained it.",
+        {"valueFormatter": SECS, **NUMBER},
+    ),
+    (
+        "inference_ms",
+        "Batch ms / photo",
+        "Throughput: time to score all 10,000 test photos in one call, divided by 10,000 (milliseconds).",
+        {"valueFormatter": MS3, **NUMBER},
+    ),
+    (
+        "single_ms",
+        "1-photo ms",
+        "Latency: what one photo alone waits for (an upload or an API request), median of 25 calls (ms).",
+        {"valueFormatter": MS3, **NUMBER},
+    ),
+    ("params", "Parameters", PARAMS_HELP, {"valueFormatter": NUM, **NUMBER}),
+    ("size_bytes", "File size", "Size of the saved model file.", {"valueFormatter": MB, **NUMBER}),
+    ("settings", "Settings", "The run's hyperparameters.", {"minWidth": 240, "tooltipField": "settings"}),
+    ("family", "Family", "deep: a Keras network; classic: a scikit-learn model.", {"width": 100}),
+    ("status", "Status", "completed, or why the run has no trustworthy numbers.", {"width": 110}),
+    ("date", "Finished (UTC)", "When the run finished.", {"minWidth": 150}),
+]
+
+# CSV export: field -> header naming the unit of the raw value written
+CSV_HEADERS = {
+    "run_id": "run_id",
+    "name": "name",
+    "model": "model",
+    "test_accuracy": "test_accuracy_fraction",
+    "n_train": "training_photos",
+    "macro_f1": "macro_f1_fraction",
+    "worst_class": "hardest_class",
+    "worst_f1": "hardest_class_f1_fraction",
+    "train_seconds": "train_seconds",
+    "inference_ms": "batch_ms_per_photo",
+    "single_ms": "single_photo_ms",
+    "params": "parameters",
+    "size_bytes": "model_file_bytes",
+    "settings": "settings",
+    "family": "family",
+    "status": "status",
+    "date": "finished_utc",
+}
+CSV_EXPORT = {
+    "fileName": "fashion-mnist-leaderboard.csv",
+    "processHeaderCallback": {
+        "function": f"({json.dumps(CSV_HEADERS)})[params.column.getColId()] || params.column.getColId()"
+    },
+}
+
+
+def column_defs(best: dict[str, float]) -> list[dict]:
+    """AG Grid column definitions; each column's best value (if any) is highlighted."""
+    defs = []
+    for field, header, tooltip, extra in COLUMNS:
+        col = {"field": field, "headerName": header, "headerTooltip": tooltip, **extra}
+        if field in best:
+            col["cellClassRules"] = {"best-cell": f"params.value === {best[field]!r}"}
+        defs.append(col)
+    return defs
