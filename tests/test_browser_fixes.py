@@ -78,6 +78,20 @@ def test_a_fractional_epoch_count_is_called_what_it_is():
     assert all(f[3]["step"] == "any" for f in form.NUMBER_FIELDS)  # the server judges, and says why
 
 
+def test_each_models_own_parameters_reach_its_config_and_are_validated():
+    values = {n: form.default_value("svm", n) for n in form.FIELD_NAMES}
+    config, error = form.validate("svm", {**values, "param__svm__C": 3, "param__svm__pca": 40})
+    assert error is None and config.params == {"C": 3.0, "pca": 40}
+    _config, error = form.validate("svm", {**values, "param__svm__pca": 5000})
+    assert error and error.field == "param__svm__pca" and "pca must be between 5 and 784" in str(error)
+    mlp = {n: form.default_value("mlp", n) for n in form.FIELD_NAMES}
+    config, error = form.validate("mlp", {**mlp, "param__mlp__hidden": "256"})  # a select sends a string
+    assert error is None and config.params["hidden"] == "256"
+    config, error = form.validate("cnn", {**{n: form.default_value("cnn", n) for n in form.FIELD_NAMES}})
+    assert error is None and set(config.params) == {"schedule", "padding"}  # only the CNN's own
+    assert {f[1] for f in form.PARAM_FIELDS} >= {"svm", "knn", "random_forest", "logreg", "mlp"}
+
+
 def test_layer_names_get_plain_labels():
     from dashboard.components.layers import layer_label
 

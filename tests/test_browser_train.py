@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+from selenium.webdriver.support.ui import Select
+
 from core.store import RunStore
 from tests.conftest import click, graph_traces, wait_until
 
@@ -47,7 +49,7 @@ def test_start_streams_progress_and_curves_until_completed(dash_duo, app_factory
     assert runs and runs[0]["data"]["n_train"] == 300 and runs[0]["epochs_run"] == 2
     assert f"{100 * runs[0]['metrics']['test_accuracy']:.2f} %" in dash_duo.find_element("#train-finished").text
     print(f"start -> first curve point: {to_first_point:.1f} s")
-    click(dash_duo, "#train-finished a[href='/leaderboard']")  # the new run is listed without a restart
+    click(dash_duo, "#train-finished a[href^='/leaderboard']")  # the new run is listed without a restart
     dash_duo.wait_for_contains_text("#leaderboard-grid", runs[0]["run_id"], timeout=30)
 
 
@@ -65,6 +67,34 @@ def test_invalid_values_show_a_message_and_disable_start(dash_duo, app_factory):
     _fill(dash_duo, "train-epochs", 0)
     dash_duo.wait_for_contains_text("#train-form-error", "epochs must be between 1 and 500", timeout=10)
     assert dash_duo.find_element("#train-start").get_attribute("disabled") is not None
+
+
+def test_classic_models_show_their_own_parameters_and_start_is_above_the_fold(dash_duo, app_factory):
+    dash_duo.start_server(app_factory())
+    dash_duo.driver.set_window_size(1280, 720)
+    dash_duo.driver.get(dash_duo.server_url + "/train")
+    dash_duo.wait_for_element("#train-epochs", timeout=20)
+    bottom = dash_duo.driver.execute_script(
+        "return document.querySelector('#train-start').getBoundingClientRect().bottom <= window.innerHeight;"
+    )
+    assert bottom, "Start must be visible at 1280x720 without scrolling"
+    assert not dash_duo.find_element("#train-svm-C").is_displayed()  # another model's parameter
+    Select(dash_duo.find_element("#train-model")).select_by_value("svm")
+    wait_until(lambda: dash_duo.find_element("#train-svm-C").is_displayed(), timeout=10)
+    assert dash_duo.find_element("#train-svm-pca").get_attribute("value") == "120"
+    assert "0.0001–10,000" in dash_duo.find_element("#train-svm-C-wrap").text  # its range is on the form
+    assert not dash_duo.find_element("#train-epochs").is_displayed()  # no epochs for an SVM
+    _fill(dash_duo, "train-svm-C", 1000000)
+    dash_duo.wait_for_contains_text("#train-form-error", "C must be between 0.0001 and 10,000, got 1,000,000", 10)
+    assert "is-invalid" in dash_duo.find_element("#train-svm-C").get_attribute("class")
+    assert dash_duo.find_element("#train-start").get_attribute("disabled") is not None
+    _fill(dash_duo, "train-svm-C", 5)
+    dash_duo.wait_for_text_to_equal("#train-form-error", "", timeout=10)
+    Select(dash_duo.find_element("#train-model")).select_by_value("knn")
+    wait_until(lambda: dash_duo.find_element("#train-knn-k").is_displayed(), timeout=10)
+    _fill(dash_duo, "train-knn-k", 2.5)
+    dash_duo.wait_for_contains_text("#train-form-error", "k must be a whole number, got 2.5", 10)
+    assert dash_duo.get_logs() == []
 
 
 def test_cancel_stops_the_run_and_marks_it_interrupted(dash_duo, app_factory):

@@ -102,9 +102,13 @@ def _resolve_params(model: str, schema: dict[str, tuple[Any, Range | tuple]], gi
     for name, (default, rule) in schema.items():
         value = given.get(name, default)
         if isinstance(rule, Range):
-            value = rule.check(name, value)
+            try:
+                value = rule.check(name, value)
+            except ConfigError as exc:
+                exc.field = name
+                raise
         elif value not in rule:
-            raise ConfigError(f"{name} must be one of {', '.join(map(str, rule))}, got {value!r}")
+            raise ConfigError(f"{name} must be one of {', '.join(map(str, rule))}, got {value!r}", field=name)
         resolved[name] = value
     return resolved
 

@@ -35,10 +35,6 @@ def page(replay_options: list[dict[str, str]], replay: str | None = None) -> htm
                                             size="sm",
                                         ),
                                         html.Div(id="train-model-help", className="form-text mb-2"),
-                                        *form.form_fields(),
-                                        html.Div(
-                                            id="train-form-error", className="text-danger small my-2", role="alert"
-                                        ),
                                         html.Div(
                                             [
                                                 dbc.Button(
@@ -58,7 +54,12 @@ def page(replay_options: list[dict[str, str]], replay: str | None = None) -> htm
                                                 ),
                                             ]
                                         ),
+                                        html.Div(
+                                            id="train-form-error", className="text-danger small my-2", role="alert"
+                                        ),
                                         html.Div(id="train-message", className="small mt-2"),
+                                        html.Hr(className="my-2"),
+                                        *form.form_fields(),
                                     ]
                                 ),
                             ]

@@ -9,6 +9,7 @@ from dash import html
 
 from core.models import SPECS, get_spec
 from core.training.config import MAX_TRAIN_SIZE, ConfigError, TrainConfig
+from core.training.rules import Range, show_number
 
 # (option, label, help, input kwargs); numbers use dbc.Input(type="number")
 NUMBER_FIELDS: list[tuple[str, str, str, dict]] = [
@@ -30,7 +31,30 @@ SWITCH_FIELDS: list[tuple[str, str]] = [
     ("augment", "Augmentation (random small shifts and mirror images while training)"),
 ]
 ALWAYS = {"subset", "seed"}
-FIELD_NAMES = [f[0] for f in NUMBER_FIELDS] + [f[0] for f in SWITCH_FIELDS]
+# each model's own parameters (core.models SPECS[...].params): label and help for people
+PARAM_TEXT: dict[str, tuple[str, str]] = {
+    "schedule": ("Learning-rate schedule", "constant, or cosine decay to 0 over the epochs"),
+    "padding": ("Convolution padding", "same keeps the border pixels; valid drops them (the original report)"),
+    "width": ("Width", "filters in the first stage (doubled per stage)"),
+    "blocks": ("Blocks per stage", "residual blocks in each of the three stages"),
+    "C": ("C (inverse regularisation)", "larger = fits the training photos more closely"),
+    "max_iter": ("Max iterations", "solver steps before it stops"),
+    "pca": ("PCA components", "pixels compressed to this many numbers first"),
+    "n_estimators": ("Trees", "number of decision trees"),
+    "max_depth": ("Max depth", "levels per tree (0 = grow until pure)"),
+    "k": ("k (neighbours)", "how many closest training photos vote"),
+    "hidden": ("Hidden layers", "neurons per hidden layer"),
+    "alpha": ("L2 penalty (alpha)", "weight decay; larger = simpler model"),
+}
+# (form name, model, parameter, default, Range or tuple of choices)
+PARAM_FIELDS: list[tuple[str, str, str, Any, Any]] = [
+    (f"param__{model}__{pname}", model, pname, default, rule)
+    for model, spec in SPECS.items()
+    for pname, (default, rule) in spec.params.items()
+]
+_PARAMS = {f[0]: f for f in PARAM_FIELDS}
+FIELD_NAMES = [f[0] for f in NUMBER_FIELDS] + [f[0] for f in SWITCH_FIELDS] + [f[0] for f in PARAM_FIELDS]
+NUMERIC_FIELDS = [f[0] for f in NUMBER_FIELDS] + [f[0] for f in PARAM_FIELDS if isinstance(f[4], Range)]
 DEFAULT_MODEL = "cnn"
 DEMO_SUBSET = 2000
 
@@ -43,10 +67,14 @@ def model_options() -> list[dict[str, str]]:
 
 
 def applies(model: str, option: str) -> bool:
+    if option in _PARAMS:
+        return _PARAMS[option][1] == model
     return option in ALWAYS or option in get_spec(model).options
 
 
 def default_value(model: str, option: str) -> Any:
+    if option in _PARAMS:
+        return _PARAMS[option][3]
     if option == "seed":
         return 42
     if option == "subset":
@@ -55,7 +83,26 @@ def default_value(model: str, option: str) -> Any:
 
 
 def field_id(option: str) -> str:
+    if option in _PARAMS:
+        return f"train-{_PARAMS[option][1]}-{_PARAMS[option][2]}".replace("_", "-")
     return f"train-{option.replace('_', '-')}"
+
+
+def _param_field(name: str, model: str, pname: str, default: Any, rule: Any) -> html.Div:
+    label, help_text = PARAM_TEXT.get(pname, (pname, ""))
+    if isinstance(rule, Range):
+        control = dbc.Input(id=field_id(name), type="number", size="sm", value=default, step="any")
+        help_text = f"{help_text} ({show_number(rule.low)}–{show_number(rule.high)})"
+    else:
+        control = dbc.Select(
+            id=field_id(name), options=[{"label": str(c), "value": c} for c in rule], value=default, size="sm"
+        )
+    return html.Div(
+        [dbc.Label(label, html_for=field_id(name), className="mb-0 small fw-semibold"), control, dbc.FormText(help_text)],
+        id=f"{field_id(name)}-wrap",
+        className="mb-2",
+        style=None if model == DEFAULT_MODEL else {"display": "none"},
+    )
 
 
 def form_fields() -> list:
@@ -88,6 +135,7 @@ def form_fields() -> list:
                 className="mb-1",
             )
         )
+    rows += [_param_field(*field) for field in PARAM_FIELDS]
     return rows
 
 
@@ -95,16 +143,28 @@ def form_config(model: str, values: dict[str, Any]) -> TrainConfig:
     """A TrainConfig from form values; options that do not apply to `model` are left out."""
     get_spec(model)  # ConfigError for an unknown model
     kwargs: dict[str, Any] = {}
+    params: dict[str, Any] = {}
     for name in FIELD_NAMES:
         if not applies(model, name):
             continue
         value = values.get(name)
+        if name in _PARAMS:
+            _, _, pname, _, rule = _PARAMS[name]
+            if value in (None, ""):
+                raise ConfigError(f"{pname} is empty or not a number", field=name)
+            params[pname] = value if isinstance(rule, Range) else _choice(value, rule)
+            continue
         if value in (None, ""):
             if name in ("subset",):
                 continue
             raise ConfigError(f"{name.replace('_', ' ')} is empty or not a number", field=name)
         kwargs[name] = bool(value) if name in ("batchnorm", "augment") else value
-    return TrainConfig(model=model, **kwargs)
+    return TrainConfig(model=model, params=params, **kwargs)
+
+
+def _choice(value: Any, choices: tuple) -> Any:
+    """A select's value (always a string in the browser) back as the choice it names."""
+    return next((c for c in choices if str(c) == str(value)), value)
 
 
 def validate(model: str, values: dict[str, Any]) -> tuple[TrainConfig | None, ConfigError | None]:
@@ -112,4 +172,6 @@ def validate(model: str, values: dict[str, Any]) -> tuple[TrainConfig | None, Co
     try:
         return form_config(model, values).resolve(), None
     except ConfigError as exc:
+        param = next((f[0] for f in PARAM_FIELDS if f[1] == model and f[2] == exc.field), None)
+        exc.field = param or exc.field  # a model parameter's error points at its own field
         return None, exc

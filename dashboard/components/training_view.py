@@ -122,6 +122,12 @@ def early_stop_text(snap: dict) -> str | None:
     return f"best validation loss at epoch {best}; its weights restored"
 
 
+def _leaderboard_href(snap: dict) -> str:
+    """A small-subset run is hidden on the leaderboard by default: link to the view that shows it."""
+    small = snap.get("n_train") and snap["n_train"] < leaderboard.FULL_SPLIT
+    return "/leaderboard?show=all" if small else "/leaderboard"
+
+
 def result_panel(snap: dict) -> html.Div:
     metrics = snap.get("metrics") or {}
     if snap["status"] != "completed" or not metrics:
@@ -135,7 +141,7 @@ def result_panel(snap: dict) -> html.Div:
             + (f" on {snap['n_train']:,} photos" if snap.get("n_train") else "")
             + (f" · {early_stop_text(snap)}" if early_stop_text(snap) else "")
             + ". ",
-            dcc.Link("See it on the leaderboard", href="/leaderboard"),
+            dcc.Link("See it on the leaderboard", href=_leaderboard_href(snap)),
             " · ",
             dcc.Link("inspect its mistakes", href=f"/errors?run={snap['run_id']}"),
         ],

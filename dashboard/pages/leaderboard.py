@@ -39,8 +39,10 @@ def _table(show_all: bool) -> tuple[list[dict], list[dict], str]:
     return rows, good, text
 
 
-def layout(**_query) -> html.Div:
-    rows, good, intro = _table(False)
+def layout(show: str | None = None, **_query) -> html.Div:
+    """`?show=all` opens the table with failed, interrupted and small-subset runs listed."""
+    show_everything = show == "all"
+    rows, good, intro = _table(show_everything)
     broken = sum(r["status"] == "damaged" for r in rows)
     grid = dag.AgGrid(
         id="leaderboard-grid",
@@ -76,7 +78,7 @@ def layout(**_query) -> html.Div:
             dbc.Switch(
                 id="leaderboard-show-all",
                 label="Show failed, interrupted and small-subset runs",
-                value=False,
+                value=show_everything,
                 className="ms-3 mb-0 d-inline-block",
             ),
             html.Span(

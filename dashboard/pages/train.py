@@ -64,7 +64,7 @@ def choose_model(model):
 @callback(
     Output("train-form-error", "children"),
     Output("train-start", "disabled", allow_duplicate=True),
-    *[Output(form.field_id(n), "invalid") for n, *_ in form.NUMBER_FIELDS],
+    *[Output(form.field_id(n), "invalid") for n in form.NUMERIC_FIELDS],
     Input("train-model", "value"),
     Input("train-active", "data"),
     *[Input(form.field_id(n), "value") for n in form.FIELD_NAMES],
@@ -72,7 +72,7 @@ def choose_model(model):
 )
 def check_form(model, active, *values):
     _, error = form.validate(model, dict(zip(form.FIELD_NAMES, values, strict=True)))
-    invalid = [bool(error and error.field == n) for n, *_ in form.NUMBER_FIELDS]
+    invalid = [bool(error and error.field == n) for n in form.NUMERIC_FIELDS]
     message = f"Cannot start: {error}." if error else ""
     if active and not error:
         message = f"{active} is training; Start is available again when it ends (or after Cancel)."
