@@ -98,7 +98,11 @@ def _param_field(name: str, model: str, pname: str, default: Any, rule: Any) -> 
             id=field_id(name), options=[{"label": str(c), "value": c} for c in rule], value=default, size="sm"
         )
     return html.Div(
-        [dbc.Label(label, html_for=field_id(name), className="mb-0 small fw-semibold"), control, dbc.FormText(help_text)],
+        [
+            dbc.Label(label, html_for=field_id(name), className="mb-0 small fw-semibold"),
+            control,
+            dbc.FormText(help_text),
+        ],
         id=f"{field_id(name)}-wrap",
         className="mb-2",
         style=None if model == DEFAULT_MODEL else {"display": "none"},
