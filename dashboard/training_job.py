@@ -78,6 +78,7 @@ def _spawn(cmd: list[str], stderr: Any) -> subprocess.Popen:
 
 _launched: dict[str, tuple[subprocess.Popen, Path, float]] = {}
 _launched_lock = threading.Lock()
+_launch_configs: dict[str, dict[str, Any]] = {}  # run id -> the config it was launched with
 
 
 def start_detached(config: TrainConfig, run_id: str | None = None) -> str:
@@ -99,7 +100,15 @@ def start_detached(config: TrainConfig, run_id: str | None = None) -> str:
                 old_err.unlink(missing_ok=True)
         proc = _spawn(command(config, run_id, tie=False), err)
         _launched[run_id] = (proc, err_path, time.monotonic())
+        _launch_configs[run_id] = config.to_dict()
+        while len(_launch_configs) > 64:
+            _launch_configs.pop(next(iter(_launch_configs)))
     return run_id
+
+
+def launch_config(run_id: str) -> dict[str, Any] | None:
+    """The settings a run was launched with from this process (known before its folder exists)."""
+    return _launch_configs.get(run_id)
 
 
 def launch_snapshot(store: RunStore, run_id: str) -> dict[str, Any]:

@@ -106,6 +106,7 @@ def test_cancel_stops_the_run_and_marks_it_interrupted(dash_duo, app_factory):
     click(dash_duo, "#train-cancel")
     wait_until(lambda: RunStore().get(run_id)["status"] == "interrupted", timeout=20)
     dash_duo.wait_for_contains_text("#train-run-title", "interrupted", timeout=20)
+    wait_until(lambda: dash_duo.find_element("#train-epochs").get_attribute("disabled") is None, timeout=20)
     assert RunStore().active_run_id() is None
 
 
@@ -122,8 +123,15 @@ def test_reload_keeps_showing_the_run_and_cancel_works_from_the_new_tab(dash_duo
     # a second start while one is active is impossible: Start is disabled, and the form names the run
     dash_duo.wait_for_contains_text("#train-form-error", run_id, timeout=30)
     assert dash_duo.find_element("#train-start").get_attribute("disabled") is not None
+    # the form shows the running job's own settings, read-only, not the defaults
+    wait_until(lambda: dash_duo.find_element("#train-epochs").get_attribute("value") == "40", timeout=20)
+    assert dash_duo.find_element("#train-batch-size").get_attribute("value") == "64"
+    assert dash_duo.find_element("#train-subset").get_attribute("value") == "1500"
+    assert dash_duo.find_element("#train-epochs").get_attribute("disabled") is not None
+    assert dash_duo.find_element("#train-model").get_attribute("disabled") is not None
     wait_until(lambda: dash_duo.find_element("#train-cancel").get_attribute("disabled") is None, timeout=10)
     click(dash_duo, "#train-cancel")
     wait_until(lambda: RunStore().get(run_id)["status"] == "interrupted", timeout=20)
     assert RunStore().get(run_id)["error"] == "cancelled by the user"
     dash_duo.wait_for_contains_text("#train-run-title", "interrupted", timeout=20)
+    wait_until(lambda: dash_duo.find_element("#train-epochs").get_attribute("disabled") is None, timeout=20)

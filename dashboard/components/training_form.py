@@ -82,6 +82,21 @@ def default_value(model: str, option: str) -> Any:
     return get_spec(model).options.get(option)
 
 
+def values_of(model: str, config: dict[str, Any] | None = None) -> list[Any]:
+    """The form's values (FIELD_NAMES order): a run's own settings when `config` is given (its
+    record's config), else the model's defaults."""
+    if not config:
+        return [default_value(model, name) for name in FIELD_NAMES]
+    values = []
+    for name in FIELD_NAMES:
+        if name in _PARAMS:
+            values.append((config.get("params") or {}).get(_PARAMS[name][2], _PARAMS[name][3]))
+        else:
+            value = config.get(name)
+            values.append(default_value(model, name) if value is None and name != "subset" else value)
+    return values
+
+
 def field_id(option: str) -> str:
     if option in _PARAMS:
         return f"train-{_PARAMS[option][1]}-{_PARAMS[option][2]}".replace("_", "-")

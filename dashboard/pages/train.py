@@ -50,15 +50,36 @@ def layout(run: str | None = None, **_query) -> html.Div:
 @callback(
     *[Output(f"{form.field_id(n)}-wrap", "style") for n in form.FIELD_NAMES],
     *[Output(form.field_id(n), "value") for n in form.FIELD_NAMES],
+    *[Output(form.field_id(n), "disabled") for n in form.FIELD_NAMES],
+    Output("train-model", "value"),
+    Output("train-model", "disabled"),
     Output("train-model-help", "children"),
     Input("train-model", "value"),
+    Input("train-active", "data"),
 )
-def choose_model(model):
-    if model not in form.SPECS:
+def sync_form(model, active):
+    """The chosen model's fields and defaults; while a run trains, that run's own settings, read-only."""
+    config = _active_config(active)
+    if config:
+        model = config["model"]
+    elif model not in form.SPECS:
         model = form.DEFAULT_MODEL
     styles = [None if form.applies(model, n) else {"display": "none"} for n in form.FIELD_NAMES]
-    values = [form.default_value(model, n) for n in form.FIELD_NAMES]
-    return (*styles, *values, form.SPECS[model].description)
+    locked = [bool(config)] * len(form.FIELD_NAMES)
+    help_text = form.SPECS[model].description
+    if config:
+        help_text = f"Showing the settings of {active}, which is training (read-only until it ends)."
+    return (*styles, *form.values_of(model, config), *locked, model, bool(config), help_text)
+
+
+def _active_config(active: str | None) -> dict | None:
+    if not active:
+        return None
+    try:
+        config = state.store().get(active).get("config")
+    except RunError:  # still starting: no folder yet
+        config = training_job.launch_config(active)
+    return config if isinstance(config, dict) and config.get("model") in form.SPECS else None
 
 
 @callback(
@@ -153,22 +174,27 @@ else:
     Input("train-monitor", "n_intervals"),
     Input("train-view-run", "value"),
     State("train-watch", "data"),
+    State("train-active", "data"),
     prevent_initial_call="initial_duplicate",
 )
-def monitor(_n, picked, watched):
+def monitor(_n, picked, watched, shown_active):
     store = state.store()
     active = store.active_run_id()
     run_id = picked or active or watched or _latest_user_run(store)
+
+    def changed(value):  # re-sending the same value would reset the form every second
+        return no_update if value == shown_active else value
+
     if not run_id:
-        return (*render(None), True, None, no_update, no_update)
+        return (*render(None), True, changed(None), no_update, no_update)
     try:
         snap = training_job.launch_snapshot(store, run_id)
     except RunError:
-        return (*render(None), True, active, no_update, no_update)
+        return (*render(None), True, changed(active), no_update, no_update)
     live = snap["status"] in ("starting", "running", "queued")
     result = no_update if live else (result_panel(snap) if run_id == watched else None)
     message = no_update if live else ""  # "Stopping …" is over once the run is
-    return (*render(snap), not (live or active), active or (run_id if live else None), result, message)
+    return (*render(snap), not (live or active), changed(active or (run_id if live else None)), result, message)
 
 
 def _replay_options() -> list[dict[str, str]]:
