@@ -54,6 +54,8 @@ def predict_upload(raw: bytes, run_id: str | None) -> dict:
         "predicted_class": CLASS_NAMES[int(proba.argmax())],
         "probabilities": {name: round(float(p), 6) for name, p in zip(CLASS_NAMES, proba, strict=True)},
         "inverted": processed["inverted"],
+        "looks_like_fashion_mnist": processed["familiarity"]["familiar"],
+        "familiarity": processed["familiarity"],
     }
 
 

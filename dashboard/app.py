@@ -122,6 +122,9 @@ def warm_up() -> None:
             explore.class_mean_std_images()
             for method in explore.EMBEDDING_METHODS:
                 explore.embedding(method)
+            from core.data import familiar
+
+            familiar.warm()
             from core.explain.inference import load_classifier
             from dashboard import runs_view, state
 

@@ -165,6 +165,8 @@ def test_cross_site_state_changes_are_refused(client):
         headers={"Origin": "http://localhost", "Sec-Fetch-Site": "same-origin"},
     )
     assert same.status_code == 200
+    assert same.get_json()["looks_like_fashion_mnist"] is True  # a real test photo
+    assert same.get_json()["familiarity"]["distance"] <= same.get_json()["familiarity"]["threshold"]
     assert client.get("/api/runs", headers={"Origin": "http://evil.example"}).status_code == 200  # reads stay open
 
 

@@ -152,3 +152,26 @@ def test_api_runs_lists_summaries(client, with_reference_runs):
     assert {r["run_id"] for r in body} == set(reference_store.list_ids())
     ref = next(r for r in body if r["run_id"] == "ref-cnn")
     assert ref["test_accuracy"] == reference_store.get("ref-cnn")["metrics"]["test_accuracy"]
+
+
+def _shop_photo(item: np.ndarray, fmt: str = "JPEG") -> bytes:
+    """A Fashion-MNIST item as a shop would photograph it: dark on white, upscaled, off-centre."""
+    big = Image.fromarray(255 - item).resize((200, 200), Image.Resampling.BICUBIC)
+    canvas = Image.new("L", (320, 260), 255)
+    canvas.paste(big, (90, 30))
+    return _encode(canvas, fmt, quality=85) if fmt == "JPEG" else _encode(canvas, fmt)
+
+
+def test_photos_that_are_not_clothing_are_flagged_and_shop_photos_of_items_are_not():
+    import skimage.data  # real photographs shipped with scikit-image (no download)
+
+    flagged = {}
+    for name in ("astronaut", "camera", "coffee", "chelsea", "coins", "page"):
+        photo = np.asarray(getattr(skimage.data, name)())
+        result = upload.preprocess(_encode(Image.fromarray(photo), "PNG"))["familiarity"]
+        flagged[name] = not result["familiar"]
+        assert result["familiar"] == (not result["reasons"])
+    assert all(flagged.values()), flagged
+    test = data.load().x_test
+    familiar = [upload.preprocess(_shop_photo(test[i]))["familiarity"]["familiar"] for i in range(0, 2000, 50)]
+    assert sum(familiar) >= len(familiar) - 1  # at most one of 40 real items called unfamiliar

@@ -190,10 +190,22 @@ def to_fashion_mnist(img: Image.Image) -> tuple[np.ndarray, bool]:
 
 def preprocess(raw: bytes, preview: bool = False) -> dict:
     """Validate and convert upload bytes: {image (28x28 uint8), inverted, original_size, format,
-    and with `preview` a PNG (at most 224 px a side) of the photo as uploaded}."""
+    familiarity (core.data.familiar.assess: does it look like a Fashion-MNIST item?), and with
+    `preview` a PNG (at most 224 px a side) of the photo as uploaded}."""
+    from PIL import ImageOps
+
+    from core.data import familiar
+
     img, fmt, size = open_reduced(raw)
     image, inverted = to_fashion_mnist(img)
-    result = {"image": image, "inverted": inverted, "original_size": size, "format": fmt}
+    plain = familiar.plain_border_share(np.asarray(ImageOps.exif_transpose(img).convert("L")))
+    result = {
+        "image": image,
+        "inverted": inverted,
+        "original_size": size,
+        "format": fmt,
+        "familiarity": familiar.assess(image, plain),
+    }
     if preview:
         result["preview"] = _preview(img)
     return result

@@ -50,6 +50,22 @@ def decode_contents(contents: str) -> bytes:
         raise upload.UploadError("The upload could not be read; try the file again.") from None
 
 
+def _unfamiliar_warning(familiarity: dict):
+    """A warning when the photo does not look like a Fashion-MNIST item (core.data.familiar)."""
+    if familiarity["familiar"]:
+        return None
+    return dbc.Alert(
+        [
+            html.Strong("This does not look like a Fashion-MNIST item: "),
+            "; and ".join(familiarity["reasons"]) + ". ",
+            "The model can only answer with one of its 10 clothing classes, so the answer below is a forced "
+            "guess, however confident it looks.",
+        ],
+        color="warning",
+        id="gradcam-upload-unfamiliar",
+    )
+
+
 def upload_result(contents: str | None, filename: str | None, run_id: str | None):
     """Processed photo, prediction and Grad-CAM for an upload, or a clear message."""
     if not contents:
@@ -73,6 +89,7 @@ def upload_result(contents: str | None, filename: str | None, run_id: str | None
     note = "inverted (light background)" if processed["inverted"] else "kept (dark background)"
     return html.Div(
         [
+            _unfamiliar_warning(processed["familiarity"]),
             dbc.Alert(
                 [
                     html.Strong(
