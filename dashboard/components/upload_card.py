@@ -58,8 +58,10 @@ def _unfamiliar_warning(familiarity: dict):
         [
             html.Strong("This does not look like a Fashion-MNIST item: "),
             "; and ".join(familiarity["reasons"]) + ". ",
-            "The model can only answer with one of its 10 clothing classes, so the answer below is a forced "
-            "guess, however confident it looks.",
+            (
+                "The model can only answer with one of its 10 clothing classes, so the answer below is a forced "
+                "guess, however confident it looks."
+            ),
         ],
         color="warning",
         id="gradcam-upload-unfamiliar",
