@@ -4,8 +4,10 @@ typed training-set size, and honest leaderboard numbers (issue: broken hovers, b
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
+from selenium.webdriver.common.action_chains import ActionChains
 
 from core.data import explore
 from dashboard.components import training_form as form
@@ -169,4 +171,21 @@ def test_the_disagreement_view_builds_only_the_tab_on_screen(dash_duo, app_facto
     click(dash_duo, "#errors-disagree-tabs .nav-item:nth-child(3) .nav-link")
     wait_until(lambda: f'"index":{first}' in first_thumb().replace(" ", ""), timeout=30)
     wait_until(lambda: len(dash_duo.find_elements("#errors-disagree-gallery .thumb")) == min(30, len(diff["neither"])))
+    assert dash_duo.get_logs() == []
+
+
+def test_photos_have_no_mode_bar_and_the_opacity_slider_no_value_box(dash_duo, app_factory, with_reference_runs):
+    dash_duo.start_server(app_factory())
+    dash_duo.driver.get(f"{dash_duo.server_url}/gradcam?run=ref-cnn&index=4")
+    wait_until(lambda: graph_traces(dash_duo, "gradcam-overlay"), timeout=60)
+    ActionChains(dash_duo.driver).move_to_element(dash_duo.find_element("#gradcam-overlay")).perform()
+    time.sleep(0.5)
+    assert not [e for e in dash_duo.find_elements("#gradcam-overlay .modebar") if e.is_displayed()]
+    assert not dash_duo.find_elements("#gradcam-opacity input")  # the value box covered the "heatmap" mark
+    assert "heatmap" in dash_duo.find_element("#gradcam-opacity").text
+    dash_duo.driver.get(f"{dash_duo.server_url}/data")
+    wait_until(lambda: graph_traces(dash_duo, "data-samples"), timeout=60)
+    ActionChains(dash_duo.driver).move_to_element(dash_duo.find_element("#data-samples")).perform()
+    time.sleep(0.5)
+    assert not [e for e in dash_duo.find_elements("#data-samples .modebar") if e.is_displayed()]
     assert dash_duo.get_logs() == []

@@ -118,3 +118,16 @@ def test_launcher_reports_the_childs_refusal(tmp_path, monkeypatch):
         pytest.raises(RunError, match="another training is running \\(someone-else\\)"),
     ):
         training_job.train_and_follow(TrainConfig("logreg", subset=200), store, lambda _s: None)
+
+
+def test_the_best_epoch_label_stays_inside_the_plot_at_either_end():
+    last_best = _history([1.0, 0.6, 0.4], [0.9, 0.6, 0.5])
+    star = next(
+        t for t in training_curves(last_best, analysis.overfitting(last_best)).data if t.name.startswith("best")
+    )
+    assert star.textposition == "top left" and star.cliponaxis is False
+    first_best = _history([1.0, 0.6, 0.4], [0.5, 0.6, 0.7])
+    star = next(
+        t for t in training_curves(first_best, analysis.overfitting(first_best)).data if t.name.startswith("best")
+    )
+    assert star.textposition == "top right"

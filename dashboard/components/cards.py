@@ -8,13 +8,23 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 GRAPH_CONFIG: Any = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
+# photos and photo grids: no mode bar (it would cover a panel title or the top-right photo)
+STATIC_CONFIG: Any = {"displayModeBar": False}
 
 
 def figure_card(
-    title: str, graph_id, figure, caption: str | None = None, controls=None, extra=None, loading: bool = True
+    title: str,
+    graph_id,
+    figure,
+    caption: str | None = None,
+    controls=None,
+    extra=None,
+    loading: bool = True,
+    photos: bool = False,
 ) -> dbc.Card:
-    """A card holding one interactive figure, optional controls above it and a caption below."""
-    graph = dcc.Graph(id=graph_id, figure=figure, config=GRAPH_CONFIG)
+    """A card holding one interactive figure, optional controls above it and a caption below.
+    `photos`: the figure shows photos, so it gets no mode bar over them."""
+    graph = dcc.Graph(id=graph_id, figure=figure, config=STATIC_CONFIG if photos else GRAPH_CONFIG)
     body: list[Any] = [html.Div(controls, className="mb-2")] if controls else []
     body.append(dcc.Loading(graph, type="circle", delay_show=300) if loading else graph)
     if extra is not None:

@@ -13,6 +13,7 @@ from core.data import images, upload
 from core.evaluation import analysis
 from core.store import RunError
 from dashboard import state
+from dashboard.components.cards import STATIC_CONFIG
 from dashboard.figures import gradcam as figs
 
 
@@ -124,6 +125,7 @@ def upload_result(contents: str | None, filename: str | None, run_id: str | None
                     dbc.Col(
                         dcc.Graph(
                             id="gradcam-upload-processed",
+                            config=STATIC_CONFIG,
                             figure=figs.image_panel(image, "As the model sees it", height=300),
                         ),
                         md=3,
@@ -131,6 +133,7 @@ def upload_result(contents: str | None, filename: str | None, run_id: str | None
                     dbc.Col(
                         dcc.Graph(
                             id="gradcam-upload-overlay",
+                            config=STATIC_CONFIG,
                             figure=figs.overlay_panel(
                                 image, heat, 0.5, f"Where it looked (“{result['target_class']}”)", height=300
                             ),
@@ -138,7 +141,10 @@ def upload_result(contents: str | None, filename: str | None, run_id: str | None
                         md=3,
                     ),
                     dbc.Col(
-                        dcc.Graph(figure=figs.probability_bars(result["probabilities"], result["predicted_class"])),
+                        dcc.Graph(
+                            figure=figs.probability_bars(result["probabilities"], result["predicted_class"]),
+                            config=STATIC_CONFIG,
+                        ),
                         md=3,
                     ),
                 ],

@@ -72,7 +72,9 @@ def _mark_analysis(fig: go.Figure, history: list[dict[str, Any]], analysis: dict
         name="best validation epoch",
         marker=dict(symbol="star", size=16, color="#f39c12", line=dict(color="#2c3e50", width=1)),
         text=[f"best: epoch {best}"],
-        textposition="top center",
+        # near either end the centred label would run past the plot edge and be clipped
+        textposition="top left" if best == history[-1]["epoch"] else "top right" if best == 1 else "top center",
+        cliponaxis=False,
         hovertemplate="best validation loss %{y:.4f} at epoch %{x}<extra></extra>",
         row=1,
         col=1,

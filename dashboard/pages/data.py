@@ -59,7 +59,8 @@ def layout(**_query) -> html.Div:
                             "Samples",
                             "data-samples",
                             static["samples"],
-                            "One row per class, drawn at random. Hover a tile to see which training image it is.",
+                            photos=True,
+                            caption="One row per class, drawn at random. Hover a tile to see which training image it is.",
                             controls=[
                                 dbc.InputGroup(
                                     [
@@ -115,6 +116,7 @@ def layout(**_query) -> html.Div:
                             "data-meanstd",
                             static["meanstd"],
                             _meanstd_caption(stds),
+                            photos=True,
                         ),
                         lg=6,
                     ),

@@ -19,13 +19,14 @@ from core import data, explain
 from core.evaluation import analysis
 from core.store import RunError
 from dashboard import runs_view, state
+from dashboard.components.cards import STATIC_CONFIG
 from dashboard.components.layers import layer_label
 from dashboard.components.upload_card import upload_card, upload_result
 from dashboard.figures import gradcam as figs
 
 dash.register_page(__name__, path="/gradcam", name="Grad-CAM", order=5, title="Grad-CAM · Fashion-MNIST Studio")
 
-STATIC: Any = {"displayModeBar": False}
+STATIC: Any = STATIC_CONFIG
 CLASS_OPTIONS = [{"label": f"{i} · {n}", "value": str(i)} for i, n in enumerate(data.CLASS_NAMES)]
 METHOD_OPTIONS = [{"label": "Grad-CAM", "value": "gradcam"}, {"label": "Grad-CAM++", "value": "gradcam++"}]
 
@@ -217,8 +218,14 @@ def _views(run_id: str, idx: int, target: str, method: str, layer: str | None) -
                     dcc.Graph(
                         id="gradcam-overlay", figure=figs.overlay_panel(image, heat, 0.5, "Overlay"), config=STATIC
                     ),
-                    dcc.Slider(
-                        id="gradcam-opacity", min=0, max=1, step=0.05, value=0.5, marks={0: "photo", 1: "heatmap"}
+                    dcc.Slider(  # no value box: it sat on top of the "heatmap" label
+                        id="gradcam-opacity",
+                        min=0,
+                        max=1,
+                        step=0.05,
+                        value=0.5,
+                        marks={0: "photo", 1: "heatmap"},
+                        allow_direct_input=False,
                     ),
                 ],
                 md=4,
