@@ -151,7 +151,7 @@ def test_gradcam_panels_target_switch_and_upload(dash_duo, app_factory, with_ref
     dash_duo.find_element("#gradcam-upload input[type=file]").send_keys(str(path))
     dash_duo.wait_for_contains_text("#gradcam-upload-caption", "The model says", timeout=60)
     wait_until(lambda: graph_traces(dash_duo, "gradcam-upload-processed"), timeout=20)
-    bad = tmp_path / "notes.png"
+    bad = tmp_path / "notes.txt"  # a text file dropped on the box gets a message, not silence
     bad.write_bytes(b"this is text, not a picture")
     dash_duo.find_element("#gradcam-upload input[type=file]").send_keys(str(bad))
     dash_duo.wait_for_contains_text("#gradcam-upload-error", "not an image", timeout=30)
