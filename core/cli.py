@@ -42,7 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
     data_sub.add_parser("check", help="find and verify the four dataset files")
 
     train = sub.add_parser("train", help="train one model into a new run")
-    train.add_argument("model", help=f"one of: {', '.join(MODEL_NAMES)}")
+    train.add_argument("model", nargs="?", help=f"one of: {', '.join(MODEL_NAMES)} (optional with --preset)")
+    train.add_argument("--preset", help="start from a named recipe (python -m core presets list); flags override it")
     train.add_argument("--epochs", type=int)
     train.add_argument("--batch-size", type=int)
     train.add_argument("--lr", type=float, dest="learning_rate", help="learning rate")
@@ -61,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="stop after PATIENCE epochs without a better validation loss; restore the best",
     )
     train.add_argument("--subset", type=int, help="train on a stratified subset of this many images")
-    train.add_argument("--seed", type=int, default=42)
+    train.add_argument("--seed", type=int, help="default 42")
     train.add_argument(
         "--set",
         action="append",
@@ -97,6 +98,17 @@ def build_parser() -> argparse.ArgumentParser:
     delete.add_argument("run_id")
     delete.add_argument("--force", action="store_true", help="also delete a committed reference run (ref-*)")
 
+    ens = sub.add_parser("ensemble", help="an ensemble run: the average of chosen completed runs' probabilities")
+    ens.add_argument("run_ids", nargs="+", metavar="RUN_ID", help="2 to 20 completed runs")
+    ens.add_argument("--run-id", help="the new run's id (default: ensemble-<date>-<hex>)")
+    ens.add_argument("--name", help="a readable name for the new run")
+    ens.add_argument("--json", action="store_true")
+
+    presets = sub.add_parser("presets", help="named training recipes (fast, best, demo …)")
+    presets_sub = presets.add_subparsers(dest="presets_command", required=True, parser_class=_Parser)
+    presets_list = presets_sub.add_parser("list", help="every preset with its settings and measured result")
+    presets_list.add_argument("--json", action="store_true")
+
     ref = sub.add_parser("reference", help="retrain the committed reference runs")
     ref.add_argument("--only", nargs="+", metavar="MODEL", help="just these models")
 
@@ -117,6 +129,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "train": _cmd_train,
         "runs": _cmd_runs,
         "reference": _cmd_reference,
+        "ensemble": _cmd_ensemble,
+        "presets": _cmd_presets,
         "gradcam": _cmd_gradcam,
     }[args.command]
     try:
@@ -160,6 +174,26 @@ def _cmd_data(args) -> int:
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
     params = dict(parse_param(item) for item in args.set)
+    given = {
+        name: getattr(args, name)
+        for name in (
+            "epochs",
+            "batch_size",
+            "learning_rate",
+            "dropout",
+            "batchnorm",
+            "augment",
+            "early_stopping",
+            "subset",
+            "seed",
+        )
+    }
+    if getattr(args, "preset", None):
+        from core.training import presets
+
+        return presets.apply(args.preset, {"model": args.model, "params": params, **given})
+    if not args.model:
+        raise ConfigError("name a model to train, or a --preset")
     return TrainConfig(
         model=args.model,
         epochs=args.epochs,
@@ -170,7 +204,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         augment=args.augment,
         early_stopping=args.early_stopping,
         subset=args.subset,
-        seed=args.seed,
+        seed=42 if args.seed is None else args.seed,
         params=params,
     )
 
@@ -197,6 +231,34 @@ def _cmd_train(args) -> int:
     )
     printer.result(record)
     return 0 if record["status"] == "completed" else EXIT_FAILED
+
+
+def _cmd_ensemble(args) -> int:
+    from core.training import ensemble
+
+    record = ensemble.create(args.run_ids, run_id=args.run_id, name=args.name)
+    if args.json:
+        _print_json(run_summary(record))
+    else:
+        print(
+            f"run {record['run_id']} completed: ensemble of {len(record['config']['members'])} runs, "
+            f"test accuracy {100 * record['metrics']['test_accuracy']:.2f}%"
+        )
+    return 0
+
+
+def _cmd_presets(args) -> int:
+    from core.training import presets
+
+    listed = [preset.summary() for preset in presets.PRESETS.values()]
+    if args.json:
+        _print_json(listed)
+        return 0
+    for p in listed:
+        m = p["measured"]
+        result = f"measured {100 * m['test_accuracy']:.2f}% in {m['train_seconds']:.0f} s" if m else "not measured yet"
+        print(f"{p['name']:<6} {p['config']['model']:<10} {result:<32} {p['goal']}")
+    return 0
 
 
 def _cmd_runs(args) -> int:

@@ -94,4 +94,13 @@ def gradcam_run_for(record: dict[str, Any]) -> dict[str, str] | None:
 
 def leaderboard_rows() -> list[dict[str, Any]]:
     """Completed runs, best first, then damaged runs (greyed, with their reason)."""
-    return leaderboard.rows(state.store().list_runs())
+    store = state.store()
+    records = store.list_runs()
+    histories = {}
+    for r in records:
+        if r.get("status") == "completed":
+            try:
+                histories[r["run_id"]] = store.history(r["run_id"])
+            except RunError:
+                continue  # deleted since the listing
+    return leaderboard.rows(records, histories)

@@ -19,7 +19,28 @@ QUICK = {
     "random_forest": TrainConfig("random_forest", subset=1000, params={"n_estimators": 30}),
     "knn": TrainConfig("knn", subset=1000),
     "mlp": TrainConfig("mlp", epochs=3, subset=1000, early_stopping=1),
+    "mobilenet": TrainConfig("mobilenet", epochs=3, subset=1500, batch_size=64, params={"width": 8}),
+    "hog_svm": TrainConfig("hog_svm", subset=600),
+    "hist_gb": TrainConfig("hist_gb", subset=600, params={"max_iter": 15}),
+    # the accuracy recipe's options together: SGD + Nesterov, one-cycle, label smoothing, 5x5, TTA
+    "recipe": TrainConfig(
+        "cnn",
+        epochs=2,
+        subset=600,
+        batchnorm=True,
+        augment=True,
+        params={
+            "optimizer": "sgd",
+            "schedule": "onecycle",
+            "label_smoothing": 0.1,
+            "kernel_size": 5,
+            "width": 16,
+            "shift": 0.05,
+            "tta": True,
+        },
+    ),
 }
+MODEL_OF = {"recipe": "cnn"}
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +62,7 @@ def quick_runs(quick_store) -> dict[str, dict]:
 def test_model_trains_into_a_complete_run(name, quick_runs, quick_store):
     record = quick_runs["records"][name]
     assert record["status"] == "completed", record.get("error")
-    assert record["model"] == name and record["data"]["n_train"] == QUICK[name].subset
+    assert record["model"] == MODEL_OF.get(name, name) and record["data"]["n_train"] == QUICK[name].subset
     assert record["data"]["n_val"] == 12000 and record["data"]["n_test"] == 10000
 
     preds = quick_store.predictions(record["run_id"])
@@ -90,6 +111,34 @@ def test_early_stopping_records_and_restores_the_best_epoch(quick_runs, quick_st
     best = min(history, key=lambda h: h["val_loss"])
     assert record["best_epoch"] == best["epoch"]
     assert record["metrics"]["val_accuracy"] == pytest.approx(best["val_accuracy"], abs=1e-9)
+
+
+def test_recipe_options_reach_the_network_and_the_record(quick_runs, quick_store):
+    from core.explain.inference import load_classifier
+
+    record = quick_runs["records"]["recipe"]
+    assert record["config"]["params"]["optimizer"] == "sgd" and record["config"]["params"]["tta"] is True
+    assert record["evaluation"]["test_time_augmentation"] == "mean of each photo and its mirror image"
+    assert quick_runs["records"]["cnn"]["evaluation"]["test_time_augmentation"] == "none"
+    clf = load_classifier(record["run_id"], quick_store)
+    assert clf.tta and clf.model_.get_layer("conv1").kernel_size == (5, 5)
+    assert clf.model_.get_layer("conv1").filters == 16
+    x = clf.prepare(data.load().x_test[:50])
+    plain = clf.model_.predict(x, verbose=0)
+    mirrored = clf.model_.predict(x[:, :, ::-1], verbose=0)
+    np.testing.assert_allclose(clf.predict_proba(x), (plain + mirrored) / 2, atol=1e-5)  # TTA = the mean
+    lrs = [h["lr"] for h in quick_store.history(record["run_id"])]
+    assert len(set(lrs)) == len(lrs)  # one-cycle: the rate changes every epoch
+
+
+def test_the_mobilenet_is_built_from_depthwise_separable_blocks(quick_runs, quick_store):
+    from core.explain import layers_of_run
+    from core.explain.inference import load_classifier
+
+    model = load_classifier(quick_runs["records"]["mobilenet"]["run_id"], quick_store).model_
+    kinds = {layer.__class__.__name__ for layer in model.layers}
+    assert "DepthwiseConv2D" in kinds
+    assert layers_of_run(quick_runs["records"]["mobilenet"]["run_id"], quick_store)  # Grad-CAM can explain it
 
 
 def test_classic_models_report_stages(quick_runs):

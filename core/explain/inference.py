@@ -27,16 +27,23 @@ def load_classifier(run_id: str, store: RunStore | None = None) -> Classifier:
     DamagedRun when the file does not load (garbage, truncated, or asking to run code).
     """
     store = store or RunStore()
+    record = store.get(run_id)
+    if record.get("family") == "ensemble" and record.get("status") == "completed":
+        from core.training.ensemble import EnsembleClassifier
+
+        members = (record.get("config") or {}).get("members") or []
+        return EnsembleClassifier([load_classifier(member, store) for member in members])  # type: ignore[return-value]
     path, artifact = store.model_file(run_id)
     stat = path.stat()
-    key = (str(path), stat.st_mtime_ns, stat.st_size)
+    tta = bool(((record.get("config") or {}).get("params") or {}).get("tta"))
+    key = (str(path), stat.st_mtime_ns, stat.st_size, tta)
     with _lock:
         if key not in _cache:
             try:
                 if path.suffix == ".keras":
                     from core.models import keras_model
 
-                    _cache[key] = keras_model.load(path)
+                    _cache[key] = keras_model.load(path, tta=tta)  # predict as the run was evaluated
                 else:
                     from core.models import sklearn_models
 

@@ -45,8 +45,21 @@ _KERAS_OPTIONS = {
     "augment": False,
     "early_stopping": 0,
 }
-_SCHEDULE = {"schedule": ("constant", ("constant", "cosine"))}  # learning-rate schedule
-_CNN_PARAMS = {**_SCHEDULE, "padding": ("same", ("same", "valid"))}
+_SCHEDULES = ("constant", "cosine", "onecycle")  # learning-rate schedules
+# what every Keras model can vary (the report's questions: optimizer, augmentation strength, TTA)
+_KERAS_PARAMS: dict[str, tuple[Any, Any]] = {
+    "schedule": ("constant", _SCHEDULES),
+    "optimizer": ("adam", ("adam", "adamw", "sgd")),
+    "label_smoothing": (0.0, Range(float, 0.0, 0.3)),
+    "shift": (0.1, Range(float, 0.0, 0.3)),  # augmentation: largest random shift, share of the size
+    "tta": (False, (False, True)),  # test-time augmentation: average with the mirror image
+}
+_CNN_PARAMS = {
+    **_KERAS_PARAMS,
+    "padding": ("same", ("same", "valid")),
+    "width": (32, Range(int, 8, 128)),
+    "kernel_size": (3, (3, 5)),
+}
 
 SPECS: dict[str, ModelSpec] = {
     s.name: s
@@ -67,7 +80,7 @@ SPECS: dict[str, ModelSpec] = {
             "The baseline CNN with Dropout (rate/2) after the conv blocks and (rate) before the dense layers.",
             _KERAS,
             {**_KERAS_OPTIONS, "epochs": 30, "dropout": 0.4},
-            {**_CNN_PARAMS, "schedule": ("cosine", ("constant", "cosine"))},
+            {**_CNN_PARAMS, "schedule": ("cosine", _SCHEDULES)},
         ),
         ModelSpec(
             "resnet",
@@ -77,9 +90,24 @@ SPECS: dict[str, ModelSpec] = {
             _KERAS,
             {**_KERAS_OPTIONS, "epochs": 20, "batchnorm": True, "dropout": 0.0},
             {
-                "schedule": ("cosine", ("constant", "cosine")),
+                **_KERAS_PARAMS,
+                "schedule": ("cosine", _SCHEDULES),
                 "width": (24, Range(int, 8, 128)),
                 "blocks": (1, Range(int, 1, 4)),
+            },
+        ),
+        ModelSpec(
+            "mobilenet",
+            "MobileNet-style",
+            "deep",
+            "Depthwise-separable convolution blocks (MobileNet) with BatchNorm, global average pooling.",
+            _KERAS,
+            {**_KERAS_OPTIONS, "epochs": 20, "batchnorm": True, "dropout": 0.2},
+            {
+                **_KERAS_PARAMS,
+                "schedule": ("onecycle", _SCHEDULES),
+                "width": (32, Range(int, 8, 128)),
+                "kernel_size": (3, (3, 5)),
             },
         ),
         ModelSpec(
@@ -99,6 +127,28 @@ SPECS: dict[str, ModelSpec] = {
             _SKLEARN,
             {},
             {"C": (20.0, Range(float, 1e-4, 1e4)), "pca": (120, Range(int, 5, 784))},
+        ),
+        ModelSpec(
+            "hog_svm",
+            "HOG + SVM",
+            "classic",
+            "Histogram-of-oriented-gradients features (scikit-image) fed to an RBF support vector machine.",
+            _SKLEARN,
+            {},
+            {"C": (10.0, Range(float, 1e-4, 1e4)), "cell": (4, (4, 7))},
+        ),
+        ModelSpec(
+            "hist_gb",
+            "Gradient boosting",
+            "classic",
+            "Histogram gradient-boosted trees (scikit-learn) on the pixels, with early stopping on a held-out part.",
+            _SKLEARN,
+            {},
+            {
+                "max_iter": (200, Range(int, 10, 2000)),
+                "learning_rate": (0.15, Range(float, 0.001, 1.0)),
+                "max_leaf_nodes": (31, Range(int, 2, 512)),
+            },
         ),
         ModelSpec(
             "random_forest",

@@ -45,6 +45,11 @@ class KerasClassifier(Classifier):
         padding: str = "valid",
         width: int = 32,
         blocks: int = 1,
+        optimizer: str = "adam",
+        label_smoothing: float = 0.0,
+        kernel_size: int = 3,
+        shift: float = 0.1,
+        tta: bool = False,
     ):
         self.arch = arch
         self.epochs = epochs
@@ -59,6 +64,11 @@ class KerasClassifier(Classifier):
         self.padding = padding
         self.width = width
         self.blocks = blocks
+        self.optimizer = optimizer
+        self.label_smoothing = label_smoothing
+        self.kernel_size = kernel_size
+        self.shift = shift
+        self.tta = tta  # predict = mean of the photo and its mirror image (test-time augmentation)
         self.model_: Any = None
 
     def build_network(self) -> Any:
@@ -66,9 +76,22 @@ class KerasClassifier(Classifier):
 
         if self.arch == "resnet":
             return keras_nets.build_resnet(
-                self.width, self.blocks, self.batchnorm, self.dropout, self.augment, self.seed
+                self.width, self.blocks, self.batchnorm, self.dropout, self.augment, self.seed, self.shift
             )
-        return keras_nets.build_cnn(self.dropout, self.batchnorm, self.augment, self.seed, self.padding)
+        if self.arch == "mobilenet":
+            return keras_nets.build_mobilenet(
+                self.width, self.dropout, self.augment, self.seed, self.kernel_size, self.shift
+            )
+        return keras_nets.build_cnn(
+            self.dropout,
+            self.batchnorm,
+            self.augment,
+            self.seed,
+            self.padding,
+            self.width,
+            self.kernel_size,
+            self.shift,
+        )
 
     def fit(
         self,
@@ -84,11 +107,15 @@ class KerasClassifier(Classifier):
         keras.utils.set_random_seed(self.seed)
         model = self.build_network()
         steps = int(np.ceil(len(x) / self.batch_size))
+        smoothing = self.label_smoothing > 0  # Keras smooths only one-hot (categorical) targets
         model.compile(
-            optimizer=keras.optimizers.Adam(learning_rate=self._learning_rate(steps)),
-            loss="sparse_categorical_crossentropy",
+            optimizer=self._optimizer(steps),
+            loss=keras.losses.CategoricalCrossentropy(label_smoothing=self.label_smoothing)
+            if smoothing
+            else "sparse_categorical_crossentropy",
             metrics=["accuracy"],
         )
+        target = (lambda labels: keras.utils.to_categorical(labels, 10)) if smoothing else np.asarray
         events = _EventCallback(emit, self.epochs, steps)
         callbacks = [events]
         if self.early_stopping:
@@ -103,10 +130,10 @@ class KerasClassifier(Classifier):
             )
         model.fit(
             x,
-            np.asarray(y, dtype=np.int32),
+            target(np.asarray(y, dtype=np.int32)),
             batch_size=self.batch_size,
             epochs=self.epochs,
-            validation_data=(x_val, np.asarray(y_val, dtype=np.int32)),
+            validation_data=(x_val, target(np.asarray(y_val, dtype=np.int32))),
             callbacks=callbacks,
             shuffle=True,
             verbose=0,
@@ -116,14 +143,39 @@ class KerasClassifier(Classifier):
         return self
 
     def _learning_rate(self, steps_per_epoch: int):
-        """A constant rate, or cosine decay from it to 0 over the planned epochs."""
-        if self.schedule == "cosine":
-            import keras
+        """A constant rate; cosine decay from it to 0 over the planned epochs; or one-cycle: a
+        linear warm-up from a tenth of it over the first 20 % of steps, then cosine decay to 0."""
+        import keras
 
-            return keras.optimizers.schedules.CosineDecay(self.learning_rate, self.epochs * steps_per_epoch)
+        total = self.epochs * steps_per_epoch
+        if self.schedule == "cosine":
+            return keras.optimizers.schedules.CosineDecay(self.learning_rate, total)
+        if self.schedule == "onecycle":
+            warmup = max(1, total // 5)
+            return keras.optimizers.schedules.CosineDecay(
+                self.learning_rate / 10, max(1, total - warmup), warmup_target=self.learning_rate, warmup_steps=warmup
+            )
         return self.learning_rate
 
+    def _optimizer(self, steps_per_epoch: int):
+        """Adam; AdamW (decoupled weight decay 5e-4); or SGD with Nesterov momentum 0.9."""
+        import keras
+
+        rate = self._learning_rate(steps_per_epoch)
+        if self.optimizer == "adamw":
+            return keras.optimizers.AdamW(learning_rate=rate, weight_decay=5e-4)
+        if self.optimizer == "sgd":
+            return keras.optimizers.SGD(learning_rate=rate, momentum=0.9, nesterov=True)
+        return keras.optimizers.Adam(learning_rate=rate)
+
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
+        """Class probabilities; with `tta`, the mean over each photo and its mirror image."""
+        proba = self._predict(x)
+        if self.tta:
+            proba = (proba + self._predict(np.ascontiguousarray(x[:, :, ::-1]))) / 2
+        return proba
+
+    def _predict(self, x: np.ndarray) -> np.ndarray:
         if len(x) <= SMALL_BATCH:  # a traced call skips predict()'s per-call set-up (~50 ms) and eager
             return np.asarray(self._small_batch_fn()(np.asarray(x, dtype=np.float32)), dtype=np.float32)
         return np.asarray(self.model_.predict(x, batch_size=1000, verbose=0), dtype=np.float32)
@@ -161,9 +213,9 @@ class KerasClassifier(Classifier):
         plain.save(str(path))
 
     @classmethod
-    def from_model(cls, model: Any) -> KerasClassifier:
+    def from_model(cls, model: Any, tta: bool = False) -> KerasClassifier:
         """Wrap an already trained (loaded) Keras model."""
-        clf = cls(arch=model.name)
+        clf = cls(arch=model.name, tta=tta)
         clf.model_ = model
         return clf
 
@@ -225,7 +277,7 @@ def build_classifier(config: TrainConfig) -> KerasClassifier:
     if config.epochs is None or config.batch_size is None or config.learning_rate is None:
         raise ValueError("build_classifier needs a resolved TrainConfig (call .resolve() first)")
     return KerasClassifier(
-        arch="resnet" if config.model == "resnet" else "cnn",
+        arch=config.model if config.model in ("resnet", "mobilenet") else "cnn",
         epochs=config.epochs,
         batch_size=config.batch_size,
         learning_rate=config.learning_rate,
@@ -238,8 +290,9 @@ def build_classifier(config: TrainConfig) -> KerasClassifier:
     )
 
 
-def load(path: Path) -> KerasClassifier:
-    """Load a saved run model with Keras' safe mode on (no arbitrary code from the file)."""
+def load(path: Path, tta: bool = False) -> KerasClassifier:
+    """Load a saved run model with Keras' safe mode on (no arbitrary code from the file).
+    `tta`: predict as the run was evaluated (its record's config says whether it used TTA)."""
     import keras
 
-    return KerasClassifier.from_model(keras.models.load_model(str(path), safe_mode=True, compile=False))
+    return KerasClassifier.from_model(keras.models.load_model(str(path), safe_mode=True, compile=False), tta=tta)

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from core.training.config import TrainConfig
 
 RF_CHUNK = 20  # trees added per progress event
+HOG_PCA = 150  # HOG features are compressed to this many components before the SVM
 MLP_TRAIN_PROBE = 5000  # training images scored after each MLP epoch (train accuracy/loss)
 
 
@@ -78,6 +79,40 @@ class SklearnClassifier(Classifier):
             PCA(self.params["pca"], random_state=self.seed),
             CalibratedClassifierCV(SVC(C=self.params["C"], gamma="scale"), method="sigmoid", cv=5, ensemble=False),
         ).fit(x, y)
+
+    def _fit_hog_svm(self, x, y, x_val, y_val, emit):
+        from sklearn.calibration import CalibratedClassifierCV
+        from sklearn.decomposition import PCA
+        from sklearn.pipeline import make_pipeline
+        from sklearn.svm import SVC
+
+        emit(_stage("features", f"Computing HOG features ({self.params['cell']}-pixel cells) of each photo", 0.0))
+        features = self._features(x)
+        emit(_stage("fit", f"Fitting PCA-{HOG_PCA} + RBF SVM on {features.shape[1]} HOG features", 0.2))
+        self.estimator_ = make_pipeline(
+            PCA(min(HOG_PCA, features.shape[1], len(x)), random_state=self.seed),
+            CalibratedClassifierCV(SVC(C=self.params["C"], gamma="scale"), method="sigmoid", cv=5, ensemble=False),
+        ).fit(features, y)
+
+    def _fit_hist_gb(self, x, y, x_val, y_val, emit):
+        from sklearn.ensemble import HistGradientBoostingClassifier
+
+        emit(_stage("fit", f"Boosting up to {self.params['max_iter']} rounds of trees per class", 0.0))
+        self.estimator_ = HistGradientBoostingClassifier(
+            max_iter=self.params["max_iter"],
+            learning_rate=self.params["learning_rate"],
+            max_leaf_nodes=self.params["max_leaf_nodes"],
+            early_stopping=True,
+            validation_fraction=0.1,
+            n_iter_no_change=10,
+            random_state=self.seed,
+        ).fit(x, y)
+
+    def _features(self, x: np.ndarray) -> np.ndarray:
+        """What the estimator sees: the pixels, or HOG features of them for `hog_svm`."""
+        if self.kind != "hog_svm":
+            return x
+        return hog_features(x, int(self.params["cell"]))
 
     def _fit_knn(self, x, y, x_val, y_val, emit):
         from sklearn.decomposition import PCA
@@ -152,7 +187,7 @@ class SklearnClassifier(Classifier):
 
     # -- inference and storage ------------------------------------------------------------
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
-        return np.asarray(self.estimator_.predict_proba(x), dtype=np.float32)
+        return np.asarray(self.estimator_.predict_proba(self._features(x)), dtype=np.float32)
 
     def param_count(self) -> int:
         return int(sum(_count(step) for step in _steps(self.estimator_)))
@@ -176,6 +211,20 @@ class SklearnClassifier(Classifier):
         )
 
 
+def hog_features(x: np.ndarray, cell: int) -> np.ndarray:
+    """Histogram-of-oriented-gradients features (scikit-image) of flat (N, 784) photos in [0, 1]:
+    9 orientations per `cell`-pixel cell, normalised over 2x2-cell blocks (L2-Hys)."""
+    from skimage.feature import hog
+
+    images = np.asarray(x, dtype=np.float32).reshape(-1, 28, 28)
+    return np.stack(
+        [
+            hog(img, orientations=9, pixels_per_cell=(cell, cell), cells_per_block=(2, 2), block_norm="L2-Hys")
+            for img in images
+        ]
+    ).astype(np.float32)
+
+
 def _steps(estimator):
     return [s for _, s in estimator.steps] if hasattr(estimator, "steps") else [estimator]
 
@@ -189,6 +238,8 @@ def _count(est) -> int:
         return _count(calibrated.estimator) + 2 * len(calibrated.calibrators)
     if hasattr(est, "support_vectors_"):  # SVC
         return est.support_vectors_.size + est.dual_coef_.size + est.intercept_.size
+    if hasattr(est, "_predictors"):  # gradient boosting: nodes of every tree
+        return sum(len(p.nodes) for round_ in est._predictors for p in round_)
     if hasattr(est, "estimators_"):  # forest: split (feature, threshold) or leaf class counts
         trees = [t.tree_ for t in est.estimators_]
         return sum(2 * int((t.children_left >= 0).sum()) + 10 * int((t.children_left < 0).sum()) for t in trees)
@@ -222,7 +273,12 @@ def build_classifier(config: TrainConfig) -> SklearnClassifier:
 # containers of a calibrated SVM (plain data holders) and the decision tree's array structure
 # (rebuilt by skops' own Tree loader from arrays). Nothing else is ever trusted.
 TRUSTED_EXTRA = frozenset(
-    {"sklearn.calibration._CalibratedClassifier", "sklearn.calibration._SigmoidCalibration", "sklearn.tree._tree.Tree"}
+    {
+        "sklearn.calibration._CalibratedClassifier",
+        "sklearn.calibration._SigmoidCalibration",
+        "sklearn.tree._tree.Tree",
+        "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",  # boosting's node arrays
+    }
 )
 
 

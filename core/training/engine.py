@@ -213,9 +213,20 @@ def _train_run(
             best_epoch=clf.best_epoch_,
             epochs_run=len(store.history(run_id)) or None,
             timings={"train_seconds": round(train_seconds, 3), **timings},
+            evaluation=_evaluation_note(config),
         )
         watcher.done.set()
         sink({"type": "stage", "stage": "done", "message": "Completed", "fraction": 1.0})
+
+
+def _evaluation_note(config: TrainConfig) -> dict[str, Any]:
+    """How the test score was obtained, recorded with it: choices were made on validation, the
+    test set was scored once at the end, with or without test-time augmentation."""
+    tta = bool(config.params.get("tta"))
+    return {
+        "test_set": "scored once, after training; epochs, early stopping and settings used validation only",
+        "test_time_augmentation": "mean of each photo and its mirror image" if tta else "none",
+    }
 
 
 def _evaluate(clf, dataset: data.FashionMNIST, x_val: np.ndarray, y_val: np.ndarray):

@@ -27,6 +27,7 @@ def page(replay_options: list[dict[str, str]], replay: str | None = None) -> htm
                                 dbc.CardHeader(html.H5("Settings", className="mb-0")),
                                 dbc.CardBody(
                                     [
+                                        form.preset_buttons(),
                                         dbc.Label("Model", html_for="train-model", className="small fw-semibold mb-0"),
                                         dbc.Select(
                                             id="train-model",

@@ -33,7 +33,18 @@ SWITCH_FIELDS: list[tuple[str, str]] = [
 ALWAYS = {"subset", "seed"}
 # each model's own parameters (core.models SPECS[...].params): label and help for people
 PARAM_TEXT: dict[str, tuple[str, str]] = {
-    "schedule": ("Learning-rate schedule", "constant, or cosine decay to 0 over the epochs"),
+    "schedule": (
+        "Learning-rate schedule",
+        "constant; cosine decay to 0; or one-cycle (warm up over the first 20 %, then cosine decay)",
+    ),
+    "optimizer": ("Optimizer", "Adam; AdamW (Adam with weight decay); SGD with Nesterov momentum"),
+    "label_smoothing": ("Label smoothing", "aim at 90 % instead of 100 % confidence (0 = off)"),
+    "shift": ("Augmentation: largest shift", "random shifts up to this share of the photo while training"),
+    "tta": ("Test-time augmentation", "predict the mean of each photo and its mirror image"),
+    "kernel_size": ("Kernel size", "3x3 or 5x5 convolution filters"),
+    "cell": ("HOG cell size", "pixels per cell of the gradient histograms"),
+    "max_leaf_nodes": ("Leaves per tree", "how finely each boosting tree splits"),
+    "learning_rate": ("Learning rate", "shrinkage of each boosting round"),
     "padding": ("Convolution padding", "same keeps the border pixels; valid drops them (the original report)"),
     "width": ("Width", "filters in the first stage (doubled per stage)"),
     "blocks": ("Blocks per stage", "residual blocks in each of the three stages"),
@@ -57,6 +68,42 @@ FIELD_NAMES = [f[0] for f in NUMBER_FIELDS] + [f[0] for f in SWITCH_FIELDS] + [f
 NUMERIC_FIELDS = [f[0] for f in NUMBER_FIELDS] + [f[0] for f in PARAM_FIELDS if isinstance(f[4], Range)]
 DEFAULT_MODEL = "cnn"
 DEMO_SUBSET = 2000
+
+
+def preset_buttons() -> html.Div:
+    """One button per named recipe (core.training.presets); a click fills the form."""
+    from core.training import presets
+
+    return html.Div(
+        [
+            html.Span("Presets:", className="small fw-semibold me-2"),
+            *[
+                dbc.Button(
+                    preset.title.split(" (")[0],
+                    id={"type": "train-preset", "name": name},
+                    title=f"{preset.title}: {preset.goal}",
+                    color="info",
+                    outline=True,
+                    size="sm",
+                    className="me-1",
+                    n_clicks=0,
+                )
+                for name, preset in presets.PRESETS.items()
+            ],
+        ],
+        className="mb-2",
+    )
+
+
+def preset_measured(preset) -> str:
+    """What the preset's reference run measured here (or that it has not been measured yet)."""
+    measured = preset.summary()["measured"]
+    if not measured:
+        return "Not measured on this machine yet."
+    return (
+        f"Its reference run reached {100 * measured['test_accuracy']:.2f} % test accuracy after "
+        f"{measured['train_seconds']:.0f} s of training."
+    )
 
 
 def model_options() -> list[dict[str, str]]:

@@ -7,9 +7,8 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
-from dashboard.figures.style import base_layout
+from dashboard.figures.style import FAMILY_COLORS, base_layout
 
-FAMILY_COLORS = {"deep": "#18bc9c", "classic": "#3498db"}
 # light-to-medium scales so the black cell numbers stay readable on every cell
 MISTAKE_SCALE = [[0.0, "#fff7f3"], [1.0, "#ef6548"]]
 CORRECT_SCALE = [[0.0, "#f7fcf5"], [1.0, "#41ab5d"]]
@@ -65,7 +64,11 @@ def accuracy_bars(rows: list[dict[str, Any]]) -> go.Figure:
         return f"{r.get('name') or r['model']} · {r['run_id']}"
 
     fig = go.Figure()
-    for family, label in (("deep", "deep learning (Keras)"), ("classic", "classic (scikit-learn)")):
+    for family, label in (
+        ("deep", "deep learning (Keras)"),
+        ("classic", "classic (scikit-learn)"),
+        ("ensemble", "ensemble (averaged runs)"),
+    ):
         part = [r for r in ordered if r["family"] == family]
         fig.add_bar(
             y=[bar_label(r) for r in part],

@@ -50,3 +50,6 @@ def empty_figure(message: str, height: int = 300) -> go.Figure:
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
     return base_layout(fig, height=height)
+
+
+FAMILY_COLORS = {"deep": "#18bc9c", "classic": "#3498db", "ensemble": "#8e44ad"}

@@ -18,6 +18,7 @@ from dashboard import runs_view, state
 from dashboard.components.cards import figure_card
 from dashboard.components.leaderboard_columns import CSV_EXPORT, column_defs
 from dashboard.figures.errors import accuracy_bars, per_class_f1
+from dashboard.figures.leaderboard import cost_scatter
 from dashboard.figures.style import empty_figure
 from dashboard.figures.training import compare_curves
 
@@ -114,17 +115,30 @@ def layout(show: str | None = None, **_query) -> html.Div:
             html.Div(id="leaderboard-rename-message"),
             dbc.Card(dbc.CardBody([toolbar, grid])),
             dbc.Row(
-                dbc.Col(
-                    figure_card(
-                        "Test accuracy by model",
-                        "leaderboard-bars",
-                        accuracy_bars(good) if good else empty_figure("No finished runs yet."),
-                        "Deep-learning models in green, classic scikit-learn models in blue. Bars start at 0 %. "
-                        "Click a bar for its mistakes.",
+                [
+                    dbc.Col(
+                        figure_card(
+                            "Test accuracy by model",
+                            "leaderboard-bars",
+                            accuracy_bars(good) if good else empty_figure("No finished runs yet."),
+                            "Deep-learning models in green, classic scikit-learn models in blue, ensembles in "
+                            "purple. Bars start at 0 %. Click a bar for its mistakes.",
+                        ),
+                        lg=7,
                     ),
-                    width=12,
-                ),
-                className="mt-3",
+                    dbc.Col(
+                        figure_card(
+                            "Accuracy for the training time",
+                            "leaderboard-cost",
+                            cost_scatter(good),
+                            "Each dot is a run. The dotted line joins the runs that no other run beats on both "
+                            "accuracy and training time: the best answer for each time budget. Click a dot for "
+                            "its mistakes.",
+                        ),
+                        lg=5,
+                    ),
+                ],
+                className="g-3 mt-1",
             ),
             dbc.Row(
                 [
@@ -146,13 +160,14 @@ def layout(show: str | None = None, **_query) -> html.Div:
     Output("leaderboard-grid", "columnDefs"),
     Output("leaderboard-intro", "children"),
     Output("leaderboard-bars", "figure"),
+    Output("leaderboard-cost", "figure"),
     Input("leaderboard-show-all", "value"),
     prevent_initial_call=True,
 )
 def show_all(value):
     rows, good, intro = _table(bool(value))
     bars = accuracy_bars(good) if good else empty_figure("No finished runs yet.")
-    return rows, column_defs(leaderboard.best_values(good)), intro, bars
+    return rows, column_defs(leaderboard.best_values(good)), intro, bars, cost_scatter(good)
 
 
 @callback(
@@ -193,15 +208,17 @@ def rename(changes):
     Output("leaderboard-location", "href"),
     Input("leaderboard-grid", "cellClicked"),
     Input("leaderboard-bars", "clickData"),
+    Input("leaderboard-cost", "clickData"),
     prevent_initial_call=True,
 )
-def open_run(cell, bar):
+def open_run(cell, bar, dot):
     if dash.ctx.triggered_id == "leaderboard-grid":
         if not cell or cell.get("colId") != "run_id":
             return no_update
         run_id = cell.get("value")
     else:
-        run_id = (bar or {}).get("points", [{}])[0].get("customdata")
+        clicked = bar if dash.ctx.triggered_id == "leaderboard-bars" else dot
+        run_id = (clicked or {}).get("points", [{}])[0].get("customdata")
     return f"/errors?run={run_id}" if run_id else no_update
 
 

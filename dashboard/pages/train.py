@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, html, no_update
+from dash import ALL, Input, Output, State, callback, html, no_update
 
 from core.store import RunError
+from core.training import presets
 from dashboard import state, training_job
 from dashboard.components import train_layout
 from dashboard.components import training_form as form
@@ -56,20 +57,30 @@ def layout(run: str | None = None, **_query) -> html.Div:
     Output("train-model-help", "children"),
     Input("train-model", "value"),
     Input("train-active", "data"),
+    Input({"type": "train-preset", "name": ALL}, "n_clicks"),
 )
-def sync_form(model, active):
-    """The chosen model's fields and defaults; while a run trains, that run's own settings, read-only."""
+def sync_form(model, active, _presets):
+    """The chosen model's fields and defaults, or a preset's settings (still editable); while a
+    run trains, that run's own settings, read-only."""
     config = _active_config(active)
+    picked = dash.ctx.triggered_id
+    preset = presets.PRESETS.get(picked["name"]) if isinstance(picked, dict) and not config else None
     if config:
         model = config["model"]
+    elif preset:
+        model, config = preset.config.model, preset.config.to_dict()
     elif model not in form.SPECS:
         model = form.DEFAULT_MODEL
     styles = [None if form.applies(model, n) else {"display": "none"} for n in form.FIELD_NAMES]
-    locked = [bool(config)] * len(form.FIELD_NAMES)
+    locked = [bool(config) and not preset] * len(form.FIELD_NAMES)
     help_text = form.SPECS[model].description
-    if config:
+    if preset:
+        help_text = (
+            f"Preset “{preset.title}”: {preset.goal}. {form.preset_measured(preset)} Every value can be changed."
+        )
+    elif config:
         help_text = f"Showing the settings of {active}, which is training (read-only until it ends)."
-    return (*styles, *form.values_of(model, config), *locked, model, bool(config), help_text)
+    return (*styles, *form.values_of(model, config), *locked, model, bool(config) and not preset, help_text)
 
 
 def _active_config(active: str | None) -> dict | None:
