@@ -227,7 +227,10 @@ def _cmd_train(args) -> int:
         store=store,
         emit=printer,
         parent_pid=args.parent_pid,
-        produced_by={"command": "python -m core " + " ".join(sys.argv[1:])},
+        produced_by={
+            "command": "python -m core " + " ".join(sys.argv[1:]),
+            **({"preset": args.preset} if args.preset else {}),
+        },
     )
     printer.result(record)
     return 0 if record["status"] == "completed" else EXIT_FAILED

@@ -97,6 +97,26 @@ def test_classic_models_show_their_own_parameters_and_start_is_above_the_fold(da
     assert dash_duo.get_logs() == []
 
 
+def test_a_preset_button_fills_the_form_which_stays_editable(dash_duo, app_factory):
+    from core.training import presets
+
+    fast = presets.PRESETS["fast"].config
+    dash_duo.start_server(app_factory())
+    dash_duo.driver.get(dash_duo.server_url + "/train")
+    dash_duo.wait_for_element("#train-epochs", timeout=20)
+    click(dash_duo, "button[id*='train-preset'][id*='fast']")
+    wait_until(lambda: dash_duo.find_element("#train-model").get_attribute("value") == fast.model, timeout=20)
+    wait_until(lambda: dash_duo.find_element("#train-epochs").get_attribute("value") == str(fast.epochs), timeout=10)
+    assert dash_duo.find_element("#train-batch-size").get_attribute("value") == str(fast.batch_size)
+    assert dash_duo.find_element("#train-cnn-dropout-optimizer").get_attribute("value") == "adamw"
+    assert dash_duo.find_element("#train-cnn-dropout-tta").get_attribute("value") == "True"
+    assert "Preset" in dash_duo.find_element("#train-model-help").text
+    assert dash_duo.find_element("#train-epochs").get_attribute("disabled") is None  # still editable
+    _fill(dash_duo, "train-epochs", 3)
+    dash_duo.wait_for_text_to_equal("#train-form-error", "", timeout=10)
+    assert dash_duo.get_logs() == []
+
+
 def test_cancel_stops_the_run_and_marks_it_interrupted(dash_duo, app_factory):
     _open_train_page(dash_duo, app_factory, epochs=50, subset=2000)
     click(dash_duo, "#train-start")

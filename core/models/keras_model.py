@@ -128,6 +128,7 @@ class KerasClassifier(Classifier):
             callbacks.append(
                 keras.callbacks.TensorBoard(log_dir=str(logdir), histogram_freq=0, write_graph=False, profile_batch=0)
             )
+        self.model_ = model  # readable while it trains (a benchmark can score it after each epoch)
         model.fit(
             x,
             target(np.asarray(y, dtype=np.int32)),

@@ -12,6 +12,7 @@ import secrets
 from collections.abc import Callable, Iterator
 
 from core.store import RunStore
+from core.training import presets
 from core.training.config import TrainConfig
 
 REFERENCE_CONFIGS: dict[str, TrainConfig] = {
@@ -30,6 +31,11 @@ REFERENCE_CONFIGS: dict[str, TrainConfig] = {
         early_stopping=5,
         params={"hidden": "512,256", "alpha": 1e-3},
     ),
+    "mobilenet": TrainConfig("mobilenet", epochs=20),
+    "hog_svm": TrainConfig("hog_svm"),
+    "hist_gb": TrainConfig("hist_gb"),
+    # the presets' measured results: `presets list` and the /train buttons read these runs
+    **{f"preset-{name}": preset.config for name, preset in presets.PRESETS.items()},
 }
 
 
@@ -52,9 +58,10 @@ def retrain(
     for name in names:
         final_id = reference_run_id(name)
         temp_id = f"{final_id}-new-{secrets.token_hex(2)}"
-        log(f"== {final_id}: training {name} on the full training split")
+        config = REFERENCE_CONFIGS[name]
+        log(f"== {final_id}: training {config.model} on {config.subset or 'the full'} training split")
         record = training.train(
-            REFERENCE_CONFIGS[name],
+            config,
             run_id=temp_id,
             store=store,
             emit=ProgressPrinter(),
@@ -62,7 +69,7 @@ def retrain(
                 "command": f"python -m core reference --only {name}",
                 "reference": True,
                 "host": platform.node(),
-                "note": "trained on the full 48 000-image training split",
+                "note": f"trained on {config.subset or 'the full 48 000'} photos of the training split",
             },
         )
         if record["status"] != "completed":

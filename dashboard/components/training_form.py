@@ -131,7 +131,15 @@ def default_value(model: str, option: str) -> Any:
 
 def values_of(model: str, config: dict[str, Any] | None = None) -> list[Any]:
     """The form's values (FIELD_NAMES order): a run's own settings when `config` is given (its
-    record's config), else the model's defaults."""
+    record's config), else the model's defaults. Choices are sent as the strings the selects hold."""
+    return [_shown(name, value) for name, value in zip(FIELD_NAMES, _values_of(model, config), strict=True)]
+
+
+def _shown(name: str, value: Any) -> Any:
+    return str(value) if name in _PARAMS and not isinstance(_PARAMS[name][4], Range) else value
+
+
+def _values_of(model: str, config: dict[str, Any] | None) -> list[Any]:
     if not config:
         return [default_value(model, name) for name in FIELD_NAMES]
     values = []
@@ -156,8 +164,8 @@ def _param_field(name: str, model: str, pname: str, default: Any, rule: Any) -> 
         control = dbc.Input(id=field_id(name), type="number", size="sm", value=default, step="any")
         help_text = f"{help_text} ({show_number(rule.low)}–{show_number(rule.high)})"
     else:
-        control = dbc.Select(
-            id=field_id(name), options=[{"label": str(c), "value": c} for c in rule], value=default, size="sm"
+        control = dbc.Select(  # option values are strings in the browser; _choice maps them back
+            id=field_id(name), options=[{"label": str(c), "value": str(c)} for c in rule], value=str(default), size="sm"
         )
     return html.Div(
         [
