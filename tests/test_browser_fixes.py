@@ -90,7 +90,8 @@ def test_each_models_own_parameters_reach_its_config_and_are_validated():
     config, error = form.validate("mlp", {**mlp, "param__mlp__hidden": "256"})  # a select sends a string
     assert error is None and config.params["hidden"] == "256"
     config, error = form.validate("cnn", {**{n: form.default_value("cnn", n) for n in form.FIELD_NAMES}})
-    assert error is None and set(config.params) == {"schedule", "padding"}  # only the CNN's own
+    assert error is None and set(config.params) == set(form.SPECS["cnn"].params)  # only the CNN's own
+    assert "C" not in config.params and "k" not in config.params
     assert {f[1] for f in form.PARAM_FIELDS} >= {"svm", "knn", "random_forest", "logreg", "mlp"}
 
 

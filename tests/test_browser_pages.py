@@ -124,6 +124,12 @@ def test_leaderboard_sorts_exports_names_and_compares(dash_duo, app_factory, wit
         click(dash_duo, f".ag-center-cols-container .ag-row[row-index='{row}'] input.ag-checkbox-input")
     f1 = wait_until(lambda: (lambda t: t if t and len(t) == 2 else None)(graph_traces(dash_duo, "leaderboard-f1")))
     assert all(trace["n"] == 10 for trace in f1)
+    click(dash_duo, "#leaderboard-ensemble")  # the two ticked runs become an ensemble run, listed at once
+    dash_duo.wait_for_contains_text("#leaderboard-ensemble-message", "the average of 2 runs", timeout=90)
+    made = [r for r in store.list_runs() if r.get("family") == "ensemble"]
+    assert len(made) == 1 and made[0]["status"] == "completed"
+    dash_duo.wait_for_contains_text("#leaderboard-grid", made[0]["run_id"], timeout=20)
+    store.delete(made[0]["run_id"])  # the reference copy is shared with later tests
     click(dash_duo, ".ag-pinned-left-cols-container .ag-row[row-index='0'] [col-id='run_id']")
     wait_until(lambda: f"/errors?run={worst['run_id']}" in dash_duo.driver.current_url, timeout=20)
     dash_duo.wait_for_element("#errors-summary", timeout=30)

@@ -12,12 +12,14 @@ photo is out of distribution. Two properties of the dataset can:
    the 48 000 training photos (in a 50-component PCA space) is compared with the same distance for
    the validation photos: farther than all but 0.5 % of them is unlike anything the model learnt from.
 
-Calibration (PCA and the threshold) is computed from the training split once per process.
+Calibration (PCA, the projected training photos, the threshold) is computed from the training
+split once and kept in the cache folder (artifacts/cache), so a server loads it in milliseconds.
 """
 
 from __future__ import annotations
 
 import functools
+import io
 import threading
 from dataclasses import dataclass
 
@@ -39,33 +41,71 @@ def plain_border_share(gray: np.ndarray) -> float:
 
 @dataclass(frozen=True)
 class _Reference:
-    mean: np.ndarray
-    components: np.ndarray
-    index: object  # sklearn NearestNeighbors over the projected training photos
+    mean: np.ndarray  # (784,) PCA mean
+    components: np.ndarray  # (COMPONENTS, 784)
+    train: np.ndarray  # (48000, COMPONENTS) the training photos, projected
     threshold: float
 
 
-@functools.lru_cache(maxsize=1)
-def _reference() -> _Reference:
+CACHE_FILE = f"familiar-pca{COMPONENTS}-q{DISTANCE_QUANTILE}.npz"
+CHUNK = 4000
+
+
+def _project(ref_mean: np.ndarray, components: np.ndarray, images: np.ndarray) -> np.ndarray:
+    """PCA coordinates of uint8 (N, 28, 28) photos, computed in chunks (little memory)."""
+    out = np.empty((len(images), len(components)), dtype=np.float32)
+    for start in range(0, len(images), CHUNK):
+        x = images[start : start + CHUNK].reshape(-1, 784).astype(np.float32) / 255.0
+        out[start : start + CHUNK] = (x - ref_mean) @ components.T
+    return out
+
+
+def _nearest(train: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """Euclidean distance of each point to its nearest training point (chunked, numpy only)."""
+    sq_train = (train**2).sum(axis=1)
+    result = np.empty(len(points), dtype=np.float32)
+    for start in range(0, len(points), 256):
+        p = points[start : start + 256]
+        d2 = (p**2).sum(axis=1)[:, None] - 2.0 * p @ train.T + sq_train[None, :]
+        result[start : start + 256] = np.sqrt(np.clip(d2.min(axis=1), 0.0, None))
+    return result
+
+
+def _calibrate() -> _Reference:
     from sklearn.decomposition import PCA
-    from sklearn.neighbors import NearestNeighbors
 
     from core import data
 
     dataset = data.load()
     train_idx, val_idx = data.split_indices(data.DEFAULT_SEED)
-    x = dataset.x_train[train_idx].reshape(len(train_idx), -1).astype(np.float32) / 255.0
-    pca = PCA(COMPONENTS, svd_solver="randomized", random_state=0).fit(x[::4])
-    index = NearestNeighbors(n_neighbors=1).fit(pca.transform(x).astype(np.float32))
+    sample = dataset.x_train[train_idx[::4]].reshape(-1, 784).astype(np.float32) / 255.0
+    pca = PCA(COMPONENTS, svd_solver="randomized", random_state=0).fit(sample)
+    del sample
+    mean, components = pca.mean_.astype(np.float32), pca.components_.astype(np.float32)
+    train = _project(mean, components, dataset.x_train[train_idx])
     rng = np.random.default_rng(0)
-    val = dataset.x_train[rng.choice(val_idx, 3000, replace=False)].reshape(3000, -1).astype(np.float32) / 255.0
-    distances = index.kneighbors(pca.transform(val).astype(np.float32))[0][:, 0]
-    return _Reference(
-        pca.mean_.astype(np.float32),
-        pca.components_.astype(np.float32),
-        index,
-        float(np.quantile(distances, DISTANCE_QUANTILE)),
-    )
+    val = _project(mean, components, dataset.x_train[rng.choice(val_idx, 3000, replace=False)])
+    threshold = float(np.quantile(_nearest(train, val), DISTANCE_QUANTILE))
+    return _Reference(mean, components, train, threshold)
+
+
+@functools.lru_cache(maxsize=1)
+def _reference() -> _Reference:
+    """The calibration: from the cache folder when there (milliseconds), else computed (~3 s) and saved."""
+    from core import paths
+    from core.store import atomic
+
+    path = paths.cache_dir() / CACHE_FILE
+    try:
+        with np.load(path) as saved:
+            return _Reference(saved["mean"], saved["components"], saved["train"], float(saved["threshold"]))
+    except (OSError, KeyError, ValueError):
+        pass
+    ref = _calibrate()
+    buffer = io.BytesIO()
+    np.savez(buffer, mean=ref.mean, components=ref.components, train=ref.train, threshold=ref.threshold)
+    atomic.write_bytes(path, buffer.getvalue())
+    return ref
 
 
 def warm() -> None:
@@ -78,9 +118,8 @@ def nearest_distance(image: np.ndarray) -> tuple[float, float]:
     """(distance of a 28×28 uint8 image to its nearest training photo, the unusual-distance threshold)."""
     with _lock:
         ref = _reference()
-    x = np.asarray(image, dtype=np.float32).reshape(1, -1) / 255.0
-    projected = (x - ref.mean) @ ref.components.T
-    return float(ref.index.kneighbors(projected)[0][0, 0]), ref.threshold  # type: ignore[attr-defined]
+    projected = _project(ref.mean, ref.components, np.asarray(image, dtype=np.uint8)[None])
+    return float(_nearest(ref.train, projected)[0]), ref.threshold
 
 
 def assess(image: np.ndarray, plain_border: float | None) -> dict:

@@ -7,16 +7,17 @@ greyed, so they are noticed); one switch adds failed, interrupted and small-subs
 from __future__ import annotations
 
 import dash
-import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
-from dash import Input, Output, callback, dcc, html, no_update
+from dash import Input, Output, State, callback, dcc, html, no_update
 
 from core.data import CLASS_NAMES
 from core.evaluation import leaderboard
 from core.store import RunError
+from core.training import ensemble
 from dashboard import runs_view, state
+from dashboard.components import leaderboard_table as table
 from dashboard.components.cards import figure_card
-from dashboard.components.leaderboard_columns import CSV_EXPORT, column_defs
+from dashboard.components.leaderboard_table import column_defs
 from dashboard.figures.errors import accuracy_bars, per_class_f1
 from dashboard.figures.leaderboard import cost_scatter
 from dashboard.figures.style import empty_figure
@@ -45,51 +46,8 @@ def layout(show: str | None = None, **_query) -> html.Div:
     show_everything = show == "all"
     rows, good, intro = _table(show_everything)
     broken = sum(r["status"] == "damaged" for r in rows)
-    grid = dag.AgGrid(
-        id="leaderboard-grid",
-        rowData=rows,
-        columnDefs=column_defs(leaderboard.best_values(good)),
-        rowClassRules={"damaged-row": "params.data.status !== 'completed'"},
-        defaultColDef={
-            "useValueFormatterForExport": False,  # CSV: raw numbers (fractions, seconds, bytes)
-            "sortable": True,
-            "filter": True,
-            "floatingFilter": True,
-            "resizable": True,
-            "minWidth": 100,
-            "wrapHeaderText": True,
-            "autoHeaderHeight": True,
-        },
-        dashGridOptions={
-            "rowSelection": {"mode": "multiRow", "enableClickSelection": False},
-            "tooltipShowDelay": 300,
-            "animateRows": False,
-            "domLayout": "autoHeight",
-            "stopEditingWhenCellsLoseFocus": True,
-        },
-        getRowId="params.data.run_id",
-        csvExportParams=CSV_EXPORT,
-        columnSize="autoSize",
-        style={"width": "100%"},
-    )
-    toolbar = html.Div(
-        [
-            dbc.Button("Export CSV", id="leaderboard-export", color="secondary", size="sm", n_clicks=0),
-            dbc.Button("Clear selection", id="leaderboard-clear", color="link", size="sm", n_clicks=0),
-            dbc.Switch(
-                id="leaderboard-show-all",
-                label="Show failed, interrupted and small-subset runs",
-                value=show_everything,
-                className="ms-3 mb-0 d-inline-block",
-            ),
-            html.Span(
-                "More columns to the right: scroll the table sideways →",
-                id="leaderboard-scroll-hint",
-                className="small text-muted ms-auto",
-            ),
-        ],
-        className="mb-2 d-flex align-items-center flex-wrap gap-2",
-    )
+    grid = table.grid(rows, column_defs(leaderboard.best_values(good)))
+    toolbar = table.toolbar(show_everything)
     return html.Div(
         [
             html.H2("Leaderboard"),
@@ -113,6 +71,7 @@ def layout(show: str | None = None, **_query) -> html.Div:
             if broken
             else None,
             html.Div(id="leaderboard-rename-message"),
+            dcc.Loading(html.Div(id="leaderboard-ensemble-message"), type="circle"),
             dbc.Card(dbc.CardBody([toolbar, grid])),
             dbc.Row(
                 [
@@ -202,6 +161,34 @@ def rename(changes):
     name = record.get("name")
     text = f"{run_id} is now called “{name}”." if name else f"{run_id}: name removed."
     return dbc.Alert(text, color="success", dismissable=True, duration=4000), no_update
+
+
+@callback(
+    Output("leaderboard-ensemble-message", "children"),
+    Output("leaderboard-grid", "rowData", allow_duplicate=True),
+    Input("leaderboard-ensemble", "n_clicks"),
+    State("leaderboard-grid", "selectedRows"),
+    State("leaderboard-show-all", "value"),
+    prevent_initial_call=True,
+)
+def make_ensemble(_n, selected, show_everything):
+    """A new ensemble run of the ticked runs (core.training.ensemble), listed at once."""
+    ids = [row["run_id"] for row in selected or []]
+    try:
+        record = ensemble.create(ids, store=state.store())
+    except RunError as exc:
+        return dbc.Alert(f"No ensemble made: {exc}.", color="warning", dismissable=True), no_update
+    accuracy = 100 * record["metrics"]["test_accuracy"]
+    message = dbc.Alert(
+        [
+            f"Made {record['run_id']}: the average of {len(ids)} runs, {accuracy:.2f} % test accuracy. ",
+            dcc.Link("Inspect its mistakes", href=f"/errors?run={record['run_id']}"),
+        ],
+        color="success",
+        dismissable=True,
+        id="leaderboard-ensemble-made",
+    )
+    return message, _table(bool(show_everything))[0]
 
 
 @callback(

@@ -9,6 +9,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import dash_ag_grid as dag
+import dash_bootstrap_components as dbc
+from dash import html
+
 
 def _fmt(spec: str, scale: str = "") -> dict[str, str]:
     return {"function": f"params.value == null ? '' : d3.format('{spec}')(params.value{scale})"}
@@ -137,3 +141,65 @@ def column_defs(best: dict[str, float]) -> list[dict]:
             col["cellClassRules"] = {"best-cell": f"params.value === {best[field]!r}"}
         defs.append(col)
     return defs
+
+
+def grid(rows: list[dict], columns: list[dict]) -> dag.AgGrid:
+    """The sortable, filterable table (tick rows to compare; double-click a Name to edit it)."""
+    return dag.AgGrid(
+        id="leaderboard-grid",
+        rowData=rows,
+        columnDefs=columns,
+        rowClassRules={"damaged-row": "params.data.status !== 'completed'"},
+        defaultColDef={
+            "useValueFormatterForExport": False,  # CSV: raw numbers (fractions, seconds, bytes)
+            "sortable": True,
+            "filter": True,
+            "floatingFilter": True,
+            "resizable": True,
+            "minWidth": 100,
+            "wrapHeaderText": True,
+            "autoHeaderHeight": True,
+        },
+        dashGridOptions={
+            "rowSelection": {"mode": "multiRow", "enableClickSelection": False},
+            "tooltipShowDelay": 300,
+            "animateRows": False,
+            "domLayout": "autoHeight",
+            "stopEditingWhenCellsLoseFocus": True,
+        },
+        getRowId="params.data.run_id",
+        csvExportParams=CSV_EXPORT,
+        columnSize="autoSize",
+        style={"width": "100%"},
+    )
+
+
+def toolbar(show_everything: bool) -> html.Div:
+    """Export, selection, ensemble and the show-everything switch above the table."""
+    return html.Div(
+        [
+            dbc.Button("Export CSV", id="leaderboard-export", color="secondary", size="sm", n_clicks=0),
+            dbc.Button("Clear selection", id="leaderboard-clear", color="link", size="sm", n_clicks=0),
+            dbc.Button(
+                "Ensemble of the ticked runs",
+                id="leaderboard-ensemble",
+                title="A new run that averages the ticked runs' probabilities",
+                color="primary",
+                outline=True,
+                size="sm",
+                n_clicks=0,
+            ),
+            dbc.Switch(
+                id="leaderboard-show-all",
+                label="Show failed, interrupted and small-subset runs",
+                value=show_everything,
+                className="ms-3 mb-0 d-inline-block",
+            ),
+            html.Span(
+                "More columns to the right: scroll the table sideways →",
+                id="leaderboard-scroll-hint",
+                className="small text-muted ms-auto",
+            ),
+        ],
+        className="mb-2 d-flex align-items-center flex-wrap gap-2",
+    )
