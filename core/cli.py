@@ -109,6 +109,18 @@ def build_parser() -> argparse.ArgumentParser:
     presets_list = presets_sub.add_parser("list", help="every preset with its settings and measured result")
     presets_list.add_argument("--json", action="store_true")
 
+    tune = sub.add_parser("tune", help="hyperparameter search (Optuna): trials are runs, scored on validation")
+    tune.add_argument("model", help=f"one of: {', '.join(MODEL_NAMES)}")
+    tune.add_argument("--trials", type=int, required=True, help="trial budget (1-500)")
+    tune.add_argument("--subset", type=int, default=2000, help="training photos per trial (default 2000)")
+    tune.add_argument("--epochs", type=int, help="epochs per trial (default: the model's)")
+    tune.add_argument(
+        "--space", action="append", default=[], metavar="NAME=LOW:HIGH", help="search range (or NAME=a,b,c)"
+    )
+    tune.add_argument("--study", help="study name (continue it if it exists)")
+    tune.add_argument("--promote", action="store_true", help="then retrain the best on the full split")
+    tune.add_argument("--json", action="store_true")
+
     ref = sub.add_parser("reference", help="retrain the committed reference runs")
     ref.add_argument("--only", nargs="+", metavar="MODEL", help="just these models")
 
@@ -131,6 +143,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "reference": _cmd_reference,
         "ensemble": _cmd_ensemble,
         "presets": _cmd_presets,
+        "tune": _cmd_tune,
         "gradcam": _cmd_gradcam,
     }[args.command]
     try:
@@ -247,6 +260,30 @@ def _cmd_ensemble(args) -> int:
             f"run {record['run_id']} completed: ensemble of {len(record['config']['members'])} runs, "
             f"test accuracy {100 * record['metrics']['test_accuracy']:.2f}%"
         )
+    return 0
+
+
+def _cmd_tune(args) -> int:
+    from core.tuning import study
+
+    log = (lambda _line: None) if args.json else (lambda line: print(line, flush=True))
+    result = study.run(args.model, args.trials, args.subset, args.epochs, args.space, name=args.study, log=log)
+    if args.promote:
+        promoted = study.promote(result["study"], log=log)
+        result["promoted"] = run_summary(promoted)
+    if args.json:
+        _print_json(result)
+        return 0
+    best = result["best"]
+    print(f"study {result['study']}: {len(result['trials'])} trials")
+    for t in result["trials"]:
+        val = "" if t["val_accuracy"] is None else f"{100 * t['val_accuracy']:.2f}%"
+        print(f"  #{t['number']:<3} {t['state']:<9} {val:>7}  {t['run_id']}  {t['params']}")
+    if best:
+        print(f"best: trial {best['number']} ({best['run_id']}), validation {100 * best['val_accuracy']:.2f}%")
+    if result.get("promoted"):
+        p = result["promoted"]
+        print(f"promoted: {p['run_id']}, test accuracy {100 * (p['test_accuracy'] or 0):.2f}%")
     return 0
 
 

@@ -115,6 +115,9 @@ def damaged_row(record: dict[str, Any]) -> dict[str, Any]:
     """A damaged, failed or interrupted run's row: no numbers, the reason instead of settings."""
     status = record.get("status") or "damaged"
     reason = record.get("damage") if status == "damaged" else record.get("error")
+    if status == "validated":
+        val = (record.get("validation") or {}).get("val_accuracy")
+        reason = f"tuning trial, validation only ({100 * val:.2f} % right)" if val is not None else "tuning trial"
     return {
         "run_id": record["run_id"],
         "name": record.get("name") or "",
@@ -142,7 +145,7 @@ def damaged_row(record: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-UNFINISHED = ("failed", "interrupted", "pruned")
+UNFINISHED = ("failed", "interrupted", "pruned", "validated")
 
 
 def rows(records: list[dict[str, Any]], histories: dict[str, list] | None = None) -> list[dict[str, Any]]:

@@ -20,7 +20,9 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 SCHEMA_VERSION = 1
-STATUSES = ("queued", "running", "completed", "failed", "interrupted", "pruned")
+# `validated`: a tuning trial, scored on the validation split only (the test set is kept for the
+# promoted run); `pruned`: a trial stopped early by the study's pruner (its curves are kept).
+STATUSES = ("queued", "running", "completed", "validated", "failed", "interrupted", "pruned")
 DAMAGED = "damaged"  # derived on read, never written: the run does not match the contract
 N_TEST = 10_000
 N_CLASSES = 10
@@ -82,7 +84,7 @@ class Timings(_Open):
 class RunRecord(_Open):
     schema_version: int = Field(default=1, alias="schema", ge=1)
     run_id: str
-    status: Literal["queued", "running", "completed", "failed", "interrupted", "pruned"]
+    status: Literal["queued", "running", "completed", "validated", "failed", "interrupted", "pruned"]
     model: str
     label: str | None = None
     name: str | None = None  # a person's display name for the run (RunStore.rename)

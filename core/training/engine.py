@@ -29,6 +29,14 @@ from core.training.config import TrainConfig
 WATCH_INTERVAL_S = 0.25
 
 
+class StopTraining(Exception):
+    """Raised from an event handler to end a training early with `status` (e.g. a pruned trial)."""
+
+    def __init__(self, status: str, reason: str):
+        super().__init__(reason)
+        self.status = status
+
+
 class _Watcher(threading.Thread):
     """Stops the process (run marked interrupted) on a cancel request or when the launcher dies."""
 
@@ -136,8 +144,14 @@ def train(
     emit: Emit = no_emit,
     parent_pid: int | None = None,
     produced_by: dict | None = None,
+    score_test: bool = True,
+    tags: dict | None = None,
 ) -> dict:
     """Train `config` into run `run_id` (a new id when None); returns the final run record.
+
+    `score_test=False` (tuning trials): the run ends `validated`, scored on the validation split only.
+    `tags` are extra record fields (e.g. {"study": {...}}). An event handler may raise StopTraining
+    to end the run early with its own status (the curves so far are kept).
 
     Raises ConfigError (nothing written) for invalid settings, TrainingBusy when another training
     runs, RunError when the id is taken. Any failure during training marks the run `failed`.
@@ -155,13 +169,17 @@ def train(
             "config": config.to_dict(),
             "produced_by": {"command": " ".join(sys.argv), **(produced_by or {}), "source_version": source_version()},
             "host": platform.node(),
+            **(tags or {}),
         }
         with store.open_run(run_id, record):
             watcher = _Watcher(store, run_id, parent_pid)
             watcher.start()
             previous = _install_sigterm(watcher)
             try:
-                _train_run(config, run_id, store, dataset, _sink(store, run_id, emit), watcher)
+                _train_run(config, run_id, store, dataset, _sink(store, run_id, emit), watcher, score_test)
+            except StopTraining as stop:
+                if watcher.finishing.acquire(blocking=False):
+                    store.update(run_id, status=stop.status, error=str(stop), finished_at=now_iso())
             except BaseException as exc:  # record the failure, then re-raise
                 if watcher.finishing.acquire(blocking=False):
                     status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
@@ -174,7 +192,13 @@ def train(
 
 
 def _train_run(
-    config: TrainConfig, run_id: str, store: RunStore, dataset: data.FashionMNIST, sink: Callable, watcher: _Watcher
+    config: TrainConfig,
+    run_id: str,
+    store: RunStore,
+    dataset: data.FashionMNIST,
+    sink: Callable,
+    watcher: _Watcher,
+    score_test: bool = True,
 ) -> None:
     train_idx, val_idx = data.split_indices(data.DEFAULT_SEED)
     train_idx = data.subset_indices(train_idx, dataset.y_train, config.subset, config.seed)
@@ -198,6 +222,9 @@ def _train_run(
         x_train, y_train, x_val, y_val, emit=sink, logdir=store.logdir(run_id) if clf.input_kind == "image" else None
     )
     train_seconds = time.perf_counter() - started
+    if not score_test:
+        _finish_validated(clf, run_id, store, x_val, y_val, train_seconds, watcher, sink)
+        return
     sink({"type": "stage", "stage": "evaluate", "message": "Evaluating on the 10 000 test images", "fraction": None})
     evaluation, proba, timings = _evaluate(clf, dataset, x_val, y_val)
     store.update(run_id, environment=environment())  # now including TensorFlow, when used
@@ -217,6 +244,26 @@ def _train_run(
         )
         watcher.done.set()
         sink({"type": "stage", "stage": "done", "message": "Completed", "fraction": 1.0})
+
+
+def _finish_validated(clf, run_id, store, x_val, y_val, train_seconds, watcher, sink) -> None:
+    """End a tuning trial: validation accuracy only; the model is kept, the test set untouched."""
+    val_accuracy = float((clf.predict(x_val) == y_val).mean())
+    with watcher.finishing:
+        artifact = {**store.save_model(run_id, clf), "params": clf.param_count()}
+        store.update(
+            run_id,
+            status="validated",
+            finished_at=now_iso(),
+            validation={"val_accuracy": val_accuracy, "n_val": len(y_val)},
+            artifact=artifact,
+            best_epoch=clf.best_epoch_,
+            epochs_run=len(store.history(run_id)) or None,
+            timings={"train_seconds": round(train_seconds, 3)},
+            evaluation={"test_set": "not used (a tuning trial: validation only)"},
+        )
+        watcher.done.set()
+        sink({"type": "stage", "stage": "done", "message": "Validated", "fraction": 1.0})
 
 
 def _evaluation_note(config: TrainConfig) -> dict[str, Any]:

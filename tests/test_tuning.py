@@ -1,0 +1,87 @@
+"""Hyperparameter search: real Optuna studies whose trials are real (tiny) trainings in a real store."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from core.store import RunStore
+from core.training.rules import ConfigError
+from core.tuning import space, study
+from tests.conftest import run_cli
+
+
+@pytest.fixture()
+def tuning_env(tmp_path, monkeypatch):
+    env = {"STUDIO_ARTIFACTS": str(tmp_path), "OPTUNA_STORAGE": f"sqlite:///{tmp_path / 'studies.db'}"}
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    return env
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--trials", "0"], "from 1 to 500"),
+        (["--trials", "10000"], "from 1 to 500"),
+        (["--trials", "3", "--space", "C=5:1"], "empty or inverted"),
+        (["--trials", "3", "--space", "C=1:1"], "empty or inverted"),
+        (["--trials", "3", "--space", "gamma=1:2"], "no setting 'gamma'"),
+        (["--trials", "3", "--space", "C=0:1e9"], "between"),
+        (["--trials", "3", "--subset", "5"], "subset must be between"),
+    ],
+)
+def test_bad_studies_are_refused_and_start_nothing(tuning_env, tmp_path, args, message):
+    done = run_cli("tune", "logreg", *args, env=tuning_env)
+    assert done.returncode == 2 and message in done.stderr
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
+    assert not (tmp_path / "studies.db").exists()
+
+
+def test_a_tiny_logistic_regression_study_through_the_cli_then_promotion(tuning_env, tmp_path):
+    done = run_cli(
+        "tune", "logreg", "--trials", "3", "--subset", "400", "--study", "s1", "--space", "C=0.01:1",
+        "--promote", "--json", env=tuning_env,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["study"] == "s1" and result["model"] == "logreg" and len(result["trials"]) == 3
+    store = RunStore(tmp_path / "runs")
+    for trial in result["trials"]:
+        record = store.get(trial["run_id"])
+        assert record["status"] == "validated" and record["study"] == {"name": "s1", "trial": trial["number"]}
+        assert "metrics" not in record or record["metrics"] is None  # the test set is not used by trials
+        assert record["validation"]["val_accuracy"] == pytest.approx(trial["val_accuracy"])
+        assert 0.01 <= record["config"]["params"]["C"] <= 1
+    best = max(result["trials"], key=lambda t: t["val_accuracy"])
+    assert result["best"]["number"] == best["number"]
+    promoted = store.get(result["promoted"]["run_id"])  # the only run that scored the test set
+    assert promoted["status"] == "completed" and promoted["data"]["n_train"] == 48000
+    assert promoted["config"]["params"]["C"] == pytest.approx(best["params"]["C"])
+    assert promoted["produced_by"]["promoted_from"]["study"] == "s1"
+
+
+def test_a_keras_study_reports_epochs_and_keeps_curves_of_pruned_trials(tuning_env, tmp_path):
+    store = RunStore(tmp_path / "runs")
+    result = study.run(
+        "cnn", 4, subset=300, epochs=2, overrides=["learning_rate=1e-5:1e-2", "width=8:16"], name="k1", store=store
+    )
+    states = {t["state"] for t in result["trials"]}
+    assert states <= {"complete", "pruned"} and "complete" in states
+    for trial in result["trials"]:
+        record = store.get(trial["run_id"])
+        assert record["status"] == {"complete": "validated", "pruned": "pruned"}[trial["state"]]
+        assert len(store.history(trial["run_id"])) == trial["epochs_reported"] >= 1  # curves kept
+    again = study.run("cnn", 1, subset=300, epochs=2, overrides=["width=8:16"], name="k1", store=store)
+    assert len(again["trials"]) == 5  # a study continues under its name
+    with pytest.raises(ConfigError, match="tunes cnn"):
+        study.run("logreg", 1, subset=300, name="k1", store=store)
+
+
+def test_every_default_space_fits_what_training_accepts():
+    from core.models import MODEL_NAMES
+
+    for model in MODEL_NAMES:
+        if model in space.DEFAULT_SPACES:
+            study.plan(model, 1, 500, None, [])  # raises if any default range were refused
