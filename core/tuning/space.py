@@ -21,8 +21,8 @@ MAX_TRIALS = 500
 class Dim:
     name: str
     kind: str  # "float", "int" or "choice"
-    low: float | None = None
-    high: float | None = None
+    low: float = 0.0  # numeric dimensions only
+    high: float = 0.0
     log: bool = False
     choices: tuple = ()
 
