@@ -121,6 +121,10 @@ def build_parser() -> argparse.ArgumentParser:
     tune.add_argument("--promote", action="store_true", help="then retrain the best on the full split")
     tune.add_argument("--json", action="store_true")
 
+    promote = sub.add_parser("promote", help="retrain a study's best configuration on the full split")
+    promote.add_argument("study")
+    promote.add_argument("--json", action="store_true")
+
     ref = sub.add_parser("reference", help="retrain the committed reference runs")
     ref.add_argument("--only", nargs="+", metavar="MODEL", help="just these models")
 
@@ -144,6 +148,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "ensemble": _cmd_ensemble,
         "presets": _cmd_presets,
         "tune": _cmd_tune,
+        "promote": _cmd_promote,
         "gradcam": _cmd_gradcam,
     }[args.command]
     try:
@@ -285,6 +290,19 @@ def _cmd_tune(args) -> int:
         p = result["promoted"]
         print(f"promoted: {p['run_id']}, test accuracy {100 * (p['test_accuracy'] or 0):.2f}%")
     return 0
+
+
+def _cmd_promote(args) -> int:
+    from core.tuning import study
+
+    record = study.promote(args.study, log=(lambda _line: None) if args.json else print)
+    if args.json:
+        _print_json(run_summary(record))
+    else:
+        print(
+            f"run {record['run_id']} {record['status']}: test accuracy {100 * record['metrics']['test_accuracy']:.2f}%"
+        )
+    return 0 if record["status"] == "completed" else EXIT_FAILED
 
 
 def _cmd_presets(args) -> int:

@@ -25,7 +25,7 @@ from dashboard.pagerequest import page_request
 from tests.conftest import PROJECT_ROOT, wait_until
 from tests.test_celery import _free_port
 
-PAGES = ["/", "/data", "/train", "/leaderboard", "/errors", "/gradcam"]
+PAGES = ["/", "/data", "/train", "/leaderboard", "/errors", "/gradcam", "/tune"]
 
 
 def _get(url: str, **kwargs) -> tuple[int, dict, bytes]:

@@ -33,6 +33,65 @@ def storage_url() -> str:
     return f"sqlite:///{folder / 'optuna.db'}"
 
 
+def _folder():
+    folder = paths.artifacts_dir() / "tuning"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def request_stop(name: str, store: RunStore | None = None) -> bool:
+    """Ask a running study to stop: no new trial starts, and its current trial is cancelled.
+    False when the study is not running."""
+    name = validate_run_id(name)
+    if not is_running(name):
+        return False
+    (_folder() / f"{name}.stop").write_text("stop")
+    store = store or RunStore()
+    active = store.active_run_id()
+    if active and active.startswith(f"{name}-t"):
+        store.request_cancel(active)
+    return True
+
+
+def is_running(name: str) -> bool:
+    """True while a process runs this study (it holds the study's lock; the kernel drops it on death)."""
+    import fcntl
+
+    path = _folder() / f"{validate_run_id(name)}.lock"
+    if not path.exists():
+        return False
+    with open(path, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+    return False
+
+
+def list_studies() -> list[dict[str, Any]]:
+    """Every study in the storage, newest first: name, model, trials, best validation accuracy, running."""
+    optuna = _optuna()
+    rows = []
+    for s in optuna.get_all_study_summaries(storage=storage_url(), include_best_trial=True):
+        rows.append(
+            {
+                "study": s.study_name,
+                "model": s.user_attrs.get("model"),
+                "trials": s.n_trials,
+                "best_val_accuracy": s.best_trial.value if s.best_trial else None,
+                "started": s.datetime_start.isoformat(timespec="seconds") if s.datetime_start else None,
+                "running": is_running(s.study_name),
+            }
+        )
+    return sorted(rows, key=lambda r: r["started"] or "", reverse=True)
+
+
+def load(name: str):
+    """The Optuna study object (for its own figures)."""
+    return _optuna().load_study(study_name=validate_run_id(name), storage=storage_url())
+
+
 def _optuna():
     import optuna
 
@@ -104,6 +163,12 @@ def run(
     study.set_user_attr("model", model)
     study.set_user_attr("space", [d.describe() for d in space.values()])
     study.set_user_attr("base", base.to_dict())
+    stop_flag = _folder() / f"{name}.stop"
+    stop_flag.unlink(missing_ok=True)
+
+    def stop_when_asked(running_study, _trial) -> None:
+        if stop_flag.exists():
+            running_study.stop()
 
     def objective(trial) -> float:
         config = config_for(base, _sample(trial, space))
@@ -139,7 +204,15 @@ def run(
         log(f"trial {trial.number}: validation accuracy {100 * value:.2f} %")
         return value
 
-    study.optimize(objective, n_trials=trials, catch=(RuntimeError,))
+    import fcntl
+
+    with open(_folder() / f"{name}.lock", "a+") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ConfigError(f"study {name} is already running") from None
+        study.optimize(objective, n_trials=trials, catch=(RuntimeError,), callbacks=[stop_when_asked])
+        stop_flag.unlink(missing_ok=True)
     return summary(name, store)
 
 

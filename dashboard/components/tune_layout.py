@@ -1,0 +1,113 @@
+"""The /tune page's layout: the study form on the left, the followed study on the right."""
+
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from core.models import SPECS
+from dashboard.components.cards import figure_card
+from dashboard.figures.style import empty_figure
+from dashboard.figures.tuning import FIGURES
+
+
+def _field(label: str, control, help_text: str) -> html.Div:
+    return html.Div(
+        [dbc.Label(label, className="mb-0 small fw-semibold"), control, dbc.FormText(help_text)], className="mb-2"
+    )
+
+
+def form() -> dbc.Card:
+    return dbc.Card(
+        [
+            dbc.CardHeader(html.H5("New study", className="mb-0")),
+            dbc.CardBody(
+                [
+                    _field(
+                        "Model",
+                        dbc.Select(
+                            id="tune-model",
+                            options=[{"label": s.label, "value": n} for n, s in SPECS.items()],
+                            value="cnn",
+                            size="sm",
+                        ),
+                        "what to tune",
+                    ),
+                    html.Div(
+                        [
+                            dbc.Button("Start study", id="tune-start", color="success", className="me-2", n_clicks=0),
+                            dbc.Button("Stop", id="tune-stop", color="danger", outline=True, n_clicks=0),
+                        ],
+                        className="mb-2",
+                    ),
+                    html.Div(id="tune-message", className="small mb-2", role="alert"),
+                    _field("Trials", dbc.Input(id="tune-trials", type="number", value=8, size="sm"), "budget, 1-500"),
+                    _field(
+                        "Training photos per trial",
+                        dbc.Input(id="tune-subset", type="number", value=2000, size="sm"),
+                        "small = fast trials; the best is retrained on all 48,000 when promoted",
+                    ),
+                    _field(
+                        "Epochs per trial",
+                        dbc.Input(id="tune-epochs", type="number", value=3, size="sm"),
+                        "networks only; blank = the model's default",
+                    ),
+                    _field(
+                        "Search ranges (optional)",
+                        dbc.Textarea(id="tune-space", placeholder="learning_rate=0.0001:0.01\nwidth=16:64", rows=3),
+                        "one per line, name=low:high or name=a,b,c; blank lines use the model's default space",
+                    ),
+                    _field(
+                        "Study name (optional)",
+                        dbc.Input(id="tune-name", type="text", size="sm"),
+                        "an existing name continues that study",
+                    ),
+                ]
+            ),
+        ]
+    )
+
+
+def follow(options: list[dict], chosen: str | None) -> html.Div:
+    figures = [
+        dbc.Col(figure_card(caption, f"tune-fig-{key}", empty_figure("Choose or start a study.", height=320)), lg=6)
+        for key, (_fn, caption) in FIGURES.items()
+    ]
+    return html.Div(
+        [
+            dcc.Dropdown(
+                id="tune-study", options=options, value=chosen, placeholder="Follow a study…", className="mb-2"
+            ),
+            html.Div(id="tune-summary", className="mb-2"),
+            html.Div(
+                [
+                    dbc.Button("Promote the best", id="tune-promote", color="primary", size="sm", n_clicks=0),
+                    html.Span(
+                        " retrains the best trial's settings on the full training split as a normal run: the only "
+                        "step that uses the test set.",
+                        className="small text-muted",
+                    ),
+                ],
+                className="mb-2",
+            ),
+            html.Div(id="tune-trials-table"),
+            dbc.Row(figures, className="g-3 mt-1"),
+        ]
+    )
+
+
+def page(options: list[dict], chosen: str | None) -> html.Div:
+    return html.Div(
+        [
+            html.H2("Tune hyperparameters"),
+            html.P(
+                "A study tries settings one trial after another (Optuna's TPE sampler), each an ordinary run "
+                "trained on a subset and scored on the validation photos; trials that fall behind the median "
+                "are stopped early (pruned). Reload any time: the study goes on and is found again here.",
+                className="text-muted",
+            ),
+            dbc.Row([dbc.Col(form(), lg=3), dbc.Col(follow(options, chosen), lg=9)], className="g-3"),
+            dcc.Interval(id="tune-monitor", interval=2000, n_intervals=0),
+            dcc.Location(id="tune-location", refresh="callback-nav"),
+        ]
+    )

@@ -1,0 +1,36 @@
+"""Study figures: Optuna's own Plotly figures, each with a plain message when it cannot be drawn yet."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+from dashboard.figures.style import base_layout, empty_figure
+
+FIGURES = {
+    "history": ("plot_optimization_history", "Validation accuracy of each trial and the best so far"),
+    "intermediate": (
+        "plot_intermediate_values",
+        "Validation accuracy per epoch of every trial (pruned ones stop early)",
+    ),
+    "parallel": ("plot_parallel_coordinate", "Each line a trial: its settings and its score"),
+    "importance": ("plot_param_importances", "Which settings mattered most (fANOVA), from the finished trials"),
+}
+
+
+def study_figure(study, which: str) -> go.Figure:
+    """One of Optuna's figures for `study` (an optuna.Study), in the studio's style."""
+    from optuna import visualization
+    from optuna.trial import TrialState
+
+    finished = [t for t in study.get_trials(deepcopy=False) if t.state == TrialState.COMPLETE]
+    needed = 2 if which == "importance" else 1
+    if which == "intermediate" and not any(t.intermediate_values for t in finished):
+        return empty_figure("This model trains in one go: no per-epoch scores to compare.", height=320)
+    if len(finished) < needed:
+        return empty_figure(f"Appears after {needed} finished trial{'s' if needed > 1 else ''}.", height=320)
+    try:
+        fig = getattr(visualization, FIGURES[which][0])(study)
+    except (ValueError, RuntimeError) as exc:  # e.g. importances when every trial scored the same
+        return empty_figure(f"Not available yet: {exc}", height=320)
+    fig.update_layout(title=None)
+    return base_layout(fig, height=320, margin=dict(l=50, r=20, t=20, b=40))
