@@ -121,6 +121,12 @@ def build_parser() -> argparse.ArgumentParser:
     tune.add_argument("--promote", action="store_true", help="then retrain the best on the full split")
     tune.add_argument("--json", action="store_true")
 
+    ev = sub.add_parser("explain-eval", help="how faithful each heatmap method is (deletion/insertion vs random)")
+    ev.add_argument("run_id")
+    ev.add_argument("--n", type=int, default=300, help="photos to test (10-10000, default 300)")
+    ev.add_argument("--split", choices=("test", "validation"), default="test")
+    ev.add_argument("--json", action="store_true")
+
     promote = sub.add_parser("promote", help="retrain a study's best configuration on the full split")
     promote.add_argument("study")
     promote.add_argument("--json", action="store_true")
@@ -133,7 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     cam.add_argument("--index", type=int, required=True, help="test-set index (0-9999)")
     cam.add_argument("--class", dest="target_class", help="class index or name (default: predicted)")
     cam.add_argument("--layer", help="conv layer name (default: the last one)")
-    cam.add_argument("--method", choices=("gradcam", "gradcam++"), default="gradcam")
+    cam.add_argument("--method", choices=("gradcam", "gradcam++", "hirescam", "layercam"), default="gradcam")
     cam.add_argument("--json", action="store_true")
     return parser
 
@@ -149,6 +155,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "presets": _cmd_presets,
         "tune": _cmd_tune,
         "promote": _cmd_promote,
+        "explain-eval": _cmd_explain_eval,
         "gradcam": _cmd_gradcam,
     }[args.command]
     try:
@@ -289,6 +296,24 @@ def _cmd_tune(args) -> int:
     if result.get("promoted"):
         p = result["promoted"]
         print(f"promoted: {p['run_id']}, test accuracy {100 * (p['test_accuracy'] or 0):.2f}%")
+    return 0
+
+
+def _cmd_explain_eval(args) -> int:
+    from core.explain import faithfulness
+
+    result = faithfulness.evaluate_run(args.run_id, n=args.n, split=args.split)
+    if args.json:
+        _print_json(result)
+        return 0
+    print(f"{args.run_id}: {result['n']} {args.split} photos; probability lost when the top pixels are hidden")
+    print(f"{'method':<10} {'layer':<16} {'map':>6} {'random':>7} {'gain':>6} {'insert gain':>11} {'on item':>8}")
+    for r in result["results"]:
+        print(
+            f"{r['method']:<10} {r['layer']:<16} {r['deletion_drop']:>6.3f} {r['deletion_drop_random']:>7.3f} "
+            f"{r['deletion_gain']:>6.3f} {r['insertion_gain']:>11.3f} {100 * r['heat_on_item']:>7.0f}%"
+        )
+    print(f"most faithful: {result['best']['method']} at {result['best']['layer']}")
     return 0
 
 

@@ -134,6 +134,9 @@ def warm_up() -> None:
 
                 clf = load_classifier(run_id, state.store())
                 clf.predict_proba(np.zeros((1, 28, 28, 1), dtype=np.float32))  # trace the fast path once
+                from core.explain import faithfulness
+
+                faithfulness.default_view(run_id, state.store(), compute=True)  # the most faithful map
         except Exception:
             logging.getLogger(__name__).exception("warm-up failed")
 

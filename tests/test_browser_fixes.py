@@ -119,6 +119,23 @@ def test_a_classic_runs_gallery_opens_grad_cam_and_says_which_model_explains_it(
     assert "gradcam-stand-in" in body and "has no convolutional layers" in body and "ref-knn" in body
 
 
+def test_grad_cam_opens_with_the_most_faithful_method_and_says_how_faithful(client, with_reference_runs):
+    from core.explain import faithfulness
+    from core.store import RunStore
+    from dashboard.pagerequest import page_request
+
+    chosen = faithfulness.default_view("ref-cnn", RunStore(with_reference_runs / "runs"), compute=True)
+    deps = client.get("/_dash-dependencies").get_json()
+    body = client.post("/_dash-update-component", json=page_request(deps, "/gradcam", "?run=ref-cnn&index=3")).get_data(
+        as_text=True
+    )
+    assert "gradcam-faithfulness" in body and "drops the model" in body and chosen["layer"] in body
+    plain = client.post(
+        "/_dash-update-component", json=page_request(deps, "/gradcam", "?run=ref-cnn&index=3&method=gradcam")
+    ).get_data(as_text=True)
+    assert "gradcam-faithfulness" not in plain  # an explicit choice is kept as asked
+
+
 # a live server in a thread last: apps created after it in the same process share Dash's page registry
 def test_grad_cam_plus_plus_survives_the_address_bar(dash_duo, app_factory, with_reference_runs):
     dash_duo.start_server(app_factory())

@@ -17,7 +17,10 @@ import numpy as np
 from core import data
 from core.store import RunStore
 
-METHODS = ("gradcam", "gradcam++")
+# Grad-CAM (Selvaraju 2017), Grad-CAM++ (Chattopadhay 2018), HiResCAM (Draelos & Carin 2020: the
+# element-wise gradient x activation, faithful to the model's own computation), LayerCAM (Jiang 2021:
+# positive gradients x activation, sharper at early layers).
+METHODS = ("gradcam", "gradcam++", "hirescam", "layercam")
 _EPS = 1e-12
 
 
@@ -72,6 +75,16 @@ def _weights_gradcam_pp(grads, features):
     return (alphas * np.maximum(grads, 0)).sum(axis=(1, 2))
 
 
+def _cams(method: str, grads: np.ndarray, features: np.ndarray) -> np.ndarray:
+    """(N, h, w) non-negative class activation maps at the layer's resolution."""
+    if method == "hirescam":
+        return np.maximum((grads * features).sum(axis=3), 0)
+    if method == "layercam":
+        return np.maximum((np.maximum(grads, 0) * features).sum(axis=3), 0)
+    weights = (_weights_gradcam if method == "gradcam" else _weights_gradcam_pp)(grads, features)
+    return np.maximum(np.einsum("nhwc,nc->nhw", features, weights), 0)
+
+
 def heatmaps(
     model, images: np.ndarray, target: int | np.ndarray | None = None, layer: str | None = None, method: str = "gradcam"
 ) -> np.ndarray:
@@ -82,7 +95,7 @@ def heatmaps(
     import tensorflow as tf
 
     if method not in METHODS:
-        raise ValueError(f"unknown method {method!r}; choose {' or '.join(METHODS)}")
+        raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
     layers = explainable_layers(model)
     layer = layer or layers[-1]
     if layer not in layers:
@@ -101,8 +114,7 @@ def heatmaps(
         scores = tf.gather(logits, classes, axis=1, batch_dims=1)
     grads = tape.gradient(scores, features).numpy()
     features = features.numpy()
-    weights = (_weights_gradcam if method == "gradcam" else _weights_gradcam_pp)(grads, features)
-    cams = np.maximum(np.einsum("nhwc,nc->nhw", features, weights), 0)
+    cams = _cams(method, grads, features)
     cams = tf.image.resize(cams[..., None], (28, 28), method="bilinear").numpy()[..., 0]
     peak = cams.reshape(len(cams), -1).max(axis=1).reshape(-1, 1, 1)
     return np.where(peak > _EPS, cams / np.maximum(peak, _EPS), 0.0).astype(np.float32)

@@ -17,6 +17,7 @@ from dash import Input, Output, Patch, State, callback, dcc, html, no_update
 
 from core import data, explain
 from core.evaluation import analysis
+from core.explain import faithfulness
 from core.store import RunError
 from dashboard import runs_view, state
 from dashboard.components.cards import STATIC_CONFIG
@@ -28,7 +29,12 @@ dash.register_page(__name__, path="/gradcam", name="Grad-CAM", order=5, title="G
 
 STATIC: Any = STATIC_CONFIG
 CLASS_OPTIONS = [{"label": f"{i} · {n}", "value": str(i)} for i, n in enumerate(data.CLASS_NAMES)]
-METHOD_OPTIONS = [{"label": "Grad-CAM", "value": "gradcam"}, {"label": "Grad-CAM++", "value": "gradcam++"}]
+METHOD_OPTIONS = [
+    {"label": "Grad-CAM", "value": "gradcam"},
+    {"label": "Grad-CAM++", "value": "gradcam++"},
+    {"label": "HiResCAM", "value": "hirescam"},
+    {"label": "LayerCAM", "value": "layercam"},
+]
 
 
 def _int(value, default: int) -> int | None:
@@ -42,12 +48,15 @@ def layout(
     run: str | None = None,
     index: str | None = None,
     target: str = "predicted",
-    method: str = "gradcam",
+    method: str | None = None,
     layer: str | None = None,
     **_query,
 ) -> html.Div:
     run = run if run is not None else runs_view.default_run("deep")
     record, problem = runs_view.resolve_run(run, family="deep")
+    chosen = _default_view(record) if record is not None and method is None and layer is None else None
+    method = method or (chosen["method"] if chosen else "gradcam")
+    layer = layer or (chosen["layer"] if chosen else None)
     stand_in = _stand_in_note(_query.get("from"), record)
     idx = _int(index, 0)
     if problem is None and (idx is None or not 0 <= idx < 10000):
@@ -61,6 +70,7 @@ def layout(
         ),
         dcc.Location(id="gradcam-location", refresh="callback-nav"),
         stand_in,
+        _faithfulness_note(chosen),
     ]
     layers: list[str] = []
     views: list = []
@@ -74,6 +84,26 @@ def layout(
     if problem is None:
         return html.Div([*top, controls, *views, upload_card()])
     return html.Div([*top, controls, dbc.Alert(problem, color="warning", id="gradcam-problem"), upload_card()])
+
+
+def _default_view(record: dict) -> dict | None:
+    """The most faithful method and layer for this run, when measured (core.explain.faithfulness)."""
+    try:
+        return faithfulness.default_view(record["run_id"], state.store())
+    except RunError:
+        return None
+
+
+def _faithfulness_note(chosen: dict | None) -> html.P | None:
+    if not chosen:
+        return None
+    method = next((o["label"] for o in METHOD_OPTIONS if o["value"] == chosen["method"]), chosen["method"])
+    return html.P(
+        f"Shown with {method} at layer {chosen['layer']}: of the methods and layers tried, it was the most "
+        f"faithful on {chosen['n']} validation photos. " + faithfulness.sentence(chosen),
+        className="small text-muted",
+        id="gradcam-faithfulness",
+    )
 
 
 def _stand_in_note(from_run: Any, record: dict | None) -> dbc.Alert | None:

@@ -1,0 +1,59 @@
+"""Explanations measured: deletion/insertion against random regions of the same shape (real model)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from core.explain import faithfulness
+from core.explain.inference import load_classifier
+from tests.conftest import REFERENCE_ENV, run_cli
+
+
+def test_the_maps_of_a_reference_cnn_beat_random_regions_of_the_same_shape(reference_store):
+    result = faithfulness.evaluate_run(
+        "ref-cnn_dropout", n=80, split="test", methods=("gradcam", "layercam"), store=reference_store
+    )
+    assert {(r["method"], r["layer"]) for r in result["results"]} == {
+        (m, layer) for m in ("gradcam", "layercam") for layer in ("conv2_relu", "conv3_relu")
+    }
+    best = next(r for r in result["results"] if (r["method"], r["layer"]) == tuple(result["best"].values()))
+    assert best["deletion_drop"] > best["deletion_drop_random"] and best["deletion_gain"] > 0.05
+    assert best["insertion_kept"] > best["insertion_kept_random"]
+    assert all(r["deletion_gain"] <= best["deletion_gain"] for r in result["results"])
+    assert "drops the model's confidence" in faithfulness.sentence(best)
+
+
+def test_random_noise_maps_score_near_chance(reference_store):
+    clf = load_classifier("ref-cnn_dropout", reference_store)
+    images, _ = faithfulness.photos("test", 80)
+    classes = clf.predict(clf.prepare(images))
+    noise = np.random.default_rng(1).random((len(images), 28, 28)).astype(np.float32)
+    scores = faithfulness.evaluate_maps(clf, images, noise, classes)
+    assert abs(scores["deletion_gain"]) < 0.05  # no better than its own random control
+
+
+def test_the_default_method_is_chosen_on_validation_and_reproducible(reference_store):
+    from core import paths
+
+    first = faithfulness.default_view("ref-cnn", reference_store, compute=True)
+    assert first["split"] == "validation" and first["n"] == 200
+    for cached in paths.cache_dir().glob("explain-default-ref-cnn-*.json"):
+        cached.unlink()
+    assert faithfulness.default_view("ref-cnn", reference_store) is None  # not computed on a page request
+    again = faithfulness.default_view("ref-cnn", reference_store, compute=True)
+    assert (again["method"], again["layer"], again["deletion_gain"]) == (
+        first["method"],
+        first["layer"],
+        first["deletion_gain"],
+    )
+
+
+def test_explain_eval_cli():
+    bad = run_cli("explain-eval", "ref-cnn", "--n", "5", env=REFERENCE_ENV)
+    assert bad.returncode != 0 and "from 10 to 10000" in bad.stderr
+    done = run_cli("explain-eval", "ref-cnn", "--n", "20", "--json", env=REFERENCE_ENV)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert len(result["results"]) == 8 and result["best"]["method"] in {r["method"] for r in result["results"]}
