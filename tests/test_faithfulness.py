@@ -57,3 +57,11 @@ def test_explain_eval_cli():
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     assert len(result["results"]) == 8 and result["best"]["method"] in {r["method"] for r in result["results"]}
+
+
+def test_the_upload_agreement_benchmark_runs_and_uploads_mostly_agree_with_the_originals(reference_store):
+    from bench import upload_agreement
+
+    result = upload_agreement.main("ref-cnn_dropout", n=60, store=reference_store, write=False)
+    assert result["n"] == 60 and result["agreement"] >= 0.9
+    assert abs(result["shop_accuracy"] - result["original_accuracy"]) <= 0.1

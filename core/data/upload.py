@@ -155,7 +155,7 @@ def open_reduced(raw: bytes) -> tuple[Image.Image, str, tuple[int, int]]:
 
 def to_fashion_mnist(img: Image.Image) -> tuple[np.ndarray, bool]:
     """(28x28 uint8 item-light-on-black image, whether the photo was inverted)."""
-    from PIL import Image, ImageOps
+    from PIL import Image, ImageFilter, ImageOps
 
     img = ImageOps.exif_transpose(img)
     if img.mode in ("RGBA", "LA", "P") or "transparency" in img.info:
@@ -177,13 +177,22 @@ def to_fashion_mnist(img: Image.Image) -> tuple[np.ndarray, bool]:
         np.flatnonzero((gray > ITEM_THRESHOLD).any(axis=1)),
         np.flatnonzero((gray > ITEM_THRESHOLD).any(axis=0)),
     )
-    crop = gray[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
-    scale = 28.0 / max(crop.shape)
-    size = (max(1, round(crop.shape[1] * scale)), max(1, round(crop.shape[0] * scale)))
-    small = np.asarray(Image.fromarray(crop.astype(np.uint8)).resize(size, Image.Resampling.LANCZOS), dtype=np.float32)
-    canvas = np.zeros((28, 28), dtype=np.float32)
-    top, left = (28 - small.shape[0]) // 2, (28 - small.shape[1]) // 2
-    canvas[top : top + small.shape[0], left : left + small.shape[1]] = small
+    # Like the dataset's own conversion: the item's longest edge becomes 28 px and the item is centred.
+    # The square crop is placed with sub-pixel precision (a float box) and the result lightly sharpened
+    # (the dataset's step 4), which makes uploads of dataset items agree with the originals more often
+    # (bench/upload_agreement.py: 95.5 % -> 96.7 % for ref-cnn_dropout, 97.0 % -> 98.2 % for the fast preset).
+    top, bottom, left, right = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+    side = float(max(bottom - top, right - left))
+    cy, cx = (top + bottom) / 2, (left + right) / 2
+    y0, x0 = int(np.floor(cy - side / 2)), int(np.floor(cx - side / 2))
+    y1, x1 = int(np.ceil(cy + side / 2)), int(np.ceil(cx + side / 2))
+    window = np.zeros((y1 - y0, x1 - x0), dtype=np.uint8)  # the square around the item, black outside the photo
+    sy0, sx0, sy1, sx1 = max(y0, 0), max(x0, 0), min(y1, gray.shape[0]), min(x1, gray.shape[1])
+    window[sy0 - y0 : sy1 - y0, sx0 - x0 : sx1 - x0] = np.clip(gray[sy0:sy1, sx0:sx1], 0, 255).astype(np.uint8)
+    box = (cx - side / 2 - x0, cy - side / 2 - y0, cx + side / 2 - x0, cy + side / 2 - y0)
+    small = Image.fromarray(window).resize((28, 28), Image.Resampling.LANCZOS, box=box)
+    small = small.filter(ImageFilter.UnsharpMask(radius=1, percent=50, threshold=0))
+    canvas = np.asarray(small, dtype=np.float32)
     canvas *= 255.0 / max(canvas.max(), 1.0)
     return np.clip(canvas, 0, 255).astype(np.uint8), inverted
 
