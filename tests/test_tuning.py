@@ -85,3 +85,10 @@ def test_every_default_space_fits_what_training_accepts():
     for model in MODEL_NAMES:
         if model in space.DEFAULT_SPACES:
             study.plan(model, 1, 500, None, [])  # raises if any default range were refused
+
+
+def test_searching_the_augmentation_strength_turns_augmentation_on():
+    _space, base = study.plan("cnn", 1, 500, 1, [])
+    assert study.config_for(base, {"shift": 0.1}).augment is True
+    assert study.config_for(base, {"shift": 0.0}).augment is False
+    assert study.config_for(base, {"learning_rate": 0.002}).learning_rate == 0.002

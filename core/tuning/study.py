@@ -113,8 +113,10 @@ def _sample(trial, space: dict[str, Dim]) -> dict[str, Any]:
 
 def config_for(base: TrainConfig, values: dict[str, Any]) -> TrainConfig:
     """`base` with sampled values: common options as fields, the rest as the model's parameters."""
-    common = {k: v for k, v in values.items() if k in COMMON and k not in base.params}
+    common: dict[str, Any] = {k: v for k, v in values.items() if k in COMMON and k not in base.params}
     params = {**base.params, **{k: v for k, v in values.items() if k not in common}}
+    if "shift" in values and base.augment is not None:  # searching the augmentation strength turns it on
+        common["augment"] = values["shift"] > 0
     return replace(base, params=params, **common).resolve()
 
 
