@@ -17,9 +17,9 @@ from dash import Input, Output, Patch, State, callback, dcc, html, no_update
 
 from core import data, explain
 from core.evaluation import analysis
-from core.explain import faithfulness
 from core.store import RunError
 from dashboard import runs_view, state
+from dashboard.components import gradcam_notes as notes
 from dashboard.components.cards import STATIC_CONFIG
 from dashboard.components.layers import layer_label
 from dashboard.components.upload_card import upload_card, upload_result
@@ -29,12 +29,6 @@ dash.register_page(__name__, path="/gradcam", name="Grad-CAM", order=5, title="G
 
 STATIC: Any = STATIC_CONFIG
 CLASS_OPTIONS = [{"label": f"{i} · {n}", "value": str(i)} for i, n in enumerate(data.CLASS_NAMES)]
-METHOD_OPTIONS = [
-    {"label": "Grad-CAM", "value": "gradcam"},
-    {"label": "Grad-CAM++", "value": "gradcam++"},
-    {"label": "HiResCAM", "value": "hirescam"},
-    {"label": "LayerCAM", "value": "layercam"},
-]
 
 
 def _int(value, default: int) -> int | None:
@@ -54,10 +48,10 @@ def layout(
 ) -> html.Div:
     run = run if run is not None else runs_view.default_run("deep")
     record, problem = runs_view.resolve_run(run, family="deep")
-    chosen = _default_view(record) if record is not None and method is None and layer is None else None
+    chosen = notes.default_view(record) if record is not None and method is None and layer is None else None
     method = method or (chosen["method"] if chosen else "gradcam")
     layer = layer or (chosen["layer"] if chosen else None)
-    stand_in = _stand_in_note(_query.get("from"), record)
+    stand_in = notes.stand_in_note(_query.get("from"), record)
     idx = _int(index, 0)
     if problem is None and (idx is None or not 0 <= idx < 10000):
         problem = f"“{str(index)[:40]}” is not a test image number: use 0 to 9999."
@@ -70,7 +64,7 @@ def layout(
         ),
         dcc.Location(id="gradcam-location", refresh="callback-nav"),
         stand_in,
-        _faithfulness_note(chosen),
+        notes.faithfulness_note(chosen),
     ]
     layers: list[str] = []
     views: list = []
@@ -84,40 +78,6 @@ def layout(
     if problem is None:
         return html.Div([*top, controls, *views, upload_card()])
     return html.Div([*top, controls, dbc.Alert(problem, color="warning", id="gradcam-problem"), upload_card()])
-
-
-def _default_view(record: dict) -> dict | None:
-    """The most faithful method and layer for this run, when measured (core.explain.faithfulness)."""
-    try:
-        return faithfulness.default_view(record["run_id"], state.store())
-    except RunError:
-        return None
-
-
-def _faithfulness_note(chosen: dict | None) -> html.P | None:
-    if not chosen:
-        return None
-    method = next((o["label"] for o in METHOD_OPTIONS if o["value"] == chosen["method"]), chosen["method"])
-    return html.P(
-        f"Shown with {method} at layer {chosen['layer']}: of the methods and layers tried, it was the most "
-        f"faithful on {chosen['n']} validation photos. " + faithfulness.sentence(chosen),
-        className="small text-muted",
-        id="gradcam-faithfulness",
-    )
-
-
-def _stand_in_note(from_run: Any, record: dict | None) -> dbc.Alert | None:
-    """Say so when this view explains another run's photo with a CNN (Grad-CAM needs conv layers)."""
-    if not from_run or record is None or from_run == record["run_id"]:
-        return None
-    source, _problem = runs_view.resolve_run(from_run)
-    name = f"{source.get('label')} ({from_run})" if source else str(from_run)[:80]
-    return dbc.Alert(
-        f"Run {name} has no convolutional layers, so Grad-CAM cannot look inside it: this view explains the same "
-        f"photo with {record.get('label')} ({record['run_id']}) instead.",
-        color="info",
-        id="gradcam-stand-in",
-    )
 
 
 def _controls(run_id, idx, target, method, layer, layers: list[str]) -> dbc.Card:
@@ -189,7 +149,7 @@ def _controls(run_id, idx, target, method, layer, layers: list[str]) -> dbc.Card
                             ),
                             dbc.RadioItems(
                                 id="gradcam-method",
-                                options=METHOD_OPTIONS,
+                                options=notes.METHOD_OPTIONS,
                                 value=method,
                                 inline=True,
                                 className="mt-1 small",

@@ -1,0 +1,145 @@
+"""The CLI's experiment commands: presets, ensembles, hyperparameter search, explanation evaluation.
+
+`core.cli` adds these parsers (`add_parsers`) and dispatches to `HANDLERS`; both share `_print_json`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from core.models import MODEL_NAMES
+from core.store import run_summary
+
+EXIT_FAILED = 1
+
+
+def _print_json(obj: Any) -> None:
+    print(json.dumps(obj, indent=None, separators=(",", ":")), flush=True)
+
+
+def add_parsers(sub, parser_class) -> None:
+    ens = sub.add_parser("ensemble", help="an ensemble run: the average of chosen completed runs' probabilities")
+    ens.add_argument("run_ids", nargs="+", metavar="RUN_ID", help="2 to 20 completed runs")
+    ens.add_argument("--run-id", help="the new run's id (default: ensemble-<date>-<hex>)")
+    ens.add_argument("--name", help="a readable name for the new run")
+    ens.add_argument("--json", action="store_true")
+
+    presets = sub.add_parser("presets", help="named training recipes (fast, best, demo …)")
+    presets_sub = presets.add_subparsers(dest="presets_command", required=True, parser_class=parser_class)
+    presets_list = presets_sub.add_parser("list", help="every preset with its settings and measured result")
+    presets_list.add_argument("--json", action="store_true")
+
+    tune = sub.add_parser("tune", help="hyperparameter search (Optuna): trials are runs, scored on validation")
+    tune.add_argument("model", help=f"one of: {', '.join(MODEL_NAMES)}")
+    tune.add_argument("--trials", type=int, required=True, help="trial budget (1-500)")
+    tune.add_argument("--subset", type=int, default=2000, help="training photos per trial (default 2000)")
+    tune.add_argument("--epochs", type=int, help="epochs per trial (default: the model's)")
+    tune.add_argument(
+        "--space", action="append", default=[], metavar="NAME=LOW:HIGH", help="search range (or NAME=a,b,c)"
+    )
+    tune.add_argument("--study", help="study name (continue it if it exists)")
+    tune.add_argument("--promote", action="store_true", help="then retrain the best on the full split")
+    tune.add_argument("--json", action="store_true")
+
+    ev = sub.add_parser("explain-eval", help="how faithful each heatmap method is (deletion/insertion vs random)")
+    ev.add_argument("run_id")
+    ev.add_argument("--n", type=int, default=300, help="photos to test (10-10000, default 300)")
+    ev.add_argument("--split", choices=("test", "validation"), default="test")
+    ev.add_argument("--json", action="store_true")
+
+    promote = sub.add_parser("promote", help="retrain a study's best configuration on the full split")
+    promote.add_argument("study")
+    promote.add_argument("--json", action="store_true")
+
+
+def _cmd_ensemble(args) -> int:
+    from core.training import ensemble
+
+    record = ensemble.create(args.run_ids, run_id=args.run_id, name=args.name)
+    if args.json:
+        _print_json(run_summary(record))
+    else:
+        print(
+            f"run {record['run_id']} completed: ensemble of {len(record['config']['members'])} runs, "
+            f"test accuracy {100 * record['metrics']['test_accuracy']:.2f}%"
+        )
+    return 0
+
+
+def _cmd_tune(args) -> int:
+    from core.tuning import study
+
+    log = (lambda _line: None) if args.json else (lambda line: print(line, flush=True))
+    result = study.run(args.model, args.trials, args.subset, args.epochs, args.space, name=args.study, log=log)
+    if args.promote:
+        promoted = study.promote(result["study"], log=log)
+        result["promoted"] = run_summary(promoted)
+    if args.json:
+        _print_json(result)
+        return 0
+    best = result["best"]
+    print(f"study {result['study']}: {len(result['trials'])} trials")
+    for t in result["trials"]:
+        val = "" if t["val_accuracy"] is None else f"{100 * t['val_accuracy']:.2f}%"
+        print(f"  #{t['number']:<3} {t['state']:<9} {val:>7}  {t['run_id']}  {t['params']}")
+    if best:
+        print(f"best: trial {best['number']} ({best['run_id']}), validation {100 * best['val_accuracy']:.2f}%")
+    if result.get("promoted"):
+        p = result["promoted"]
+        print(f"promoted: {p['run_id']}, test accuracy {100 * (p['test_accuracy'] or 0):.2f}%")
+    return 0
+
+
+def _cmd_explain_eval(args) -> int:
+    from core.explain import faithfulness
+
+    result = faithfulness.evaluate_run(args.run_id, n=args.n, split=args.split)
+    if args.json:
+        _print_json(result)
+        return 0
+    print(f"{args.run_id}: {result['n']} {args.split} photos; probability lost when the top pixels are hidden")
+    print(f"{'method':<10} {'layer':<16} {'map':>6} {'random':>7} {'gain':>6} {'insert gain':>11} {'on item':>8}")
+    for r in result["results"]:
+        print(
+            f"{r['method']:<10} {r['layer']:<16} {r['deletion_drop']:>6.3f} {r['deletion_drop_random']:>7.3f} "
+            f"{r['deletion_gain']:>6.3f} {r['insertion_gain']:>11.3f} {100 * r['heat_on_item']:>7.0f}%"
+        )
+    print(f"most faithful: {result['best']['method']} at {result['best']['layer']}")
+    return 0
+
+
+def _cmd_promote(args) -> int:
+    from core.tuning import study
+
+    record = study.promote(args.study, log=(lambda _line: None) if args.json else print)
+    if args.json:
+        _print_json(run_summary(record))
+    else:
+        print(
+            f"run {record['run_id']} {record['status']}: test accuracy {100 * record['metrics']['test_accuracy']:.2f}%"
+        )
+    return 0 if record["status"] == "completed" else EXIT_FAILED
+
+
+def _cmd_presets(args) -> int:
+    from core.training import presets
+
+    listed = [preset.summary() for preset in presets.PRESETS.values()]
+    if args.json:
+        _print_json(listed)
+        return 0
+    for p in listed:
+        m = p["measured"]
+        result = f"measured {100 * m['test_accuracy']:.2f}% in {m['train_seconds']:.0f} s" if m else "not measured yet"
+        print(f"{p['name']:<6} {p['config']['model']:<10} {result:<32} {p['goal']}")
+    return 0
+
+
+HANDLERS = {
+    "ensemble": _cmd_ensemble,
+    "presets": _cmd_presets,
+    "tune": _cmd_tune,
+    "promote": _cmd_promote,
+    "explain-eval": _cmd_explain_eval,
+}

@@ -1,0 +1,54 @@
+"""The Grad-CAM page's notes: which method explains a run best (and how faithfully), and the
+stand-in note when a run without convolutional layers is explained by a CNN."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash_bootstrap_components as dbc
+from dash import html
+
+from core.explain import faithfulness
+from core.store import RunError
+from dashboard import runs_view, state
+
+METHOD_OPTIONS = [
+    {"label": "Grad-CAM", "value": "gradcam"},
+    {"label": "Grad-CAM++", "value": "gradcam++"},
+    {"label": "HiResCAM", "value": "hirescam"},
+    {"label": "LayerCAM", "value": "layercam"},
+]
+
+
+def default_view(record: dict) -> dict | None:
+    """The most faithful method and layer for this run, when measured (core.explain.faithfulness)."""
+    try:
+        return faithfulness.default_view(record["run_id"], state.store())
+    except RunError:
+        return None
+
+
+def faithfulness_note(chosen: dict | None) -> html.P | None:
+    if not chosen:
+        return None
+    method = next((o["label"] for o in METHOD_OPTIONS if o["value"] == chosen["method"]), chosen["method"])
+    return html.P(
+        f"Shown with {method} at layer {chosen['layer']}: of the methods and layers tried, it was the most "
+        f"faithful on {chosen['n']} validation photos. " + faithfulness.sentence(chosen),
+        className="small text-muted",
+        id="gradcam-faithfulness",
+    )
+
+
+def stand_in_note(from_run: Any, record: dict | None) -> dbc.Alert | None:
+    """Say so when this view explains another run's photo with a CNN (Grad-CAM needs conv layers)."""
+    if not from_run or record is None or from_run == record["run_id"]:
+        return None
+    source, _problem = runs_view.resolve_run(from_run)
+    name = f"{source.get('label')} ({from_run})" if source else str(from_run)[:80]
+    return dbc.Alert(
+        f"Run {name} has no convolutional layers, so Grad-CAM cannot look inside it: this view explains the same "
+        f"photo with {record.get('label')} ({record['run_id']}) instead.",
+        color="info",
+        id="gradcam-stand-in",
+    )
