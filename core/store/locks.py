@@ -14,6 +14,21 @@ from pathlib import Path
 from core.store.errors import TrainingBusy
 
 
+def lock_held(path: Path) -> bool:
+    """True while some process holds an flock on `path` (the kernel drops it when that process dies)."""
+    try:
+        handle = open(path)  # noqa: SIM115 - closed by the with below
+    except FileNotFoundError:
+        return False
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        return False
+
+
 class RunLocks:
     """The lock half of RunStore (needs `root` and `path(run_id)`)."""
 
@@ -41,18 +56,7 @@ class RunLocks:
             handle.close()
 
     def _owner_alive(self, run_id: str) -> bool:
-        lock_path = self.path(run_id) / ".lock"
-        try:
-            handle = open(lock_path)  # noqa: SIM115 - closed by the with below
-        except FileNotFoundError:
-            return False
-        with handle:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
-            except BlockingIOError:
-                return True
-            fcntl.flock(handle, fcntl.LOCK_UN)
-            return False
+        return lock_held(self.path(run_id) / ".lock")
 
     def active_run_id(self) -> str | None:
         """The run holding the training slot, or None when the slot is free."""

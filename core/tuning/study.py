@@ -55,18 +55,9 @@ def request_stop(name: str, store: RunStore | None = None) -> bool:
 
 def is_running(name: str) -> bool:
     """True while a process runs this study (it holds the study's lock; the kernel drops it on death)."""
-    import fcntl
+    from core.store.locks import lock_held
 
-    path = _folder() / f"{validate_run_id(name)}.lock"
-    if not path.exists():
-        return False
-    with open(path, "a+") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-        fcntl.flock(handle, fcntl.LOCK_UN)
-    return False
+    return lock_held(_folder() / f"{validate_run_id(name)}.lock")
 
 
 def list_studies() -> list[dict[str, Any]]:
