@@ -14,6 +14,7 @@ from typing import Any
 
 from core import __version__, cli_lab
 from core.data import DataError
+from core.explain.gradcam import METHODS as EXPLAIN_METHODS
 from core.store import DAMAGED, STATUSES, InvalidRunId, RunError, run_summary
 from core.training.config import ConfigError, TrainConfig, parse_param
 
@@ -108,7 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     cam.add_argument("--index", type=int, required=True, help="test-set index (0-9999)")
     cam.add_argument("--class", dest="target_class", help="class index or name (default: predicted)")
     cam.add_argument("--layer", help="conv layer name (default: the last one)")
-    cam.add_argument("--method", choices=("gradcam", "gradcam++", "hirescam", "layercam"), default="gradcam")
+    cam.add_argument("--method", choices=EXPLAIN_METHODS, default="gradcam")
     cam.add_argument("--json", action="store_true")
     return parser
 

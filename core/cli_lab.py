@@ -42,6 +42,10 @@ def add_parsers(sub, parser_class) -> None:
     tune.add_argument("--promote", action="store_true", help="then retrain the best on the full split")
     tune.add_argument("--json", action="store_true")
 
+    trial = sub.add_parser("tune-trial", help="run one queued trial of a study (what a Celery worker does)")
+    trial.add_argument("study")
+    trial.add_argument("--parent-pid", type=int, help="stop (trial failed, run interrupted) if this process dies")
+
     ev = sub.add_parser("explain-eval", help="how faithful each heatmap method is (deletion/insertion vs random)")
     ev.add_argument("run_id")
     ev.add_argument("--n", type=int, default=300, help="photos to test (10-10000, default 300)")
@@ -89,6 +93,14 @@ def _cmd_tune(args) -> int:
         p = result["promoted"]
         print(f"promoted: {p['run_id']}, test accuracy {100 * (p['test_accuracy'] or 0):.2f}%")
     return 0
+
+
+def _cmd_tune_trial(args) -> int:
+    from core.tuning import study
+
+    state = study.run_queued_trial(args.study, parent_pid=args.parent_pid, log=lambda line: print(line, flush=True))
+    print(f"study {args.study}: trial {state}", flush=True)
+    return 0 if state in ("complete", "pruned", "skipped") else EXIT_FAILED
 
 
 def _cmd_explain_eval(args) -> int:
@@ -140,6 +152,7 @@ HANDLERS = {
     "ensemble": _cmd_ensemble,
     "presets": _cmd_presets,
     "tune": _cmd_tune,
+    "tune-trial": _cmd_tune_trial,
     "promote": _cmd_promote,
     "explain-eval": _cmd_explain_eval,
 }

@@ -1,9 +1,19 @@
-"""Celery for background callbacks when REDIS_URL is set (broker and result backend both Redis)."""
+"""Celery when REDIS_URL is set (broker and result backend both Redis): the pages' background
+callbacks, and the trials of queued studies (task `studio.tune_trial`, one trial per task).
+
+A trial runs in a fresh interpreter (`python -m core tune-trial STUDY`: TensorFlow hangs in forked
+children), tied to the worker's process, so a killed worker leaves its trial failed and its run
+`interrupted`. Start trial workers with `--concurrency 1`: each takes one trial at a time.
+"""
 
 from __future__ import annotations
 
 import functools
 import os
+import subprocess
+import sys
+
+TRIAL_TASK = "studio.tune_trial"
 
 
 @functools.lru_cache(maxsize=4)
@@ -17,6 +27,16 @@ def make_celery(redis_url: str):
         worker_prefetch_multiplier=1,
         result_expires=3600,
     )
+
+    @app.task(name=TRIAL_TASK, bind=True)
+    def tune_trial(task, study: str) -> str:
+        env = {**os.environ, "STUDIO_WORKER_NAME": str(task.request.hostname or os.getpid())}
+        cmd = [sys.executable, "-m", "core", "tune-trial", study, "--parent-pid", str(os.getpid())]
+        done = subprocess.run(cmd, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"trial of {study} exited {done.returncode}: {done.stderr.strip()[-500:]}")
+        return done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
+
     return app
 
 

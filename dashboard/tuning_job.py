@@ -1,6 +1,9 @@
 """Start studies and promotions from the dashboard: `python -m core tune|promote` as detached processes.
 
-Like trainings (dashboard.training_job), they run in their own session with no inherited descriptor,
+With REDIS_URL set, a study's trials are Celery tasks instead (`study.dispatch`): every worker
+sharing artifacts/ and the study storage takes one trial at a time.
+
+Like trainings (dashboard.training_job), local studies run in their own session with no inherited descriptor,
 so a server restart never stops them; the /tune page follows them through the study storage and
 the run store. Everything is validated here first, so a bad request starts nothing.
 """
@@ -8,13 +11,14 @@ the run store. Everything is validated here first, so a bad request starts nothi
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sys
 
 from core import paths
 from core.store import RunStore, validate_run_id
 from core.training.rules import ConfigError
 from core.tuning import study
-from dashboard.training_job import _spawn
+from dashboard.training_job import _spawn, tied_to_launcher
 
 
 def start_study(
@@ -29,6 +33,13 @@ def start_study(
     name = validate_run_id(name or f"study-{model}-{dt.datetime.now(dt.UTC):%Y%m%d-%H%M%S}")
     if study.is_running(name):
         raise ConfigError(f"study {name} is already running")
+    if tied_to_launcher():  # Celery: one task per trial, taken by however many workers there are
+        from dashboard.celery_app import TRIAL_TASK, make_celery
+
+        app = make_celery(os.environ["REDIS_URL"])
+        return study.dispatch(
+            model, trials, subset, epochs, overrides, name, send=lambda n: app.send_task(TRIAL_TASK, args=[n])
+        )
     active = RunStore().active_run_id()
     if active:
         raise ConfigError(f"run {active} is training; a study starts when it has finished")

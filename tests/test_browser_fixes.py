@@ -119,17 +119,35 @@ def test_a_classic_runs_gallery_opens_grad_cam_and_says_which_model_explains_it(
     assert "gradcam-stand-in" in body and "has no convolutional layers" in body and "ref-knn" in body
 
 
+def _prop(tree, component_id: str, name: str):
+    """A property of the component with `component_id` anywhere in a Dash JSON response."""
+    if isinstance(tree, dict):
+        if tree.get("id") == component_id:
+            return tree.get(name)
+        tree = list(tree.values())
+    if isinstance(tree, list):
+        for item in tree:
+            found = _prop(item, component_id, name)
+            if found is not None:
+                return found
+    return None
+
+
 def test_grad_cam_opens_with_the_most_faithful_method_and_says_how_faithful(client, with_reference_runs):
     from core.explain import faithfulness
     from core.store import RunStore
+    from dashboard.components.gradcam_notes import METHOD_OPTIONS
     from dashboard.pagerequest import page_request
 
-    chosen = faithfulness.default_view("ref-cnn", RunStore(with_reference_runs / "runs"), compute=True)
+    chosen = faithfulness.default_view("ref-cnn", RunStore(with_reference_runs / "runs"), compute=True, n=60)
     deps = client.get("/_dash-dependencies").get_json()
-    body = client.post("/_dash-update-component", json=page_request(deps, "/gradcam", "?run=ref-cnn&index=3")).get_data(
+    body = client.post("/_dash-update-component", json=page_request(deps, "/gradcam", "?run=ref-cnn")).get_data(
         as_text=True
     )
-    assert "gradcam-faithfulness" in body and "drops the model" in body and chosen["layer"] in body
+    label = next(o["label"] for o in METHOD_OPTIONS if o["value"] == chosen["method"])
+    assert "gradcam-faithfulness" in body and "drops the model" in body and f"Shown with {label}" in body
+    assert f"opens on test photo #{chosen['photo']}" in body  # a photo where the explanation is clear
+    assert _prop(json.loads(body), "gradcam-index", "value") == chosen["photo"]
     plain = client.post(
         "/_dash-update-component", json=page_request(deps, "/gradcam", "?run=ref-cnn&index=3&method=gradcam")
     ).get_data(as_text=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import socket
@@ -60,8 +61,8 @@ def redis_url(tmp_path):
         proc.wait(10)
 
 
-def start_worker(redis_url: str, log_path) -> subprocess.Popen:
-    """A real Celery worker process (prefork, 2 slots); returns once it says it is ready."""
+def start_worker(redis_url: str, log_path, concurrency: int = 2, name: str | None = None) -> subprocess.Popen:
+    """A real Celery worker process (prefork, `concurrency` slots); returns once it says it is ready."""
     env = {**os.environ, "REDIS_URL": redis_url}
     offset = log_path.stat().st_size if log_path.exists() else 0
     with open(log_path, "a") as log:
@@ -74,7 +75,8 @@ def start_worker(redis_url: str, log_path) -> subprocess.Popen:
                 "dashboard.worker:celery_app",
                 "worker",
                 "--concurrency",
-                "2",
+                str(concurrency),
+                *(["--hostname", name] if name else []),
                 "--loglevel",
                 "INFO",
                 "--without-gossip",
@@ -168,3 +170,30 @@ def test_kill_9_of_a_worker_leaves_its_run_interrupted_and_a_new_worker_takes_jo
         assert [r["model"] for r in store.list_runs(status="completed")][:1] == ["logreg"]
     finally:
         stop_worker(worker)
+
+
+def test_two_workers_run_the_trials_of_one_study_in_parallel(redis_url, tmp_path, monkeypatch):
+    """REDIS_URL set: starting a study queues one Celery task per trial; two real workers (one trial
+    at a time each) train them at the same time, in the same store and study storage."""
+    from core.tuning import study
+    from dashboard import tuning_job
+
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    workers = [start_worker(redis_url, tmp_path / f"w{i}.log", 1, f"w{i}@%h") for i in (1, 2)]
+    try:
+        name = tuning_job.start_study("logreg", 2, 2000, None, ["C=0.01:1"], "queued-study")
+        assert study.summary(name)["running"]  # queued trials count as running before a worker takes them
+        result = wait_until(
+            lambda: (r := study.summary(name))["waiting"] == 0 and not r["running"] and r, timeout=240, interval=1
+        )
+    finally:
+        for worker in workers:
+            stop_worker(worker)
+    trials = result["trials"]
+    assert [t["state"] for t in trials] == ["complete"] * 2, [t["error"] for t in trials]
+    assert {t["worker"].split("@")[0] for t in trials} == {"w1", "w2"}  # both workers took trials
+    spans = sorted((t["started"], t["finished"]) for t in trials)
+    assert any(later[0] < earlier[1] for earlier, later in itertools.pairwise(spans))  # some overlapped
+    store = RunStore()
+    assert all(store.get(t["run_id"])["status"] == "validated" for t in trials)
+    assert result["best"]["val_accuracy"] == max(t["val_accuracy"] for t in trials)

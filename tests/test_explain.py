@@ -109,3 +109,22 @@ def test_heatmap_caption_is_computed():
     text = analysis.describe_heatmap(heat, image, "Sneaker")
     assert "sole (heel)" in text and "100 % of its attention is on the item" in text
     assert "empty" in analysis.describe_heatmap(np.zeros((28, 28)), image, "Bag")
+
+
+@pytest.mark.parametrize("method", ["scorecam", "smoothgrad", "occlusion"])
+def test_score_cam_smoothgrad_and_occlusion_maps(model, images, method):
+    heat = explain.heatmaps(model, images[:6], method=method)
+    assert heat.shape == (6, 28, 28) and heat.dtype == np.float32
+    assert heat.min() >= 0.0 and np.allclose(heat.max(axis=(1, 2)), 1.0)
+    np.testing.assert_array_equal(heat, explain.heatmaps(model, images[:6], method=method))  # reproducible
+    raw = data.load().x_test[:6]
+    inside, outside = _inside_outside(heat, raw)
+    assert inside.mean() > outside.mean()  # on the item more than on the empty background
+    other = explain.heatmaps(model, images[:6], target=(data.load().y_test[:6] + 1) % 10, method=method)
+    assert not np.allclose(other, heat)  # another class, another map
+
+
+def test_pixel_level_methods_explain_the_input_and_ignore_the_layer(reference_store):
+    result = explain.explain_test_image(RUN, 0, method="occlusion", layer="conv1_relu", store=reference_store)
+    assert result["layer"] == "input" and result["heatmap"].shape == (28, 28)
+    assert explain.explain_test_image(RUN, 0, method="scorecam", store=reference_store)["layer"] == "conv3_relu"

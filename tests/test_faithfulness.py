@@ -6,17 +6,18 @@ import json
 
 import numpy as np
 
-from core.explain import faithfulness
+from core.explain import INPUT_METHODS, METHODS, faithfulness
 from core.explain.inference import load_classifier
 from tests.conftest import REFERENCE_ENV, run_cli
 
 
 def test_the_maps_of_a_reference_cnn_beat_random_regions_of_the_same_shape(reference_store):
     result = faithfulness.evaluate_run(
-        "ref-cnn_dropout", n=80, split="test", methods=("gradcam", "layercam"), store=reference_store
+        "ref-cnn_dropout", n=60, split="test", methods=("gradcam", "scorecam", "occlusion"), store=reference_store
     )
     assert {(r["method"], r["layer"]) for r in result["results"]} == {
-        (m, layer) for m in ("gradcam", "layercam") for layer in ("conv2_relu", "conv3_relu")
+        *((m, layer) for m in ("gradcam", "scorecam") for layer in ("conv2_relu", "conv3_relu")),
+        ("occlusion", "input"),  # a pixel-level method is measured once, at the input
     }
     best = next(r for r in result["results"] if (r["method"], r["layer"]) == tuple(result["best"].values()))
     assert best["deletion_drop"] > best["deletion_drop_random"] and best["deletion_gain"] > 0.05
@@ -37,16 +38,20 @@ def test_random_noise_maps_score_near_chance(reference_store):
 def test_the_default_method_is_chosen_on_validation_and_reproducible(reference_store):
     from core import paths
 
-    first = faithfulness.default_view("ref-cnn", reference_store, compute=True)
-    assert first["split"] == "validation" and first["n"] == 200
+    first = faithfulness.default_view("ref-cnn", reference_store, compute=True, n=60)
+    assert first["split"] == "validation" and first["n"] == 60
+    photo = first["photo"]  # the photo the page opens on: right, sure, and its map matters
+    predictions = reference_store.predictions("ref-cnn")
+    assert predictions["y_pred"][photo] == predictions["y_true"][photo] and predictions["proba"][photo].max() >= 0.9
     for cached in paths.cache_dir().glob("explain-default-ref-cnn-*.json"):
         cached.unlink()
     assert faithfulness.default_view("ref-cnn", reference_store) is None  # not computed on a page request
-    again = faithfulness.default_view("ref-cnn", reference_store, compute=True)
-    assert (again["method"], again["layer"], again["deletion_gain"]) == (
+    again = faithfulness.default_view("ref-cnn", reference_store, compute=True, n=60)
+    assert (again["method"], again["layer"], again["deletion_gain"], again["photo"]) == (
         first["method"],
         first["layer"],
         first["deletion_gain"],
+        photo,
     )
 
 
@@ -56,7 +61,10 @@ def test_explain_eval_cli():
     done = run_cli("explain-eval", "ref-cnn", "--n", "20", "--json", env=REFERENCE_ENV)
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
-    assert len(result["results"]) == 8 and result["best"]["method"] in {r["method"] for r in result["results"]}
+    expected = {(m, layer) for m in METHODS for layer in ("conv2_relu", "conv3_relu") if m not in INPUT_METHODS}
+    expected |= {(m, "input") for m in INPUT_METHODS}
+    assert {(r["method"], r["layer"]) for r in result["results"]} == expected
+    assert result["best"]["method"] in {r["method"] for r in result["results"]}
 
 
 def test_the_upload_agreement_benchmark_runs_and_uploads_mostly_agree_with_the_originals(reference_store):

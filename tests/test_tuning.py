@@ -92,3 +92,44 @@ def test_searching_the_augmentation_strength_turns_augmentation_on():
     assert study.config_for(base, {"shift": 0.1}).augment is True
     assert study.config_for(base, {"shift": 0.0}).augment is False
     assert study.config_for(base, {"learning_rate": 0.002}).learning_rate == 0.002
+
+
+def test_polling_a_starting_trial_never_fails_it_and_a_killed_study_leaves_its_trial_failed(tuning_env, tmp_path):
+    """The page polls `summary` every two seconds, also while a trial is loading the data (before its
+    run exists); that must never touch a live trial. A SIGKILLed study process leaves its trial FAIL
+    (not RUNNING forever) and its run `interrupted`."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import PROJECT_ROOT, wait_until
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "core", "tune", "cnn", "--trials", "2", "--subset", "300", "--epochs", "200",
+         "--study", "killed", "--space", "width=8:12"],
+        cwd=PROJECT_ROOT, env={**os.environ, **tuning_env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    store = RunStore(tmp_path / "runs")
+    try:
+
+        def first_epoch():
+            try:
+                result = study.summary("killed", store)
+            except KeyError:  # the study is not created yet
+                return None
+            assert [t["state"] for t in result["trials"]] in ([], ["running"])  # polling never fails it
+            run_id = result["trials"][0]["run_id"] if result["trials"] else None
+            return run_id if run_id and store.exists(run_id) and store.history(run_id) else None
+
+        run_id = wait_until(first_epoch, timeout=120, interval=0.1)
+        assert study.is_running("killed")
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+    time.sleep(0.5)
+    result = wait_until(lambda: (r := study.summary("killed", store))["trials"][0]["state"] == "fail" and r, timeout=30)
+    assert "its process died" in result["trials"][0]["error"]
+    assert store.get(run_id)["status"] == "interrupted"
+    assert not result["running"] and not study.is_running("killed")

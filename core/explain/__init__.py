@@ -1,8 +1,11 @@
-"""Explanations: Grad-CAM and Grad-CAM++ heatmaps (`gradcam`) of the models a run saved, loaded
-for inference by `inference`. `core.explain.heatmaps(model, images, target, layer, method)` is the
+"""Explanations: the Grad-CAM family (`gradcam`), Score-CAM, SmoothGrad and occlusion
+(`perturbation`) of the models a run saved, loaded for inference by `inference`, and how faithful
+each is (`faithfulness`). `core.explain.heatmaps(model, images, target, layer, method)` is the
 public entry point benchmarks and tests call."""
 
 from core.explain.gradcam import (
+    INPUT,
+    INPUT_METHODS,
     METHODS,
     explain_image,
     explain_test_image,
@@ -14,6 +17,8 @@ from core.explain.gradcam import (
 )
 
 __all__ = [
+    "INPUT",
+    "INPUT_METHODS",
     "METHODS",
     "explain_image",
     "explain_test_image",

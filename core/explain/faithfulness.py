@@ -114,7 +114,7 @@ def evaluate_run(
 ) -> dict[str, Any]:
     """Scores of every method x layer (default: the last two explainable layers) on `n` photos,
     explaining the predicted class; `best` names the method and layer with the largest deletion gain."""
-    from core.explain.gradcam import METHODS, explainable_layers, heatmaps, keras_model_of
+    from core.explain.gradcam import INPUT, INPUT_METHODS, METHODS, explainable_layers, heatmaps, keras_model_of
     from core.explain.inference import load_classifier
 
     if not isinstance(n, int) or not 10 <= n <= 10000:
@@ -127,7 +127,7 @@ def evaluate_run(
     x = clf.prepare(images)
     results: list[dict[str, Any]] = []
     for method in methods or METHODS:
-        for layer in layers:
+        for layer in [INPUT] if method in INPUT_METHODS else layers:
             heat = np.concatenate(
                 [heatmaps(model, x[i : i + 100], classes[i : i + 100], layer, method) for i in range(0, len(x), 100)]
             )
@@ -135,6 +135,27 @@ def evaluate_run(
     best = max(results, key=lambda r: r["deletion_gain"])
     return {"run_id": run_id, "split": split, "n": len(images), "fractions": list(FRACTIONS), "results": results,
             "best": {"method": best["method"], "layer": best["layer"]}}  # fmt: skip
+
+
+def clear_photo(run_id: str, method: str, layer: str, store: RunStore | None = None, n: int = 200) -> int:
+    """A test photo (among the first `n`) whose map is clear, to open the page on: the model is right
+    and sure (>= 90 %), and hiding the map's top 20 % costs the most confidence, weighted by the
+    share of heat on the item. Only picks what to show first; nothing is chosen or scored on it."""
+    from core.explain.gradcam import INPUT, heatmaps, keras_model_of
+    from core.explain.inference import load_classifier
+
+    dataset = data.load()
+    images, labels = dataset.x_test[:n], dataset.y_test[:n]
+    clf = load_classifier(run_id, store)
+    x = clf.prepare(images)
+    proba = clf.predict_proba(x)
+    classes = proba.argmax(axis=1)
+    heat = heatmaps(keras_model_of(run_id, store), x, classes, None if layer == INPUT else layer, method)
+    hidden = _proba_of(clf, np.where(_rank_masks(heat, HEADLINE), 0, images), classes)
+    on_item = (heat * (images > OBJECT_THRESHOLD)).sum(axis=(1, 2)) / np.maximum(heat.sum(axis=(1, 2)), 1e-9)
+    score = (proba[np.arange(n), classes] - hidden) * on_item
+    eligible = (classes == labels) & (proba.max(axis=1) >= 0.9)
+    return int(np.argmax(np.where(eligible, score, -np.inf)))
 
 
 def sentence(result: dict[str, Any]) -> str:
@@ -147,10 +168,12 @@ def sentence(result: dict[str, Any]) -> str:
     )
 
 
-def default_view(run_id: str, store: RunStore | None = None, compute: bool = False) -> dict[str, Any] | None:
-    """The method and layer that explain this run best, chosen on 200 validation photos (never the
-    test set), with their scores; cached per model file version. None when not computed yet and
-    `compute` is False (the server computes it in its warm-up)."""
+def default_view(
+    run_id: str, store: RunStore | None = None, compute: bool = False, n: int = 200
+) -> dict[str, Any] | None:
+    """The method and layer that explain this run best, chosen on `n` validation photos (never the
+    test set), with their scores and a clear test photo to open on; cached per model file version.
+    None when not computed yet and `compute` is False (the server computes it in its warm-up)."""
     import json
 
     from core import paths
@@ -165,8 +188,9 @@ def default_view(run_id: str, store: RunStore | None = None, compute: bool = Fal
     except (OSError, ValueError):
         if not compute:
             return None
-    result = evaluate_run(run_id, n=200, split="validation", store=store)
+    result = evaluate_run(run_id, n=n, split="validation", store=store)
     best = next(r for r in result["results"] if (r["method"], r["layer"]) == tuple(result["best"].values()))
     chosen = {"run_id": run_id, "split": "validation", "n": result["n"], **best}
+    chosen["photo"] = clear_photo(run_id, best["method"], best["layer"], store, n=n)
     atomic.write_bytes(cache, json.dumps(chosen).encode())
     return chosen

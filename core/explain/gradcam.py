@@ -1,4 +1,5 @@
-"""Grad-CAM and Grad-CAM++ heatmaps for the Keras runs (CNN, CNN + Dropout, ResNet).
+"""Class heatmaps for the Keras runs (CNN, CNN + Dropout, ResNet…): the Grad-CAM family here,
+Score-CAM, SmoothGrad and occlusion in core.explain.perturbation.
 
 `heatmaps(model, images, target, layer, method)` returns numpy arrays in [0, 1] at 28x28 and
 never modifies the model: a separate `keras.Model` view shares its layers, and class scores are
@@ -20,7 +21,11 @@ from core.store import RunStore
 # Grad-CAM (Selvaraju 2017), Grad-CAM++ (Chattopadhay 2018), HiResCAM (Draelos & Carin 2020: the
 # element-wise gradient x activation, faithful to the model's own computation), LayerCAM (Jiang 2021:
 # positive gradients x activation, sharper at early layers).
-METHODS = ("gradcam", "gradcam++", "hirescam", "layercam")
+# Score-CAM, SmoothGrad and occlusion read no layer gradients (core.explain.perturbation); the last
+# two explain at the input, so their layer is "input".
+METHODS = ("gradcam", "gradcam++", "hirescam", "layercam", "scorecam", "smoothgrad", "occlusion")
+INPUT_METHODS = ("smoothgrad", "occlusion")
+INPUT = "input"
 _EPS = 1e-12
 
 
@@ -94,30 +99,52 @@ def heatmaps(
     """
     import tensorflow as tf
 
+    from core.explain import perturbation
+
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
     layers = explainable_layers(model)
+    layer = layer_for(method, layer, layers)
+    view, head = _views(weakref.ref(model), layers[-1] if layer == INPUT else layer)
+    x_np = np.asarray(images, dtype=np.float32).reshape(-1, 28, 28, 1)
+    x = tf.convert_to_tensor(x_np)
+
+    def logits_of(inputs):
+        return tf.matmul(view(inputs, training=False)[1], head.kernel) + head.bias
+
+    if target is None:
+        classes = np.argmax(logits_of(x).numpy(), axis=1)
+    else:
+        classes = np.broadcast_to(np.asarray(target, dtype=np.int64), (len(x_np),)).copy()
+    if method == "smoothgrad":
+        cams = perturbation.smoothgrad(logits_of, x_np, classes)
+    elif method == "occlusion":
+        cams = perturbation.occlusion(logits_of, x_np, classes)
+    elif method == "scorecam":
+        cams = perturbation.scorecam(model, view(x, training=False)[0].numpy(), x_np, classes)
+    else:
+        with tf.GradientTape() as tape:
+            features, penultimate = view(x, training=False)
+            tape.watch(features)
+            logits = tf.matmul(penultimate, head.kernel) + head.bias
+            scores = tf.gather(logits, tf.constant(classes), axis=1, batch_dims=1)
+        grads = tape.gradient(scores, features).numpy()
+        cams = _cams(method, grads, features.numpy())
+    if cams.shape[1:] != (28, 28):
+        cams = tf.image.resize(cams[..., None], (28, 28), method="bilinear").numpy()[..., 0]
+    peak = cams.reshape(len(cams), -1).max(axis=1).reshape(-1, 1, 1)
+    return np.where(peak > _EPS, cams / np.maximum(peak, _EPS), 0.0).astype(np.float32)
+
+
+def layer_for(method: str, layer: str | None, layers: list[str]) -> str:
+    """The layer a method explains: "input" for pixel-level methods, else `layer` (default: the last
+    conv layer), checked against the model's explainable layers."""
+    if method in INPUT_METHODS:
+        return INPUT
     layer = layer or layers[-1]
     if layer not in layers:
         raise ValueError(f"layer {layer!r} cannot be explained; choose one of: {', '.join(layers)}")
-    view, head = _views(weakref.ref(model), layer)
-    x = tf.convert_to_tensor(np.asarray(images, dtype=np.float32).reshape(-1, 28, 28, 1))
-    with tf.GradientTape() as tape:
-        features, penultimate = view(x, training=False)
-        tape.watch(features)
-        logits = tf.matmul(penultimate, head.kernel) + head.bias
-        classes = (
-            tf.argmax(logits, axis=1)
-            if target is None
-            else tf.constant(np.broadcast_to(np.asarray(target, dtype=np.int64), (x.shape[0],)))
-        )
-        scores = tf.gather(logits, classes, axis=1, batch_dims=1)
-    grads = tape.gradient(scores, features).numpy()
-    features = features.numpy()
-    cams = _cams(method, grads, features)
-    cams = tf.image.resize(cams[..., None], (28, 28), method="bilinear").numpy()[..., 0]
-    peak = cams.reshape(len(cams), -1).max(axis=1).reshape(-1, 1, 1)
-    return np.where(peak > _EPS, cams / np.maximum(peak, _EPS), 0.0).astype(np.float32)
+    return layer
 
 
 def parse_target(target: Any, true_class: int, predicted: int) -> int:
@@ -163,7 +190,7 @@ def explain_image(
         "probabilities": {name: float(p) for name, p in zip(data.CLASS_NAMES, proba, strict=True)},
         "target_class": data.CLASS_NAMES[target_class],
         "target_index": target_class,
-        "layer": layer or layers[-1],
+        "layer": layer_for(method, layer, layers),
         "layers": layers,
         "method": method,
         "heatmap": heat,

@@ -29,6 +29,23 @@ def lock_held(path: Path) -> bool:
         return False
 
 
+@contextlib.contextmanager
+def hold_lock(path: Path, what: str) -> Iterator[None]:
+    """Hold an exclusive flock on `path` for the block (liveness: `lock_held` sees it until the holder
+    ends or dies). Raises LockTaken ("<what> is already running") when another process holds it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise LockTaken(f"{what} is already running") from None
+        yield
+
+
+class LockTaken(RuntimeError):
+    """`hold_lock` found the lock held by another process."""
+
+
 class RunLocks:
     """The lock half of RunStore (needs `root` and `path(run_id)`)."""
 

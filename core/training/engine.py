@@ -9,6 +9,7 @@ launcher's death or SIGTERM marks the run `interrupted`; a crash marks it `faile
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import signal
@@ -146,11 +147,13 @@ def train(
     produced_by: dict | None = None,
     score_test: bool = True,
     tags: dict | None = None,
+    exclusive: bool = True,
 ) -> dict:
     """Train `config` into run `run_id` (a new id when None); returns the final run record.
 
     `score_test=False` (tuning trials): the run ends `validated`, scored on the validation split only.
-    `tags` are extra record fields (e.g. {"study": {...}}). An event handler may raise StopTraining
+    `tags` are extra record fields (e.g. {"study": {...}}). `exclusive=False` (trials on Celery
+    workers, one per worker) trains without the one-training-at-a-time slot. An event handler may raise StopTraining
     to end the run early with its own status (the curves so far are kept).
 
     Raises ConfigError (nothing written) for invalid settings, TrainingBusy when another training
@@ -161,7 +164,7 @@ def train(
     run_id = validate_run_id(run_id) if run_id else new_run_id(config.model)
     spec = models.get_spec(config.model)
     dataset = data.load()  # fail on missing data before creating anything
-    with store.training_slot(run_id):
+    with store.training_slot(run_id) if exclusive else contextlib.nullcontext():
         record = {
             "model": config.model,
             "label": spec.label,

@@ -16,10 +16,11 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from core import paths
-from core.store import ACTIVE, RunStore, validate_run_id
+from core.store import RunStore, validate_run_id
+from core.store.locks import LockTaken, hold_lock, lock_held
 from core.training.config import COMMON_RANGES, TrainConfig
 from core.training.rules import ConfigError
+from core.tuning import trials as trial_runner
 from core.tuning.space import COMMON, Dim, check_budget, parse
 
 DEFAULT_SUBSET = 2000
@@ -28,36 +29,38 @@ DEFAULT_SUBSET = 2000
 def storage_url() -> str:
     if os.environ.get("OPTUNA_STORAGE"):
         return os.environ["OPTUNA_STORAGE"]
-    folder = paths.artifacts_dir() / "tuning"
-    folder.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{folder / 'optuna.db'}"
+    return f"sqlite:///{_folder() / 'optuna.db'}"
 
 
-def _folder():
-    folder = paths.artifacts_dir() / "tuning"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+_folder = trial_runner.folder
 
 
 def request_stop(name: str, store: RunStore | None = None) -> bool:
-    """Ask a running study to stop: no new trial starts, and its current trial is cancelled.
-    False when the study is not running."""
+    """Ask a running study to stop: no new trial starts (queued ones are skipped by the workers that
+    take them), and its live trials are cancelled. False when the study is not running."""
     name = validate_run_id(name)
     if not is_running(name):
         return False
     (_folder() / f"{name}.stop").write_text("stop")
     store = store or RunStore()
-    active = store.active_run_id()
-    if active and active.startswith(f"{name}-t"):
-        store.request_cancel(active)
+    for trial in trial_runner.running(load(name)):
+        run_id = trial.user_attrs.get("run_id")
+        if run_id and store.exists(run_id) and store.get(run_id)["status"] == "running":
+            store.request_cancel(run_id)
     return True
 
 
 def is_running(name: str) -> bool:
-    """True while a process runs this study (it holds the study's lock; the kernel drops it on death)."""
-    from core.store.locks import lock_held
-
-    return lock_held(_folder() / f"{validate_run_id(name)}.lock")
+    """True while a process runs this study (the kernel drops its lock on death), one of its trials
+    is alive, or queued trials wait for a worker."""
+    name = validate_run_id(name)
+    if lock_held(_folder() / f"{name}.lock"):
+        return True
+    try:
+        study = load(name)
+    except KeyError:  # no such study (yet)
+        return False
+    return _running(study)
 
 
 def list_studies() -> list[dict[str, Any]]:
@@ -90,18 +93,6 @@ def _optuna():
     return optuna
 
 
-def _sample(trial, space: dict[str, Dim]) -> dict[str, Any]:
-    values = {}
-    for dim in space.values():
-        if dim.kind == "choice":
-            values[dim.name] = trial.suggest_categorical(dim.name, list(dim.choices))
-        elif dim.kind == "int":
-            values[dim.name] = trial.suggest_int(dim.name, int(dim.low), int(dim.high))
-        else:
-            values[dim.name] = trial.suggest_float(dim.name, dim.low, dim.high, log=dim.log)
-    return values
-
-
 def config_for(base: TrainConfig, values: dict[str, Any]) -> TrainConfig:
     """`base` with sampled values: common options as fields, the rest as the model's parameters."""
     common: dict[str, Any] = {k: v for k, v in values.items() if k in COMMON and k not in base.params}
@@ -124,24 +115,8 @@ def plan(
     return space, base
 
 
-def run(
-    model: str,
-    trials: int,
-    subset: int | None = DEFAULT_SUBSET,
-    epochs: int | None = None,
-    overrides: list[str] | None = None,
-    name: str | None = None,
-    store: RunStore | None = None,
-    log: Callable[[str], None] = lambda _line: None,
-    seed: int = 42,
-) -> dict[str, Any]:
-    """Run (or continue) a study of `trials` trials; returns its summary."""
-    from core import training
-    from core.training.engine import StopTraining
-
-    space, base = plan(model, trials, subset, epochs, overrides or [], seed)
-    store = store or RunStore()
-    name = validate_run_id(name or f"study-{model}-{dt.datetime.now(dt.UTC):%Y%m%d-%H%M%S}")
+def _create(name: str, model: str, overrides: list[str], base: TrainConfig, seed: int, budget: int, mode: str):
+    """Create (or reopen) the study in the storage and record what it searches."""
     optuna = _optuna()
     study = optuna.create_study(
         study_name=name,
@@ -154,79 +129,92 @@ def run(
     if study.user_attrs.get("model", model) != model:
         raise ConfigError(f"study {name} tunes {study.user_attrs['model']}, not {model}")
     study.set_user_attr("model", model)
-    study.set_user_attr("space", [d.describe() for d in space.values()])
+    study.set_user_attr("space", [d.describe() for d in parse(model, overrides).values()])
+    study.set_user_attr("overrides", list(overrides))
     study.set_user_attr("base", base.to_dict())
+    study.set_user_attr("seed", seed)
+    study.set_user_attr("mode", mode)
+    study.set_user_attr("budget", len(study.trials) + budget)
+    return study
+
+
+def run(
+    model: str,
+    trials: int,
+    subset: int | None = DEFAULT_SUBSET,
+    epochs: int | None = None,
+    overrides: list[str] | None = None,
+    name: str | None = None,
+    store: RunStore | None = None,
+    log: Callable[[str], None] = lambda _line: None,
+    seed: int = 42,
+) -> dict[str, Any]:
+    """Run (or continue) a study of `trials` trials in this process, one after the other; returns
+    its summary. The study's lock marks it running; a stop request ends it after the current trial."""
+    space, base = plan(model, trials, subset, epochs, overrides or [], seed)
+    store = store or RunStore()
+    name = validate_run_id(name or f"study-{model}-{dt.datetime.now(dt.UTC):%Y%m%d-%H%M%S}")
     stop_flag = _folder() / f"{name}.stop"
-    stop_flag.unlink(missing_ok=True)
-
-    def stop_when_asked(running_study, _trial) -> None:
-        if stop_flag.exists():
-            running_study.stop()
-
-    def objective(trial) -> float:
-        config = config_for(base, _sample(trial, space))
-        run_id = f"{name}-t{trial.number:03d}"
-        trial.set_user_attr("run_id", run_id)
-
-        def on_event(event: dict) -> None:
-            if event["type"] != "epoch":
-                return
-            trial.report(event["val_accuracy"], event["epoch"])
-            if trial.should_prune():
-                raise StopTraining(
-                    "pruned",
-                    f"pruned by study {name} at epoch {event['epoch']}: validation accuracy "
-                    f"{100 * event['val_accuracy']:.2f} % was below the median of earlier trials",
-                )
-
-        log(f"trial {trial.number}: {run_id} {config.params}")
-        record = training.train(
-            config,
-            run_id=run_id,
-            store=store,
-            emit=on_event,
-            score_test=False,
-            tags={"study": {"name": name, "trial": trial.number}},
-            produced_by={"command": f"python -m core tune {model}", "study": name, "trial": trial.number},
-        )
-        if record["status"] == "pruned":
-            raise optuna.TrialPruned(record.get("error"))
-        if record["status"] != "validated":
-            raise RuntimeError(f"{run_id} ended {record['status']}: {record.get('error')}")
-        value = record["validation"]["val_accuracy"]
-        log(f"trial {trial.number}: validation accuracy {100 * value:.2f} %")
-        return value
-
-    import fcntl
-
-    with open(_folder() / f"{name}.lock", "a+") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise ConfigError(f"study {name} is already running") from None
-        study.optimize(objective, n_trials=trials, catch=(RuntimeError,), callbacks=[stop_when_asked])
-        stop_flag.unlink(missing_ok=True)
+    try:
+        with hold_lock(_folder() / f"{name}.lock", f"study {name}"):
+            study = _create(name, model, overrides or [], base, seed, trials, "local")
+            stop_flag.unlink(missing_ok=True)
+            for _ in range(trials):
+                if stop_flag.exists():
+                    break
+                trial_runner.execute(study, model, base, space, config_for, store, log)
+            stop_flag.unlink(missing_ok=True)
+    except LockTaken as exc:
+        raise ConfigError(str(exc)) from None
     return summary(name, store)
 
 
-def reap(study, store: RunStore) -> None:
-    """Trials left `RUNNING` by a killed process (their run is no longer active) become FAIL, so a
-    study never waits for them forever."""
-    from optuna.trial import TrialState
+def dispatch(
+    model: str,
+    trials: int,
+    subset: int | None,
+    epochs: int | None,
+    overrides: list[str],
+    name: str,
+    send: Callable[[str], None],
+    seed: int = 42,
+) -> str:
+    """Create the study and queue its trials: `send(name)` is called once per trial (a Celery task
+    per trial: each worker that takes one runs `run_queued_trial`). Returns the study's name."""
+    _space, base = plan(model, trials, subset, epochs, overrides, seed)
+    name = validate_run_id(name)
+    if is_running(name):
+        raise ConfigError(f"study {name} is already running")
+    _create(name, model, overrides, base, seed, trials, "queued")
+    (_folder() / f"{name}.stop").unlink(missing_ok=True)
+    for _ in range(trials):
+        send(name)
+    return name
 
-    for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-        run_id = trial.user_attrs.get("run_id")
-        status = store.get(run_id)["status"] if run_id and store.exists(run_id) else None
-        if status not in ACTIVE:
-            study._storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
+
+def run_queued_trial(
+    name: str, store: RunStore | None = None, log: Callable[[str], None] = print, parent_pid: int | None = None
+) -> str:
+    """A worker's share of a queued study: one trial (without the one-training slot, so N workers
+    train N trials at once). Returns the trial's state, or "skipped" once the study was stopped or
+    its budget is spent."""
+    study = load(name)
+    attrs = study.user_attrs
+    if (_folder() / f"{name}.stop").exists() or len(study.trials) >= attrs["budget"]:
+        return "skipped"
+    base = TrainConfig.from_dict(attrs["base"])
+    space = parse(attrs["model"], list(attrs.get("overrides", [])))
+    return trial_runner.execute(
+        study, attrs["model"], base, space, config_for, store or RunStore(), log, exclusive=False
+    )
 
 
 def summary(name: str, store: RunStore | None = None) -> dict[str, Any]:
-    """Every trial (number, state, validation accuracy, parameters, run and its status) and the best."""
+    """Every trial (number, state, validation accuracy, parameters, run and its status, worker,
+    error), the best, whether the study is running and how many queued trials wait for a worker."""
     store = store or RunStore()
-    optuna = _optuna()
-    study = optuna.load_study(study_name=name, storage=storage_url())
-    reap(study, store)
+    study = load(name)
+    trial_runner.reap(study, store)
     rows = []
     for trial in study.get_trials(deepcopy=False):
         run_id = trial.user_attrs.get("run_id")
@@ -239,11 +227,40 @@ def summary(name: str, store: RunStore | None = None) -> dict[str, Any]:
                 "run_id": run_id,
                 "run_status": store.get(run_id)["status"] if run_id and store.exists(run_id) else None,
                 "epochs_reported": len(trial.intermediate_values),
+                "worker": trial.user_attrs.get("worker"),
+                "started": _iso(trial.datetime_start),
+                "finished": _iso(trial.datetime_complete),
+                "error": trial.user_attrs.get("error"),
             }
         )
     done = [r for r in rows if r["state"] == "complete"]
     best = max(done, key=lambda r: r["val_accuracy"]) if done else None
-    return {"study": name, **study.user_attrs, "storage": storage_url().split("://")[0], "trials": rows, "best": best}
+    return {
+        "study": name,
+        **study.user_attrs,
+        "storage": storage_url().split("://")[0],
+        "trials": rows,
+        "best": best,
+        "running": _running(study),
+        "waiting": _waiting(study),
+    }
+
+
+def _iso(moment: dt.datetime | None) -> str | None:
+    return moment.isoformat(timespec="milliseconds") if moment else None
+
+
+def _waiting(study) -> int:
+    """Queued trials no worker has taken yet (0 for a local study, or once it was stopped)."""
+    attrs = study.user_attrs
+    if attrs.get("mode") != "queued" or (_folder() / f"{study.study_name}.stop").exists():
+        return 0
+    return max(0, int(attrs.get("budget", 0)) - len(study.trials))
+
+
+def _running(study) -> bool:
+    name = study.study_name
+    return lock_held(_folder() / f"{name}.lock") or bool(trial_runner.running(study)) or _waiting(study) > 0
 
 
 def promote(name: str, store: RunStore | None = None, log: Callable[[str], None] = lambda _line: None) -> dict:

@@ -17,6 +17,9 @@ METHOD_OPTIONS = [
     {"label": "Grad-CAM++", "value": "gradcam++"},
     {"label": "HiResCAM", "value": "hirescam"},
     {"label": "LayerCAM", "value": "layercam"},
+    {"label": "Score-CAM", "value": "scorecam"},
+    {"label": "SmoothGrad", "value": "smoothgrad"},
+    {"label": "Occlusion", "value": "occlusion"},
 ]
 
 
@@ -32,9 +35,17 @@ def faithfulness_note(chosen: dict | None) -> html.P | None:
     if not chosen:
         return None
     method = next((o["label"] for o in METHOD_OPTIONS if o["value"] == chosen["method"]), chosen["method"])
+    where = "on the photo's pixels" if chosen["layer"] == "input" else f"at layer {chosen['layer']}"
     return html.P(
-        f"Shown with {method} at layer {chosen['layer']}: of the methods and layers tried, it was the most "
-        f"faithful on {chosen['n']} validation photos. " + faithfulness.sentence(chosen),
+        f"Shown with {method} {where}: of the methods and layers tried, it was the most "
+        f"faithful on {chosen['n']} validation photos. "
+        + faithfulness.sentence(chosen)
+        + (
+            f" The page opens on test photo #{chosen['photo']}, one the model gets right and sure where the "
+            "map's top pixels matter most; use Random or Random mistake for any other."
+            if "photo" in chosen
+            else ""
+        ),
         className="small text-muted",
         id="gradcam-faithfulness",
     )

@@ -52,7 +52,7 @@ def layout(
     method = method or (chosen["method"] if chosen else "gradcam")
     layer = layer or (chosen["layer"] if chosen else None)
     stand_in = notes.stand_in_note(_query.get("from"), record)
-    idx = _int(index, 0)
+    idx = _int(index, chosen.get("photo", 0) if chosen and index is None else 0)
     if problem is None and (idx is None or not 0 <= idx < 10000):
         problem = f"“{str(index)[:40]}” is not a test image number: use 0 to 9999."
     top = [
@@ -157,8 +157,11 @@ def _controls(run_id, idx, target, method, layer, layers: list[str]) -> dbc.Card
                             dcc.Dropdown(
                                 id="gradcam-layer",
                                 options=layer_options,
-                                value=layer,
-                                placeholder="last conv layer",
+                                value=None if layer == explain.INPUT else layer,
+                                placeholder="the photo's pixels (no layer)"
+                                if method in explain.INPUT_METHODS
+                                else "last conv layer",
+                                disabled=method in explain.INPUT_METHODS,
                                 className="small",
                             ),
                         ],
@@ -368,8 +371,8 @@ def navigate(run_id, index, _r, _m, _c, target, method, layer, pick_class):
         if pick_class in (None, ""):
             return no_update
         index = int(rng.choice(np.flatnonzero(data.load().y_test == int(pick_class))))
-    if trigger == "gradcam-run":
-        layer = None  # layers differ between models
+    if trigger == "gradcam-run" or layer == explain.INPUT:
+        layer = None  # layers differ between models; pixel-level methods have none
     if index is None:
         return no_update
     query = {"run": run_id, "index": int(index), "target": target, "method": method}

@@ -122,12 +122,15 @@ def follow(_n, name):
 
 def _summary_line(result: dict) -> html.Div:
     best = result["best"]
-    running = studies.is_running(result["study"])
     states = [t["state"] for t in result["trials"]]
     text = (
-        f"{result['study']} · {result.get('model')} · {'running' if running else 'not running'} · "
+        f"{result['study']} · {result.get('model')} · {'running' if result['running'] else 'not running'} · "
         f"{states.count('complete')} finished, {states.count('pruned')} pruned, {states.count('fail')} failed"
     )
+    if states.count("running") > 1:
+        text += f" · {states.count('running')} trials training at once"
+    if result["waiting"]:
+        text += f" · {result['waiting']} queued for a worker"
     if best:
         text += f" · best so far: trial {best['number']}, {100 * best['val_accuracy']:.2f} % of validation photos right"
     return html.Div(
@@ -139,13 +142,14 @@ def _summary_line(result: dict) -> html.Div:
 
 
 def _table(result: dict) -> dbc.Table:
-    head = html.Thead(html.Tr([html.Th(h) for h in ("Trial", "State", "Validation", "Settings", "Run")]))
+    headers = ("Trial", "State", "Validation", "Settings", "Run", "Worker")
+    head = html.Thead(html.Tr([html.Th(h) for h in headers]))
     rows = []
     for t in reversed(result["trials"]):
         val = "" if t["val_accuracy"] is None else f"{100 * t['val_accuracy']:.2f} %"
         settings = ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in t["params"].items())
         link = dcc.Link(t["run_id"], href=f"/train?run={t['run_id']}") if t["run_id"] else ""
-        rows.append(
-            html.Tr([html.Td(t["number"]), html.Td(t["state"]), html.Td(val), html.Td(settings), html.Td(link)])
-        )
+        state = html.Td([t["state"], html.Div(t["error"], className="text-danger")] if t["error"] else t["state"])
+        worker = html.Td(t["worker"] or "", className="text-muted")
+        rows.append(html.Tr([html.Td(t["number"]), state, html.Td(val), html.Td(settings), html.Td(link), worker]))
     return dbc.Table([head, html.Tbody(rows)], size="sm", striped=True, hover=True, id="tune-table", className="small")
