@@ -121,7 +121,7 @@ def _follow_again(dash_duo, server: Server, run_id: str) -> None:
 def test_kill_9_of_the_server_leaves_the_training_running_and_reattachable(dash_duo, server):
     store = RunStore(server.artifacts / "runs")
     server.start()
-    run_id = _start_training(dash_duo, server, epochs=10, subset=1000)
+    run_id = _start_training(dash_duo, server, epochs=7, subset=1000)
     wait_until(lambda: store.history(run_id), timeout=120)  # learning for real
 
     server.kill9()
@@ -137,7 +137,7 @@ def test_kill_9_of_the_server_leaves_the_training_running_and_reattachable(dash_
 
     server.kill9()  # now no server at all until the training ends: it completes on its own
     wait_until(lambda: store.get(run_id)["status"] == "completed", timeout=240)
-    assert len(store.history(run_id)) == 10 and store.get(run_id)["metrics"]["test_accuracy"] > 0.5
+    assert len(store.history(run_id)) == 7 and store.get(run_id)["metrics"]["test_accuracy"] > 0.5
 
 
 def test_cancel_from_a_restarted_server_stops_a_training_it_did_not_start(dash_duo, server):

@@ -39,26 +39,26 @@ def test_bad_studies_are_refused_and_start_nothing(tuning_env, tmp_path, args, m
     assert not (tmp_path / "studies.db").exists()
 
 
-def test_a_tiny_logistic_regression_study_through_the_cli_then_promotion(tuning_env, tmp_path):
+def test_a_tiny_knn_study_through_the_cli_then_promotion(tuning_env, tmp_path):
     done = run_cli(
-        "tune", "logreg", "--trials", "3", "--subset", "400", "--study", "s1", "--space", "C=0.01:1",
-        "--promote", "--json", env=tuning_env,
+        "tune", "knn", "--trials", "3", "--subset", "400", "--study", "s1", "--space", "k=1:15", "--space",
+        "pca=10:40", "--promote", "--json", env=tuning_env,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
-    assert result["study"] == "s1" and result["model"] == "logreg" and len(result["trials"]) == 3
+    assert result["study"] == "s1" and result["model"] == "knn" and len(result["trials"]) == 3
     store = RunStore(tmp_path / "runs")
     for trial in result["trials"]:
         record = store.get(trial["run_id"])
         assert record["status"] == "validated" and record["study"] == {"name": "s1", "trial": trial["number"]}
         assert "metrics" not in record or record["metrics"] is None  # the test set is not used by trials
         assert record["validation"]["val_accuracy"] == pytest.approx(trial["val_accuracy"])
-        assert 0.01 <= record["config"]["params"]["C"] <= 1
+        assert 1 <= record["config"]["params"]["k"] <= 15 and 10 <= record["config"]["params"]["pca"] <= 40
     best = max(result["trials"], key=lambda t: t["val_accuracy"])
     assert result["best"]["number"] == best["number"]
     promoted = store.get(result["promoted"]["run_id"])  # the only run that scored the test set
     assert promoted["status"] == "completed" and promoted["data"]["n_train"] == 48000
-    assert promoted["config"]["params"]["C"] == pytest.approx(best["params"]["C"])
+    assert promoted["config"]["params"] == {**promoted["config"]["params"], **best["params"]}
     assert promoted["produced_by"]["promoted_from"]["study"] == "s1"
 
 
