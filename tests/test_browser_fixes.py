@@ -139,7 +139,7 @@ def test_grad_cam_opens_with_the_most_faithful_method_and_says_how_faithful(clie
     from dashboard.components.gradcam_notes import METHOD_OPTIONS
     from dashboard.pagerequest import page_request
 
-    chosen = faithfulness.default_view("ref-cnn", RunStore(with_reference_runs / "runs"), compute=True, n=60)
+    chosen = faithfulness.default_view("ref-cnn", RunStore(with_reference_runs / "runs"), compute=True, n=30)
     deps = client.get("/_dash-dependencies").get_json()
     body = client.post("/_dash-update-component", json=page_request(deps, "/gradcam", "?run=ref-cnn")).get_data(
         as_text=True

@@ -38,15 +38,15 @@ def test_random_noise_maps_score_near_chance(reference_store):
 def test_the_default_method_is_chosen_on_validation_and_reproducible(reference_store):
     from core import paths
 
-    first = faithfulness.default_view("ref-cnn", reference_store, compute=True, n=60)
-    assert first["split"] == "validation" and first["n"] == 60
+    first = faithfulness.default_view("ref-cnn", reference_store, compute=True, n=30)
+    assert first["split"] == "validation" and first["n"] == 30
     photo = first["photo"]  # the photo the page opens on: right, sure, and its map matters
     predictions = reference_store.predictions("ref-cnn")
     assert predictions["y_pred"][photo] == predictions["y_true"][photo] and predictions["proba"][photo].max() >= 0.9
     for cached in paths.cache_dir().glob("explain-default-ref-cnn-*.json"):
         cached.unlink()
     assert faithfulness.default_view("ref-cnn", reference_store) is None  # not computed on a page request
-    again = faithfulness.default_view("ref-cnn", reference_store, compute=True, n=60)
+    again = faithfulness.default_view("ref-cnn", reference_store, compute=True, n=30)
     assert (again["method"], again["layer"], again["deletion_gain"], again["photo"]) == (
         first["method"],
         first["layer"],

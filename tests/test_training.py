@@ -144,3 +144,7 @@ def test_the_mobilenet_is_built_from_depthwise_separable_blocks(quick_runs, quic
 def test_classic_models_report_stages(quick_runs):
     stages = [e for e in quick_runs["events"]["random_forest"] if e["type"] == "stage"]
     assert any("30/30 trees" in e["message"] for e in stages)
+    stages = [e["message"] for e in quick_runs["events"]["hist_gb"] if e["type"] == "stage"]
+    boosting = [m for m in stages if m.startswith("Boosted")]
+    assert [m.split(" rounds")[0] for m in boosting] == ["Boosted 10/15", "Boosted 15/15"]
+    assert all("validation" in m and "%" in m for m in boosting)  # its progress says how it is doing

@@ -20,8 +20,10 @@ if TYPE_CHECKING:
     from core.training.config import TrainConfig
 
 RF_CHUNK = 20  # trees added per progress event
+GB_CHUNK = 10  # boosting rounds per progress event (and validation check)
+GB_PATIENCE = 3  # chunks without a better validation accuracy before boosting stops
 HOG_CHUNK = 2500  # photos per parallel HOG job
-HOG_PCA = 150  # HOG features are compressed to this many components before the SVM
+HOG_PCA = 200  # HOG features (and pixels) are compressed to this many components before the SVM
 MLP_TRAIN_PROBE = 5000  # training images scored after each MLP epoch (train accuracy/loss)
 
 
@@ -89,31 +91,50 @@ class SklearnClassifier(Classifier):
 
         emit(_stage("features", f"Computing HOG features ({self.params['cell']}-pixel cells) of each photo", 0.0))
         features = self._features(x)
-        emit(_stage("fit", f"Fitting PCA-{HOG_PCA} + RBF SVM on {features.shape[1]} HOG features", 0.2))
+        what = "HOG features and pixels" if features.shape[1] > hog_size(int(self.params["cell"])) else "HOG features"
+        emit(_stage("fit", f"Fitting PCA-{HOG_PCA} + RBF SVM on {features.shape[1]} {what}", 0.2))
         self.estimator_ = make_pipeline(
             PCA(min(HOG_PCA, features.shape[1], len(x)), random_state=self.seed),
             CalibratedClassifierCV(SVC(C=self.params["C"], gamma="scale"), method="sigmoid", cv=5, ensemble=False),
         ).fit(features, y)
 
     def _fit_hist_gb(self, x, y, x_val, y_val, emit):
+        """Boosting in chunks of GB_CHUNK rounds (warm start), so progress is visible; it stops
+        early when the validation accuracy has not improved for GB_PATIENCE chunks."""
         from sklearn.ensemble import HistGradientBoostingClassifier
 
-        emit(_stage("fit", f"Boosting up to {self.params['max_iter']} rounds of trees per class", 0.0))
-        self.estimator_ = HistGradientBoostingClassifier(
-            max_iter=self.params["max_iter"],
+        total = self.params["max_iter"]
+        booster = HistGradientBoostingClassifier(
+            max_iter=0,
             learning_rate=self.params["learning_rate"],
             max_leaf_nodes=self.params["max_leaf_nodes"],
-            early_stopping=True,
-            validation_fraction=0.1,
-            n_iter_no_change=10,
+            early_stopping=False,
+            warm_start=True,
             random_state=self.seed,
-        ).fit(x, y)
+        )
+        rounds, best, stale = 0, -1.0, 0
+        while rounds < total and stale < GB_PATIENCE:
+            rounds = min(total, rounds + GB_CHUNK)
+            booster.set_params(max_iter=rounds)
+            booster.fit(x, y)
+            message = f"Boosted {rounds}/{total} rounds of trees per class"
+            if x_val is not None and len(x_val):
+                accuracy = float((booster.predict(x_val) == y_val).mean())
+                best, stale = (accuracy, 0) if accuracy > best else (best, stale + 1)
+                message += f" · validation {100 * accuracy:.2f} %"
+            emit(_stage("fit", message, rounds / total))
+        self.estimator_ = booster
 
     def _features(self, x: np.ndarray) -> np.ndarray:
-        """What the estimator sees: the pixels, or HOG features of them for `hog_svm`."""
+        """What the estimator sees: the pixels, or for `hog_svm` HOG features of them, followed by
+        the pixels times `pixel_weight` (0: HOG alone; a model saved before the option had none)."""
         if self.kind != "hog_svm":
             return x
-        return hog_features(x, int(self.params["cell"]))
+        features = hog_features(x, int(self.params["cell"]))
+        weight = float(self.params.get("pixel_weight", 0.0))
+        if weight <= 0:
+            return features
+        return np.hstack([features, weight * np.asarray(x, dtype=np.float32).reshape(len(x), -1)])
 
     def _fit_knn(self, x, y, x_val, y_val, emit):
         from sklearn.decomposition import PCA
@@ -210,6 +231,12 @@ class SklearnClassifier(Classifier):
             compression=zipfile.ZIP_DEFLATED,
             compresslevel=6,
         )
+
+
+def hog_size(cell: int) -> int:
+    """How many HOG features a 28x28 photo has: 9 orientations x 2x2 cells x overlapping blocks."""
+    blocks = 28 // cell - 1
+    return 9 * 4 * blocks * blocks
 
 
 def hog_features(x: np.ndarray, cell: int) -> np.ndarray:

@@ -43,6 +43,7 @@ PARAM_TEXT: dict[str, tuple[str, str]] = {
     "tta": ("Test-time augmentation", "predict the mean of each photo and its mirror image"),
     "kernel_size": ("Kernel size", "3x3 or 5x5 convolution filters"),
     "cell": ("HOG cell size", "pixels per cell of the gradient histograms"),
+    "pixel_weight": ("Pixels beside HOG", "weight of the raw pixels added to the HOG features (0 = HOG alone)"),
     "max_leaf_nodes": ("Leaves per tree", "how finely each boosting tree splits"),
     "learning_rate": ("Learning rate", "shrinkage of each boosting round"),
     "padding": ("Convolution padding", "same keeps the border pixels; valid drops them (the original report)"),
