@@ -62,7 +62,8 @@ def _one(workers: int, model: str, trials: int, subset: int, space: list[str]) -
                 procs.append(
                     subprocess.Popen(
                         [sys.executable, "-m", "celery", "-A", "dashboard.worker:celery_app", "worker",
-                         "--concurrency", "1", "--hostname", f"w{i}@%h", "--without-gossip", "--without-mingle"],
+                         "--concurrency", "1", "--hostname", f"w{i}@%h", "--loglevel", "INFO", "--without-gossip",
+                         "--without-mingle"],
                         cwd=ROOT, env=dict(os.environ), stdout=out, stderr=subprocess.STDOUT,
                     )
                 )  # fmt: skip
