@@ -64,7 +64,7 @@ def _views(model_ref: weakref.ref, layer: str):
     if model is None:
         raise ValueError("the model was unloaded; explain it again")
     head = model.layers[-1]
-    view = keras.Model(model.inputs, [model.get_layer(layer).output, head.input], name=f"gradcam_view_{layer}")
+    view = keras.Model(model.inputs[0], [model.get_layer(layer).output, head.input], name=f"gradcam_view_{layer}")
     return view, head
 
 
