@@ -80,15 +80,17 @@ PRESETS: dict[str, Preset] = {
         ),
         Preset(
             "fast",
-            "Fast (about two minutes)",
+            "Fast (a few minutes)",
             "a strong CNN quickly on the full training split (aim: 93 % in two minutes of CPU; see its measured result)",
+            # chosen on the validation split: 93.64 % (TTA) in 295 s, against 92.48 % in about 210 s
+            # for the earlier BatchNorm recipe (6 epochs, batch 256, lr 3e-3, dropout 0.2)
             TrainConfig(
                 "cnn_dropout",
-                epochs=6,
-                batch_size=256,
-                learning_rate=3e-3,
-                dropout=0.2,
-                batchnorm=True,
+                epochs=10,
+                batch_size=128,
+                learning_rate=2e-3,
+                dropout=0.25,
+                batchnorm=False,
                 augment=True,
                 params=dict(_FAST_PARAMS),
             ),
