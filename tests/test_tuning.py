@@ -117,7 +117,7 @@ def test_polling_a_starting_trial_never_fails_it_and_a_killed_study_leaves_its_t
         def first_epoch():
             try:
                 result = study.summary("killed", store)
-            except KeyError:  # the study is not created yet
+            except ConfigError:  # the study is not created yet
                 return None
             assert [t["state"] for t in result["trials"]] in ([], ["running"])  # polling never fails it
             run_id = result["trials"][0]["run_id"] if result["trials"] else None
@@ -133,3 +133,10 @@ def test_polling_a_starting_trial_never_fails_it_and_a_killed_study_leaves_its_t
     assert "its process died" in result["trials"][0]["error"]
     assert store.get(run_id)["status"] == "interrupted"
     assert not result["running"] and not study.is_running("killed")
+
+
+def test_an_unknown_study_gets_one_line_and_no_traceback(tuning_env):
+    for command in (["tune-trial", "nosuch"], ["promote", "nosuch"]):
+        done = run_cli(*command, env=tuning_env)
+        assert done.returncode == 2 and "there is no study called nosuch" in done.stderr, done.stderr
+        assert "Traceback" not in done.stderr

@@ -58,7 +58,7 @@ def is_running(name: str) -> bool:
         return True
     try:
         study = load(name)
-    except KeyError:  # no such study (yet)
+    except ConfigError:  # no such study (yet)
         return False
     return _running(study)
 
@@ -83,7 +83,11 @@ def list_studies() -> list[dict[str, Any]]:
 
 def load(name: str):
     """The Optuna study object (for its own figures)."""
-    return _optuna().load_study(study_name=validate_run_id(name), storage=storage_url())
+    name = validate_run_id(name)
+    try:
+        return _optuna().load_study(study_name=name, storage=storage_url())
+    except KeyError:  # Optuna's "Record does not exist."
+        raise ConfigError(f"there is no study called {name}") from None
 
 
 def _optuna():
