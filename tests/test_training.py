@@ -131,6 +131,20 @@ def test_recipe_options_reach_the_network_and_the_record(quick_runs, quick_store
     assert len(set(lrs)) == len(lrs)  # one-cycle: the rate changes every epoch
 
 
+def test_random_erasing_replaces_a_patch_while_training_only():
+    from core.models.keras_model import build_classifier
+
+    config = TrainConfig("resnet", params={"erasing": 0.5, "width": 8}).resolve()
+    assert config.params["erasing"] == 0.5
+    network = build_classifier(config).build_network()
+    x = build_classifier(config).prepare(data.load().x_test[:200])
+    erase = network.get_layer("augment_erase")  # about half the photos get one patch of noise
+    erased = np.asarray(erase(x, training=True))
+    share = float((np.abs(erased - x).reshape(len(x), -1).max(axis=1) > 0).mean())
+    assert 0.2 <= share <= 0.8 and erased.min() >= 0.0 and erased.max() <= 1.0
+    np.testing.assert_array_equal(np.asarray(erase(x, training=False)), x)
+
+
 def test_the_mobilenet_is_built_from_depthwise_separable_blocks(quick_runs, quick_store):
     from core.explain import layers_of_run
     from core.explain.inference import load_classifier

@@ -52,6 +52,7 @@ _KERAS_PARAMS: dict[str, tuple[Any, Any]] = {
     "optimizer": ("adam", ("adam", "adamw", "sgd")),
     "label_smoothing": (0.0, Range(float, 0.0, 0.3)),
     "shift": (0.1, Range(float, 0.0, 0.3)),  # augmentation: largest random shift, share of the size
+    "erasing": (0.0, Range(float, 0.0, 1.0)),  # augmentation: share of photos with a random patch erased
     "tta": (False, (False, True)),  # test-time augmentation: average with the mirror image
 }
 _CNN_PARAMS = {

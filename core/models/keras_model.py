@@ -49,6 +49,7 @@ class KerasClassifier(Classifier):
         label_smoothing: float = 0.0,
         kernel_size: int = 3,
         shift: float = 0.1,
+        erasing: float = 0.0,
         tta: bool = False,
     ):
         self.arch = arch
@@ -68,6 +69,7 @@ class KerasClassifier(Classifier):
         self.label_smoothing = label_smoothing
         self.kernel_size = kernel_size
         self.shift = shift
+        self.erasing = erasing  # random erasing: share of training photos with one patch replaced by noise
         self.tta = tta  # predict = mean of the photo and its mirror image (test-time augmentation)
         self.model_: Any = None
 
@@ -76,11 +78,11 @@ class KerasClassifier(Classifier):
 
         if self.arch == "resnet":
             return keras_nets.build_resnet(
-                self.width, self.blocks, self.batchnorm, self.dropout, self.augment, self.seed, self.shift
+                self.width, self.blocks, self.batchnorm, self.dropout, self.augment, self.seed, self.shift, self.erasing
             )
         if self.arch == "mobilenet":
             return keras_nets.build_mobilenet(
-                self.width, self.dropout, self.augment, self.seed, self.kernel_size, self.shift
+                self.width, self.dropout, self.augment, self.seed, self.kernel_size, self.shift, self.erasing
             )
         return keras_nets.build_cnn(
             self.dropout,
@@ -91,6 +93,7 @@ class KerasClassifier(Classifier):
             self.width,
             self.kernel_size,
             self.shift,
+            self.erasing,
         )
 
     def fit(

@@ -17,14 +17,21 @@ PIXEL_STD = 90.0212 / 255.0
 BN_MOMENTUM = 0.9
 
 
-def _stem(augment: bool, seed: int, shift: float = 0.1) -> tuple[keras.KerasTensor, keras.KerasTensor]:
-    """Input, optional augmentation (mirror + shifts of up to `shift` of the size), standardisation."""
+def _stem(
+    augment: bool, seed: int, shift: float = 0.1, erasing: float = 0.0
+) -> tuple[keras.KerasTensor, keras.KerasTensor]:
+    """Input, optional augmentation (mirror + shifts of up to `shift` of the size + random erasing
+    of one patch in a share `erasing` of the photos), standardisation."""
     inputs = keras.Input(shape=(28, 28, 1), name="image")
     x = inputs
     if augment:  # active only while training
         x = layers.RandomFlip("horizontal", seed=seed, name="augment_flip")(x)
         if shift > 0:
             x = layers.RandomTranslation(shift, shift, fill_mode="constant", seed=seed, name="augment_shift")(x)
+    if erasing > 0:  # Zhong et al. 2017: a rectangle of 2-33 % of the photo filled with noise
+        x = layers.RandomErasing(
+            (erasing, erasing), scale=(0.02, 0.33), value_range=(0.0, 1.0), seed=seed, name="augment_erase"
+        )(x)
     x = layers.Normalization(mean=PIXEL_MEAN, variance=PIXEL_STD**2, name="standardise")(x)
     return inputs, x
 
@@ -45,6 +52,7 @@ def build_cnn(
     width: int = 32,
     kernel_size: int = 3,
     shift: float = 0.1,
+    erasing: float = 0.0,
 ) -> keras.Model:
     """The baseline CNN (Conv 32-64-128, max-pool after the first two, Dense 128, softmax).
 
@@ -52,7 +60,7 @@ def build_cnn(
     Dropout of `dropout / 2` after each conv block and of `dropout` before each dense layer (the
     classic 0.25 / 0.5 recipe at dropout=0.5).
     """
-    inputs, x = _stem(augment, seed, shift)
+    inputs, x = _stem(augment, seed, shift, erasing)
     for i, filters in enumerate((width, 2 * width, 4 * width), start=1):
         x = _conv(x, filters, f"conv{i}", batchnorm, padding=padding, kernel=kernel_size)
         if i < 3:
@@ -92,9 +100,10 @@ def build_resnet(
     augment: bool = False,
     seed: int = 42,
     shift: float = 0.1,
+    erasing: float = 0.0,
 ) -> keras.Model:
     """A small ResNet: stem conv, three stages (width, 2x, 4x; stride 2 between), GAP, softmax."""
-    inputs, x = _stem(augment, seed, shift)
+    inputs, x = _stem(augment, seed, shift, erasing)
     x = _conv(x, width, "stem", batchnorm, padding="same")
     for stage, mult in enumerate((1, 2, 4), start=1):
         for block in range(1, blocks + 1):
@@ -125,10 +134,11 @@ def build_mobilenet(
     seed: int = 42,
     kernel_size: int = 3,
     shift: float = 0.1,
+    erasing: float = 0.0,
 ) -> keras.Model:
     """A MobileNet-style network for 28x28: a full stem conv, then depthwise-separable blocks
     (width -> 2x -> 4x, stride 2 at each widening), global average pooling, softmax."""
-    inputs, x = _stem(augment, seed, shift)
+    inputs, x = _stem(augment, seed, shift, erasing)
     x = _conv(x, width, "stem", True, padding="same", kernel=3)
     plan = [(width, 1), (2 * width, 2), (2 * width, 1), (4 * width, 2), (4 * width, 1), (4 * width, 1)]
     for i, (filters, stride) in enumerate(plan, start=1):

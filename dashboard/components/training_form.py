@@ -40,6 +40,7 @@ PARAM_TEXT: dict[str, tuple[str, str]] = {
     "optimizer": ("Optimizer", "Adam; AdamW (Adam with weight decay); SGD with Nesterov momentum"),
     "label_smoothing": ("Label smoothing", "aim at 90 % instead of 100 % confidence (0 = off)"),
     "shift": ("Augmentation: largest shift", "random shifts up to this share of the photo while training"),
+    "erasing": ("Augmentation: random erasing", "share of training photos with a random patch replaced by noise (0 = off)"),
     "tta": ("Test-time augmentation", "predict the mean of each photo and its mirror image"),
     "kernel_size": ("Kernel size", "3x3 or 5x5 convolution filters"),
     "cell": ("HOG cell size", "pixels per cell of the gradient histograms"),
