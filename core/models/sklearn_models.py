@@ -91,7 +91,8 @@ class SklearnClassifier(Classifier):
 
         emit(_stage("features", f"Computing HOG features ({self.params['cell']}-pixel cells) of each photo", 0.0))
         features = self._features(x)
-        what = "HOG features and pixels" if features.shape[1] > hog_size(int(self.params["cell"])) else "HOG features"
+        hog_only = hog_size(int(self.params["cell"])) + hog_size(int(self.params.get("coarse_cell") or 0))
+        what = "HOG features and pixels" if features.shape[1] > hog_only else "HOG features"
         emit(_stage("fit", f"Fitting PCA-{HOG_PCA} + RBF SVM on {features.shape[1]} {what}", 0.2))
         self.estimator_ = make_pipeline(
             PCA(min(HOG_PCA, features.shape[1], len(x)), random_state=self.seed),
@@ -126,11 +127,15 @@ class SklearnClassifier(Classifier):
         self.estimator_ = booster
 
     def _features(self, x: np.ndarray) -> np.ndarray:
-        """What the estimator sees: the pixels, or for `hog_svm` HOG features of them, followed by
-        the pixels times `pixel_weight` (0: HOG alone; a model saved before the option had none)."""
+        """What the estimator sees: the pixels, or for `hog_svm` HOG features of them (at `cell`, then
+        at `coarse_cell` when set), followed by the pixels times `pixel_weight` (0: HOG alone; a model
+        saved before an option existed has none of it)."""
         if self.kind != "hog_svm":
             return x
         features = hog_features(x, int(self.params["cell"]))
+        coarse = int(self.params.get("coarse_cell") or 0)
+        if coarse:
+            features = np.hstack([features, hog_features(x, coarse)])
         weight = float(self.params.get("pixel_weight", 0.0))
         if weight <= 0:
             return features
@@ -234,7 +239,10 @@ class SklearnClassifier(Classifier):
 
 
 def hog_size(cell: int) -> int:
-    """How many HOG features a 28x28 photo has: 9 orientations x 2x2 cells x overlapping blocks."""
+    """How many HOG features a 28x28 photo has: 9 orientations x 2x2 cells x overlapping blocks
+    (0 for cell 0: no grid)."""
+    if cell <= 0:
+        return 0
     blocks = 28 // cell - 1
     return 9 * 4 * blocks * blocks
 
