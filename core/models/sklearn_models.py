@@ -89,7 +89,8 @@ class SklearnClassifier(Classifier):
         from sklearn.pipeline import make_pipeline
         from sklearn.svm import SVC
 
-        emit(_stage("features", f"Computing HOG features ({self.params['cell']}-pixel cells) of each photo", 0.0))
+        grids = " and ".join(f"{c}-pixel" for c in (self.params["cell"], self.params.get("coarse_cell")) if c)
+        emit(_stage("features", f"Computing HOG features ({grids} cells) of each photo", 0.0))
         features = self._features(x)
         hog_only = hog_size(int(self.params["cell"])) + hog_size(int(self.params.get("coarse_cell") or 0))
         what = "HOG features and pixels" if features.shape[1] > hog_only else "HOG features"
