@@ -111,11 +111,17 @@ def celery_worker(redis_url, tmp_path):
 def _launch(dash_duo, model: str, help_text: str, epochs: int | None, subset: int) -> None:
     dash_duo.driver.get(dash_duo.server_url + "/train")
     dash_duo.wait_for_element("#train-model", timeout=20)
-    dash_duo.driver.execute_script(
-        f"const s = document.getElementById('train-model'); s.value = '{model}';"
-        "s.dispatchEvent(new Event('change', {bubbles: true}));"
-    )
-    dash_duo.wait_for_contains_text("#train-model-help", help_text, timeout=10)
+
+    def picked() -> bool:
+        # The page's own start-up callbacks may still fill the form after it appears (slow on a
+        # loaded machine) and put the default model back: pick again until the choice sticks.
+        dash_duo.driver.execute_script(
+            f"const s = document.getElementById('train-model'); if (s.value !== '{model}') {{ s.value = '{model}';"
+            "s.dispatchEvent(new Event('change', {bubbles: true})); }"
+        )
+        return help_text in dash_duo.find_element("#train-model-help").text
+
+    wait_until(picked, timeout=30, interval=1)
     for field, value in (("train-epochs", epochs), ("train-subset", subset)):
         if value is None:
             continue

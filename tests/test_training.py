@@ -145,6 +145,28 @@ def test_random_erasing_replaces_a_patch_while_training_only():
     np.testing.assert_array_equal(np.asarray(erase(x, training=False)), x)
 
 
+def test_weight_ema_leaves_the_averaged_weights_in_the_model():
+    from core.models.keras_model import build_classifier
+
+    d = data.load()
+    x, y = d.x_train[:256], d.y_train[:256]
+
+    def trained(ema: float):
+        clf = build_classifier(TrainConfig("cnn", epochs=2, batch_size=64, params={"ema": ema, "width": 8}).resolve())
+        return clf.fit(clf.prepare(x), y, clf.prepare(x[:64]), y[:64])
+
+    averaged, raw = trained(0.9), trained(0.0)
+    optimizer = averaged.model_.optimizer
+    assert optimizer.use_ema and not raw.model_.optimizer.use_ema
+    pairs = zip(optimizer._trainable_variables, optimizer._model_variables_moving_average, strict=True)
+    for weight, average in pairs:  # fit() copied the average into the model
+        np.testing.assert_allclose(np.asarray(weight), np.asarray(average), atol=1e-6)
+    assert any(  # same seed, same batches: only the averaging differs
+        not np.allclose(np.asarray(a), np.asarray(b))
+        for a, b in zip(averaged.model_.trainable_weights, raw.model_.trainable_weights, strict=True)
+    )
+
+
 def test_the_mobilenet_is_built_from_depthwise_separable_blocks(quick_runs, quick_store):
     from core.explain import layers_of_run
     from core.explain.inference import load_classifier

@@ -53,6 +53,7 @@ _KERAS_PARAMS: dict[str, tuple[Any, Any]] = {
     "label_smoothing": (0.0, Range(float, 0.0, 0.3)),
     "shift": (0.1, Range(float, 0.0, 0.3)),  # augmentation: largest random shift, share of the size
     "erasing": (0.0, Range(float, 0.0, 1.0)),  # augmentation: share of photos with a random patch erased
+    "ema": (0.0, Range(float, 0.0, 0.9999)),  # momentum of a moving average of the weights (0 = off)
     "tta": (False, (False, True)),  # test-time augmentation: average with the mirror image
 }
 _CNN_PARAMS = {

@@ -50,6 +50,7 @@ class KerasClassifier(Classifier):
         kernel_size: int = 3,
         shift: float = 0.1,
         erasing: float = 0.0,
+        ema: float = 0.0,
         tta: bool = False,
     ):
         self.arch = arch
@@ -70,6 +71,7 @@ class KerasClassifier(Classifier):
         self.kernel_size = kernel_size
         self.shift = shift
         self.erasing = erasing  # random erasing: share of training photos with one patch replaced by noise
+        self.ema = ema  # momentum of an exponential moving average of the weights (0 = off)
         self.tta = tta  # predict = mean of the photo and its mirror image (test-time augmentation)
         self.model_: Any = None
 
@@ -162,15 +164,19 @@ class KerasClassifier(Classifier):
         return self.learning_rate
 
     def _optimizer(self, steps_per_epoch: int):
-        """Adam; AdamW (decoupled weight decay 5e-4); or SGD with Nesterov momentum 0.9."""
+        """Adam; AdamW (decoupled weight decay 5e-4); or SGD with Nesterov momentum 0.9; each optionally
+        with an exponential moving average of the weights (`ema` = its momentum)."""
         import keras
 
         rate = self._learning_rate(steps_per_epoch)
+        # weight EMA: Keras keeps the average beside the weights and copies it into the model when
+        # fit() ends, so the saved model is the averaged one (per-epoch validation sees the raw weights)
+        ema = {"use_ema": True, "ema_momentum": self.ema} if self.ema > 0 else {}
         if self.optimizer == "adamw":
-            return keras.optimizers.AdamW(learning_rate=rate, weight_decay=5e-4)
+            return keras.optimizers.AdamW(learning_rate=rate, weight_decay=5e-4, **ema)
         if self.optimizer == "sgd":
-            return keras.optimizers.SGD(learning_rate=rate, momentum=0.9, nesterov=True)
-        return keras.optimizers.Adam(learning_rate=rate)
+            return keras.optimizers.SGD(learning_rate=rate, momentum=0.9, nesterov=True, **ema)
+        return keras.optimizers.Adam(learning_rate=rate, **ema)
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
         """Class probabilities; with `tta`, the mean over each photo and its mirror image."""

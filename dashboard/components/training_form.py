@@ -44,6 +44,10 @@ PARAM_TEXT: dict[str, tuple[str, str]] = {
         "Augmentation: random erasing",
         "share of training photos with a random patch replaced by noise (0 = off)",
     ),
+    "ema": (
+        "Weight averaging (EMA)",
+        "keep a moving average of the weights with this momentum, e.g. 0.999, and save it (0 = off)",
+    ),
     "tta": ("Test-time augmentation", "predict the mean of each photo and its mirror image"),
     "kernel_size": ("Kernel size", "3x3 or 5x5 convolution filters"),
     "cell": ("HOG cell size", "pixels per cell of the gradient histograms"),
