@@ -100,3 +100,17 @@ def test_time_to_accuracy_and_the_pareto_front():
         {"run_id": "middle", "test_accuracy": 0.93, "train_seconds": 100},
     ]
     assert leaderboard.pareto_front(rows) == {"slow-good", "fast-ok", "middle"}
+
+
+def test_the_epoch_cost_benchmark_counts_multiply_adds_and_times_real_training_steps():
+    from bench import epoch_cost
+    from core.training.config import TrainConfig
+
+    tiny = TrainConfig("cnn", batch_size=32, params={"padding": "valid", "width": 8})
+    row = epoch_cost.measure(tiny, batches=3, warmup=1)
+    # by hand: conv 26x26x8x9 + conv 11x11x16x(9x8) + conv 3x3x32x(9x16) + dense 288x128 + 128x10
+    by_hand = 26 * 26 * 8 * 9 + 11 * 11 * 16 * 72 + 3 * 3 * 32 * 144 + 288 * 128 + 128 * 10
+    assert row["forward_mmacs_per_photo"] == round(by_hand / 1e6, 2)
+    assert row["ms_per_batch"] > 0 and row["gflops_per_second"] > 0 and row["batch_size"] == 32
+    per_epoch = epoch_cost.EPOCH_BATCHES * row["ms_per_batch"] / 1000
+    assert row["train_seconds_per_epoch"] == pytest.approx(per_epoch, abs=0.1)
