@@ -1,8 +1,8 @@
 """Where an epoch's time goes: multiply-adds per photo, milliseconds per training batch and the
 arithmetic rate this CPU reaches, for each Keras recipe the studio ships.
 
-Each network is built exactly as its preset or reference config builds it, compiled as training
-compiles it, and timed over `--batches` training steps on real training photos after `--warmup`
+Each network is built exactly as its preset or reference config builds it, compiled with training's
+optimizer and a cross-entropy loss (no metrics: their cost is negligible), and timed over `--batches` training steps on real training photos after `--warmup`
 untimed steps (tracing). A training step costs about 3x the forward multiply-adds (forward, and the
 gradients for inputs and for weights), 2 floating-point operations each, which gives GFLOP/s.
 The per-epoch estimate is 375 batches of 128 (the 48 000-photo split), training steps only.
@@ -55,7 +55,6 @@ def measure(config: TrainConfig, batches: int, warmup: int) -> dict:
 
     config = config.resolve()
     clf = models.build(config)
-    clf.epochs = 1
     dataset = data.load()
     size = config.batch_size or 128
     x = clf.prepare(dataset.x_train[: size * (batches + warmup)])
