@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from core import __version__, cli_lab
+from core import __version__, cli_evidence, cli_lab
 from core.data import DataError
 from core.explain.gradcam import METHODS as EXPLAIN_METHODS
 from core.store import DAMAGED, STATUSES, InvalidRunId, RunError, run_summary
@@ -100,6 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     delete.add_argument("--force", action="store_true", help="also delete a committed reference run (ref-*)")
 
     cli_lab.add_parsers(sub, _Parser)
+    cli_evidence.add_parsers(sub, _Parser)
 
     ref = sub.add_parser("reference", help="retrain the committed reference runs")
     ref.add_argument("--only", nargs="+", metavar="MODEL", help="just these models")
@@ -122,6 +123,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "runs": _cmd_runs,
         "reference": _cmd_reference,
         **cli_lab.HANDLERS,
+        **cli_evidence.HANDLERS,
         "gradcam": _cmd_gradcam,
     }[args.command]
     try:

@@ -202,6 +202,7 @@ def run_summary(record: dict[str, Any]) -> dict[str, Any]:
         "created_at": record.get("created_at"),
         "finished_at": record.get("finished_at"),
         "test_accuracy": m.get("test_accuracy"),
+        "test_accuracy_ci95": m.get("test_accuracy_ci95"),
         "macro_f1": m.get("macro_f1"),
         "reference": bool(produced_by.get("reference")) if isinstance(produced_by, dict) else False,
     }

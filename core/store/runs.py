@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from core import paths
+from core.evaluation.stats import with_intervals
 from core.store import atomic
 from core.store.errors import DamagedRun, InvalidRunId, RunError, UnknownRun
 from core.store.files import RunFiles
@@ -271,6 +272,9 @@ class RunStore(RunFiles, RunLocks):
         except DamagedRun as exc:
             return {"run_id": run_id, "status": DAMAGED, "recorded_status": None, "damage": str(exc)}, None
         problem = record_problem(record)
+        if problem is None and isinstance(record.get("metrics"), dict):
+            # records written before intervals existed get them on read (from the confusion matrix)
+            record["metrics"] = with_intervals(record["metrics"])
         if key is not None:
             self._record_cache[run_id] = (key, record, problem)
         return dict(record), problem

@@ -148,13 +148,15 @@ def train(
     score_test: bool = True,
     tags: dict | None = None,
     exclusive: bool = True,
+    save_model: bool = True,
 ) -> dict:
     """Train `config` into run `run_id` (a new id when None); returns the final run record.
 
     `score_test=False` (tuning trials): the run ends `validated`, scored on the validation split only.
     `tags` are extra record fields (e.g. {"study": {...}}). `exclusive=False` (trials on Celery
     workers, one per worker) trains without the one-training-at-a-time slot. An event handler may raise StopTraining
-    to end the run early with its own status (the curves so far are kept).
+    to end the run early with its own status (the curves so far are kept). `save_model=False` (ablation
+    runs, validation only) keeps the record and curves but no model file.
 
     Raises ConfigError (nothing written) for invalid settings, TrainingBusy when another training
     runs, RunError when the id is taken. Any failure during training marks the run `failed`.
@@ -179,7 +181,7 @@ def train(
             watcher.start()
             previous = _install_sigterm(watcher)
             try:
-                _train_run(config, run_id, store, dataset, _sink(store, run_id, emit), watcher, score_test)
+                _train_run(config, run_id, store, dataset, _sink(store, run_id, emit), watcher, score_test, save_model)
             except StopTraining as stop:
                 if watcher.finishing.acquire(blocking=False):
                     store.update(run_id, status=stop.status, error=str(stop), finished_at=now_iso())
@@ -202,6 +204,7 @@ def _train_run(
     sink: Callable,
     watcher: _Watcher,
     score_test: bool = True,
+    save_model: bool = True,
 ) -> None:
     train_idx, val_idx = data.split_indices(data.DEFAULT_SEED)
     train_idx = data.subset_indices(train_idx, dataset.y_train, config.subset, config.seed)
@@ -226,7 +229,7 @@ def _train_run(
     )
     train_seconds = time.perf_counter() - started
     if not score_test:
-        _finish_validated(clf, run_id, store, x_val, y_val, train_seconds, watcher, sink)
+        _finish_validated(clf, run_id, store, x_val, y_val, train_seconds, watcher, sink, save_model)
         return
     sink({"type": "stage", "stage": "evaluate", "message": "Evaluating on the 10 000 test images", "fraction": None})
     evaluation, proba, timings = _evaluate(clf, dataset, x_val, y_val)
@@ -249,16 +252,18 @@ def _train_run(
         sink({"type": "stage", "stage": "done", "message": "Completed", "fraction": 1.0})
 
 
-def _finish_validated(clf, run_id, store, x_val, y_val, train_seconds, watcher, sink) -> None:
-    """End a tuning trial: validation accuracy only; the model is kept, the test set untouched."""
+def _finish_validated(clf, run_id, store, x_val, y_val, train_seconds, watcher, sink, save_model=True) -> None:
+    """End a tuning trial or ablation run: validation accuracy only, the test set untouched; the model
+    is kept unless `save_model` is False (then the record names its size but no file)."""
     val_accuracy = float((clf.predict(x_val) == y_val).mean())
     with watcher.finishing:
-        artifact = {**store.save_model(run_id, clf), "params": clf.param_count()}
+        saved = store.save_model(run_id, clf) if save_model else {}
+        artifact = {**saved, "params": clf.param_count()} if saved else None
         store.update(
             run_id,
             status="validated",
             finished_at=now_iso(),
-            validation={"val_accuracy": val_accuracy, "n_val": len(y_val)},
+            validation={"val_accuracy": val_accuracy, "n_val": len(y_val), "params": clf.param_count()},
             artifact=artifact,
             best_epoch=clf.best_epoch_,
             epochs_run=len(store.history(run_id)) or None,

@@ -1,0 +1,127 @@
+"""The CLI's evidence commands: `compare A B` (paired test on the test photos) and `ablate` (which
+techniques help, measured over seeds on validation). `core.cli` adds the parsers and dispatches."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+EXIT_FAILED = 1
+
+
+def _print_json(obj: Any) -> None:
+    print(json.dumps(obj, indent=None, separators=(",", ":")), flush=True)
+
+
+def add_parsers(sub, parser_class) -> None:
+    cmp = sub.add_parser("compare", help="is run A better than run B beyond chance? (paired, same test photos)")
+    cmp.add_argument("a", metavar="A")
+    cmp.add_argument("b", metavar="B")
+    cmp.add_argument("--json", action="store_true")
+
+    abl = sub.add_parser(
+        "ablate",
+        help="train a base recipe and one-change variants over seeds, judged on validation (list, show, resume …)",
+        description="Without a sub-command: start a study, e.g. `ablate --preset fast --seeds 3 --subset 12000 "
+        "--epochs 4`. Its runs are judged on the validation split only.",
+    )
+    abl.add_argument("--preset", help="base recipe: a preset (fast, best, demo)")
+    abl.add_argument("--from-run", metavar="RUN", help="base recipe: any run's recorded settings")
+    abl.add_argument("--seeds", type=int, default=3, help="seeds per variant (default 3)")
+    abl.add_argument("--subset", type=int, default=12000, help="training photos per run (default 12000)")
+    abl.add_argument("--epochs", type=int, help="epochs per run (default: the base's)")
+    abl.add_argument("--only", nargs="+", metavar="TECHNIQUE", help="just these techniques")
+    abl.add_argument("--name", help="study name (default: ablation-<date>)")
+    abl.add_argument("--json", action="store_true")
+    abl_sub = abl.add_subparsers(dest="ablate_command", parser_class=parser_class)
+    listing = abl_sub.add_parser("list", help="every study: base, budget, runs done")
+    listing.add_argument("--json", action="store_true")
+    show = abl_sub.add_parser("show", help="each technique's effect on validation accuracy, with its interval")
+    show.add_argument("study")
+    show.add_argument("--json", action="store_true")
+    resume = abl_sub.add_parser("resume", help="train the study's unfinished runs (finished ones are kept)")
+    resume.add_argument("study")
+    resume.add_argument("--json", action="store_true")
+    stop = abl_sub.add_parser("stop", help="start no new run of a study (the current one finishes)")
+    stop.add_argument("study")
+    work = abl_sub.add_parser("work", help="train one unfinished run of a study (what a Celery worker does)")
+    work.add_argument("study")
+    work.add_argument("--parent-pid", type=int, help="stop (run interrupted) if this process dies")
+
+
+def _cmd_compare(args) -> int:
+    from core.evaluation.comparison import compare_runs
+
+    result = compare_runs(args.a, args.b)
+    if args.json:
+        _print_json(result)
+        return 0
+    low, high = (100 * v for v in result["difference_ci95"])
+    print(f"{args.a}: {100 * result['accuracy_a']:.2f} %   {args.b}: {100 * result['accuracy_b']:.2f} %")
+    print(f"difference A − B: {100 * result['difference']:+.2f} points (95 % interval {low:+.2f} to {high:+.2f})")
+    print(
+        f"only A right: {result['a_right_b_wrong']}, only B right: {result['b_right_a_wrong']}, "
+        f"exact McNemar p = {result['mcnemar_p']:.4g}"
+    )
+    print(result["verdict"])
+    return 0
+
+
+def _cmd_ablate(args) -> int:
+    import datetime as dt
+
+    from core.ablation import study
+
+    log = (lambda _line: None) if getattr(args, "json", False) else (lambda line: print(line, flush=True))
+    command = args.ablate_command
+    if command == "list":
+        rows = study.list_studies()
+        if args.json:
+            _print_json(rows)
+        for r in [] if args.json else rows:
+            state = "running" if r["running"] else "idle"
+            print(f"{r['study']:<36} {r['base_from']:<20} {r['runs_done']:>3}/{r['runs_total']:<3} runs  {state}")
+        return 0
+    if command == "stop":
+        ok = study.request_stop(args.study)
+        print(f"stop requested for {args.study}" if ok else f"{args.study} is not running")
+        return 0 if ok else EXIT_FAILED
+    if command == "work":
+        print(f"study {args.study}: {study.work_one(args.study, log=log, parent_pid=args.parent_pid)}", flush=True)
+        return 0
+    if command is None:
+        base, base_from = study.base_config(args.preset, args.from_run)
+        name = args.name or f"ablation-{dt.datetime.now(dt.UTC):%Y%m%d-%H%M%S}"
+        plan = study.create(name, base, base_from, args.seeds, args.subset, args.epochs, args.only)
+        log(f"study {name}: {len(plan['variants']) - 1} variants + the base, {len(plan['seeds'])} seeds")
+        result = study.run(name, log=log)
+    elif command == "resume":
+        result = study.run(args.study, log=log)
+    else:
+        result = study.summary(args.study)
+    if args.json:
+        _print_json(result)
+        return 0
+    _print_summary(result)
+    return 0
+
+
+def _print_summary(result: dict[str, Any]) -> None:
+    base = result["base_accuracy"]
+    mean = "–" if base["mean"] is None else f"{100 * base['mean']:.2f} %"
+    print(
+        f"study {result['study']} ({result['base_from']}, {result['subset'] or 'all'} photos, {result['epochs']} "
+        f"epochs, {len(result['seeds'])} seeds): {result['runs_done']}/{result['runs_total']} runs; "
+        f"base {mean} on validation"
+    )
+    print(f"{'technique':<34} {'change':<16} {'effect':>8} {'95 % interval':>18} {'seeds':>5} {'s/run':>7}")
+    for v in result["variants"]:
+        eff = "" if v["effect"] is None else f"{100 * v['effect']:+.2f}"
+        ci = "" if not v["effect_ci95"] else f"{100 * v['effect_ci95'][0]:+.2f} to {100 * v['effect_ci95'][1]:+.2f}"
+        secs = "" if v["seconds"] is None else f"{v['seconds']:.0f}"
+        print(f"{v['technique']:<34} {v['change']:<16} {eff:>8} {ci:>18} {v['seeds']:>5} {secs:>7}")
+    for v in result["variants"]:
+        print("- " + v["sentence"])
+
+
+HANDLERS = {"compare": _cmd_compare, "ablate": _cmd_ablate}

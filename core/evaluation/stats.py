@@ -1,0 +1,172 @@
+"""Uncertainty for every accuracy, and paired tests between runs: pure functions over counts.
+
+- `wilson`: the 95 % Wilson score interval of a proportion (scipy's `binomtest(...).proportion_ci`);
+  every test accuracy and per-class recall carries one (`with_intervals` adds them to a metrics dict,
+  for new runs and, on read, for records written before intervals existed).
+- `paired`: two runs on the same test photos: the discordant counts, the exact two-sided McNemar
+  p-value (scipy's binomial test on the discordant photos), and Newcombe's hybrid-score interval for
+  the paired difference of accuracies (Newcombe 1998, method 10), plus a one-sentence verdict.
+- `seed_effect`: the mean of per-seed paired differences with a Student-t 95 % interval.
+
+The tests check these against statsmodels' independent implementations.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+LEVEL = 0.95
+ALPHA = 1 - LEVEL
+
+
+def wilson(successes: int, n: int, level: float = LEVEL) -> tuple[float, float]:
+    """The Wilson score interval (low, high) of `successes` out of `n` (no continuity correction)."""
+    from scipy.stats import binomtest
+
+    if n <= 0:
+        return (0.0, 1.0)
+    ci = binomtest(int(successes), int(n)).proportion_ci(confidence_level=level, method="wilson")
+    return (float(ci.low), float(ci.high))
+
+
+def with_intervals(metrics: dict[str, Any]) -> dict[str, Any]:
+    """`metrics` with `test_accuracy_ci95` and each per-class `recall_ci95`, from the confusion matrix
+    (the counts behind the fractions). Existing intervals are kept; the input is not changed."""
+    matrix = np.asarray(metrics.get("confusion_matrix") or [], dtype=np.int64)
+    if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1] or not matrix.size:
+        return metrics
+    out = dict(metrics)
+    if "test_accuracy_ci95" not in out:
+        out["test_accuracy_ci95"] = _rounded(wilson(int(np.trace(matrix)), int(matrix.sum())))
+    rows = out.get("per_class")
+    if isinstance(rows, list) and len(rows) == len(matrix) and any("recall_ci95" not in r for r in rows):
+        out["per_class"] = [
+            r if "recall_ci95" in r else {**r, "recall_ci95": _rounded(wilson(int(matrix[i, i]), int(matrix[i].sum())))}
+            for i, r in enumerate(rows)
+        ]
+    return out
+
+
+def _rounded(pair: tuple[float, float]) -> list[float]:
+    return [round(pair[0], 6), round(pair[1], 6)]
+
+
+def mcnemar_exact(a_right_b_wrong: int, b_right_a_wrong: int) -> float:
+    """Exact two-sided McNemar p-value: a binomial test (p = 1/2) on the discordant photos."""
+    from scipy.stats import binomtest
+
+    discordant = int(a_right_b_wrong) + int(b_right_a_wrong)
+    if discordant == 0:
+        return 1.0
+    return float(binomtest(int(a_right_b_wrong), discordant, 0.5, alternative="two-sided").pvalue)
+
+
+def paired_difference_ci(
+    both: int, a_only: int, b_only: int, neither: int, level: float = LEVEL
+) -> tuple[float, float]:
+    """Newcombe's hybrid-score interval for accuracy(A) - accuracy(B) on the same photos.
+
+    `both`: photos both runs get right; `a_only`: A right, B wrong; `b_only`: B right, A wrong;
+    `neither`: both wrong. Built from the two Wilson intervals and the correlation of the pairs."""
+    n = both + a_only + b_only + neither
+    if n == 0:
+        return (-1.0, 1.0)
+    p1, p2 = (both + a_only) / n, (both + b_only) / n
+    l1, u1 = wilson(both + a_only, n, level)
+    l2, u2 = wilson(both + b_only, n, level)
+    margins = (both + a_only) * (b_only + neither) * (both + b_only) * (a_only + neither)
+    # the correlation of the pairs, with Newcombe's correction: nothing for 0 <= ad - bc <= n/2
+    cross = both * neither - a_only * b_only
+    corrected = cross - n / 2 if cross > n / 2 else (cross if cross < 0 else 0.0)
+    phi = corrected / math.sqrt(margins) if margins > 0 else 0.0
+    delta = p1 - p2
+    low = delta - math.sqrt(max((p1 - l1) ** 2 - 2 * phi * (p1 - l1) * (u2 - p2) + (u2 - p2) ** 2, 0.0))
+    high = delta + math.sqrt(max((u1 - p1) ** 2 - 2 * phi * (u1 - p1) * (p2 - l2) + (p2 - l2) ** 2, 0.0))
+    return (max(low, -1.0), min(high, 1.0))
+
+
+def paired(y_true: np.ndarray, pred_a: np.ndarray, pred_b: np.ndarray, a: str = "A", b: str = "B") -> dict[str, Any]:
+    """Compare two runs' predictions on the same photos: the keys of `python -m core compare`."""
+    y_true, pred_a, pred_b = (np.asarray(v) for v in (y_true, pred_a, pred_b))
+    if not (y_true.shape == pred_a.shape == pred_b.shape) or y_true.ndim != 1:
+        raise ValueError("the two runs were not evaluated on the same photos")
+    right_a, right_b = pred_a == y_true, pred_b == y_true
+    both, neither = int((right_a & right_b).sum()), int((~right_a & ~right_b).sum())
+    a_only, b_only = int((right_a & ~right_b).sum()), int((right_b & ~right_a).sum())
+    n = len(y_true)
+    result: dict[str, Any] = {
+        "a": a,
+        "b": b,
+        "n": n,
+        "accuracy_a": (both + a_only) / n if n else 0.0,
+        "accuracy_b": (both + b_only) / n if n else 0.0,
+        "difference": (a_only - b_only) / n if n else 0.0,
+        "difference_ci95": list(paired_difference_ci(both, a_only, b_only, neither)),
+        "a_right_b_wrong": a_only,
+        "b_right_a_wrong": b_only,
+        "both_right": both,
+        "both_wrong": neither,
+        "mcnemar_p": mcnemar_exact(a_only, b_only),
+    }
+    result["verdict"] = verdict(result)
+    return result
+
+
+def beyond_chance(result: dict[str, Any]) -> bool:
+    return result["mcnemar_p"] < ALPHA and result["a_right_b_wrong"] != result["b_right_a_wrong"]
+
+
+def verdict(result: dict[str, Any]) -> str:
+    """One plain sentence: which run is better beyond chance, or that the difference could be noise."""
+    a, b = result["a"], result["b"]
+    points = 100 * abs(result["difference"])
+    low, high = (100 * v for v in result["difference_ci95"])
+    counts = f"{result['a_right_b_wrong']} photos only {a} gets right, {result['b_right_a_wrong']} only {b} gets right"
+    if beyond_chance(result):
+        better, worse = (a, b) if result["difference"] > 0 else (b, a)
+        return (
+            f"{better} is better than {worse} beyond chance: {points:.2f} points more accurate "
+            f"(95 % interval {low:+.2f} to {high:+.2f} for {a} − {b}; {counts}; McNemar p = {_p(result['mcnemar_p'])})."
+        )
+    return (
+        f"The difference between {a} and {b} could be noise: {points:.2f} points "
+        f"(95 % interval {low:+.2f} to {high:+.2f} for {a} − {b}; {counts}; McNemar p = {_p(result['mcnemar_p'])})."
+    )
+
+
+def _p(p: float) -> str:
+    return "< 0.001" if p < 0.001 else f"{p:.3f}" if p < 0.1 else f"{p:.2f}"
+
+
+def seed_effect(differences: list[float | None], level: float = LEVEL) -> dict[str, Any]:
+    """Mean of per-seed paired differences (variant − base, same seed) and its Student-t interval
+    over seeds (None with a single seed: one run says nothing about the seed-to-seed spread)."""
+    values = np.asarray([d for d in differences if d is not None and math.isfinite(d)], dtype=np.float64)
+    k = len(values)
+    if k == 0:
+        return {"mean": None, "ci95": None, "sd": None, "seeds": 0}
+    mean = float(values.mean())
+    if k < 2:
+        return {"mean": mean, "ci95": None, "sd": None, "seeds": 1}
+    from scipy.stats import t
+
+    sd = float(values.std(ddof=1))
+    half = float(t.ppf(1 - (1 - level) / 2, k - 1)) * sd / math.sqrt(k)
+    return {"mean": mean, "ci95": [mean - half, mean + half], "sd": sd, "seeds": k}
+
+
+def spread(values: list[float | None]) -> dict[str, Any]:
+    """Mean, sample standard deviation, min and max of a group of runs' accuracies (seed repeats)."""
+    arr = np.asarray([v for v in values if v is not None], dtype=np.float64)
+    if not len(arr):
+        return {"mean": None, "sd": None, "min": None, "max": None, "n": 0}
+    return {
+        "mean": float(arr.mean()),
+        "sd": float(arr.std(ddof=1)) if len(arr) > 1 else None,
+        "min": float(arr.min()),
+        "max": float(arr.max()),
+        "n": len(arr),
+    }
