@@ -65,6 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--subset", type=int, help="train on a stratified subset of this many images")
     train.add_argument("--seed", type=int, help="default 42")
     train.add_argument(
+        "--seeds", type=int, default=1, help="repeat over this many consecutive seeds (a group of runs; default 1)"
+    )
+    train.add_argument(
         "--set",
         action="append",
         default=[],
@@ -214,16 +217,26 @@ def _cmd_train(args) -> int:
         if store.exists(args.run_id):
             raise RunError(f"run {args.run_id} already exists; choose another --run-id")
     printer = ProgressPrinter(json_lines=args.json)
+    produced_by = {
+        "command": "python -m core " + " ".join(sys.argv[1:]),
+        **({"preset": args.preset} if args.preset else {}),
+    }
+    if args.seeds != 1:
+        from core.training.seeds import train_seeds
+
+        records = train_seeds(
+            config,
+            args.seeds,
+            run_id=args.run_id,
+            store=store,
+            emit=printer,
+            on_record=printer.result,
+            parent_pid=args.parent_pid,
+            produced_by=produced_by,
+        )
+        return 0 if all(r["status"] == "completed" for r in records) and len(records) == args.seeds else EXIT_FAILED
     record = training.train(
-        config,
-        run_id=args.run_id,
-        store=store,
-        emit=printer,
-        parent_pid=args.parent_pid,
-        produced_by={
-            "command": "python -m core " + " ".join(sys.argv[1:]),
-            **({"preset": args.preset} if args.preset else {}),
-        },
+        config, run_id=args.run_id, store=store, emit=printer, parent_pid=args.parent_pid, produced_by=produced_by
     )
     printer.result(record)
     return 0 if record["status"] == "completed" else EXIT_FAILED

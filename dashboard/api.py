@@ -1,6 +1,9 @@
 """REST API on the dashboard's Flask server.
 
-GET  /api/runs     -> [run summary, ...] (damaged runs included, with "status": "damaged" and "damage")
+GET  /api/runs     -> [run summary, ...] (damaged runs included, with "status": "damaged" and "damage";
+                      completed runs with `test_accuracy_ci95`, the 95 % Wilson interval)
+GET  /api/compare?a=A&b=B -> the paired comparison of two runs on the same test photos (as
+                      `python -m core compare A B --json`: counts, exact McNemar p, interval, verdict)
 POST /api/predict  -> {run, predicted_class, probabilities: {class: p}} for a multipart `image`
                       (optional `run`, default: the best CNN run).
 
@@ -26,7 +29,7 @@ from dashboard import runs_view, state
 MAX_REQUEST_BYTES = upload.MAX_BYTES + 256 * 1024  # /api/predict: one photo plus the multipart envelope
 MAX_BODY_BYTES = 16 * 1024 * 1024  # any request (a 10 MB photo sent by the page as base64 JSON fits)
 MAX_FIELD_BYTES = 256 * 1024  # a non-file form field (e.g. `run`); Werkzeug reads 64 KB at a time
-ROUTES = {"/api/runs": ("GET",), "/api/predict": ("POST",)}
+ROUTES = {"/api/runs": ("GET",), "/api/predict": ("POST",), "/api/compare": ("GET",)}
 _PATH_RE = re.compile(r"(?<![\w.])/(?:[\w.@+-]+/)+[\w.@+-]*")
 
 
@@ -88,6 +91,24 @@ def register(server: Flask) -> None:
     @server.get("/api/runs")
     def api_runs():
         return jsonify([run_summary(r) for r in state.store().list_runs()])
+
+    @server.get("/api/compare")
+    def api_compare():
+        from core.evaluation.comparison import compare_runs
+
+        a, b = request.args.get("a"), request.args.get("b")
+        if not a or not b:
+            return _error(400, "name the two runs to compare: ?a=RUN&b=RUN")
+        if a == b:
+            return _error(400, "choose two different runs to compare")
+        try:
+            return jsonify(compare_runs(a, b, state.store()))
+        except InvalidRunId as exc:
+            return _error(400, str(exc))
+        except UnknownRun as exc:
+            return _error(404, str(exc))
+        except RunError as exc:
+            return _error(409, str(exc))
 
     @server.post("/api/predict")
     def api_predict():

@@ -1,5 +1,6 @@
 """Celery when REDIS_URL is set (broker and result backend both Redis): the pages' background
-callbacks, and the trials of queued studies (task `studio.tune_trial`, one trial per task).
+callbacks, the trials of queued studies (task `studio.tune_trial`, one trial per task) and the runs
+of queued ablation studies (`studio.ablate_run`, one run per task).
 
 A trial runs in a fresh interpreter (`python -m core tune-trial STUDY`: TensorFlow hangs in forked
 children), tied to the worker's process, so a killed worker leaves its trial failed and its run
@@ -14,6 +15,7 @@ import subprocess
 import sys
 
 TRIAL_TASK = "studio.tune_trial"
+ABLATE_TASK = "studio.ablate_run"  # one run of a queued ablation study
 
 
 @functools.lru_cache(maxsize=4)
@@ -35,6 +37,15 @@ def make_celery(redis_url: str):
         done = subprocess.run(cmd, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True)
         if done.returncode != 0:
             raise RuntimeError(f"trial of {study} exited {done.returncode}: {done.stderr.strip()[-500:]}")
+        return done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
+
+    @app.task(name=ABLATE_TASK, bind=True)
+    def ablate_run(task, name: str) -> str:
+        env = {**os.environ, "STUDIO_WORKER_NAME": str(task.request.hostname or os.getpid())}
+        cmd = [sys.executable, "-m", "core", "ablate", "work", name, "--parent-pid", str(os.getpid())]
+        done = subprocess.run(cmd, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"a run of {name} exited {done.returncode}: {done.stderr.strip()[-500:]}")
         return done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
 
     return app

@@ -31,6 +31,7 @@ from core import paths
 from core.store import RunError, RunStore, new_run_id
 from core.training import progress
 from core.training.config import TrainConfig, to_cli_args
+from core.training.seeds import run_ids
 
 POLL_SECONDS = 0.5
 START_TIMEOUT_S = 120
@@ -41,7 +42,8 @@ def tied_to_launcher() -> bool:
     return bool(os.environ.get("REDIS_URL"))
 
 
-def command(config: TrainConfig, run_id: str, tie: bool | None = None) -> list[str]:
+def command(config: TrainConfig, run_id: str, tie: bool | None = None, seeds: int = 1) -> list[str]:
+    """`python -m core train …` for `config`; with `seeds` > 1 the run and its repeats (`<id>-s2` …)."""
     tie = tied_to_launcher() if tie is None else tie
     return [
         sys.executable,
@@ -52,13 +54,14 @@ def command(config: TrainConfig, run_id: str, tie: bool | None = None) -> list[s
         "--run-id",
         run_id,
         *(["--parent-pid", str(os.getpid())] if tie else []),
+        *(["--seeds", str(seeds)] if seeds > 1 else []),
     ]
 
 
-def launch(config: TrainConfig, run_id: str) -> tuple[subprocess.Popen, Any]:
+def launch(config: TrainConfig, run_id: str, seeds: int = 1) -> tuple[subprocess.Popen, Any]:
     """Start the child in its own session; its stderr goes to a temporary file (for an error message)."""
     errors = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - the caller closes it
-    return _spawn(command(config, run_id), errors), errors
+    return _spawn(command(config, run_id, seeds=seeds), errors), errors
 
 
 def _spawn(cmd: list[str], stderr: Any) -> subprocess.Popen:
@@ -81,7 +84,7 @@ _launched_lock = threading.Lock()
 _launch_configs: dict[str, dict[str, Any]] = {}  # run id -> the config it was launched with
 
 
-def start_detached(config: TrainConfig, run_id: str | None = None) -> str:
+def start_detached(config: TrainConfig, run_id: str | None = None, seeds: int = 1) -> str:
     """Start a training that depends on nothing of this process; returns its run id at once.
 
     Launched with vfork/exec (subprocess), never by forking this multi-threaded server (a fork
@@ -98,7 +101,7 @@ def start_detached(config: TrainConfig, run_id: str | None = None) -> str:
             if old.poll() is not None:
                 del _launched[old_id]
                 old_err.unlink(missing_ok=True)
-        proc = _spawn(command(config, run_id, tie=False), err)
+        proc = _spawn(command(config, run_id, tie=False, seeds=seeds), err)
         _launched[run_id] = (proc, err_path, time.monotonic())
         _launch_configs[run_id] = config.to_dict()
         while len(_launch_configs) > 64:
@@ -209,7 +212,11 @@ def detach_from_server() -> None:
 
 
 def train_and_follow(
-    config: TrainConfig, store: RunStore, on_update: Callable[[dict[str, Any]], None], run_id: str | None = None
+    config: TrainConfig,
+    store: RunStore,
+    on_update: Callable[[dict[str, Any]], None],
+    run_id: str | None = None,
+    seeds: int = 1,
 ) -> dict[str, Any]:
     """Launch a training and call `on_update(snapshot)` while it runs; returns the final snapshot.
 
@@ -217,12 +224,14 @@ def train_and_follow(
     """
     config = config.resolve()
     run_id = run_id or new_run_id(config.model)
-    proc, errors = launch(config, run_id)
+    proc, errors = launch(config, run_id, seeds)
     started = time.monotonic()
+    group = run_ids(run_id, seeds)
     try:
         while True:
             finished = proc.poll() is not None
             if store.exists(run_id):
+                run_id = next(rid for rid in reversed(group) if store.exists(rid))  # the repeat training now
                 on_update(progress.snapshot(store, run_id))
             elif finished or time.monotonic() - started > START_TIMEOUT_S:
                 raise RunError(_child_error(errors) or "the training process did not start")

@@ -37,6 +37,9 @@ def reference_artifacts(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("reference-artifacts")
     for run in (PROJECT_ROOT / "artifacts" / "runs").glob("ref-*"):
         shutil.copytree(run, root / "runs" / run.name, ignore=shutil.ignore_patterns("logs", ".lock"))
+    (root / "ablations").mkdir()
+    for plan in (PROJECT_ROOT / "artifacts" / "ablations").glob("ref-*.json"):  # the reference ablation study
+        shutil.copy(plan, root / "ablations" / plan.name)
     return root
 
 

@@ -42,7 +42,8 @@ def top_k(proba_row: np.ndarray, k: int = 3) -> list[tuple[int, float]]:
 
 
 def classification_report(y_true: np.ndarray, y_pred: np.ndarray) -> list[dict[str, Any]]:
-    """Per-class precision/recall/F1/support plus accuracy, macro and weighted averages.
+    """Per-class precision/recall/F1/support plus accuracy, macro and weighted averages; each class's
+    recall and the accuracy carry their 95 % Wilson interval (`recall_ci95`, `ci95`).
 
     The same numbers as scikit-learn's `classification_report` (zero_division=0; the test checks
     it), computed from the confusion matrix in numpy: a page render needs it in microseconds.
@@ -53,9 +54,18 @@ def classification_report(y_true: np.ndarray, y_pred: np.ndarray) -> list[dict[s
         precision = np.where(predicted > 0, hits / predicted, 0.0)
         recall = np.where(support > 0, hits / support, 0.0)
         f1 = np.where(precision + recall > 0, 2 * precision * recall / (precision + recall), 0.0)
+    from core.evaluation.stats import wilson
+
     rows = [
-        {"class": name, "precision": float(p), "recall": float(r), "f1-score": float(f), "support": int(n)}
-        for name, p, r, f, n in zip(CLASS_NAMES, precision, recall, f1, support, strict=True)
+        {
+            "class": name,
+            "precision": float(p),
+            "recall": float(r),
+            "f1-score": float(f),
+            "support": int(n),
+            "recall_ci95": list(wilson(int(h), int(n))),
+        }
+        for name, p, r, f, n, h in zip(CLASS_NAMES, precision, recall, f1, support, hits, strict=True)
     ]
     total = support.sum()
     weights = support / total if total else np.zeros_like(support)
@@ -76,6 +86,7 @@ def classification_report(y_true: np.ndarray, y_pred: np.ndarray) -> list[dict[s
             "recall": None,
             "f1-score": float(hits.sum() / total) if total else 0.0,
             "support": len(y_true),
+            "ci95": list(wilson(int(hits.sum()), int(total))),
         }
     )
     return rows

@@ -62,6 +62,61 @@ def time_to_accuracy(record: dict[str, Any], history: list[dict[str, Any]], targ
     return seconds if val is not None and seconds is not None and val >= target else None
 
 
+def interval_text(ci) -> str:
+    """ "93.14–94.09 %" for a 95 % interval given as fractions (blank when unknown)."""
+    if not ci or ci[0] is None or ci[1] is None:
+        return ""
+    return f"{100 * ci[0]:.2f}–{100 * ci[1]:.2f} %"
+
+
+def grouped(table: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Completed runs repeated over seeds (the same `group`) become one row: mean test accuracy, its
+    spread over seeds (sample standard deviation), the range in place of the interval, and the
+    number of seeds; every other row is kept as it is. Best mean first."""
+    from core.evaluation.stats import spread
+
+    out: list[dict[str, Any]] = []
+    members: dict[str, list[dict[str, Any]]] = {}
+    for r in table:
+        if r.get("status") == "completed" and r.get("group"):
+            if r["group"] not in members:
+                members[r["group"]] = []
+                out.append({"_group": r["group"]})
+            members[r["group"]].append(r)
+        else:
+            out.append(r)
+    rows = []
+    for r in out:
+        if "_group" not in r:
+            rows.append(r)
+            continue
+        runs = members[r["_group"]]
+        first = min(runs, key=lambda x: x["run_id"])
+        acc = spread([x["test_accuracy"] for x in runs])
+        rows.append(
+            {
+                **first,
+                "test_accuracy": acc["mean"],
+                "seeds": acc["n"],
+                "seed_sd": acc["sd"],
+                "ci_low": acc["min"],
+                "ci_high": acc["max"],
+                "ci_text": f"range over seeds {100 * acc['min']:.2f}–{100 * acc['max']:.2f} %",
+                "macro_f1": _mean([x.get("macro_f1") for x in runs]),
+                "val_accuracy": _mean([x.get("val_accuracy") for x in runs]),
+                "train_seconds": _mean([x.get("train_seconds") for x in runs]),
+                "settings": f"mean of {acc['n']} seeds · " + first["settings"],
+            }
+        )
+    done = [r for r in rows if r.get("status") == "completed"]
+    return sorted(done, key=lambda r: -r["test_accuracy"]) + [r for r in rows if r.get("status") != "completed"]
+
+
+def _mean(values: list[Any]) -> float | None:
+    numbers = [float(v) for v in values if v is not None]
+    return sum(numbers) / len(numbers) if numbers else None
+
+
 def pareto_front(table: list[dict[str, Any]]) -> set[str]:
     """Run ids no other run beats on both test accuracy (higher) and training time (lower)."""
     points = [r for r in table if r.get("test_accuracy") is not None and r.get("train_seconds") is not None]
@@ -85,6 +140,8 @@ def row(record: dict[str, Any], history: list[dict[str, Any]] | None = None) -> 
     artifact = record.get("artifact") or {}
     timings = record.get("timings") or {}
     n_train = (record.get("data") or {}).get("n_train")
+    ci = metrics.get("test_accuracy_ci95") or [None, None]
+    group: dict[str, Any] = record["group"] if isinstance(record.get("group"), dict) else {}
     return {
         "run_id": record["run_id"],
         "name": record.get("name") or "",
@@ -96,6 +153,12 @@ def row(record: dict[str, Any], history: list[dict[str, Any]] | None = None) -> 
         "status": "completed",
         "settings": hyperparameter_summary(record.get("config") or {}),
         "test_accuracy": metrics["test_accuracy"],
+        "ci_low": ci[0],
+        "ci_high": ci[1],
+        "ci_text": interval_text(ci),
+        "group": group.get("id"),
+        "seeds": None,
+        "seed_sd": None,
         "macro_f1": metrics["macro_f1"],
         "val_accuracy": metrics.get("val_accuracy"),
         "worst_class": worst_name,
@@ -130,6 +193,12 @@ def damaged_row(record: dict[str, Any]) -> dict[str, Any]:
         "settings": f"{status}: {reason or 'no reason recorded'}",
         "damage": record.get("damage"),
         "test_accuracy": None,
+        "ci_low": None,
+        "ci_high": None,
+        "ci_text": "",
+        "group": None,
+        "seeds": None,
+        "seed_sd": None,
         "macro_f1": None,
         "val_accuracy": None,
         "worst_class": None,

@@ -52,6 +52,29 @@ COLUMNS: list[tuple[str, str, str, dict[str, Any]]] = [
         {"valueFormatter": PCT, "sort": "desc", **NUMBER},
     ),
     (
+        "ci_text",
+        "95 % interval",
+        (
+            "Where the true accuracy lies with 95 % confidence, given 10,000 test photos (Wilson score interval). "
+            "Overlapping intervals do not settle which run is better: tick two runs for a paired test below."
+        ),
+        {"minWidth": 150},
+    ),
+    ("ci_low", "95 % low", "Lower end of the 95 % interval (fraction).", {"hide": True}),
+    ("ci_high", "95 % high", "Upper end of the 95 % interval (fraction).", {"hide": True}),
+    (
+        "seeds",
+        "Seeds",
+        "With 'one row per seed group': how many seeds the row averages (blank for a single run).",
+        {"valueFormatter": NUM, **NUMBER, "width": 90},
+    ),
+    (
+        "seed_sd",
+        "± over seeds",
+        "The spread of test accuracy from seed to seed (sample standard deviation, in points).",
+        {"valueFormatter": _fmt(".2f", " * 100"), **NUMBER, "width": 110},
+    ),
+    (
         "n_train",
         "Training photos",
         "How many training photos this run learned from (the full split is 48,000; fewer = a quick demo run).",
@@ -109,6 +132,11 @@ CSV_HEADERS = {
     "name": "name",
     "model": "model",
     "test_accuracy": "test_accuracy_fraction",
+    "ci_text": "test_accuracy_95pct_interval",
+    "ci_low": "test_accuracy_ci95_low_fraction",
+    "ci_high": "test_accuracy_ci95_high_fraction",
+    "seeds": "seeds",
+    "seed_sd": "seed_sd_points",
     "n_train": "training_photos",
     "macro_f1": "macro_f1_fraction",
     "worst_class": "hardest_class",
@@ -126,6 +154,7 @@ CSV_HEADERS = {
 }
 CSV_EXPORT = {
     "fileName": "fashion-mnist-leaderboard.csv",
+    "columnKeys": [field for field, *_ in COLUMNS],  # hidden interval ends included
     "processHeaderCallback": {
         "function": f"({json.dumps(CSV_HEADERS)})[params.column.getColId()] || params.column.getColId()"
     },
@@ -188,6 +217,12 @@ def toolbar(show_everything: bool) -> html.Div:
                 outline=True,
                 size="sm",
                 n_clicks=0,
+            ),
+            dbc.Switch(
+                id="leaderboard-group-seeds",
+                label="One row per seed group (mean ± spread)",
+                value=False,
+                className="ms-3 mb-0 d-inline-block",
             ),
             dbc.Switch(
                 id="leaderboard-show-all",

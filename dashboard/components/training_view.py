@@ -42,7 +42,9 @@ def render(snap: dict | None, curves: tuple | None = None) -> tuple:
     if snap["status"] == "completed" and snap.get("metrics"):
         status = (
             f"completed in {snap['elapsed_text']} · test accuracy "
-            f"{100 * snap['metrics']['test_accuracy']:.2f} % · macro-F1 {snap['metrics']['macro_f1']:.3f}"
+            f"{100 * snap['metrics']['test_accuracy']:.2f} % "
+            f"({leaderboard.interval_text(snap['metrics'].get('test_accuracy_ci95')) or 'interval not known'}) "
+            f"· macro-F1 {snap['metrics']['macro_f1']:.3f}"
         )
     if snap.get("n_train"):
         status += f" · {'training' if active else 'trained'} on {snap['n_train']:,} photos"
@@ -137,6 +139,7 @@ def result_panel(snap: dict) -> html.Div:
     return dbc.Alert(
         [
             html.Strong(f"Finished: test accuracy {100 * metrics['test_accuracy']:.2f} %"),
+            f" (95 % interval {leaderboard.interval_text(metrics.get('test_accuracy_ci95')) or 'not known'})",
             f" · macro-F1 {metrics['macro_f1']:.3f} · {snap['elapsed_text']} of training"
             + (f" on {snap['n_train']:,} photos" if snap.get("n_train") else "")
             + (f" · {early_stop_text(snap)}" if early_stop_text(snap) else "")

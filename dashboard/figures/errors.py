@@ -57,7 +57,7 @@ def confusion_heatmap(matrix: np.ndarray, class_names: list[str], normalised: bo
 
 
 def accuracy_bars(rows: list[dict[str, Any]]) -> go.Figure:
-    """Test accuracy per run, sorted, coloured deep vs classic."""
+    """Test accuracy per run, sorted, coloured deep vs classic, with its 95 % interval as an error bar."""
     ordered = sorted(rows, key=lambda r: r["test_accuracy"])
 
     def bar_label(r: dict[str, Any]) -> str:
@@ -78,8 +78,17 @@ def accuracy_bars(rows: list[dict[str, Any]]) -> go.Figure:
             marker_color=FAMILY_COLORS[family],
             text=[f"{100 * r['test_accuracy']:.2f}%" for r in part],
             textposition="outside",
-            customdata=[r["run_id"] for r in part],
-            hovertemplate="%{y}<br>test accuracy %{x:.2%}<extra></extra>",
+            customdata=[[r["run_id"], r.get("ci_text") or "not known"] for r in part],
+            error_x=dict(
+                type="data",
+                symmetric=False,
+                array=[(r.get("ci_high") or r["test_accuracy"]) - r["test_accuracy"] for r in part],
+                arrayminus=[r["test_accuracy"] - (r.get("ci_low") or r["test_accuracy"]) for r in part],
+                color="#2c3e50",
+                thickness=1.2,
+                width=3,
+            ),
+            hovertemplate="%{y}<br>test accuracy %{x:.2%}<br>95 % interval %{customdata[1]}<extra></extra>",
         )
     # bars start at 0 so their lengths compare honestly; the labels carry the exact differences
     fig.update_xaxes(range=[0.0, 1.12], tickvals=[0, 0.2, 0.4, 0.6, 0.8, 1.0], tickformat=".0%", title="test accuracy")

@@ -9,6 +9,7 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 from core.data import CLASS_NAMES
 from core.evaluation import drilldown, labels
 from dashboard import runs_view
+from dashboard.components import compare_panel
 from dashboard.components import gallery as gal
 from dashboard.components.cards import figure_card
 from dashboard.figures.errors import confusion_heatmap
@@ -155,6 +156,10 @@ def report_table(preds) -> dbc.Table:
     def fmt(v):
         return "" if v is None else f"{v:.3f}"
 
+    def interval(r):
+        ci = r.get("recall_ci95") or r.get("ci95")
+        return f"{ci[0]:.3f}–{ci[1]:.3f}" if ci else ""
+
     body = [
         html.Tr(
             [
@@ -162,12 +167,14 @@ def report_table(preds) -> dbc.Table:
                 html.Td(fmt(r["precision"])),
                 html.Td(fmt(r["recall"])),
                 html.Td(fmt(r["f1-score"])),
+                html.Td(interval(r), className="text-muted"),
                 html.Td(f"{int(r['support']):,}"),
             ]
         )
         for r in rows
     ]
-    head = html.Thead(html.Tr([html.Th(h) for h in ("class", "precision", "recall", "F1", "photos")]))
+    heads = ("class", "precision", "recall", "F1", "95 % interval (recall; accuracy)", "photos")
+    head = html.Thead(html.Tr([html.Th(h) for h in heads]))
     return dbc.Table(
         [head, html.Tbody(body)], size="sm", striped=True, hover=True, id="errors-report", className="mb-0 small"
     )
@@ -252,7 +259,8 @@ def compare_runs(other_id, run_id):
     )
     return html.Div(
         [
-            html.P(summary, id="errors-disagree-summary"),
+            compare_panel.verdict_card(str(run_id), str(other_id), "errors-verdict", link=False),
+            html.P(summary, id="errors-disagree-summary", className="mt-2"),
             dbc.Tabs(tabs, id="errors-disagree-tabs", active_tab="a_right"),
             dcc.Loading(html.Div(_disagreement_gallery(record, a, b, diff, "a_right"), id="errors-disagree-gallery")),
         ]

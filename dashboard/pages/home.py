@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import html
+from dash import dcc, html
 
 from core import data
+from core.evaluation import comparison, leaderboard
+from core.store import RunError
 from dashboard import state
 from dashboard.components.cards import stat_tile
 
@@ -58,6 +60,51 @@ def _dataset_sizes() -> tuple[dict, str | None]:
     return {"total": len(ds.y_train) + len(ds.y_test), "classes": len(ds.class_names), "test": len(ds.y_test)}, None
 
 
+def _interval(record: dict) -> str:
+    return leaderboard.interval_text(record["metrics"].get("test_accuracy_ci95")) or "not known"
+
+
+def _evidence() -> html.Div | None:
+    """Two answers with their uncertainty: is the top run better than the runner-up beyond chance,
+    and how does the best CNN compare with the best classic model (paired, on the same test photos)."""
+    items = []
+    for title, get, element_id in (
+        ("Is the most accurate run really the best?", comparison.top_two, "home-top-two"),
+        ("A CNN against the classic models", comparison.deep_vs_classic, "home-deep-vs-classic"),
+    ):
+        try:
+            result = get(state.store())
+        except RunError:
+            result = None
+        if result is None:
+            continue
+        items.append(
+            dbc.Col(
+                dbc.Card(
+                    dbc.CardBody(
+                        [
+                            html.H6(title, className="mb-1"),
+                            html.P(
+                                f"{result['label_a']} ({result['a']}) against {result['label_b']} ({result['b']}): "
+                                + result["verdict"],
+                                className="small mb-1",
+                                id=element_id,
+                            ),
+                            dcc.Link(
+                                "See the photos that decide it →",
+                                href=f"/errors?run={result['a']}&compare={result['b']}",
+                                className="small",
+                            ),
+                        ]
+                    ),
+                    className="h-100",
+                ),
+                md=6,
+            )
+        )
+    return dbc.Row(items, className="g-3 mb-4", id="home-evidence") if items else None
+
+
 def layout(**_query) -> html.Div:
     sizes, data_problem = _dataset_sizes()
     every = state.store().list_runs()
@@ -69,7 +116,9 @@ def layout(**_query) -> html.Div:
         stat_tile(
             "Best test accuracy",
             f"{100 * best['metrics']['test_accuracy']:.2f} %" if best else "–",
-            f"{best['label']} ({best['run_id']})" if best else "train a model to fill this in",
+            f"{best['label']} ({best['run_id']}); 95 % interval {_interval(best)}"
+            if best
+            else "train a model to fill this in",
             tile_id="home-best-accuracy",
         ),
         stat_tile(
@@ -106,7 +155,8 @@ def layout(**_query) -> html.Div:
             )
             if broken
             else None,
-            dbc.Row([dbc.Col(t, md=4) for t in tiles], className="g-3 mb-4"),
+            dbc.Row([dbc.Col(t, md=4) for t in tiles], className="g-3 mb-3"),
+            _evidence(),
             dbc.Row(
                 [
                     dbc.Col(

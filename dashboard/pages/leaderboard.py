@@ -15,6 +15,7 @@ from core.evaluation import leaderboard
 from core.store import RunError
 from core.training import ensemble
 from dashboard import runs_view, state
+from dashboard.components import compare_panel
 from dashboard.components import leaderboard_table as table
 from dashboard.components.cards import figure_card
 from dashboard.components.leaderboard_table import column_defs
@@ -29,10 +30,11 @@ dash.register_page(
 DEFAULT_COMPARE = 3  # runs compared before any row is ticked: the best ones
 
 
-def _table(show_all: bool) -> tuple[list[dict], list[dict], str]:
+def _table(show_all: bool, group: bool = False) -> tuple[list[dict], list[dict], str]:
     """(rows shown, comparable rows among them, the sentence above the table)."""
     everything = runs_view.leaderboard_rows()
     rows = leaderboard.shown(everything, show_all)
+    rows = leaderboard.grouped(rows) if group else rows
     good = leaderboard.completed(rows)
     hidden = len(everything) - len(rows)
     text = f"{len(good)} finished runs ranked by test accuracy; best value of each column in green. "
@@ -56,7 +58,8 @@ def layout(show: str | None = None, **_query) -> html.Div:
                     html.Span(intro, id="leaderboard-intro"),
                     (
                         "Click a run to open its confusion matrix; double-click a Name cell to name a run; tick rows "
-                        "to compare them (the best three are compared until you do)."
+                        "to compare them (the best are compared until you do), and see below whether the better "
+                        "one is better beyond chance."
                     ),
                 ],
                 className="text-muted",
@@ -99,6 +102,13 @@ def layout(show: str | None = None, **_query) -> html.Div:
                 ],
                 className="g-3 mt-1",
             ),
+            dbc.Card(
+                [
+                    dbc.CardHeader(html.H5("Is the better run really better?", className="mb-0")),
+                    dbc.CardBody(dcc.Loading(html.Div(id="leaderboard-verdict-box")), className="py-2"),
+                ],
+                className="mt-3",
+            ),
             dbc.Row(
                 [
                     dbc.Col(
@@ -121,10 +131,11 @@ def layout(show: str | None = None, **_query) -> html.Div:
     Output("leaderboard-bars", "figure"),
     Output("leaderboard-cost", "figure"),
     Input("leaderboard-show-all", "value"),
+    Input("leaderboard-group-seeds", "value"),
     prevent_initial_call=True,
 )
-def show_all(value):
-    rows, good, intro = _table(bool(value))
+def show_all(value, group):
+    rows, good, intro = _table(bool(value), bool(group))
     bars = accuracy_bars(good) if good else empty_figure("No finished runs yet.")
     return rows, column_defs(leaderboard.best_values(good)), intro, bars, cost_scatter(good)
 
@@ -206,7 +217,23 @@ def open_run(cell, bar, dot):
     else:
         clicked = bar if dash.ctx.triggered_id == "leaderboard-bars" else dot
         run_id = (clicked or {}).get("points", [{}])[0].get("customdata")
+        run_id = run_id[0] if isinstance(run_id, list) and run_id else run_id  # bars: [run id, interval]
     return f"/errors?run={run_id}" if run_id else no_update
+
+
+@callback(
+    Output("leaderboard-verdict-box", "children"),
+    Input("leaderboard-grid", "selectedRows"),
+    Input("leaderboard-grid", "rowData"),
+)
+def verdict(selected, rows):
+    """The paired test of the two most accurate ticked runs (the top two until rows are ticked)."""
+    chosen = [r for r in selected or [] if isinstance(r, dict) and r.get("status") == "completed"]
+    chosen = chosen if len(chosen) >= 2 else leaderboard.completed(rows or [])
+    chosen = sorted(chosen, key=lambda r: -(r.get("test_accuracy") or 0))[:2]
+    if len(chosen) < 2:
+        return html.P("Tick two finished runs to test whether one is better beyond chance.", className="text-muted")
+    return compare_panel.verdict_card(str(chosen[0]["run_id"]), str(chosen[1]["run_id"]), "leaderboard-verdict")
 
 
 @callback(
@@ -217,7 +244,7 @@ def open_run(cell, bar, dot):
 )
 def compare(selected, rows):
     """Overlay the ticked runs' curves and per-class F1; the best few until rows are ticked."""
-    selected = [row for row in selected or [] if row.get("status") == "completed"]
+    selected = [row for row in selected or [] if isinstance(row, dict) and row.get("status") == "completed"]
     if len(selected) < 2:
         selected = leaderboard.completed(rows or [])[:DEFAULT_COMPARE]
     if len(selected) < 2:

@@ -128,24 +128,36 @@ def _refusal(model, values):
     return config, None
 
 
+def _seeds(value) -> int:
+    try:
+        return max(1, min(int(value), 10))
+    except (TypeError, ValueError):
+        return 1
+
+
 def start_training(_n_clicks, model, *values):
-    """Start: launch the training as a process of its own; the monitor follows it."""
-    config, refusal = _refusal(model, values)
+    """Start: launch the training as a process of its own; the monitor follows it (and each repeat
+    over seeds in turn, as each holds the training slot)."""
+    fields, seeds = values[:-1], values[-1]
+    config, refusal = _refusal(model, fields)
     if refusal:
         return refusal, state.store().active_run_id() or no_update
-    run_id = training_job.start_detached(config)
+    run_id = training_job.start_detached(config, seeds=_seeds(seeds))
     return html.Div(f"Starting {run_id}…", className="small text-muted", id="train-starting"), run_id
 
 
 def start_training_on_worker(set_progress, _n_clicks, model, *values):
     """Start under Celery: this runs on a worker, which launches and follows the training."""
-    config, refusal = _refusal(model, values)
+    fields, seeds = values[:-1], values[-1]
+    config, refusal = _refusal(model, fields)
     if refusal:
         return refusal, state.store().active_run_id() or no_update
     view = CurveCache()
     training_job.detach_from_server()
     try:
-        final = training_job.train_and_follow(config, state.store(), lambda snap: set_progress(view(snap)))
+        final = training_job.train_and_follow(
+            config, state.store(), lambda snap: set_progress(view(snap)), seeds=_seeds(seeds)
+        )
     except RunError as exc:
         return dbc.Alert(f"Not started: {exc}.", color="warning", className="mb-0", id="train-busy"), no_update
     set_progress(render(final))
@@ -158,6 +170,7 @@ _START = [
     Input("train-start", "n_clicks"),
     State("train-model", "value"),
     *FIELD_STATES,
+    State("train-seeds", "value"),
 ]
 if training_job.tied_to_launcher():
     callback(

@@ -1,0 +1,44 @@
+"""Start ablation studies from the dashboard: `python -m core ablate resume NAME` as a detached process
+(like tuning studies, dashboard.tuning_job), or one Celery task per run when REDIS_URL is set.
+
+The plan is validated and written here first (core.ablation.study.create), so a bad request starts
+nothing; a study that was stopped or killed is started again the same way and resumes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+
+from core.ablation import study
+from core.store import validate_run_id
+from core.training.rules import ConfigError
+from dashboard.training_job import tied_to_launcher
+from dashboard.tuning_job import _launch
+
+
+def start(
+    preset: str, seeds: int, subset: int | None, epochs: int | None, only: list[str] | None, name: str | None
+) -> str:
+    """Validate, write the plan and launch the study; returns its name (ConfigError when bad)."""
+    name = validate_run_id(name or f"ablation-{dt.datetime.now(dt.UTC):%Y%m%d-%H%M%S}")
+    if (study.folder() / f"{name}.json").exists() and study.is_running(name):
+        raise ConfigError(f"study {name} is already running")
+    base, base_from = study.base_config(preset=preset)
+    mode = "queued" if tied_to_launcher() else "local"
+    plan = study.create(name, base, base_from, seeds, subset, epochs, only or None, mode=mode)
+    resume(plan["name"])
+    return plan["name"]
+
+
+def resume(name: str) -> None:
+    """Train the study's unfinished runs: a detached local process, or one Celery task per run."""
+    plan = study.load(name)
+    if tied_to_launcher():
+        from dashboard.celery_app import ABLATE_TASK, make_celery
+
+        app = make_celery(os.environ["REDIS_URL"])
+        for _ in study.cells(plan):
+            app.send_task(ABLATE_TASK, args=[name])
+        return
+    _launch([sys.executable, "-m", "core", "ablate", "resume", name], f"{name}-ablate")

@@ -1,0 +1,66 @@
+"""The answer to "is run A really better than run B?", as the leaderboard and /errors show it:
+the verdict sentence, the counts behind it and a link to the photos where the two runs disagree.
+Every figure comes from core.evaluation.comparison (the CLI and the API give the same)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from core.evaluation import comparison, stats
+from core.store import RunError
+from dashboard import state
+
+HELP = (
+    "Both runs are scored on the same 10,000 test photos, so only the photos where exactly one of them is "
+    "right tell them apart. The exact McNemar test asks how likely a split at least this lopsided is if the "
+    "two were equally good (the p-value); below 0.05 the difference is called beyond chance. The interval is "
+    "Newcombe's 95 % interval for the difference in accuracy."
+)
+
+
+def verdict_card(a: str, b: str, component_id: str, link: bool = True) -> Any:
+    """A card with the paired comparison of runs `a` and `b`, or a warning saying why there is none."""
+    try:
+        result = comparison.compare_runs(a, b, state.store())
+    except RunError as exc:
+        return dbc.Alert(f"No comparison: {exc}.", color="warning", id=component_id)
+    return verdict_body(result, component_id, link)
+
+
+def verdict_body(result: dict[str, Any], component_id: str, link: bool = True) -> Any:
+    a, b = result["a"], result["b"]
+    low, high = (100 * v for v in result["difference_ci95"])
+    beyond = stats.beyond_chance(result)
+    counts = html.Ul(
+        [
+            html.Li(f"{a}: {100 * result['accuracy_a']:.2f} % · {b}: {100 * result['accuracy_b']:.2f} %"),
+            html.Li(
+                f"Only {a} right: {result['a_right_b_wrong']} photos · only {b} right: "
+                f"{result['b_right_a_wrong']} photos · both right {result['both_right']:,}, both wrong "
+                f"{result['both_wrong']:,}"
+            ),
+            html.Li(
+                f"Difference {100 * result['difference']:+.2f} points (95 % interval {low:+.2f} to {high:+.2f}); "
+                f"exact McNemar p = {result['mcnemar_p']:.3g}"
+            ),
+        ],
+        className="small mb-1",
+    )
+    children = [
+        html.Strong("Beyond chance. " if beyond else "Could be noise. "),
+        html.Span(result["verdict"], className="verdict-text"),
+        counts,
+        html.Details([html.Summary("How is this decided?"), html.P(HELP, className="small mb-0")], className="small"),
+    ]
+    if link:
+        children.append(
+            dcc.Link(
+                f"See the {result['a_right_b_wrong'] + result['b_right_a_wrong']} photos only one of them gets right →",
+                href=f"/errors?run={a}&compare={b}",
+                className="small",
+            )
+        )
+    return dbc.Alert(children, color="success" if beyond else "secondary", id=component_id, className="mb-0")

@@ -1,0 +1,182 @@
+"""The layout of /insights ("What helps"): the study picker, the forest plot and its sentences, one
+technique's curves, how it was measured, and the form that starts a new study."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from core.ablation.techniques import TECHNIQUES
+from core.training import presets
+from dashboard.components.cards import figure_card
+from dashboard.figures.style import empty_figure
+
+INTRO = (
+    "Which techniques make a model more accurate? Each study trains a base recipe and variants that change "
+    "one thing each, several times with different random seeds, and compares every variant with the base "
+    "trained with the same seed. A technique counts only when its effect is larger than the seed-to-seed "
+    "spread: its 95 % interval stays on one side of zero. Everything is judged on the validation photos; "
+    "the test photos are never used."
+)
+TERMS = {
+    "seed": "The number that fixes the random choices of a training (starting weights, photo order).",
+    "95 % interval": "Student-t interval of the mean paired difference over seeds.",
+    "validation": "12,000 labelled photos kept out of training and used to make choices.",
+}
+
+
+def page(options: list[dict[str, str]], chosen: str | None) -> html.Div:
+    return html.Div(
+        [
+            html.H2("What helps"),
+            html.P(INTRO, className="text-muted"),
+            html.Div(
+                [html.Abbr(term, title=meaning, className="me-3 small") for term, meaning in TERMS.items()],
+                className="mb-2",
+            ),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        dcc.Dropdown(
+                            id="insights-study",
+                            options=options,
+                            value=chosen,
+                            clearable=False,
+                            placeholder="No study yet: start one below",
+                        ),
+                        md=8,
+                    ),
+                    dbc.Col(html.Div(id="insights-status", className="small text-muted pt-2"), md=4),
+                ],
+                className="mb-3",
+            ),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        figure_card(
+                            "Effect of each technique on validation accuracy",
+                            "insights-forest",
+                            empty_figure(""),
+                            "Each diamond is the mean change from the base recipe over the seeds, the bar its 95 % "
+                            "interval. Right of the dashed line: this change makes the model more accurate; left: "
+                            "less. Grey: the interval crosses zero, so no measurable effect. Click a row for its "
+                            "runs' curves.",
+                        ),
+                        lg=7,
+                    ),
+                    dbc.Col(
+                        dbc.Card(
+                            [
+                                dbc.CardHeader(html.H5("In plain words", className="mb-0")),
+                                dbc.CardBody(html.Div(id="insights-sentences", className="small")),
+                            ],
+                            className="h-100",
+                        ),
+                        lg=5,
+                    ),
+                ],
+                className="g-3",
+            ),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        figure_card("The runs behind one technique", "insights-curves", empty_figure(""), None), lg=7
+                    ),
+                    dbc.Col(
+                        dbc.Card(
+                            [
+                                dbc.CardHeader(html.H5("How it was measured", className="mb-0")),
+                                dbc.CardBody(html.Div(id="insights-method", className="small")),
+                            ],
+                            className="h-100",
+                        ),
+                        lg=5,
+                    ),
+                ],
+                className="g-3 mt-1",
+            ),
+            start_form(),
+            dcc.Store(id="insights-technique"),
+            dcc.Interval(id="insights-poll", interval=5000, disabled=True),
+            dcc.Location(id="insights-location", refresh="callback-nav"),
+        ]
+    )
+
+
+def start_form() -> Any:
+    """Start a new study: a preset as the base, the techniques, seeds and the budget."""
+    field = "mb-2"
+    return dbc.Card(
+        [
+            dbc.CardHeader(html.H5("Start a study", className="mb-0")),
+            dbc.CardBody(
+                [
+                    dbc.Row(
+                        [
+                            dbc.Col(
+                                [
+                                    dbc.Label("Base recipe"),
+                                    dbc.Select(
+                                        id="insights-preset",
+                                        options=[{"label": p.title, "value": p.name} for p in presets.PRESETS.values()],
+                                        value="fast",
+                                    ),
+                                ],
+                                md=3,
+                                className=field,
+                            ),
+                            dbc.Col(
+                                [dbc.Label("Seeds"), dbc.Input(id="insights-seeds", type="number", value=3, min=1)],
+                                md=2,
+                                className=field,
+                            ),
+                            dbc.Col(
+                                [
+                                    dbc.Label("Training photos"),
+                                    dbc.Input(id="insights-subset", type="number", value=12000, min=100, step=100),
+                                ],
+                                md=3,
+                                className=field,
+                            ),
+                            dbc.Col(
+                                [dbc.Label("Epochs"), dbc.Input(id="insights-epochs", type="number", value=4, min=1)],
+                                md=2,
+                                className=field,
+                            ),
+                            dbc.Col(
+                                [dbc.Label("Name (optional)"), dbc.Input(id="insights-name", type="text")],
+                                md=2,
+                                className=field,
+                            ),
+                        ]
+                    ),
+                    dbc.Label("Techniques (each one changed on its own)"),
+                    dbc.Checklist(
+                        id="insights-techniques",
+                        options=[{"label": title, "value": key} for key, (title, _s, _b) in TECHNIQUES.items()],
+                        value=list(TECHNIQUES),
+                        inline=True,
+                        className="mb-2",
+                    ),
+                    html.Div(
+                        [
+                            dbc.Button("Start the study", id="insights-start", color="primary", n_clicks=0),
+                            dbc.Button(
+                                "Stop",
+                                id="insights-stop",
+                                color="secondary",
+                                outline=True,
+                                n_clicks=0,
+                                className="ms-2",
+                            ),
+                            dbc.Button("Resume", id="insights-resume", color="link", n_clicks=0, className="ms-1"),
+                        ]
+                    ),
+                    html.Div(id="insights-message", className="mt-2"),
+                ]
+            ),
+        ],
+        className="mt-3",
+    )

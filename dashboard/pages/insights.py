@@ -1,0 +1,178 @@
+"""/insights ("What helps"): which techniques make a model more accurate, from ablation studies measured
+over seeds on the validation split (core.ablation). `?study=NAME` opens a study; `&technique=KEY`
+opens one technique's curves. A running study is followed every five seconds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, callback, html, no_update
+
+from core.ablation import study as studies
+from core.store import InvalidRunId, RunError
+from core.training.rules import ConfigError
+from dashboard import ablation_job, state
+from dashboard.components import insights_layout
+from dashboard.figures.insights import forest_plot, variant_curves, variant_label
+from dashboard.figures.style import empty_figure
+
+dash.register_page(__name__, path="/insights", name="What helps", order=7, title="What helps · Fashion-MNIST Studio")
+REFERENCE = "ref-ablation"
+
+
+def _options() -> list[dict[str, str]]:
+    return [
+        {
+            "label": f"{s['study']} · {s['base_from']} · {s['seeds']} seeds · {s['runs_done']}/{s['runs_total']} runs"
+            + (" · running" if s["running"] else ""),
+            "value": s["study"],
+        }
+        for s in studies.list_studies(state.store())
+    ]
+
+
+def layout(study: str | None = None, **_query) -> html.Div:
+    options = _options()
+    names = [o["value"] for o in options]
+    chosen = study if study in names else REFERENCE if REFERENCE in names else (names[0] if names else None)
+    return insights_layout.page(options, chosen)
+
+
+def _summary(name: Any) -> dict[str, Any] | str:
+    if not isinstance(name, str) or not name:
+        return "No study chosen: start one below, or run `python -m core ablate --preset fast`."
+    try:
+        return studies.summary(name, state.store())
+    except (ConfigError, InvalidRunId, RunError, ValueError, KeyError) as exc:
+        return f"This study cannot be read: {exc}"
+
+
+def _method(s: dict[str, Any]) -> html.Div:
+    base = s["base"]
+    acc = s["base_accuracy"]
+    spread = f" ± {100 * acc['sd']:.2f}" if acc.get("sd") is not None else ""
+    mean = f"{100 * acc['mean']:.2f}{spread} %" if acc.get("mean") is not None else "not finished yet"
+    return html.Div(
+        [
+            html.P(
+                f"Base: {s['base_from']} ({base['model']}), trained on {s['subset'] or 'all 48,000'} photos for "
+                f"{s['epochs']} epochs, with seeds {', '.join(map(str, s['seeds']))}. Base validation accuracy: "
+                f"{mean} (mean ± spread over seeds).",
+                id="insights-base",
+            ),
+            html.P(
+                "Each variant is compared with the base trained with the same seed; the effect is the mean of those "
+                "differences, the interval a Student-t 95 % interval over seeds. Training time is the mean per run "
+                "on this machine. Judged on: " + str(s.get("judged_on") or "the validation split") + ".",
+            ),
+            html.P(f"Command: python -m core ablate show {s['study']} --json", className="font-monospace"),
+        ]
+    )
+
+
+@callback(
+    Output("insights-forest", "figure"),
+    Output("insights-sentences", "children"),
+    Output("insights-method", "children"),
+    Output("insights-status", "children"),
+    Output("insights-poll", "disabled"),
+    Input("insights-study", "value"),
+    Input("insights-poll", "n_intervals"),
+)
+def show(name, _n):
+    s = _summary(name)
+    if isinstance(s, str):
+        return empty_figure(s), html.P(s, className="text-muted"), "", "", True
+    sentences = [
+        html.Li(v["sentence"], className="fw-semibold" if v["measurable"] else "text-muted") for v in s["variants"]
+    ]
+    helping = [v for v in s["variants"] if v["measurable"]]
+    lead = (
+        f"{len(helping)} of {len(s['variants'])} changes have an effect beyond the seed-to-seed spread."
+        if s["runs_done"] == s["runs_total"]
+        else f"Unfinished: {s['runs_done']} of {s['runs_total']} runs so far."
+    )
+    status = f"{s['runs_done']} of {s['runs_total']} runs finished" + (" · running" if s["running"] else "")
+    body = [html.P(lead, id="insights-lead"), html.Ul(sentences, id="insights-list")]
+    return forest_plot(s), body, _method(s), status, not s["running"]
+
+
+@callback(
+    Output("insights-curves", "figure"),
+    Input("insights-forest", "clickData"),
+    Input("insights-study", "value"),
+)
+def curves(click, name):
+    s = _summary(name)
+    if isinstance(s, str):
+        return empty_figure(s)
+    points = (click or {}).get("points") or [{}]
+    data = points[0].get("customdata") if isinstance(points[0], dict) else None
+    key = data[0] if isinstance(data, list) and data else None
+    variant = (
+        next((v for v in s["variants"] if v["key"] == key), None) if dash.ctx.triggered_id != "insights-study" else None
+    )
+    if variant is None:
+        return empty_figure("Click a technique in the plot to see its runs' curves.", height=320)
+    runs: dict[str, list] = {}
+    store = state.store()
+    for label, rows in (("base", s["base_runs"]), (variant["key"], variant["runs"])):
+        for r in rows:
+            seed = r["run_id"].rsplit("-s", 1)[-1]
+            try:
+                runs[f"{label} · seed {seed}"] = store.history(r["run_id"])
+            except RunError:
+                continue
+    return variant_curves(runs, f"{variant_label(variant)} (green) against the base (grey)")
+
+
+@callback(
+    Output("insights-message", "children"),
+    Output("insights-study", "options"),
+    Output("insights-study", "value"),
+    Input("insights-start", "n_clicks"),
+    Input("insights-stop", "n_clicks"),
+    Input("insights-resume", "n_clicks"),
+    State("insights-study", "value"),
+    State("insights-preset", "value"),
+    State("insights-seeds", "value"),
+    State("insights-subset", "value"),
+    State("insights-epochs", "value"),
+    State("insights-techniques", "value"),
+    State("insights-name", "value"),
+    prevent_initial_call=True,
+)
+def act(_start, _stop, _resume, current, preset, seeds, subset, epochs, only, name):
+    """Start a new study, stop the chosen one, or resume it; every refusal is said in one line."""
+    action = dash.ctx.triggered_id
+    try:
+        if action == "insights-start":
+            if not isinstance(only, list) or not only:
+                raise ConfigError("tick at least one technique")
+            chosen = ablation_job.start(
+                str(preset), int(seeds or 0), int(subset) if subset else None, int(epochs or 0) or None, only, name
+            )
+            text, color = f"Study {chosen} started: its runs appear here as they finish.", "success"
+        elif not isinstance(current, str) or not current:
+            raise ConfigError("choose a study first")
+        elif action == "insights-stop":
+            chosen = current
+            stopped = studies.request_stop(current)
+            text = f"{current} stops after its current run." if stopped else f"{current} is not running."
+            color = "info"
+        else:
+            chosen = current
+            if studies.is_running(current, state.store()):
+                raise ConfigError(f"{current} is already running")
+            ablation_job.resume(current)
+            text, color = f"{current} resumed: finished runs are kept.", "success"
+    except (ConfigError, InvalidRunId, RunError, TypeError, ValueError) as exc:
+        return dbc.Alert(f"Nothing started: {exc}", color="warning", dismissable=True), no_update, no_update
+    return dbc.Alert(text, color=color, dismissable=True, duration=8000), _options(), chosen
+
+
+@callback(Output("insights-location", "search"), Input("insights-study", "value"), prevent_initial_call=True)
+def remember(name):
+    return f"?study={name}" if isinstance(name, str) and name else no_update

@@ -1,0 +1,116 @@
+"""Ablation studies (python -m core ablate) and seed repeats (train --seeds): real training on tiny
+subsets, judged on validation only; a study killed with SIGKILL resumes without redoing finished runs."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from core.ablation import study as studies
+from core.store import RunStore
+from tests.conftest import PROJECT_ROOT, run_cli, wait_until
+
+
+@pytest.fixture()
+def own_artifacts(tmp_path, monkeypatch):
+    monkeypatch.setenv("STUDIO_ARTIFACTS", str(tmp_path))
+    return {"STUDIO_ARTIFACTS": str(tmp_path)}, RunStore(tmp_path / "runs")
+
+
+def test_a_study_measures_each_variant_over_seeds_on_validation_only(own_artifacts):
+    env, store = own_artifacts
+    done = run_cli(
+        "ablate", "--preset", "demo", "--seeds", "2", "--subset", "300", "--epochs", "1",
+        "--only", "tta", "batchnorm", "--name", "tiny", "--json", env=env,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["runs_done"] == result["runs_total"] == 6
+    by_key = {v["key"]: v for v in result["variants"]}
+    assert set(by_key) == {"tta", "batchnorm"}
+    for key, v in by_key.items():
+        assert set(v) >= {"technique", "effect", "effect_ci95", "seeds", "seconds"}
+        diffs = []
+        for i in (1, 2):
+            record, base = store.get(f"tiny-{key}-s{i}"), store.get(f"tiny-base-s{i}")
+            assert record["status"] == base["status"] == "validated"
+            assert record["config"]["seed"] == base["config"]["seed"] == 41 + i  # paired by seed
+            assert "metrics" not in record and not (store.path(record["run_id"]) / "predictions.npz").exists()
+            assert not list(store.path(record["run_id"]).glob("model.*"))  # no model files kept
+            diffs.append(record["validation"]["val_accuracy"] - base["validation"]["val_accuracy"])
+        assert v["seeds"] == 2 and v["effect"] == pytest.approx(np.mean(diffs))
+        low, high = v["effect_ci95"]
+        assert low <= v["effect"] <= high
+    assert by_key["batchnorm"]["change"] == "on → off"  # the demo preset uses BatchNorm
+    listed = json.loads(run_cli("ablate", "list", "--json", env=env).stdout)
+    assert [(s["study"], s["runs_done"], s["running"]) for s in listed] == [("tiny", 6, False)]
+    shown = json.loads(run_cli("ablate", "show", "tiny", "--json", env=env).stdout)
+    assert shown["variants"] == result["variants"]
+
+
+def test_bad_ablation_requests_are_refused_and_write_nothing(own_artifacts):
+    env, _store = own_artifacts
+    for args, message in (
+        (["--preset", "nope"], "unknown preset"),
+        (["--preset", "fast", "--seeds", "0"], "seeds must be between 1 and 10"),
+        (["--preset", "fast", "--only", "magic"], "unknown technique"),
+        (["--preset", "fast", "--subset", "5"], "subset"),
+        (["--preset", "fast", "--from-run", "x"], "one base"),
+        (["show", "missing"], "no ablation study called missing"),
+    ):
+        done = run_cli("ablate", *args, env=env)
+        assert done.returncode == 2 and message in done.stderr, (args, done.stderr[-500:])
+    assert studies.list_studies() == []
+
+
+def test_a_killed_study_resumes_without_redoing_finished_runs(own_artifacts):
+    env, store = own_artifacts
+    args = ["ablate", "--preset", "demo", "--seeds", "1", "--subset", "300", "--epochs", "2"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "core", *args, "--only", "tta", "augment", "--name", "killed"],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        wait_until(lambda: store.exists("killed-base-s1") and store.get("killed-base-s1")["status"] == "validated", 180)
+        wait_until(lambda: store.exists("killed-tta-s1"), 60)
+        first = store.get("killed-base-s1")
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    time.sleep(0.5)
+    assert store.get("killed-tta-s1")["status"] in ("interrupted", "validated")
+    summary = studies.summary("killed", store)
+    assert summary["runs_done"] < 3 and not summary["running"]
+    done = run_cli("ablate", "resume", "killed", "--json", env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout.strip().splitlines()[-1])["runs_done"] == 3
+    again = store.get("killed-base-s1")
+    assert again["created_at"] == first["created_at"] and again["finished_at"] == first["finished_at"]
+    assert all(store.get(f"killed-{k}-s1")["status"] == "validated" for k in ("base", "tta", "augment"))
+
+
+def test_train_over_seeds_makes_a_group(own_artifacts):
+    env, store = own_artifacts
+    done = run_cli(
+        "train", "logreg", "--subset", "300", "--seeds", "2", "--run-id", "grp", "--set", "max_iter=50", env=env
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    first, second = store.get("grp"), store.get("grp-s2")
+    assert first["group"] == {"id": "grp", "index": 1, "of": 2, "seed": 42}
+    assert second["group"] == {"id": "grp", "index": 2, "of": 2, "seed": 43}
+    assert (first["config"]["seed"], second["config"]["seed"]) == (42, 43)
+    refused = run_cli("train", "logreg", "--subset", "300", "--seeds", "11", env=env)
+    assert refused.returncode == 2 and "seeds must be between 1 and 10" in refused.stderr
