@@ -104,3 +104,17 @@ def leaderboard_rows() -> list[dict[str, Any]]:
             except RunError:
                 continue  # deleted since the listing
     return leaderboard.rows(records, histories)
+
+
+def leaderboard_table(show_all: bool, group: bool = False) -> tuple[list[dict], list[dict], str]:
+    """The leaderboard's (rows shown, comparable rows among them, the sentence above the table):
+    `show_all` adds failed, interrupted and small-subset runs; `group` folds seed repeats into one row."""
+    everything = leaderboard_rows()
+    rows = leaderboard.shown(everything, show_all)
+    hidden = len(everything) - len(rows)
+    rows = leaderboard.grouped(rows) if group else rows
+    good = leaderboard.completed(rows)
+    text = f"{len(good)} finished runs ranked by test accuracy; best value of each column in green. "
+    if hidden:
+        text += f"{hidden} failed, interrupted or small-subset run{'s are' if hidden > 1 else ' is'} hidden. "
+    return rows, good, text

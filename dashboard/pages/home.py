@@ -49,6 +49,11 @@ TOUR = [
         "5. See where it looks",
         "Grad-CAM colours the parts of a photo that pushed the model to its answer. Upload your own photo too.",
     ),
+    (
+        "/insights",
+        "6. What helps",
+        "Which techniques make a model more accurate, measured over several training seeds, with the uncertainty.",
+    ),
 ]
 
 

@@ -30,17 +30,7 @@ dash.register_page(
 DEFAULT_COMPARE = 3  # runs compared before any row is ticked: the best ones
 
 
-def _table(show_all: bool, group: bool = False) -> tuple[list[dict], list[dict], str]:
-    """(rows shown, comparable rows among them, the sentence above the table)."""
-    everything = runs_view.leaderboard_rows()
-    rows = leaderboard.shown(everything, show_all)
-    rows = leaderboard.grouped(rows) if group else rows
-    good = leaderboard.completed(rows)
-    hidden = len(everything) - len(rows)
-    text = f"{len(good)} finished runs ranked by test accuracy; best value of each column in green. "
-    if hidden:
-        text += f"{hidden} failed, interrupted or small-subset run{'s are' if hidden > 1 else ' is'} hidden. "
-    return rows, good, text
+_table = runs_view.leaderboard_table
 
 
 def layout(show: str | None = None, **_query) -> html.Div:

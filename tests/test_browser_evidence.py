@@ -1,0 +1,78 @@
+"""Browser tests of the evidence features: the "What helps" page on the committed reference ablation,
+and "is A really better than B?" from the overview and the leaderboard to the discordant photos."""
+
+from __future__ import annotations
+
+from selenium.webdriver.common.action_chains import ActionChains
+
+from core.ablation import study as studies
+from core.evaluation import comparison
+from core.store import RunStore
+from tests.conftest import click, graph_traces, wait_until
+
+
+def _click_point(dash_duo, graph_id: str, x: float, y: str) -> None:
+    geometry = dash_duo.driver.execute_script(
+        """
+        const gd = document.querySelector('#' + arguments[0] + ' .js-plotly-plot');
+        gd.scrollIntoView({block: 'center', behavior: 'instant'});
+        const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+        const box = gd.getBoundingClientRect();
+        return {x: box.left + xa._offset + xa.d2p(arguments[1]), y: box.top + ya._offset + ya.d2p(arguments[2])};""",
+        graph_id,
+        x,
+        y,
+    )
+    ActionChains(dash_duo.driver).move_to_location(int(geometry["x"]), int(geometry["y"])).click().perform()
+
+
+def test_what_helps_shows_each_technique_with_its_interval_and_opens_its_curves(
+    dash_duo, app_factory, with_reference_runs
+):
+    summary = studies.summary("ref-ablation", RunStore())
+    measured = [v for v in summary["variants"] if v["effect"] is not None]
+    assert measured, "the reference ablation has finished pairs of runs"
+    dash_duo.start_server(app_factory())
+    dash_duo.driver.get(f"{dash_duo.server_url}/insights")
+    traces = wait_until(lambda: graph_traces(dash_duo, "insights-forest"), timeout=40)
+    assert traces[0]["n"] == len(measured)  # one diamond per technique with a finished pair
+    drawn = dash_duo.driver.execute_script(
+        "return document.querySelectorAll('#insights-forest .scatterlayer .point').length"
+    )
+    assert drawn == len(measured)
+    items = dash_duo.find_elements("#insights-list li")
+    assert [i.text for i in items] == [v["sentence"] for v in summary["variants"]]
+    assert "validation" in dash_duo.find_element("#insights-base").text
+    target = max(measured, key=lambda v: abs(v["effect"]))
+    _click_point(dash_duo, "insights-forest", 100 * target["effect"], f"{target['technique']} ({target['change']})")
+    curves = wait_until(
+        lambda: (lambda t: t if t and len(t) >= 2 else None)(graph_traces(dash_duo, "insights-curves")), timeout=30
+    )
+    names = [t["name"] for t in curves]
+    assert any(n.startswith("base · seed") for n in names)
+    assert any(n.startswith(f"{target['key']} · seed") for n in names)
+    assert dash_duo.get_logs() == []
+
+
+def test_a_comparison_gives_its_verdict_and_the_discordant_photos_are_one_click_away(
+    dash_duo, app_factory, with_reference_runs
+):
+    top = comparison.top_two(RunStore())
+    dash_duo.start_server(app_factory())
+    dash_duo.driver.get(dash_duo.server_url + "/")
+    dash_duo.wait_for_contains_text("#home-top-two", top["verdict"], timeout=30)
+    assert "95 % interval" in dash_duo.find_element("#home-best-accuracy").find_element("xpath", "..").text
+    assert "beyond chance" in dash_duo.find_element("#home-deep-vs-classic").text
+    dash_duo.driver.get(dash_duo.server_url + "/leaderboard")
+    dash_duo.wait_for_contains_text("#leaderboard-verdict", top["verdict"], timeout=40)
+    text = dash_duo.find_element("#leaderboard-verdict").text
+    assert f"Only {top['a']} right: {top['a_right_b_wrong']} photos" in text
+    click(dash_duo, "#leaderboard-verdict a")
+    wait_until(lambda: "/errors" in dash_duo.driver.current_url, timeout=20)
+    assert f"compare={top['b']}" in dash_duo.driver.current_url
+    dash_duo.wait_for_contains_text("#errors-verdict", top["verdict"], timeout=40)
+    tabs = dash_duo.find_element("#errors-disagree-tabs").text
+    assert f"{top['a']} right ({top['a_right_b_wrong']})" in tabs
+    thumbs = wait_until(lambda: dash_duo.find_elements("#errors-disagree-gallery .thumb"), timeout=30)
+    assert len(thumbs) > 0
+    assert dash_duo.get_logs() == []
