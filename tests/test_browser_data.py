@@ -22,6 +22,18 @@ def test_overview_and_data_pages_render_without_console_errors(dash_duo, app_fac
     assert [t["n"] for t in balance] == [10, 10, 10]  # three splits x ten classes
     assert len(graph_traces(dash_duo, "data-meanstd")) == 2 * len(data.CLASS_NAMES)
     assert "60,000 training" in dash_duo.find_element("p.lead").text
+    # the photo map is drawn as points a person sees (SVG), with or without a GPU, never a WebGL notice
+    from core.data import explore
+
+    shown = len(explore.embedding("pca")["index"])
+    drawn = wait_until(
+        lambda: dash_duo.driver.execute_script(
+            "return document.querySelectorAll('#data-embedding .scatterlayer .point').length"
+        ),
+        timeout=30,
+    )
+    assert shown >= 1000 and drawn == shown
+    assert "WebGL" not in dash_duo.find_element("#data-embedding").text
     assert dash_duo.get_logs() == []
 
 

@@ -147,11 +147,14 @@ def mean_std_images(means: np.ndarray, stds: np.ndarray, class_names: list[str])
 def embedding_scatter(
     xy: np.ndarray, labels: np.ndarray, index: np.ndarray, class_names: list[str], method: str
 ) -> go.Figure:
-    """2-D map of images coloured by class; `customdata` carries the training-image index."""
+    """2-D map of images coloured by class; `customdata` carries the training-image index.
+
+    Drawn with SVG (`scatter`), not WebGL: a few thousand points need no GPU, and Chromium without one
+    (virtual machines, remote desktops, locked-down laptops) showed "WebGL is not supported" instead."""
     fig = go.Figure()
     for c, name in enumerate(class_names):
         mask = labels == c
-        fig.add_scattergl(
+        fig.add_scatter(
             x=xy[mask, 0],
             y=xy[mask, 1],
             mode="markers",
