@@ -59,6 +59,7 @@ def predict_upload(raw: bytes, run_id: str | None) -> dict:
         "inverted": processed["inverted"],
         "looks_like_fashion_mnist": processed["familiarity"]["familiar"],
         "familiarity": processed["familiarity"],
+        "warnings": processed["warnings"],
     }
 
 

@@ -69,6 +69,17 @@ def _unfamiliar_warning(familiarity: dict):
     )
 
 
+def _crop_warning(warnings: list[str]):
+    """What may make this photo's answer unreliable (core.data.separate), in plain words."""
+    if not warnings:
+        return None
+    return dbc.Alert(
+        [html.Strong("Check the photo: "), "; ".join(warnings) + ". Compare it with “as the model sees it” below."],
+        color="warning",
+        id="gradcam-upload-crop-warning",
+    )
+
+
 def upload_result(contents: str | None, filename: str | None, run_id: str | None):
     """Processed photo, prediction and Grad-CAM for an upload, or a clear message."""
     if not contents:
@@ -93,6 +104,7 @@ def upload_result(contents: str | None, filename: str | None, run_id: str | None
     return html.Div(
         [
             _unfamiliar_warning(processed["familiarity"]),
+            _crop_warning(processed["warnings"]),
             dbc.Alert(
                 [
                     html.Strong(
