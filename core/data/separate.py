@@ -44,7 +44,7 @@ class NoItem(ValueError):
 
 def _ring(shape: tuple[int, int]) -> np.ndarray:
     height, width = shape
-    width_px = max(2, int(round(BORDER_SHARE * min(height, width))))
+    width_px = max(2, round(BORDER_SHARE * min(height, width)))
     ring = np.zeros(shape, dtype=bool)
     ring[:width_px], ring[-width_px:], ring[:, :width_px], ring[:, -width_px:] = True, True, True, True
     return ring
@@ -85,7 +85,7 @@ def separate(gray: np.ndarray) -> Separation:
     if not mask.any():
         raise NoItem("no item stands out from the background")
     short = min(gray.shape)
-    reach = max(1, int(round(JOIN_SHARE * short)))
+    reach = max(1, round(JOIN_SHARE * short))
     joined = ndimage.binary_dilation(mask, structure=np.ones((3, 3), bool), iterations=reach)
     labels, count = ndimage.label(joined, structure=np.ones((3, 3), bool))
     sizes = np.bincount(labels[mask], minlength=count + 1)  # item pixels (not the dilation) per part
