@@ -118,3 +118,14 @@ def leaderboard_table(show_all: bool, group: bool = False) -> tuple[list[dict], 
     if hidden:
         text += f"{hidden} failed, interrupted or small-subset run{'s are' if hidden > 1 else ' is'} hidden. "
     return rows, good, text
+
+
+def latest_user_run(store) -> str | None:
+    """The newest training of the user's own: not a reference run, a tuning trial or an ablation run
+    (those belong to /tune and /insights, and a one-pass trial has no curves to show)."""
+    runs = [
+        r
+        for r in store.list_runs()
+        if not r["run_id"].startswith("ref-") and not r.get("study") and not r.get("ablation")
+    ]
+    return runs[0]["run_id"] if runs else None

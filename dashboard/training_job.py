@@ -43,14 +43,19 @@ def tied_to_launcher() -> bool:
 
 
 def command(config: TrainConfig, run_id: str, tie: bool | None = None, seeds: int = 1) -> list[str]:
-    """`python -m core train …` for `config`; with `seeds` > 1 the run and its repeats (`<id>-s2` …)."""
+    """`python -m core train …` for `config`; with `seeds` > 1 the run and its repeats (`<id>-s2` …).
+    A config that is a preset's recipe names the preset too, so the run records it."""
+    from core.training import presets
+
     tie = tied_to_launcher() if tie is None else tie
+    preset = presets.matching(config)
     return [
         sys.executable,
         "-m",
         "core",
         "train",
         *to_cli_args(config),
+        *(["--preset", preset] if preset else []),
         "--run-id",
         run_id,
         *(["--parent-pid", str(os.getpid())] if tie else []),

@@ -10,6 +10,7 @@ import pytest
 from selenium.webdriver.common.action_chains import ActionChains
 
 from core.data import explore
+from core.store import RunStore
 from dashboard.components import training_form as form
 from tests.conftest import click, graph_traces, wait_until
 
@@ -227,3 +228,19 @@ def test_photos_have_no_mode_bar_and_the_opacity_slider_no_value_box(dash_duo, a
     time.sleep(0.5)
     assert not [e for e in dash_duo.find_elements("#data-samples .modebar") if e.is_displayed()]
     assert dash_duo.get_logs() == []
+
+
+def test_the_train_page_opens_on_your_own_training_not_a_trial_or_an_ablation_run(client, tmp_path):
+    from dashboard import runs_view
+    from tests.conftest import completed_run
+
+    store = RunStore(tmp_path / "runs")
+    completed_run(store, "mine", accuracy=0.8)
+    for run_id, tag in (
+        ("a-trial", {"study": {"name": "s", "trial": 0}}),
+        ("an-ablation", {"ablation": {"study": "a"}}),
+    ):
+        with store.open_run(run_id, {"model": "logreg", "label": "LR", "family": "classic", "config": {}, **tag}):
+            store.update(run_id, status="validated", validation={"val_accuracy": 0.8})
+    assert store.list_runs()[0]["run_id"] != "mine"  # the trial and the ablation run are newer
+    assert runs_view.latest_user_run(store) == "mine"

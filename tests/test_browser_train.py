@@ -49,8 +49,24 @@ def test_start_streams_progress_and_curves_until_completed(dash_duo, app_factory
     assert runs and runs[0]["data"]["n_train"] == 300 and runs[0]["epochs_run"] == 2
     assert f"{100 * runs[0]['metrics']['test_accuracy']:.2f} %" in dash_duo.find_element("#train-finished").text
     print(f"start -> first curve point: {to_first_point:.1f} s")
+    # the form keeps the settings just used, editable again (it used to fall back to 15 epochs, 2 000 photos)
+    wait_until(lambda: dash_duo.find_element("#train-epochs").get_attribute("disabled") is None, timeout=20)
+    assert dash_duo.find_element("#train-epochs").get_attribute("value") == "2"
+    assert dash_duo.find_element("#train-subset").get_attribute("value") == "300"
+    assert "which has ended" in dash_duo.find_element("#train-model-help").text
     click(dash_duo, "#train-finished a[href^='/leaderboard']")  # the new run is listed without a restart
     dash_duo.wait_for_contains_text("#leaderboard-grid", runs[0]["run_id"], timeout=30)
+
+
+def test_a_chosen_preset_is_highlighted(dash_duo, app_factory):
+    dash_duo.start_server(app_factory())
+    dash_duo.driver.get(dash_duo.server_url + "/train")
+    button = dash_duo.wait_for_element("button[id*='demo']", timeout=20)
+    assert "btn-outline-info" in button.get_attribute("class")
+    click(dash_duo, "button[id*='demo']")
+    wait_until(lambda: "btn-outline-info" not in dash_duo.find_element("button[id*='demo']").get_attribute("class"))
+    assert dash_duo.find_element("#train-subset").get_attribute("value") == "12000"
+    assert "btn-outline-info" in dash_duo.find_element("button[id*='fast']").get_attribute("class")
 
 
 def test_invalid_values_show_a_message_and_disable_start(dash_duo, app_factory):

@@ -131,3 +131,25 @@ def test_the_best_epoch_label_stays_inside_the_plot_at_either_end():
         t for t in training_curves(first_best, analysis.overfitting(first_best)).data if t.name.startswith("best")
     )
     assert star.textposition == "top right"
+
+
+def test_eta_comes_from_epoch_times_not_from_start_up(store):
+    """A 25 s run once said "about 4m 59s left": the first seconds are start-up and compilation."""
+    with store.open_run("p2", {"model": "cnn", "label": "CNN"}):
+        store.update("p2", started_at="2026-01-01T00:00:00+00:00")
+        store.write_progress("p2", {"stage": "train", "epoch": 1, "epochs": 4, "batch": 5, "batches": 100})
+        early = progress.snapshot(store, "p2", now=dt.datetime(2026, 1, 1, 0, 0, 6, tzinfo=dt.UTC))
+        assert early["eta"] is None and early["eta_text"] == "–"
+        for epoch, seconds in ((1, 20.0), (2, 5.0)):
+            store.append_history("p2", {"epoch": epoch, "epochs": 4, "loss": 1.0, "seconds": seconds})
+        store.write_progress("p2", {"stage": "train", "epoch": 3, "epochs": 4, "batch": 0, "batches": 100})
+        later = progress.snapshot(store, "p2", now=dt.datetime(2026, 1, 1, 0, 0, 26, tzinfo=dt.UTC))
+    assert later["fraction"] == pytest.approx(0.5)
+    assert later["eta"] == pytest.approx(5.0 * 4 * 0.5)  # the later epochs' pace, not the first's
+
+
+def test_settings_read_as_words_and_short_numbers():
+    from core.evaluation.leaderboard import hyperparameter_summary
+
+    text = hyperparameter_summary({"params": {"C": 0.8471801418819978, "tta": False, "label_smoothing": 0.1}})
+    assert text == "C 0.8472 · tta off · label smoothing 0.1"

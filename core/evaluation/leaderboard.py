@@ -37,10 +37,19 @@ def hyperparameter_summary(config: dict[str, Any]) -> str:
             parts.append(flag)
     if config.get("early_stopping"):
         parts.append(f"early stop {config['early_stopping']}")
-    parts += [f"{k} {v}" for k, v in (config.get("params") or {}).items()]
+    parts += [f"{k.replace('_', ' ')} {_setting(v)}" for k, v in (config.get("params") or {}).items()]
     if config.get("subset"):
         parts.append(f"subset {config['subset']}")
     return " · ".join(parts)
+
+
+def _setting(value: Any) -> str:
+    """A setting for people: on/off for switches, 4 significant digits for fractions."""
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
 
 
 FULL_SPLIT = 48_000  # training photos of the full 80 % split; fewer = a small-subset (demo) run

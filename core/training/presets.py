@@ -125,6 +125,21 @@ def get(name: str) -> Preset:
     return PRESETS[name]
 
 
+def matching(config: dict[str, Any] | TrainConfig | None) -> str | None:
+    """The preset whose recipe this config is (any seed), or None: how the form knows which preset a
+    run came from, and the launch command names it so the run records it."""
+    if config is None:
+        return None
+    try:
+        given = (TrainConfig.from_dict(config) if isinstance(config, dict) else config).resolve()
+    except (ConfigError, TypeError):
+        return None
+    for name, preset in PRESETS.items():
+        if replace(preset.config, seed=given.seed).resolve() == given:
+            return name
+    return None
+
+
 def apply(name: str, overrides: dict[str, Any]) -> TrainConfig:
     """The preset's config with explicitly given settings (not None) replacing its own."""
     preset = get(name).config

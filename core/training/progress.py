@@ -57,7 +57,8 @@ def snapshot(store: RunStore, run_id: str, now: dt.datetime | None = None) -> di
     elapsed = _seconds_since(record.get("started_at") or record.get("created_at"), now)
     if status not in ACTIVE:
         elapsed = (record.get("timings") or {}).get("train_seconds", elapsed)
-    eta = elapsed * (1 - fraction) / fraction if status in ACTIVE and fraction and elapsed else None
+    history = store.history(run_id)
+    eta = _eta(history, progress, fraction, elapsed) if status in ACTIVE else None
     return {
         "run_id": run_id,
         "status": status,
@@ -70,7 +71,7 @@ def snapshot(store: RunStore, run_id: str, now: dt.datetime | None = None) -> di
         "eta": eta,
         "elapsed_text": format_duration(elapsed),
         "eta_text": format_duration(eta),
-        "history": store.history(run_id),
+        "history": history,
         "metrics": record.get("metrics"),
         "error": record.get("error"),
         "n_train": (record.get("data") or {}).get("n_train"),
@@ -78,6 +79,23 @@ def snapshot(store: RunStore, run_id: str, now: dt.datetime | None = None) -> di
         "epochs_run": record.get("epochs_run"),
         "best_epoch": record.get("best_epoch"),
     }
+
+
+MIN_FRACTION_FOR_ETA = 0.05  # before that, start-up and compilation dominate the elapsed time
+
+
+def _eta(history: list[dict[str, Any]], progress: dict[str, Any], fraction: float | None, elapsed: float | None):
+    """Seconds left: from the finished epochs' own times once there is one (the first epoch also pays
+    for start-up and compilation, so it is left out when later ones exist), else from the elapsed time
+    once 5 % is done; None before that (an estimate from the first seconds is mostly start-up)."""
+    epochs = progress.get("epochs")
+    times = [float(h["seconds"]) for h in history if isinstance(h.get("seconds"), (int, float))]
+    if epochs and times and fraction is not None:
+        per_epoch = sum(times[1:]) / len(times[1:]) if len(times) > 1 else times[0]
+        return max(0.0, per_epoch * epochs * (1 - fraction))
+    if fraction and elapsed and fraction >= MIN_FRACTION_FOR_ETA:
+        return elapsed * (1 - fraction) / fraction
+    return None
 
 
 def _position(progress: dict[str, Any], status: str) -> str:

@@ -38,23 +38,6 @@ def page(replay_options: list[dict[str, str]], replay: str | None = None) -> htm
                                         html.Div(id="train-model-help", className="form-text mb-2"),
                                         html.Div(
                                             [
-                                                dbc.Label(
-                                                    "Repeat over seeds",
-                                                    html_for="train-seeds",
-                                                    className="small fw-semibold mb-0",
-                                                ),
-                                                dbc.Input(
-                                                    id="train-seeds", type="number", size="sm", value=1, min=1, max=10
-                                                ),
-                                                dbc.FormText(
-                                                    "1 = one run; 3 trains it three times (seeds in a row) so the "
-                                                    "leaderboard can show the seed-to-seed spread"
-                                                ),
-                                            ],
-                                            className="mb-2",
-                                        ),
-                                        html.Div(
-                                            [
                                                 dbc.Button(
                                                     "Start",
                                                     id="train-start",
@@ -76,6 +59,23 @@ def page(replay_options: list[dict[str, str]], replay: str | None = None) -> htm
                                             id="train-form-error", className="text-danger small my-2", role="alert"
                                         ),
                                         html.Div(id="train-message", className="small mt-2"),
+                                        html.Div(
+                                            [
+                                                dbc.Label(
+                                                    "Repeat over seeds",
+                                                    html_for="train-seeds",
+                                                    className="small fw-semibold mb-0",
+                                                ),
+                                                dbc.Input(
+                                                    id="train-seeds", type="number", size="sm", value=1, min=1, max=10
+                                                ),
+                                                dbc.FormText(
+                                                    "1 = one run; 3 trains it three times (seeds in a row) so the "
+                                                    "leaderboard can show the seed-to-seed spread"
+                                                ),
+                                            ],
+                                            className="mb-2 mt-2",
+                                        ),
                                         html.Hr(className="my-2"),
                                         *form.form_fields(),
                                     ]

@@ -15,7 +15,7 @@ from core.training.rules import Range, show_number
 NUMBER_FIELDS: list[tuple[str, str, str, dict]] = [
     ("epochs", "Epochs", "passes over the training photos", {"step": "any"}),
     ("batch_size", "Batch size", "photos per weight update", {"step": "any"}),
-    ("learning_rate", "Learning rate", "step size of the optimiser (Adam)", {"step": "any"}),
+    ("learning_rate", "Learning rate", "step size of the optimiser's weight updates", {"step": "any"}),
     ("dropout", "Dropout rate", "share of neurons switched off while training (0–0.9)", {"step": "any"}),
     (
         "early_stopping",
@@ -259,3 +259,11 @@ def validate(model: str, values: dict[str, Any]) -> tuple[TrainConfig | None, Co
         param = next((f[0] for f in PARAM_FIELDS if f[1] == model and f[2] == exc.field), None)
         exc.field = param or exc.field  # a model parameter's error points at its own field
         return None, exc
+
+
+def seeds_value(value: Any) -> int:
+    """The "Repeat over seeds" field as a count of runs, 1 to 10 (1 for anything unreadable)."""
+    try:
+        return max(1, min(int(value), 10))
+    except (TypeError, ValueError):
+        return 1

@@ -36,6 +36,8 @@ def render(snap: dict | None, curves: tuple | None = None) -> tuple:
     active = snap["status"] in ("starting", "queued", "running")
     value = 100 if fraction is None and active else round(100 * (fraction or 0), 1)
     label = snap["position"] if fraction is not None else f"{snap['position']} (no step count for this model)"
+    if fraction is not None and value < 35:  # too narrow for words: a cut "epo" helps nobody (the line below has it)
+        label = f"{value:.0f} %" if value >= 8 else ""
     status = f"{snap['status']} · {snap['position']} · elapsed {snap['elapsed_text']}"
     if active and snap.get("eta_text") not in (None, "–"):
         status += f" · about {snap['eta_text']} left"

@@ -15,7 +15,7 @@ from dash import ALL, Input, Output, State, callback, html, no_update
 
 from core.store import RunError
 from core.training import presets
-from dashboard import state, training_job
+from dashboard import runs_view, state, training_job
 from dashboard.components import train_layout
 from dashboard.components import training_form as form
 from dashboard.components.training_view import CurveCache, render, result_panel
@@ -55,32 +55,50 @@ def layout(run: str | None = None, **_query) -> html.Div:
     Output("train-model", "value"),
     Output("train-model", "disabled"),
     Output("train-model-help", "children"),
+    Output({"type": "train-preset", "name": ALL}, "outline"),
     Input("train-model", "value"),
     Input("train-active", "data"),
     Input({"type": "train-preset", "name": ALL}, "n_clicks"),
+    State("train-watch", "data"),
 )
-def sync_form(model, active, _presets):
+def sync_form(model, active, _presets, watched):
     """The chosen model's fields and defaults, or a preset's settings (still editable); while a
-    run trains, that run's own settings, read-only."""
+    run trains, that run's own settings, read-only; once it ends (or is cancelled), the same settings,
+    editable again, so "change one thing and train again" needs no retyping."""
     config = _active_config(active)
     picked = dash.ctx.triggered_id
     preset = presets.PRESETS.get(picked["name"]) if isinstance(picked, dict) and not config else None
+    ended = _active_config(watched) if picked == "train-active" and not config else None
     if config:
         model = config["model"]
     elif preset:
         model, config = preset.config.model, preset.config.to_dict()
+    elif ended:
+        model, config = ended["model"], ended
     elif model not in form.SPECS:
         model = form.DEFAULT_MODEL
     styles = [None if form.applies(model, n) else {"display": "none"} for n in form.FIELD_NAMES]
-    locked = [bool(config) and not preset] * len(form.FIELD_NAMES)
+    locked = [bool(config) and not preset and not ended] * len(form.FIELD_NAMES)
     help_text = form.SPECS[model].description
     if preset:
         help_text = (
             f"Preset “{preset.title}”: {preset.goal}. {form.preset_measured(preset)} Every value can be changed."
         )
+    elif ended:
+        help_text = f"The settings of {watched}, which has ended: change any of them and press Start to train again."
     elif config:
         help_text = f"Showing the settings of {active}, which is training (read-only until it ends)."
-    return (*styles, *form.values_of(model, config), *locked, model, bool(config) and not preset, help_text)
+    chosen = presets.matching(config) if config else None
+    outline = [name != chosen for name in presets.PRESETS]  # the preset these settings are: filled
+    return (
+        *styles,
+        *form.values_of(model, config),
+        *locked,
+        model,
+        bool(config) and not preset and not ended,
+        help_text,
+        outline,
+    )
 
 
 def _active_config(active: str | None) -> dict | None:
@@ -128,13 +146,6 @@ def _refusal(model, values):
     return config, None
 
 
-def _seeds(value) -> int:
-    try:
-        return max(1, min(int(value), 10))
-    except (TypeError, ValueError):
-        return 1
-
-
 def start_training(_n_clicks, model, *values):
     """Start: launch the training as a process of its own; the monitor follows it (and each repeat
     over seeds in turn, as each holds the training slot)."""
@@ -142,7 +153,7 @@ def start_training(_n_clicks, model, *values):
     config, refusal = _refusal(model, fields)
     if refusal:
         return refusal, state.store().active_run_id() or no_update
-    run_id = training_job.start_detached(config, seeds=_seeds(seeds))
+    run_id = training_job.start_detached(config, seeds=form.seeds_value(seeds))
     return html.Div(f"Starting {run_id}…", className="small text-muted", id="train-starting"), run_id
 
 
@@ -156,7 +167,7 @@ def start_training_on_worker(set_progress, _n_clicks, model, *values):
     training_job.detach_from_server()
     try:
         final = training_job.train_and_follow(
-            config, state.store(), lambda snap: set_progress(view(snap)), seeds=_seeds(seeds)
+            config, state.store(), lambda snap: set_progress(view(snap)), seeds=form.seeds_value(seeds)
         )
     except RunError as exc:
         return dbc.Alert(f"Not started: {exc}.", color="warning", className="mb-0", id="train-busy"), no_update
@@ -204,7 +215,7 @@ else:
 def monitor(_n, picked, watched, shown_active):
     store = state.store()
     active = store.active_run_id()
-    run_id = picked or active or watched or _latest_user_run(store)
+    run_id = picked or active or watched or runs_view.latest_user_run(store)
 
     def changed(value):  # re-sending the same value would reset the form every second
         return no_update if value == shown_active else value
@@ -238,11 +249,6 @@ def _replay_options() -> list[dict[str, str]]:
 def follow_new_run(_n):
     """Start shows the new run, whatever was being replayed."""
     return None
-
-
-def _latest_user_run(store) -> str | None:
-    runs = [r for r in store.list_runs() if not r["run_id"].startswith("ref-")]
-    return runs[0]["run_id"] if runs else None
 
 
 @callback(
