@@ -154,7 +154,11 @@ def test_grad_cam_opens_with_the_most_faithful_method_and_says_how_faithful(clie
     plain = client.post(
         "/_dash-update-component", json=page_request(deps, "/gradcam", "?run=ref-cnn&index=3&method=gradcam")
     ).get_data(as_text=True)
-    assert "gradcam-faithfulness" not in plain  # an explicit choice is kept as asked
+    assert _prop(json.loads(plain), "gradcam-method", "value") == "gradcam"  # an explicit choice is kept as asked
+    if chosen["method"] != "gradcam":  # and the page says it is not the measured default
+        assert "not the method measured most faithful" in plain and f"which is {label}" in plain
+    else:
+        assert "the most faithful" in plain
 
 
 # a live server in a thread last: apps created after it in the same process share Dash's page registry
@@ -244,3 +248,24 @@ def test_the_train_page_opens_on_your_own_training_not_a_trial_or_an_ablation_ru
             store.update(run_id, status="validated", validation={"val_accuracy": 0.8})
     assert store.list_runs()[0]["run_id"] != "mine"  # the trial and the ablation run are newer
     assert runs_view.latest_user_run(store) == "mine"
+
+
+def test_grad_cam_fits_the_window_and_every_method_says_how_faithful_it_is(dash_duo, app_factory, with_reference_runs):
+    dash_duo.start_server(app_factory())
+    dash_duo.driver.set_window_size(1440, 900)
+    dash_duo.driver.get(f"{dash_duo.server_url}/gradcam?run=ref-cnn&index=0&method=smoothgrad")
+    wait_until(lambda: graph_traces(dash_duo, "gradcam-overlay"), timeout=60)
+    note = dash_duo.find_element("#gradcam-faithfulness").text
+    assert note.startswith("Shown with SmoothGrad")  # measured or not, the page says so
+    assert "SmoothGrad" in dash_duo.find_element("#gradcam-intro").text
+    overflow = dash_duo.driver.execute_script(
+        "return document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0, f"the page is {overflow} px wider than the window"
+    mark = dash_duo.driver.execute_script(
+        "const m = [...document.querySelectorAll('#gradcam-opacity *')].filter(e => e.children.length === 0"
+        " && e.textContent.trim() === 'heatmap').pop();"
+        "const r = m.getBoundingClientRect(); return {text: m.textContent, right: r.right, width: window.innerWidth};"
+    )
+    assert mark["text"] == "heatmap" and mark["right"] <= mark["width"]
+    assert "% sure" in dash_duo.find_element("#gradcam-caption").text

@@ -107,7 +107,7 @@ def test_heatmap_caption_is_computed():
     heat = np.zeros((28, 28))
     heat[20:24, 16:22] = 1.0  # bottom-right of the item
     text = analysis.describe_heatmap(heat, image, "Sneaker")
-    assert "sole (heel)" in text and "100 % of its attention is on the item" in text
+    assert "sole (heel)" in text and "puts 100 % of its weight on the item" in text
     assert "empty" in analysis.describe_heatmap(np.zeros((28, 28)), image, "Bag")
 
 

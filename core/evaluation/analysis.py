@@ -131,6 +131,6 @@ def describe_heatmap(heat: np.ndarray, image: np.ndarray, class_name: str) -> st
     row_words, col_words = _REGION_WORDS.get(class_name, _TOPS)
     where = row_words[i] if j == 1 else f"{row_words[i]} ({col_words[j]})"
     return (
-        f"For “{class_name}” the model looked mostly at the {where}; {100 * on_item:.0f} % of its attention "
-        f"is on the item and {100 * (1 - on_item):.0f} % on the background."
+        f"For “{class_name}” the model looked mostly at the {where}; the heatmap puts {100 * on_item:.0f} % of "
+        f"its weight on the item and {100 * (1 - on_item):.0f} % on the background."
     )

@@ -31,24 +31,39 @@ def default_view(record: dict) -> dict | None:
         return None
 
 
-def faithfulness_note(chosen: dict | None) -> html.P | None:
-    if not chosen:
-        return None
-    method = next((o["label"] for o in METHOD_OPTIONS if o["value"] == chosen["method"]), chosen["method"])
-    where = "on the photo's pixels" if chosen["layer"] == "input" else f"at layer {chosen['layer']}"
-    return html.P(
-        f"Shown with {method} {where}: of the methods and layers tried, it was the most "
-        f"faithful on {chosen['n']} validation photos. "
-        + faithfulness.sentence(chosen)
-        + (
-            f" The page opens on test photo #{chosen['photo']}, one the model gets right and sure where the "
-            "map's top pixels matter most; use Random or Random mistake for any other."
-            if "photo" in chosen
-            else ""
-        ),
-        className="small text-muted",
-        id="gradcam-faithfulness",
-    )
+def method_label(method: str) -> str:
+    return next((o["label"] for o in METHOD_OPTIONS if o["value"] == method), method)
+
+
+def faithfulness_note(measured: dict | None, method: str, layer: str | None, opened: bool = False) -> html.P:
+    """How far to trust the map on screen, for every method: the measured default says how faithful
+    it was; another method says it is not that one; a run never measured says so."""
+    label = method_label(method)
+    if not measured:
+        text = (
+            f"Shown with {label}. How faithful the maps of this run are has not been measured yet (the server "
+            "measures it in the background; `python -m core explain-eval RUN` does it by hand), so read this "
+            "map with care: on some networks a heatmap is no better than a random one."
+        )
+    elif measured["method"] == method and (layer in (None, measured["layer"])):
+        where = "on the photo's pixels" if measured["layer"] == "input" else f"at layer {measured['layer']}"
+        text = (
+            f"Shown with {label} {where}: of the methods and layers tried, it was the most faithful on "
+            f"{measured['n']} validation photos. " + faithfulness.sentence(measured)
+        )
+        if opened and "photo" in measured:
+            text += (
+                f" The page opens on test photo #{measured['photo']}, one the model gets right and sure where "
+                "the map's top pixels matter most; use Random or Random mistake for any other."
+            )
+    else:
+        text = (
+            f"Shown with {label}: not the method measured most faithful for this run, which is "
+            f"{method_label(measured['method'])} (on {measured['n']} validation photos: "
+            + faithfulness.sentence(measured)
+            + "). Compare the two before trusting this map."
+        )
+    return html.P(text, className="small text-muted", id="gradcam-faithfulness")
 
 
 def stand_in_note(from_run: Any, record: dict | None) -> dbc.Alert | None:

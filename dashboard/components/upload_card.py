@@ -109,7 +109,7 @@ def upload_result(contents: str | None, filename: str | None, run_id: str | None
                 [
                     html.Strong(
                         f"The model says {result['predicted_class']} "
-                        f"({100 * result['probabilities'][result['predicted_class']]:.1f} %). "
+                        f"({100 * result['probabilities'][result['predicted_class']]:.1f} % sure). "
                     ),
                     analysis.describe_heatmap(heat, image, result["target_class"]),
                 ],

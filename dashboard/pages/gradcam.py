@@ -48,7 +48,9 @@ def layout(
 ) -> html.Div:
     run = run if run is not None else runs_view.default_run("deep")
     record, problem = runs_view.resolve_run(run, family="deep")
-    chosen = notes.default_view(record) if record is not None and method is None and layer is None else None
+    measured = notes.default_view(record) if record is not None else None
+    opened = method is None and layer is None  # the page chooses: the measured default, on a clear photo
+    chosen = measured if opened else None
     method = method or (chosen["method"] if chosen else "gradcam")
     layer = layer or (chosen["layer"] if chosen else None)
     stand_in = notes.stand_in_note(_query.get("from"), record)
@@ -58,13 +60,14 @@ def layout(
     top = [
         html.H2("Where does the model look?"),
         html.P(
-            "Grad-CAM colours the parts of a photo that pushed the model towards a class: red pushed "
-            "most, blue hardly at all.",
+            f"The heatmap, here made with {notes.method_label(method)}, colours the parts of a photo that pushed "
+            "the model towards a class: red pushed most, blue hardly at all.",
             className="text-muted",
+            id="gradcam-intro",
         ),
         dcc.Location(id="gradcam-location", refresh="callback-nav"),
         stand_in,
-        notes.faithfulness_note(chosen),
+        notes.faithfulness_note(measured, method, layer, opened) if record is not None else None,
     ]
     layers: list[str] = []
     views: list = []
@@ -211,14 +214,17 @@ def _views(run_id: str, idx: int, target: str, method: str, layer: str | None) -
                     dcc.Graph(
                         id="gradcam-overlay", figure=figs.overlay_panel(image, heat, 0.5, "Overlay"), config=STATIC
                     ),
-                    dcc.Slider(  # no value box: it sat on top of the "heatmap" label
-                        id="gradcam-opacity",
-                        min=0,
-                        max=1,
-                        step=0.05,
-                        value=0.5,
-                        marks={0: "photo", 1: "heatmap"},
-                        allow_direct_input=False,
+                    html.Div(  # padded: the end labels ("photo", "heatmap") stay inside the page
+                        dcc.Slider(  # no value box: it sat on top of the "heatmap" label
+                            id="gradcam-opacity",
+                            min=0,
+                            max=1,
+                            step=0.05,
+                            value=0.5,
+                            marks={0: "photo", 1: "heatmap"},
+                            allow_direct_input=False,
+                        ),
+                        className="px-4",
                     ),
                 ],
                 md=4,
@@ -231,7 +237,7 @@ def _views(run_id: str, idx: int, target: str, method: str, layer: str | None) -
         [
             html.Strong(
                 f"True class: {result['true_class']}. The model says {result['predicted_class']} "
-                f"({100 * result['probabilities'][result['predicted_class']]:.1f} %) — {verdict}. "
+                f"({100 * result['probabilities'][result['predicted_class']]:.1f} % sure) — {verdict}. "
             ),
             analysis.describe_heatmap(heat, image, result["target_class"]),
         ],
