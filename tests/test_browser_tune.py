@@ -19,7 +19,12 @@ def test_a_study_starts_from_the_page_and_is_followed_live(dash_duo, app_factory
     dash_duo.start_server(app_factory())
     dash_duo.driver.get(dash_duo.server_url + "/tune")
     dash_duo.wait_for_element("#tune-start", timeout=20)
+    assert dash_duo.find_element("#tune-promote").get_attribute("disabled") is not None  # no study chosen yet
     Select(dash_duo.find_element("#tune-model")).select_by_value("logreg")
+    # the range example and help follow the model, and a one-pass model has no epochs to set
+    wait_until(lambda: dash_duo.find_element("#tune-space").get_attribute("placeholder").startswith("C="))
+    assert "learning_rate" not in dash_duo.find_element("#tune-space-help").text
+    assert dash_duo.find_element("#tune-epochs").get_attribute("disabled") is not None
     _fill(dash_duo, "#tune-trials", 0)
     click(dash_duo, "#tune-start")
     dash_duo.wait_for_contains_text("#tune-message", "from 1 to 500", timeout=20)  # refused, nothing started
@@ -32,6 +37,9 @@ def test_a_study_starts_from_the_page_and_is_followed_live(dash_duo, app_factory
     dash_duo.wait_for_contains_text("#tune-best", "best so far", timeout=180)
     wait_until(lambda: len(dash_duo.find_elements("#tune-table tbody tr")) == 3, timeout=180)
     wait_until(lambda: "not running" in dash_duo.find_element("#tune-best").text, timeout=120)
+    # the study picker no longer says "starting" once the study has finished
+    wait_until(lambda: "starting" not in dash_duo.find_element("#tune-study").text, timeout=20)
+    assert dash_duo.find_element("#tune-promote").get_attribute("disabled") is None
     result = studies.summary("browser-study")
     best = result["best"]
     assert f"{100 * best['val_accuracy']:.2f} %" in dash_duo.find_element("#tune-best").text

@@ -140,3 +140,17 @@ def test_an_unknown_study_gets_one_line_and_no_traceback(tuning_env):
         done = run_cli(*command, env=tuning_env)
         assert done.returncode == 2 and "there is no study called nosuch" in done.stderr, done.stderr
         assert "Traceback" not in done.stderr
+
+
+def test_importances_from_a_few_trials_say_they_say_little():
+    import optuna
+
+    from dashboard.figures.tuning import FEW_TRIALS, study_figure
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    few = optuna.create_study(direction="maximize", sampler=optuna.samplers.RandomSampler(seed=0))
+    few.optimize(lambda t: t.suggest_float("C", 0.01, 1.0) + t.suggest_float("tol", 0.0, 0.1), n_trials=3)
+    notes = [a.text for a in study_figure(few, "importance").layout.annotations]
+    assert any("Only 3 finished trials" in n for n in notes)
+    few.optimize(lambda t: t.suggest_float("C", 0.01, 1.0) + t.suggest_float("tol", 0.0, 0.1), n_trials=FEW_TRIALS)
+    assert not any("finished trials" in a.text for a in study_figure(few, "importance").layout.annotations)

@@ -10,8 +10,10 @@ from dashboard.components.cards import figure_card
 from dashboard.figures.style import empty_figure
 from dashboard.figures.tuning import FIGURES
 
+DEFAULT_MODEL = "cnn"
 
-def _field(label: str, control, help_text: str) -> html.Div:
+
+def _field(label: str, control, help_text) -> html.Div:
     return html.Div(
         [dbc.Label(label, className="mb-0 small fw-semibold"), control, dbc.FormText(help_text)], className="mb-2"
     )
@@ -28,7 +30,7 @@ def form() -> dbc.Card:
                         dbc.Select(
                             id="tune-model",
                             options=[{"label": s.label, "value": n} for n, s in SPECS.items()],
-                            value="cnn",
+                            value=DEFAULT_MODEL,
                             size="sm",
                         ),
                         "what to tune",
@@ -54,8 +56,11 @@ def form() -> dbc.Card:
                     ),
                     _field(
                         "Search ranges (optional)",
-                        dbc.Textarea(id="tune-space", placeholder="learning_rate=0.0001:0.01\nwidth=16:64", rows=3),
-                        "one per line, name=low:high or name=a,b,c; blank lines use the model's default space",
+                        dbc.Textarea(id="tune-space", placeholder=space_hint(DEFAULT_MODEL), rows=3),
+                        html.Span(
+                            space_help(DEFAULT_MODEL),
+                            id="tune-space-help",
+                        ),
                     ),
                     _field(
                         "Study name (optional)",
@@ -81,7 +86,14 @@ def follow(options: list[dict], chosen: str | None) -> html.Div:
             html.Div(id="tune-summary", className="mb-2"),
             html.Div(
                 [
-                    dbc.Button("Promote the best", id="tune-promote", color="primary", size="sm", n_clicks=0),
+                    dbc.Button(
+                        "Promote the best",
+                        id="tune-promote",
+                        color="primary",
+                        size="sm",
+                        n_clicks=0,
+                        disabled=chosen is None,
+                    ),
                     html.Span(
                         " retrains the best trial's settings on the full training split as a normal run: the only "
                         "step that uses the test set.",
@@ -93,6 +105,27 @@ def follow(options: list[dict], chosen: str | None) -> html.Div:
             html.Div(id="tune-trials-table"),
             dbc.Row(figures, className="g-3 mt-1"),
         ]
+    )
+
+
+def space_hint(model: str) -> str:
+    """The search-range box's example: the model's own default space, one range per line."""
+    from core.tuning.space import DEFAULT_SPACES
+
+    def line(dim) -> str:
+        if dim.kind == "choice":
+            return f"{dim.name}={','.join(map(str, dim.choices))}"
+        return f"{dim.name}={dim.low:g}:{dim.high:g}"
+
+    return "\n".join(line(dim) for dim in DEFAULT_SPACES.get(model, {}).values()) or "name=low:high"
+
+
+def space_help(model: str) -> str:
+    from core.tuning.space import DEFAULT_SPACES
+
+    names = ", ".join(DEFAULT_SPACES.get(model, {})) or "its parameters"
+    return (
+        f"one per line, name=low:high or name=a,b,c; blank uses {model}'s default space ({names}); the example shows it"
     )
 
 

@@ -13,8 +13,17 @@ FIGURES = {
         "Validation accuracy per epoch of every trial (pruned ones stop early)",
     ),
     "parallel": ("plot_parallel_coordinate", "Each line a trial: its settings and its score"),
-    "importance": ("plot_param_importances", "Which settings mattered most (fANOVA), from the finished trials"),
+    "importance": (
+        "plot_param_importances",
+        (
+            "Which settings mattered most (fANOVA: how much of the spread in scores each setting explains), "
+            "from the finished trials"
+        ),
+    ),
 }
+
+
+FEW_TRIALS = 10  # parameter importances from fewer finished trials than this are flagged as unreliable
 
 
 def study_figure(study, which: str) -> go.Figure:
@@ -33,4 +42,16 @@ def study_figure(study, which: str) -> go.Figure:
     except (ValueError, RuntimeError) as exc:  # e.g. importances when every trial scored the same
         return empty_figure(f"Not available yet: {exc}", height=320)
     fig.update_layout(title=None)
+    if which == "importance" and len(finished) < FEW_TRIALS:
+        fig.add_annotation(
+            text=f"Only {len(finished)} finished trials: these shares say little yet (about {FEW_TRIALS} are needed).",
+            xref="paper",
+            yref="paper",
+            x=0,
+            y=1.08,
+            showarrow=False,
+            xanchor="left",
+            font=dict(size=12, color="#c0392b"),
+        )
+        return base_layout(fig, height=320, margin=dict(l=50, r=20, t=40, b=40))
     return base_layout(fig, height=320, margin=dict(l=50, r=20, t=20, b=40))

@@ -75,6 +75,26 @@ def start(_n, model, trials, subset, epochs, space, name):
     return html.Span(f"Started {started}.", id="tune-started"), options, started
 
 
+@callback(
+    Output("tune-space", "placeholder"),
+    Output("tune-space-help", "children"),
+    Output("tune-epochs", "disabled"),
+    Input("tune-model", "value"),
+)
+def model_changed(model):
+    """The search-range example and help follow the chosen model; epochs only for networks."""
+    from core.models import SPECS
+
+    if model not in SPECS:
+        return no_update, no_update, no_update
+    return tune_layout.space_hint(model), tune_layout.space_help(model), not SPECS[model].has_epochs
+
+
+@callback(Output("tune-promote", "disabled"), Input("tune-study", "value"))
+def promote_needs_a_study(name):
+    return not name
+
+
 @callback(Output("tune-message", "children", allow_duplicate=True), Input("tune-stop", "n_clicks"),
           State("tune-study", "value"), prevent_initial_call=True)  # fmt: skip
 def stop(_n, name):
@@ -102,22 +122,26 @@ def promote(_n, name):
     Output("tune-summary", "children"),
     Output("tune-trials-table", "children"),
     *[Output(f"tune-fig-{key}", "figure") for key in FIGURES],
+    Output("tune-study", "options", allow_duplicate=True),
     Input("tune-monitor", "n_intervals"),
     Input("tune-study", "value"),
+    State("tune-study", "options"),
+    prevent_initial_call="initial_duplicate",
 )
-def follow(_n, name):
+def follow(_n, name, shown_options):
     if not name:
-        return "No study yet: start one on the left.", None, *[no_update] * len(FIGURES)
+        return "No study yet: start one on the left.", None, *[no_update] * len(FIGURES), no_update
     try:
         result = studies.summary(name)
         study = studies.load(name)
     except Exception as exc:  # storage just created by the starting process, or a vanished study
-        return f"Waiting for {name}… ({exc.__class__.__name__})", None, *[no_update] * len(FIGURES)
+        return f"Waiting for {name}… ({exc.__class__.__name__})", None, *[no_update] * len(FIGURES), no_update
     try:
         figures = [study_figure(study, key) for key in FIGURES]
     except Exception:  # the storage is busy with a trial being written (SQLite); next poll redraws
         figures = [no_update] * len(FIGURES)
-    return _summary_line(result), _table(result), *figures
+    options = _options()  # "· starting" / "· running" labels follow the studies' real state
+    return _summary_line(result), _table(result), *figures, (no_update if options == shown_options else options)
 
 
 def _summary_line(result: dict) -> html.Div:
