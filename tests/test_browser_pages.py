@@ -9,10 +9,11 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select
 
 from core.data import CLASS_NAMES
-from core.evaluation import drilldown
+from core.evaluation import drilldown, leaderboard
 from core.store import RunStore
 from dashboard.components.gallery import PER_PAGE
 from tests.conftest import click, graph_traces, wait_until
@@ -107,9 +108,29 @@ def test_leaderboard_sorts_exports_names_and_compares(dash_duo, app_factory, wit
     exported = next(r for r in rows if r["run_id"] == best["run_id"])  # raw numbers, units in the headers
     assert float(exported["test_accuracy_fraction"]) == best["metrics"]["test_accuracy"]
     assert float(exported["train_seconds"]) == best["timings"]["train_seconds"]
+    low, high = best["metrics"]["test_accuracy_ci95"]
+    assert (
+        float(exported["test_accuracy_ci95_low_fraction"]) == low
+        and float(exported["test_accuracy_ci95_high_fraction"]) == high
+    )
+    assert float(exported["validation_accuracy_fraction"]) == best["metrics"]["val_accuracy"]
+    assert exported["set_epochs"] == str(best["config"].get("epochs") or "")  # each setting its own column
     with_file = max((r for r in runs if r.get("artifact")), key=lambda r: r["metrics"]["test_accuracy"])
     exported = next(r for r in rows if r["run_id"] == with_file["run_id"])
     assert int(exported["model_file_bytes"]) == with_file["artifact"]["bytes"]
+    # the accuracy filter reads what people type: 92, 92 %, 0.92 or >92 all mean "at least 92 %"
+    above = {r["run_id"] for r in runs if r["metrics"]["test_accuracy"] >= 0.92}
+    assert 0 < len(above) < len(runs)
+    box = dash_duo.find_element(".ag-floating-filter[col-id='test_accuracy'] input")
+    for typed in ("92", ">92", "0.92"):
+        box.send_keys(Keys.CONTROL, "a")
+        box.send_keys(Keys.BACKSPACE, typed)
+        wait_until(lambda: len(dash_duo.find_elements(".ag-pinned-left-cols-container .ag-row")) == len(above))
+        shown = {e.text for e in dash_duo.find_elements(".ag-pinned-left-cols-container .ag-row [col-id='run_id']")}
+        assert shown == above, typed
+    box.send_keys(Keys.CONTROL, "a")
+    box.send_keys(Keys.BACKSPACE)
+    wait_until(lambda: len(dash_duo.find_elements(".ag-pinned-left-cols-container .ag-row")) == len(runs))
     # double-click a Name cell, type a name: it is saved in the run record
     cell = ".ag-center-cols-container .ag-row[row-index='0'] [col-id='name']"
     ActionChains(dash_duo.driver).double_click(dash_duo.wait_for_element(cell)).perform()
@@ -128,11 +149,18 @@ def test_leaderboard_sorts_exports_names_and_compares(dash_duo, app_factory, wit
         click(dash_duo, f".ag-center-cols-container .ag-row[row-index='{row}'] input.ag-checkbox-input")
     f1 = wait_until(lambda: (lambda t: t if t and len(t) == 2 else None)(graph_traces(dash_duo, "leaderboard-f1")))
     assert all(trace["n"] == 10 for trace in f1)
+    counted = int(dash_duo.find_element("#leaderboard-intro").text.split()[0])
     click(dash_duo, "#leaderboard-ensemble")  # the two ticked runs become an ensemble run, listed at once
+    dash_duo.wait_for_contains_text("#leaderboard-ensemble", "Making the ensemble", timeout=10)  # it says it works
     dash_duo.wait_for_contains_text("#leaderboard-ensemble-message", "the average of 2 runs", timeout=90)
     made = [r for r in store.list_runs() if r.get("family") == "ensemble" and r["run_id"].startswith("ensemble-")]
     assert len(made) == 1 and made[0]["status"] == "completed"
     dash_duo.wait_for_contains_text("#leaderboard-grid", made[0]["run_id"], timeout=20)
+    assert dash_duo.find_element("#leaderboard-intro").text.startswith(f"{counted + 1} finished runs")
+    verdict = dash_duo.find_element("#leaderboard-ensemble-verdict").text  # against its best member, paired
+    assert "beyond chance" in verdict or "could be noise" in verdict
+    members = ", ".join(made[0]["config"]["members"])
+    assert f"members: {members}" in leaderboard.hyperparameter_summary(made[0]["config"])
     store.delete(made[0]["run_id"])  # the reference copy is shared with later tests
     click(dash_duo, ".ag-pinned-left-cols-container .ag-row[row-index='0'] [col-id='run_id']")
     wait_until(lambda: f"/errors?run={worst['run_id']}" in dash_duo.driver.current_url, timeout=20)

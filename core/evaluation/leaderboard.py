@@ -37,6 +37,8 @@ def hyperparameter_summary(config: dict[str, Any]) -> str:
             parts.append(flag)
     if config.get("early_stopping"):
         parts.append(f"early stop {config['early_stopping']}")
+    if config.get("members"):
+        parts.append("members: " + ", ".join(map(str, config["members"])))
     parts += [f"{k.replace('_', ' ')} {_setting(v)}" for k, v in (config.get("params") or {}).items()]
     if config.get("subset"):
         parts.append(f"subset {config['subset']}")
@@ -69,6 +71,17 @@ def time_to_accuracy(record: dict[str, Any], history: list[dict[str, Any]], targ
     val = (record.get("metrics") or {}).get("val_accuracy")
     seconds = (record.get("timings") or {}).get("train_seconds")
     return seconds if val is not None and seconds is not None and val >= target else None
+
+
+COMMON_SETTINGS = ("epochs", "batch_size", "learning_rate", "dropout", "batchnorm", "augment", "early_stopping", "seed")
+
+
+def setting_fields(config: dict[str, Any]) -> dict[str, Any]:
+    """Each setting of a run as its own leaderboard field (`set_<name>`), so one setting's effect can
+    be read off a column; switches read on/off."""
+    values = {name: config.get(name) for name in COMMON_SETTINGS if config.get(name) is not None}
+    values.update(config.get("params") or {})
+    return {f"set_{k}": (_setting(v) if isinstance(v, bool) else v) for k, v in values.items()}
 
 
 def interval_text(ci) -> str:
@@ -180,6 +193,7 @@ def row(record: dict[str, Any], history: list[dict[str, Any]] | None = None) -> 
         "n_train": n_train,
         "size_bytes": artifact.get("bytes"),
         "date": (record.get("finished_at") or record.get("created_at") or "")[:16].replace("T", " "),
+        **setting_fields(record.get("config") or {}),
     }
 
 

@@ -25,6 +25,12 @@ SECS = _fmt(",.1f")
 MS3 = _fmt(".3f")
 MB = {"function": "params.value == null ? '' : d3.format(',.2f')(params.value / 1e6) + ' MB'"}
 NUMBER = {"filter": "agNumberColumnFilter"}
+# accuracies are fractions; people type 92, 92 %, 0.92 or >92: all mean "at least 92 %" (assets/filters.js)
+PERCENT_FILTER = {
+    "numberParser": {"function": "parsePercent(params)"},
+    "allowedCharPattern": "\\d\\.%>= ",
+    "defaultOption": "greaterThanOrEqual",
+}
 PARAMS_HELP = (
     "How many numbers the model stores to make a prediction. Networks and logistic regression: their "
     "learned weights. k-NN: the stored training values it compares against (photos × PCA components). "
@@ -49,7 +55,16 @@ COLUMNS: list[tuple[str, str, str, dict[str, Any]]] = [
         "test_accuracy",
         "Test accuracy",
         "Share of the 10,000 test photos classified correctly (the test set is used once, at the end of a run).",
-        {"valueFormatter": PCT, "sort": "desc", **NUMBER},
+        {"valueFormatter": PCT, "sort": "desc", **NUMBER, "filterParams": PERCENT_FILTER},
+    ),
+    (
+        "val_accuracy",
+        "Validation accuracy",
+        (
+            "Share of the 12,000 validation photos classified correctly: what settings were chosen on "
+            "(with test-time augmentation where the run uses it)."
+        ),
+        {"valueFormatter": PCT, **NUMBER, "filterParams": PERCENT_FILTER},
     ),
     (
         "ci_text",
@@ -132,6 +147,7 @@ CSV_HEADERS = {
     "name": "name",
     "model": "model",
     "test_accuracy": "test_accuracy_fraction",
+    "val_accuracy": "validation_accuracy_fraction",
     "ci_text": "test_accuracy_95pct_interval",
     "ci_low": "test_accuracy_ci95_low_fraction",
     "ci_high": "test_accuracy_ci95_high_fraction",
@@ -152,23 +168,49 @@ CSV_HEADERS = {
     "status": "status",
     "date": "finished_utc",
 }
+
+
+def _setting_names() -> list[str]:
+    """Every setting any model has (common options and each model's own parameters), in a stable order."""
+    from core.evaluation.leaderboard import COMMON_SETTINGS
+    from core.models import SPECS
+
+    names = list(COMMON_SETTINGS)
+    for spec in SPECS.values():
+        names += [n for n in spec.params if n not in names]
+    return names
+
+
+SETTINGS = _setting_names()
 CSV_EXPORT = {
     "fileName": "fashion-mnist-leaderboard.csv",
-    "columnKeys": [field for field, *_ in COLUMNS],  # hidden interval ends included
+    # hidden interval ends and every setting's own column included
+    "columnKeys": [field for field, *_ in COLUMNS] + [f"set_{n}" for n in SETTINGS],
     "processHeaderCallback": {
         "function": f"({json.dumps(CSV_HEADERS)})[params.column.getColId()] || params.column.getColId()"
     },
 }
 
 
-def column_defs(best: dict[str, float]) -> list[dict]:
-    """AG Grid column definitions; each column's best value (if any) is highlighted."""
+def column_defs(best: dict[str, float], settings_columns: bool = False) -> list[dict]:
+    """AG Grid column definitions; each column's best value (if any) is highlighted. With
+    `settings_columns`, one column per setting follows (always in the CSV)."""
     defs = []
     for field, header, tooltip, extra in COLUMNS:
         col = {"field": field, "headerName": header, "headerTooltip": tooltip, **extra}
         if field in best:
             col["cellClassRules"] = {"best-cell": f"params.value === {best[field]!r}"}
         defs.append(col)
+    for name in SETTINGS:
+        defs.append(
+            {
+                "field": f"set_{name}",
+                "headerName": name.replace("_", " "),
+                "headerTooltip": f"The run's {name.replace('_', ' ')} setting (blank: does not apply to its model).",
+                "hide": not settings_columns,
+                "minWidth": 90,
+            }
+        )
     return defs
 
 
@@ -203,6 +245,9 @@ def grid(rows: list[dict], columns: list[dict]) -> dag.AgGrid:
     )
 
 
+ENSEMBLE_LABEL = "Ensemble of the ticked runs"
+
+
 def toolbar(show_everything: bool) -> html.Div:
     """Export, selection, ensemble and the show-everything switch above the table."""
     return html.Div(
@@ -210,13 +255,19 @@ def toolbar(show_everything: bool) -> html.Div:
             dbc.Button("Export CSV", id="leaderboard-export", color="secondary", size="sm", n_clicks=0),
             dbc.Button("Clear selection", id="leaderboard-clear", color="link", size="sm", n_clicks=0),
             dbc.Button(
-                "Ensemble of the ticked runs",
+                ENSEMBLE_LABEL,
                 id="leaderboard-ensemble",
                 title="A new run that averages the ticked runs' probabilities",
                 color="primary",
                 outline=True,
                 size="sm",
                 n_clicks=0,
+            ),
+            dbc.Switch(
+                id="leaderboard-settings-columns",
+                label="One column per setting",
+                value=False,
+                className="ms-3 mb-0 d-inline-block",
             ),
             dbc.Switch(
                 id="leaderboard-group-seeds",

@@ -31,6 +31,7 @@ DEFAULT_COMPARE = 3  # runs compared before any row is ticked: the best ones
 
 
 _table = runs_view.leaderboard_table
+ENSEMBLE_LABEL = table.ENSEMBLE_LABEL
 
 
 def layout(show: str | None = None, **_query) -> html.Div:
@@ -122,12 +123,13 @@ def layout(show: str | None = None, **_query) -> html.Div:
     Output("leaderboard-cost", "figure"),
     Input("leaderboard-show-all", "value"),
     Input("leaderboard-group-seeds", "value"),
+    Input("leaderboard-settings-columns", "value"),
     prevent_initial_call=True,
 )
-def show_all(value, group):
+def show_all(value, group, settings_columns):
     rows, good, intro = _table(bool(value), bool(group))
     bars = accuracy_bars(good) if good else empty_figure("No finished runs yet.")
-    return rows, column_defs(leaderboard.best_values(good)), intro, bars, cost_scatter(good)
+    return rows, column_defs(leaderboard.best_values(good), bool(settings_columns)), intro, bars, cost_scatter(good)
 
 
 @callback(
@@ -167,29 +169,39 @@ def rename(changes):
 @callback(
     Output("leaderboard-ensemble-message", "children"),
     Output("leaderboard-grid", "rowData", allow_duplicate=True),
+    Output("leaderboard-intro", "children", allow_duplicate=True),
     Input("leaderboard-ensemble", "n_clicks"),
     State("leaderboard-grid", "selectedRows"),
     State("leaderboard-show-all", "value"),
+    State("leaderboard-group-seeds", "value"),
     prevent_initial_call=True,
+    running=[
+        (Output("leaderboard-ensemble", "disabled"), True, False),
+        (Output("leaderboard-ensemble", "children"), "Making the ensemble (about 15 s)…", ENSEMBLE_LABEL),
+    ],
 )
-def make_ensemble(_n, selected, show_everything):
-    """A new ensemble run of the ticked runs (core.training.ensemble), listed at once."""
-    ids = [row["run_id"] for row in selected or []]
+def make_ensemble(_n, selected, show_everything, group):
+    """A new ensemble run of the ticked runs (core.training.ensemble), listed at once, with whether it
+    beats its best member beyond chance (paired, on the same test photos)."""
+    ids = [row["run_id"] for row in selected or [] if isinstance(row, dict)]
     try:
         record = ensemble.create(ids, store=state.store())
     except RunError as exc:
-        return dbc.Alert(f"No ensemble made: {exc}.", color="warning", dismissable=True), no_update
+        return dbc.Alert(f"No ensemble made: {exc}.", color="warning", dismissable=True), no_update, no_update
     accuracy = 100 * record["metrics"]["test_accuracy"]
+    best = max(selected, key=lambda r: r.get("test_accuracy") or 0)
     message = dbc.Alert(
         [
-            f"Made {record['run_id']}: the average of {len(ids)} runs, {accuracy:.2f} % test accuracy. ",
+            f"Made {record['run_id']}: the average of {len(ids)} runs ({', '.join(ids)}), {accuracy:.2f} % test accuracy. ",
             dcc.Link("Inspect its mistakes", href=f"/errors?run={record['run_id']}"),
+            compare_panel.verdict_card(record["run_id"], str(best["run_id"]), "leaderboard-ensemble-verdict"),
         ],
         color="success",
         dismissable=True,
         id="leaderboard-ensemble-made",
     )
-    return message, _table(bool(show_everything))[0]
+    rows, _good, intro = _table(bool(show_everything), bool(group))
+    return message, rows, intro
 
 
 @callback(
