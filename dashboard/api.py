@@ -1,5 +1,6 @@
 """REST API on the dashboard's Flask server.
 
+GET  /api/runs/RUN -> one run's whole record (metrics with intervals, settings, timings, environment)
 GET  /api/runs     -> [run summary, ...] (damaged runs included, with "status": "damaged" and "damage";
                       completed runs with `test_accuracy_ci95`, the 95 % Wilson interval)
 GET  /api/compare?a=A&b=B -> the paired comparison of two runs on the same test photos (as
@@ -33,8 +34,10 @@ ROUTES = {"/api/runs": ("GET",), "/api/predict": ("POST",), "/api/compare": ("GE
 _PATH_RE = re.compile(r"(?<![\w.])/(?:[\w.@+-]+/)+[\w.@+-]*")
 
 
-def _error(status: int, message: str, **headers):
-    response = jsonify({"error": _PATH_RE.sub("<path>", message)})
+def _error(status: int, message: str, scrub: bool = True, **headers):
+    """A JSON error; `scrub` hides anything that looks like a path of this machine (not the API's own
+    routes, which a message may name on purpose)."""
+    response = jsonify({"error": _PATH_RE.sub("<path>", message) if scrub else message})
     response.status_code = status
     response.headers.update(headers)
     return response
@@ -93,6 +96,15 @@ def register(server: Flask) -> None:
     def api_runs():
         return jsonify([run_summary(r) for r in state.store().list_runs()])
 
+    @server.get("/api/runs/<run_id>")
+    def api_run(run_id: str):
+        try:
+            return jsonify(state.store().get(run_id))
+        except InvalidRunId as exc:
+            return _error(400, str(exc))
+        except UnknownRun as exc:
+            return _error(404, str(exc))
+
     @server.get("/api/compare")
     def api_compare():
         from core.evaluation.comparison import compare_runs
@@ -140,7 +152,8 @@ def register(server: Flask) -> None:
             return _error(
                 405, f"{request.method} is not allowed here; use {', '.join(allowed)}", Allow=", ".join(allowed)
             )
-        return _error(404, f"no API endpoint /api/{rest[:80]}; there are {', '.join(ROUTES)}")
+        asked = _PATH_RE.sub("<path>", f"/api/{rest[:80]}")
+        return _error(404, f"no API endpoint {asked}; there are {', '.join([*ROUTES, '/api/runs/RUN'])}", scrub=False)
 
     @server.errorhandler(RequestEntityTooLarge)
     def too_large(_exc):

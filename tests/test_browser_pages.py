@@ -194,3 +194,30 @@ def test_gradcam_panels_target_switch_and_upload(dash_duo, app_factory, with_ref
     dash_duo.find_element("#gradcam-upload input[type=file]").send_keys(str(bad))
     dash_duo.wait_for_contains_text("#gradcam-upload-error", "not an image", timeout=30)
     assert dash_duo.get_logs() == []
+
+
+def test_every_label_suspect_is_tagged_in_the_matrix_and_listed_in_a_csv(dash_duo, app_factory, with_reference_runs):
+    from core.evaluation import labels
+
+    run = "ref-cnn_dropout"
+    preds = RunStore().predictions(run)
+    suspects = labels.label_suspects(preds)
+    # the cell holding the most suspects beyond the 16 most confident mistakes shown on their own
+    cells = {}
+    for i in suspects.tolist():
+        cells.setdefault((int(preds["y_true"][i]), int(preds["y_pred"][i])), []).append(i)
+    true_c, pred_c = max(cells, key=lambda k: len(cells[k]))
+    dash_duo.start_server(app_factory())
+    dash_duo.driver.get(f"{dash_duo.server_url}/errors?run={run}")
+    wait_until(lambda: graph_traces(dash_duo, "errors-matrix"), timeout=40)
+    click(dash_duo, "#errors-suspects-csv")
+    path = Path(dash_duo.download_path) / f"label-suspects-{run}.csv"
+    wait_until(path.exists, timeout=20)
+    time.sleep(0.5)
+    rows = list(csv.DictReader(path.open(encoding="utf-8")))
+    assert [int(r["test_index"]) for r in rows] == suspects.tolist()
+    click_heatmap_cell(dash_duo, "errors-matrix", CLASS_NAMES[pred_c], CLASS_NAMES[true_c])
+    dash_duo.wait_for_contains_text("#errors-gallery", "label suspect", timeout=30)
+    on_page = drilldown.cell_indices(preds, true_c, pred_c)[:PER_PAGE]
+    expected = sum(int(i) in set(cells[(true_c, pred_c)]) for i in on_page)
+    assert dash_duo.find_element("#errors-gallery").text.count("label suspect") == expected

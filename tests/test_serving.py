@@ -198,6 +198,15 @@ def test_api_errors_are_json_with_the_right_status_and_no_paths(client, tmp_path
         assert response.status_code == status and response.is_json, (status, response.data[:200])
         assert text in response.get_json()["error"], response.get_json()
     assert client.post("/api/runs").headers["Allow"] == "GET"
+    listed = client.get("/api/nope").get_json()["error"]
+    assert "/api/runs" in listed and "/api/predict" in listed and "/api/compare" in listed  # routes are named
+    one = client.get("/api/runs/ref-cnn")
+    assert one.status_code == 200 and one.get_json()["metrics"]["test_accuracy_ci95"][0] > 0.8
+    assert client.get("/api/runs/no-such-run").status_code == 404
+    assert client.get("/api/runs/bad id!").status_code == 400
+    summary = next(r for r in client.get("/api/runs").get_json() if r["run_id"] == "ref-cnn")
+    assert {"val_accuracy", "n_train", "config", "train_seconds", "test_accuracy_ci95"} <= set(summary)
+    assert summary["n_train"] == 48000 and summary["config"]["model"] == "cnn"
     body = _png(data.load().x_test[0])
     for run in ("ref-svm", "no-such-run"):  # model not in this checkout; unknown run
         message = client.post("/api/predict", data={"image": (io.BytesIO(body), "a.png"), "run": run}).get_json()

@@ -51,6 +51,14 @@ def _augment(base):
     return _toggle(base, "augment")
 
 
+def _augment_and_tta(base):
+    """Mirror TTA averages each photo with its mirror image, which only makes sense for a model that
+    saw mirror images in training: this variant turns both off (None unless the base has both on)."""
+    if not (base.augment and base.params.get("tta")):
+        return None
+    return "removes", "both on → off", replace(base, augment=False, params={**base.params, "tta": False})
+
+
 def _label_smoothing(base):
     return _toggle(base, "label_smoothing", 0.1, 0.0)
 
@@ -90,6 +98,7 @@ TECHNIQUES: dict[str, tuple[str, str, Callable]] = {
     "dropout": ("Dropout", "dropout", _dropout),
     "batchnorm": ("BatchNorm", "batchnorm", _batchnorm),
     "augment": ("Mirror and shift augmentation", "augment", _augment),
+    "augment-tta": ("Augmentation with its test-time mirror", "augment", _augment_and_tta),
     "label-smoothing": ("Label smoothing", "label_smoothing", _label_smoothing),
     "tta": ("Test-time augmentation (mirror)", "tta", _tta),
     "optimizer": ("Optimizer", "optimizer", _optimizer),
@@ -118,7 +127,10 @@ def variants(base: TrainConfig, only: list[str] | None = None) -> list[Variant]:
             if only is not None:
                 raise ConfigError(f"{technique} does not apply to model {base.model}")
             continue
-        kind, change, config = build(base)
+        built = build(base)
+        if built is None:  # does not apply to this base (e.g. both parts of a pair must be on)
+            continue
+        kind, change, config = built
         out.append(Variant(key, technique, change, kind, config.resolve()))
     if not out:
         raise ConfigError(f"no technique to study for model {base.model}")

@@ -43,3 +43,24 @@ def label_suspects(preds: dict[str, np.ndarray]) -> np.ndarray:
             _cache.clear()
         _cache[id(proba)] = (weakref.ref(proba), found)
     return found
+
+
+def suspects_table(preds: dict[str, np.ndarray]) -> list[dict]:
+    """Every label suspect as a row (most suspicious first): test index, dataset label, the model's
+    class, its confidence in that class, and the probability it gave the dataset label."""
+    from core.data import CLASS_NAMES
+
+    rows = []
+    for rank, i in enumerate(label_suspects(preds).tolist(), start=1):
+        label, said = int(preds["y_true"][i]), int(preds["y_pred"][i])
+        rows.append(
+            {
+                "rank": rank,
+                "test_index": int(i),
+                "dataset_label": CLASS_NAMES[label],
+                "model_says": CLASS_NAMES[said],
+                "confidence": round(float(preds["proba"][i, said]), 4),
+                "probability_of_label": round(float(preds["proba"][i, label]), 4),
+            }
+        )
+    return rows

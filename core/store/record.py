@@ -192,6 +192,8 @@ def run_summary(record: dict[str, Any]) -> dict[str, Any]:
     usable = record.get("status") == "completed"
     m = (record.get("metrics") or {}) if usable else {}
     produced_by = record.get("produced_by")
+    validation = record.get("validation") if isinstance(record.get("validation"), dict) else None
+    timings = record.get("timings") if isinstance(record.get("timings"), dict) else {}
     summary = {
         "run_id": record["run_id"],
         "model": record.get("model"),
@@ -204,6 +206,12 @@ def run_summary(record: dict[str, Any]) -> dict[str, Any]:
         "test_accuracy": m.get("test_accuracy"),
         "test_accuracy_ci95": m.get("test_accuracy_ci95"),
         "macro_f1": m.get("macro_f1"),
+        # validation accuracy: a completed run's, or a tuning trial's / ablation run's only score
+        "val_accuracy": m.get("val_accuracy") if usable else (validation or {}).get("val_accuracy"),
+        "n_train": (record.get("data") or {}).get("n_train") if isinstance(record.get("data"), dict) else None,
+        "config": record.get("config") if isinstance(record.get("config"), dict) else None,
+        "train_seconds": timings.get("train_seconds"),
+        "inference_ms_per_image": timings.get("inference_ms_per_image"),
         "reference": bool(produced_by.get("reference")) if isinstance(produced_by, dict) else False,
     }
     if record.get("status") == DAMAGED:

@@ -101,6 +101,16 @@ def layout(run: str | None = None, compare: str | None = None, **_query) -> html
                     dbc.CardBody(
                         [
                             html.P(_suspects_sentence(preds), className="small text-muted", id="errors-suspects"),
+                            dbc.Button(
+                                f"Download all {len(labels.label_suspects(preds))} label suspects (CSV)",
+                                id="errors-suspects-csv",
+                                color="secondary",
+                                outline=True,
+                                size="sm",
+                                className="mb-2",
+                                n_clicks=0,
+                            ),
+                            dcc.Download(id="errors-suspects-download"),
                             gal.gallery(
                                 drilldown.confident_mistakes(preds, 16),
                                 preds,
@@ -139,9 +149,10 @@ def _suspects_sentence(preds) -> str:
     wrong = int((preds["y_pred"] != preds["y_true"]).sum())
     return (
         f"The model was very sure and still wrong. Confident learning (cleanlab's find_label_issues on this "
-        f"run's test-set probabilities, with class-wise confidence thresholds) flags {len(suspects)} of its "
+        f"run's test-set probabilities; a photo is flagged when the model's confidence in another class beats "
+        f"the confidence it usually has in that class's real photos) flags {len(suspects)} of its "
         f"{wrong} mistakes as photos whose dataset label is itself likely wrong; those are marked "
-        "“label suspect” and are worth a human look."
+        "“label suspect” here and in every cell of the matrix, and are worth a human look."
     )
 
 
@@ -178,6 +189,28 @@ def report_table(preds) -> dbc.Table:
     return dbc.Table(
         [head, html.Tbody(body)], size="sm", striped=True, hover=True, id="errors-report", className="mb-0 small"
     )
+
+
+@callback(
+    Output("errors-suspects-download", "data"),
+    Input("errors-suspects-csv", "n_clicks"),
+    State("errors-run", "value"),
+    prevent_initial_call=True,
+)
+def download_suspects(_n, run_id):
+    """Every label suspect of the run, as a CSV file (the gallery shows only the most confident)."""
+    import csv
+    import io
+
+    preds, _problem = runs_view.predictions_for(run_id)
+    if preds is None:
+        return no_update
+    rows = labels.suspects_table(preds)
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]) if rows else ["rank", "test_index"])
+    writer.writeheader()
+    writer.writerows(rows)
+    return {"content": out.getvalue(), "filename": f"label-suspects-{run_id}.csv"}
 
 
 @callback(Output("errors-location", "search"), Input("errors-run", "value"), prevent_initial_call=True)
@@ -232,7 +265,7 @@ def open_cell(click, page, run_id):
     verb = "correctly recognised as" if true_c == pred_c else "mistaken for"
     title = f"{len(indices)} {NAMES[true_c]} photos {verb} {NAMES[pred_c]} (most confident first)"
     return (
-        gal.gallery(indices, preds, runs_view.gradcam_run_for(record), page),
+        gal.gallery(indices, preds, runs_view.gradcam_run_for(record), page, _suspect_notes(preds, indices)),
         title,
         pages,
         page,
