@@ -34,12 +34,12 @@ ROUTES = {"/api/runs": ("GET",), "/api/predict": ("POST",), "/api/compare": ("GE
 _PATH_RE = re.compile(r"(?<![\w.])/(?:[\w.@+-]+/)+[\w.@+-]*")
 
 
-def _error(status: int, message: str, scrub: bool = True, **headers):
+def _error(status: int, message: str, headers: dict[str, str] | None = None, scrub: bool = True):
     """A JSON error; `scrub` hides anything that looks like a path of this machine (not the API's own
     routes, which a message may name on purpose)."""
     response = jsonify({"error": _PATH_RE.sub("<path>", message) if scrub else message})
     response.status_code = status
-    response.headers.update(headers)
+    response.headers.update(headers or {})
     return response
 
 
@@ -134,7 +134,7 @@ def register(server: Flask) -> None:
         try:
             return jsonify(predict_upload(raw, run_id))
         except upload.UploadBusy as exc:
-            return _error(503, str(exc), **{"Retry-After": str(exc.retry_after_s)})
+            return _error(503, str(exc), {"Retry-After": str(exc.retry_after_s)})
         except upload.UploadError as exc:
             return _error(413 if exc.too_large else 400, str(exc))
         except InvalidRunId as exc:
@@ -150,7 +150,7 @@ def register(server: Flask) -> None:
         allowed = ROUTES.get("/api/" + rest.rstrip("/"))
         if allowed:
             return _error(
-                405, f"{request.method} is not allowed here; use {', '.join(allowed)}", Allow=", ".join(allowed)
+                405, f"{request.method} is not allowed here; use {', '.join(allowed)}", {"Allow": ", ".join(allowed)}
             )
         asked = _PATH_RE.sub("<path>", f"/api/{rest[:80]}")
         return _error(404, f"no API endpoint {asked}; there are {', '.join([*ROUTES, '/api/runs/RUN'])}", scrub=False)
@@ -169,5 +169,5 @@ def register(server: Flask) -> None:
     def api_http_error(exc: HTTPException):
         if request.path.startswith("/api/"):
             headers = {"Allow": exc.response.headers["Allow"]} if exc.response is not None and exc.code == 405 else {}
-            return _error(exc.code or 500, exc.description or exc.name, **headers)
+            return _error(exc.code or 500, exc.description or exc.name, headers)
         return exc

@@ -16,8 +16,10 @@ REFERENCE_ENV_PAIRS = [("ref-ensemble", "ref-preset-best"), ("ref-hog_svm", "ref
 
 
 @pytest.mark.parametrize(("k", "n"), [(0, 10), (1, 10), (9363, 10000), (999, 1000), (50, 50), (412, 1000)])
-def test_wilson_interval_matches_statsmodels(k, n):
+def test_wilson_interval_matches_statsmodels_and_scipy(k, n):
     assert stats.wilson(k, n) == pytest.approx(proportion_confint(k, n, alpha=0.05, method="wilson"), abs=1e-12)
+    ci = sps.binomtest(k, n).proportion_ci(0.95, method="wilson")
+    assert stats.wilson(k, n) == pytest.approx((ci.low, ci.high), abs=1e-12)
 
 
 @pytest.mark.parametrize(("b", "c"), [(130, 114), (172, 149), (177, 132), (344, 330), (0, 7), (3, 0), (5, 5)])

@@ -193,7 +193,7 @@ def run_summary(record: dict[str, Any]) -> dict[str, Any]:
     m = (record.get("metrics") or {}) if usable else {}
     produced_by = record.get("produced_by")
     validation = record.get("validation") if isinstance(record.get("validation"), dict) else None
-    timings = record.get("timings") if isinstance(record.get("timings"), dict) else {}
+    timings: dict[str, Any] = record["timings"] if isinstance(record.get("timings"), dict) else {}
     summary = {
         "run_id": record["run_id"],
         "model": record.get("model"),
