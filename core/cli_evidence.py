@@ -119,7 +119,7 @@ def _print_summary(result: dict[str, Any]) -> None:
         eff = "" if v["effect"] is None else f"{100 * v['effect']:+.2f}"
         ci = "" if not v["effect_ci95"] else f"{100 * v['effect_ci95'][0]:+.2f} to {100 * v['effect_ci95'][1]:+.2f}"
         secs = "" if v["seconds"] is None else f"{v['seconds']:.0f}"
-        print(f"{v['technique']:<34} {v['change']:<16} {eff:>8} {ci:>18} {v['seeds']:>5} {secs:>7}")
+        print(f"{v["technique"]:<40} {v["change"]:<20} {eff:>8} {ci:>18} {v['seeds']:>5} {secs:>7}")
     for v in result["variants"]:
         print("- " + v["sentence"])
 
