@@ -114,12 +114,12 @@ def _print_summary(result: dict[str, Any]) -> None:
         f"epochs, {len(result['seeds'])} seeds): {result['runs_done']}/{result['runs_total']} runs; "
         f"base {mean} on validation"
     )
-    print(f"{'technique':<34} {'change':<16} {'effect':>8} {'95 % interval':>18} {'seeds':>5} {'s/run':>7}")
+    print(f"{'technique':<40} {'change':<20} {'effect':>8} {'95 % interval':>18} {'seeds':>5} {'s/run':>7}")
     for v in result["variants"]:
         eff = "" if v["effect"] is None else f"{100 * v['effect']:+.2f}"
         ci = "" if not v["effect_ci95"] else f"{100 * v['effect_ci95'][0]:+.2f} to {100 * v['effect_ci95'][1]:+.2f}"
         secs = "" if v["seconds"] is None else f"{v['seconds']:.0f}"
-        print(f"{v["technique"]:<40} {v["change"]:<20} {eff:>8} {ci:>18} {v['seeds']:>5} {secs:>7}")
+        print(f"{v['technique']:<40} {v['change']:<20} {eff:>8} {ci:>18} {v['seeds']:>5} {secs:>7}")
     for v in result["variants"]:
         print("- " + v["sentence"])
 
