@@ -65,3 +65,35 @@ def test_histogram_per_class_toggle(dash_duo, app_factory, mode):
     click(dash_duo, "#data-hist-mode input[value='class']")
     lines = wait_until(lambda: (lambda d: d if d and len(d) == 10 else None)(graph_traces(dash_duo, "data-histogram")))
     assert all(t["type"] == "scatter" for t in lines)
+
+
+def test_the_log_axis_reads_in_powers_of_ten_and_buttons_look_clickable(dash_duo, app_factory):
+    dash_duo.start_server(app_factory())
+    dash_duo.driver.get(dash_duo.server_url + "/data")
+    wait_until(lambda: graph_traces(dash_duo, "data-histogram"), timeout=40)
+    ticks = wait_until(
+        lambda: dash_duo.driver.execute_script(
+            "return [...document.querySelectorAll('#data-histogram .ytick text')].map(t => t.textContent)"
+        )
+    )
+    assert ticks and all(t.replace("\u2212", "-").startswith("10") for t in ticks), ticks  # not "2 5 1 2 5 10"
+    assert "btn-primary" in dash_duo.find_element("#data-resample").get_attribute("class")
+    sizes = dash_duo.driver.execute_script(
+        "return [...document.querySelectorAll('#data-balance .bartext')].map(t => parseFloat(getComputedStyle(t).fontSize))"
+    )
+    assert sizes and min(sizes) >= 11.5
+
+
+def test_curve_labels_stay_off_the_curves_and_optuna_axes_speak_plainly():
+    from core.evaluation.analysis import overfitting
+    from dashboard.figures.training import training_curves
+
+    history = [
+        {"epoch": e, "loss": 1 / e, "val_loss": v, "accuracy": 0.8, "val_accuracy": 0.8}
+        for e, v in ((1, 0.5), (2, 0.4), (3, 0.45), (4, 0.5))
+    ]
+    fig = training_curves(history, overfitting(history))
+    best = [a for a in fig.layout.annotations if a.text.startswith("best: epoch")]
+    assert len(best) == 1 and best[0].yref == "paper" and best[0].y >= 1.0  # above the panel, not on a curve
+    assert not any((t.text or "").startswith("best") for t in fig.data if t.text)
+    assert fig.layout.margin.t >= 60  # room for the mode bar above the panel titles

@@ -154,3 +154,5 @@ def test_importances_from_a_few_trials_say_they_say_little():
     assert any("Only 3 finished trials" in n for n in notes)
     few.optimize(lambda t: t.suggest_float("C", 0.01, 1.0) + t.suggest_float("tol", 0.0, 0.1), n_trials=FEW_TRIALS)
     assert not any("finished trials" in a.text for a in study_figure(few, "importance").layout.annotations)
+    history = study_figure(few, "history").to_json()
+    assert "Objective Value" not in history and "validation accuracy" in history  # no Optuna jargon

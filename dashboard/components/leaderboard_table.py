@@ -116,7 +116,8 @@ COLUMNS: list[tuple[str, str, str, dict[str, Any]]] = [
         "time_to_93",
         "s to 93 %",
         (
-            "Training seconds until validation accuracy first reached 93 % (the original report's level); "
+            "Training seconds until validation accuracy first reached 93 % (the level of the original report, "
+            "the slide deck this studio grew from); "
             "blank = never reached it."
         ),
         {"valueFormatter": SECS, **NUMBER},

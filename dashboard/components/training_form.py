@@ -55,7 +55,10 @@ PARAM_TEXT: dict[str, tuple[str, str]] = {
     "pixel_weight": ("Pixels beside HOG", "weight of the raw pixels added to the HOG features (0 = HOG alone)"),
     "max_leaf_nodes": ("Leaves per tree", "how finely each boosting tree splits"),
     "learning_rate": ("Learning rate", "shrinkage of each boosting round"),
-    "padding": ("Convolution padding", "same keeps the border pixels; valid drops them (the original report)"),
+    "padding": (
+        "Convolution padding",
+        "same keeps the border pixels; valid drops them (as the original report's CNN did)",
+    ),
     "width": ("Width", "filters in the first stage (doubled per stage)"),
     "blocks": ("Blocks per stage", "residual blocks in each of the three stages"),
     "C": ("C (inverse regularisation)", "larger = fits the training photos more closely"),

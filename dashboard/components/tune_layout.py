@@ -134,7 +134,8 @@ def page(options: list[dict], chosen: str | None) -> html.Div:
         [
             html.H2("Tune hyperparameters"),
             html.P(
-                "A study tries settings one trial after another (Optuna's TPE sampler), each an ordinary run "
+                "A study tries settings one trial after another (Optuna's TPE sampler, which proposes new settings "
+                "near the ones that scored well so far), each an ordinary run "
                 "trained on a subset and scored on the validation photos; trials that fall behind the median "
                 "are stopped early (pruned). Reload any time: the study goes on and is found again here.",
                 className="text-muted",

@@ -60,6 +60,7 @@ def class_balance(counts: dict[str, dict[str, int]]) -> go.Figure:
             y=list(per_class.values()),
             text=list(per_class.values()),
             textposition="outside",
+            textfont=dict(size=12),
             marker_color=SPLIT_COLORS.get(split),
             hovertemplate="%{x}: %{y} images<extra>" + SPLIT_LABELS.get(split, split) + "</extra>",
         )
@@ -108,7 +109,7 @@ def pixel_histogram(
         annotation_text=f"±1 std ({stats['std']:.1f})",
         annotation_position="bottom right",
     )
-    fig.update_yaxes(type="log", title="pixels (log scale)")
+    fig.update_yaxes(type="log", title="pixels (log scale)", dtick=1, exponentformat="power")  # 10, 100, 1000 …
     fig.update_xaxes(title="intensity (0 = black background, 255 = white)", range=[-2, 257])
     return base_layout(fig, height=380, showlegend=per_class is not None, bargap=0)
 

@@ -97,7 +97,7 @@ def accuracy_bars(rows: list[dict[str, Any]]) -> go.Figure:
         fig,
         height=max(300, 34 * len(rows) + 120),
         legend=dict(orientation="h", y=-0.15, x=0),
-        margin=dict(l=260, r=40, t=20, b=60),
+        margin=dict(l=260, r=40, t=48, b=60),  # the mode bar sits above the top bar, not on it
     )
 
 

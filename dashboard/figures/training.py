@@ -53,7 +53,7 @@ def training_curves(
         height=360,
         title=title,
         legend=dict(orientation="h", y=-0.22, x=0),
-        margin=dict(l=50, r=20, t=60 if title else 40, b=40),
+        margin=dict(l=50, r=20, t=80 if title else 64, b=40),  # room for the mode bar above the panel titles
     )
 
 
@@ -68,18 +68,20 @@ def _mark_analysis(fig: go.Figure, history: list[dict[str, Any]], analysis: dict
     fig.add_scatter(
         x=[best],
         y=[row["val_loss"]],
-        mode="markers+text",
-        name="best validation epoch",
+        mode="markers",
+        name=f"best validation epoch ({best})",
         marker=dict(symbol="star", size=16, color="#f39c12", line=dict(color="#2c3e50", width=1)),
-        text=[f"best: epoch {best}"],
-        # near either end the centred label would run past the plot edge and be clipped
-        textposition="top left" if best == history[-1]["epoch"] else "top right" if best == 1 else "top center",
         cliponaxis=False,
         hovertemplate="best validation loss %{y:.4f} at epoch %{x}<extra></extra>",
         row=1,
         col=1,
     )
     fig.add_vline(x=best, line_dash="dot", line_color="#f39c12", row=1, col=2)
+    # the label sits above the plot, not on the curves it would hide
+    fig.add_annotation(
+        x=best, y=1.0, xref="x", yref="paper", yanchor="bottom", text=f"best: epoch {best}", showarrow=False,
+        font=dict(size=11, color="#b9770e"),
+    )  # fmt: skip
     if analysis.get("overfit_epochs"):
         fig.add_scatter(
             x=[None],

@@ -42,6 +42,12 @@ def study_figure(study, which: str) -> go.Figure:
     except (ValueError, RuntimeError) as exc:  # e.g. importances when every trial scored the same
         return empty_figure(f"Not available yet: {exc}", height=320)
     fig.update_layout(title=None)
+    fig.for_each_yaxis(
+        lambda axis: axis.update(title_text="validation accuracy") if axis.title.text == "Objective Value" else None
+    )
+    fig.for_each_xaxis(
+        lambda axis: axis.update(title_text="validation accuracy") if axis.title.text == "Objective Value" else None
+    )
     if which == "importance" and len(finished) < FEW_TRIALS:
         fig.add_annotation(
             text=f"Only {len(finished)} finished trials: these shares say little yet (about {FEW_TRIALS} are needed).",

@@ -70,7 +70,7 @@ def layout(**_query) -> html.Div:
                                             value="8",
                                             options=[{"label": str(n), "value": str(n)} for n in PER_CLASS_CHOICES],
                                         ),
-                                        dbc.Button("Re-sample", id="data-resample", color="secondary", n_clicks=0),
+                                        dbc.Button("Re-sample", id="data-resample", color="primary", n_clicks=0),
                                     ],
                                     size="sm",
                                     style={"maxWidth": "22rem"},

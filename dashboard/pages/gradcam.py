@@ -115,7 +115,7 @@ def _controls(run_id, idx, target, method, layer, layers: list[str]) -> dbc.Card
                                         step=1,
                                         debounce=True,
                                     ),
-                                    dbc.Button("Random", id="gradcam-random", color="secondary", n_clicks=0),
+                                    dbc.Button("Random", id="gradcam-random", color="primary", n_clicks=0),
                                     dbc.Button(
                                         "Random mistake", id="gradcam-mistake", color="danger", outline=True, n_clicks=0
                                     ),
