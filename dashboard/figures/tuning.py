@@ -42,6 +42,7 @@ def study_figure(study, which: str) -> go.Figure:
     except (ValueError, RuntimeError) as exc:  # e.g. importances when every trial scored the same
         return empty_figure(f"Not available yet: {exc}", height=320)
     fig.update_layout(title=None)
+    fig.for_each_trace(lambda t: t.update(name="validation accuracy") if t.name == "Objective Value" else None)
     fig.for_each_yaxis(
         lambda axis: axis.update(title_text="validation accuracy") if axis.title.text == "Objective Value" else None
     )
