@@ -4,6 +4,7 @@ techniques help, measured over seeds on validation). `core.cli` adds the parsers
 from __future__ import annotations
 
 import json
+import sys
 from typing import Any
 
 EXIT_FAILED = 1
@@ -18,6 +19,11 @@ def add_parsers(sub, parser_class) -> None:
     cmp.add_argument("a", metavar="A")
     cmp.add_argument("b", metavar="B")
     cmp.add_argument("--json", action="store_true")
+
+    rep = sub.add_parser("report", help="the story of the evidence as one self-contained HTML file (and a PDF)")
+    rep.add_argument("--run", help="the run the story is about (default: the most accurate)")
+    rep.add_argument("--out", required=True, help="where to write the HTML report")
+    rep.add_argument("--pdf", help="also print it to this PDF (needs Chromium)")
 
     abl = sub.add_parser(
         "ablate",
@@ -124,4 +130,28 @@ def _print_summary(result: dict[str, Any]) -> None:
         print("- " + v["sentence"])
 
 
-HANDLERS = {"compare": _cmd_compare, "ablate": _cmd_ablate}
+def _cmd_report(args) -> int:
+    import time
+    from pathlib import Path
+
+    from core.story import report
+
+    started = time.perf_counter()
+    story = report.write_html(Path(args.out), args.run)
+    size = Path(args.out).stat().st_size
+    head = story.headline
+    print(
+        f"wrote {args.out} ({size / 1e6:.1f} MB, {len(story.slides)} slides) in {time.perf_counter() - started:.1f} s: "
+        f"{head['run_id']} {100 * head['test_accuracy']:.2f} % (95 % interval {head['interval']})"
+    )
+    if args.pdf:
+        try:
+            report.write_pdf(Path(args.out), Path(args.pdf))
+        except RuntimeError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_FAILED
+        print(f"wrote {args.pdf} ({Path(args.pdf).stat().st_size / 1e6:.1f} MB)")
+    return 0
+
+
+HANDLERS = {"compare": _cmd_compare, "ablate": _cmd_ablate, "report": _cmd_report}

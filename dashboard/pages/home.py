@@ -143,6 +143,13 @@ def layout(**_query) -> html.Div:
                         "works, where it fails, and why.",
                         className="lead",
                     ),
+                    dcc.Link(
+                        "▶ Present: the story in eight slides",
+                        href="/story",
+                        className="btn btn-success",
+                        id="home-present",
+                        title="Full-screen slides built from the runs; arrow keys move; a report downloads from there",
+                    ),
                 ],
                 className="py-3",
             ),

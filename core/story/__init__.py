@@ -1,0 +1,1 @@
+"""The story of the evidence: slides for the live story mode and the self-contained report."""

@@ -1,0 +1,442 @@
+"""The story of the studio's evidence, as slides: built from the run store through the functions every
+page uses (metrics and intervals, paired comparisons, curve readings, the confusion drill-down, the
+measured explanation default, the ablation study), so the story, the report and the pages agree.
+
+`build(run_id)` returns a Story: eight slides (problem, models, learning, confusions, right and wrong,
+trust, what helps, next steps), each with a title, at most three plain sentences, terms explained in
+one line, one picture (a figure or a photo gallery), its source (runs and dates) and, for the live
+page, an action; plus the headline numbers, a summary for managers and the appendix facts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import platform
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from core import data
+from core.data import images
+from core.evaluation import analysis, comparison, drilldown, labels, leaderboard
+from core.store import RunError, RunStore
+from core.story import figures
+
+MAX_SENTENCES = 3
+
+
+@dataclass
+class Slide:
+    key: str
+    title: str
+    sentences: list[str]
+    terms: dict[str, str] = field(default_factory=dict)
+    figure: Any = None  # a plotly Figure, or None when the slide shows photos
+    gallery: list[dict[str, str]] = field(default_factory=list)  # {"src": data URI, "caption"}
+    source: str = ""
+    action: tuple[str, str] | None = None  # (label, href) on the live page
+
+
+@dataclass
+class Story:
+    run_id: str
+    slides: list[Slide]
+    headline: dict[str, Any]
+    summary: str
+    runs_used: list[str]
+
+
+def _date(record: dict[str, Any]) -> str:
+    return str(record.get("finished_at") or record.get("created_at") or "")[:10]
+
+
+def _source(store: RunStore, *run_ids: str, extra: str = "") -> str:
+    parts = []
+    for run_id in dict.fromkeys(r for r in run_ids if r):
+        try:
+            parts.append(f"run {run_id}, recorded {_date(store.get(run_id))}")
+        except RunError:
+            parts.append(f"run {run_id}")
+    return "Source: " + "; ".join(parts) + (f"; {extra}" if extra else "")
+
+
+def full_split_runs(store: RunStore) -> list[dict[str, Any]]:
+    """Completed runs trained on the whole training split, most accurate first."""
+    runs = [
+        r
+        for r in store.list_runs(status="completed")
+        if ((r.get("data") or {}).get("n_train") or leaderboard.FULL_SPLIT) >= leaderboard.FULL_SPLIT
+    ]
+    return sorted(runs, key=lambda r: -r["metrics"]["test_accuracy"])
+
+
+def _pct(value: float) -> str:
+    return f"{100 * value:.2f} %"
+
+
+def build(run_id: str | None = None, store: RunStore | None = None, explain: bool = True) -> Story:
+    """The story about `run_id` (default: the most accurate full-split run). RunError when there is no
+    completed run to tell it about."""
+    store = store or RunStore()
+    ranked = full_split_runs(store)
+    if run_id is None:
+        if not ranked:
+            raise RunError("no completed run to tell the story of yet: train one first")
+        run_id = ranked[0]["run_id"]
+    record = store.usable(run_id)
+    deep = record if record.get("family") == "deep" else comparison.best_of_family(ranked, "deep")
+    metrics = record["metrics"]
+    headline = {
+        "run_id": run_id,
+        "label": record.get("label"),
+        "test_accuracy": metrics["test_accuracy"],
+        "test_accuracy_ci95": metrics.get("test_accuracy_ci95"),
+        "interval": leaderboard.interval_text(metrics.get("test_accuracy_ci95")),
+        "recorded": _date(record),
+    }
+    slides = [
+        _problem(),
+        _models(store, ranked, headline),
+        _learning(store, record, deep),
+        _confusions(store, record),
+        _right_and_wrong(store, record),
+        _trust(store, deep, explain),
+        _what_helps(store),
+        _next(store, record),
+    ]
+    shown: list[Slide] = [s for s in slides if s is not None]
+    for s in shown:
+        s.sentences = s.sentences[:MAX_SENTENCES]
+    used = [run_id] + ([deep["run_id"]] if deep else []) + [r["run_id"] for r in ranked[:2]]
+    return Story(run_id, shown, headline, _summary(store, record, headline, ranked), list(dict.fromkeys(used)))
+
+
+def _problem() -> Slide:
+    from core.data import explore
+
+    stats = explore.dataset_stats()
+    ds = data.load()
+    rng = np.random.default_rng(0)
+    gallery = []
+    for c, name in enumerate(data.CLASS_NAMES):
+        for i in rng.choice(np.flatnonzero(ds.y_train == c), 2, replace=False):
+            gallery.append({"src": images.data_uri(images.png_bytes(ds.x_train[int(i)], 3)), "caption": name})
+    per_class_train = len(ds.y_train) // data.NUM_CLASSES
+    return Slide(
+        "problem",
+        "The problem: name the item in a tiny photo",
+        [
+            (
+                f"{len(ds.y_train) + len(ds.y_test):,} photos of clothes, 28 × 28 grey pixels each, in "
+                f"{data.NUM_CLASSES} classes."
+            ),
+            (
+                f"Every class is equally common: {per_class_train:,} photos each to learn from, "
+                f"{len(ds.y_test) // data.NUM_CLASSES:,} each kept aside for the final test."
+            ),
+            f"Most pixels are dark background: the average brightness is {stats['pixel_mean']:.0f} of 255.",
+        ],
+        {
+            "class": "One kind of item, such as Sneaker or Coat: what the model must name.",
+            "test": "Photos never shown during training, used once at the end to score a model.",
+        },
+        gallery=gallery,
+        source=f"Source: the Fashion-MNIST files in {ds.source.name}, checked against their published checksums",
+    )
+
+
+def _models(store: RunStore, ranked: list[dict[str, Any]], headline: dict[str, Any]) -> Slide:
+    best_per_kind: dict[str, dict[str, Any]] = {}
+    for r in ranked:  # most accurate first: the first run of each kind is its best
+        best_per_kind.setdefault(r.get("label") or r["model"], r)
+    rows = [
+        {
+            "label": label,
+            "run_id": r["run_id"],
+            "family": r.get("family"),
+            "accuracy": r["metrics"]["test_accuracy"],
+            "ci": r["metrics"]["test_accuracy_ci95"],
+        }
+        for label, r in best_per_kind.items()
+    ]
+    sentences = []
+    versus = comparison.deep_vs_classic(store)
+    if versus:
+        sentences.append(
+            f"The best CNN ({versus['label_a']}) gets {_pct(versus['accuracy_a'])} of the test photos right, the "
+            f"best classic model ({versus['label_b']}) {_pct(versus['accuracy_b'])}."
+        )
+        sentences.append(
+            "That gap is beyond chance."
+            if versus["mcnemar_p"] < 0.05 and versus["difference"] > 0
+            else "That gap could be noise."
+        )
+    top = comparison.top_two(store)
+    if top:
+        beyond = top["mcnemar_p"] < 0.05
+        sentences.append(
+            f"The most accurate run, {top['label_a']} ({_pct(top['accuracy_a'])}, 95 % interval "
+            f"{headline['interval'] if top['a'] == headline['run_id'] else 'on the leaderboard'}), leads the "
+            f"runner-up by {100 * top['difference']:.2f} points: "
+            + ("beyond chance." if beyond else "that could be noise.")
+        )
+    return Slide(
+        "models",
+        "The models compared",
+        sentences,
+        {
+            "CNN": "A convolutional neural network: it learns small patterns (edges, textures) and combines them.",
+            "classic model": "Logistic regression, SVM, random forest, k-NN, boosting: no learned image features.",
+            "95 % interval": "The range the true accuracy lies in with 95 % confidence, given 10,000 test photos.",
+            "beyond chance": "An exact McNemar test on the photos only one of the two gets right gives p < 0.05.",
+        },
+        figures.model_bars(rows),
+        source=_source(store, *(r["run_id"] for r in rows[:2]), extra=f"{len(ranked)} full-split runs"),
+        action=("Open the leaderboard", "/leaderboard"),
+    )
+
+
+def _learning(store: RunStore, record: dict[str, Any], deep: dict[str, Any] | None) -> Slide | None:
+    run = record if store.history(record["run_id"]) else deep
+    if run is None:
+        return None
+    history = [h for h in store.history(run["run_id"]) if h.get("val_accuracy") is not None]
+    if not history:
+        return None
+    reading = analysis.overfitting(history)
+    verdict = reading["verdict"].split(". ")
+    sentences = [verdict[0].rstrip(".") + "."] + (
+        [s.rstrip(".") + "." for s in verdict[1:2]] if len(verdict) > 1 else []
+    )
+    if run is not record:
+        sentences.insert(0, f"{record.get('label')} has no epochs to show, so here is how {run.get('label')} learned.")
+    return Slide(
+        "learning",
+        "How a model learns, and when it starts to memorise",
+        sentences,
+        {
+            "epoch": "One pass over all the training photos.",
+            "validation": "12,000 labelled photos kept out of training, to watch for memorising.",
+            "overfitting": "Learning the training photos by heart instead of what each item looks like.",
+        },
+        figures.learning_curves(history, reading.get("best_epoch")),
+        source=_source(store, run["run_id"]),
+        action=("Replay its training", f"/train?run={run['run_id']}"),
+    )
+
+
+def _confusions(store: RunStore, record: dict[str, Any]) -> Slide:
+    preds = store.predictions(record["run_id"])
+    matrix = drilldown.confusion_matrix(preds["y_true"], preds["y_pred"])
+    return Slide(
+        "confusions",
+        "Where it goes wrong",
+        drilldown.summary_sentences(preds)[:3],
+        {"confusion matrix": "Rows: the true class; columns: the model's answer; the diagonal is right."},
+        figures.confusion(matrix, list(data.CLASS_NAMES)),
+        source=_source(store, record["run_id"]),
+        action=("Click into any cell", f"/errors?run={record['run_id']}"),
+    )
+
+
+def _right_and_wrong(store: RunStore, record: dict[str, Any]) -> Slide:
+    preds = store.predictions(record["run_id"])
+    ds = data.load()
+    right = np.flatnonzero(preds["y_pred"] == preds["y_true"])
+    sure = right[np.argsort(-preds["proba"][right, preds["y_pred"][right]], kind="stable")]
+    picks = [int(sure[k * len(sure) // 6]) for k in range(6)]  # right answers across the classes' confidence
+    wrong = drilldown.confident_mistakes(preds, 6).tolist()
+    suspects = set(labels.label_suspects(preds).tolist())
+    gallery = []
+    for i in picks + wrong:
+        true_c, said = int(preds["y_true"][i]), int(preds["y_pred"][i])
+        mark = "✓" if true_c == said else "✗"
+        caption = f"{mark} {data.CLASS_NAMES[said]} ({100 * preds['proba'][i, said]:.0f} % sure)"
+        if true_c != said:
+            caption += f"; label: {data.CLASS_NAMES[true_c]}" + (" (label suspect)" if i in suspects else "")
+        gallery.append({"src": images.data_uri(images.png_bytes(ds.x_test[i], 3)), "caption": caption})
+    flagged = sum(i in suspects for i in wrong)
+    return Slide(
+        "examples",
+        "Right and wrong, photo by photo",
+        [
+            "Top: photos it gets right. Bottom: the mistakes it was most sure of.",
+            f"{flagged} of those {len(wrong)} mistakes may be the dataset's fault: their label itself looks wrong.",
+            "Open the mistakes to see every one of them, by class.",
+        ],
+        {"label suspect": "Flagged by confident learning (cleanlab): the dataset's label is likely wrong."},
+        gallery=gallery,
+        source=_source(store, record["run_id"]),
+        action=("See every mistake", f"/errors?run={record['run_id']}"),
+    )
+
+
+def _trust(store: RunStore, deep: dict[str, Any] | None, explain: bool) -> Slide | None:
+    if deep is None or not explain:
+        return None
+    from core import explain as explainer
+    from core.explain import faithfulness
+
+    measured = faithfulness.default_view(deep["run_id"], store)
+    method = measured["method"] if measured else "occlusion"
+    layer = measured["layer"] if measured else None
+    index = int(measured.get("photo", 0)) if measured else 0
+    try:
+        result = explainer.explain_test_image(deep["run_id"], index, layer=layer, method=method, store=store)
+    except (RunError, ValueError, OSError):
+        return None
+    image = data.load().x_test[index]
+    sentences = [
+        (
+            f"The colours show which parts of this {result['true_class']} photo made the model answer "
+            f"{result['predicted_class']}."
+        ),
+        analysis.describe_heatmap(result["heatmap"], image, result["target_class"]),
+    ]
+    sentences.append(
+        faithfulness.sentence(measured)
+        if measured
+        else "How faithful this map is has not been measured yet, so read it with care."
+    )
+    return Slide(
+        "trust",
+        "Why trust it: where the model looks",
+        sentences,
+        {
+            "heatmap": "Red: the pixels that pushed the answer most; blue: hardly at all.",
+            method: "The explanation method measured most faithful for this model (hiding its top pixels hurts "
+            "the answer most).",
+        },
+        figures.explanation(image, result["heatmap"], f"{method} heatmap"),
+        source=_source(store, deep["run_id"], extra=f"test photo #{index}"),
+        action=("Try your own photo", f"/gradcam?run={deep['run_id']}"),
+    )
+
+
+def _study(store: RunStore) -> dict[str, Any] | None:
+    from core.ablation import study as studies
+
+    done = [s for s in studies.list_studies(store) if s["runs_done"] == s["runs_total"] and s["runs_done"]]
+    chosen = next((s for s in done if s["study"] == "ref-ablation"), done[0] if done else None)
+    return studies.summary(chosen["study"], store) if chosen else None
+
+
+def _what_helps(store: RunStore) -> Slide | None:
+    summary = _study(store)
+    if summary is None:
+        return None
+    measured = sorted([v for v in summary["variants"] if v["measurable"]], key=lambda v: -v["effect"])  # gains first
+    quiet = len(summary["variants"]) - len(measured)
+    sentences = [v["sentence"].split(" It ")[0] for v in measured[:2]]
+    sentences.append(f"{quiet} of {len(summary['variants'])} changes had no effect beyond the seed-to-seed spread.")
+    return Slide(
+        "helps",
+        "What helped, measured",
+        sentences,
+        {
+            "seed": "The number that fixes a training's random choices; each change was trained with several.",
+            "ablation": "Training the same recipe with one thing changed, to measure that one thing.",
+        },
+        figures.effects(summary["variants"]),
+        source=f"Source: ablation study {summary['study']}, recorded {str(summary['created_at'])[:10]}; "
+        f"{len(summary['seeds'])} seeds, {summary['subset']} photos, {summary['epochs']} epochs, judged on validation",
+        action=("Open What helps", f"/insights?study={summary['study']}"),
+    )
+
+
+def _next(store: RunStore, record: dict[str, Any]) -> Slide:
+    per_class = record["metrics"]["per_class"]
+    hardest = sorted(per_class, key=lambda r: r["recall"])[:2]
+    sentences = [
+        (
+            f"The hardest classes are {hardest[0]['class']} ({100 * hardest[0]['recall']:.0f} % found) and "
+            f"{hardest[1]['class']} ({100 * hardest[1]['recall']:.0f} %): more and clearer photos of them would "
+            "help most."
+        )
+    ]
+    summary = _study(store)
+    gains = [v for v in (summary or {}).get("variants", []) if v["measurable"] and v["effect"] > 0]
+    if gains:
+        top = max(gains, key=lambda v: v["effect"])
+        sentences.append(
+            f"The largest measured gain came from {top['technique'].lower()} ({top['change']}): worth scaling up."
+        )
+    sentences.append("Next: confirm each gain over seeds at full size, and check a fresh batch of real photos.")
+    return Slide(
+        "next",
+        "What to do next",
+        sentences,
+        {"found": "Recall: the share of a class's test photos the model names correctly."},
+        figures.recall_bars(per_class),
+        source=_source(store, record["run_id"]),
+        action=("Start a study", "/insights"),
+    )
+
+
+def _summary(store: RunStore, record: dict[str, Any], headline: dict[str, Any], ranked: list) -> str:
+    """One paragraph for managers, from the same numbers as the slides."""
+    text = (
+        f"We trained {len(ranked)} models to recognise ten kinds of clothing in small photos. The most accurate, "
+        f"{headline['label']} ({headline['run_id']}), names {_pct(headline['test_accuracy'])} of 10,000 photos it "
+        f"never saw correctly (95 % interval {headline['interval']}). "
+    )
+    versus = comparison.deep_vs_classic(store)
+    if versus:
+        verdict = "beyond chance" if versus["mcnemar_p"] < 0.05 else "within chance"
+        text += (
+            f"Neural networks (CNNs) beat the best classic method by {100 * versus['difference']:.1f} points, "
+            f"{verdict}. "
+        )
+    preds = store.predictions(record["run_id"])
+    pairs = drilldown.top_confusions(drilldown.confusion_matrix(preds["y_true"], preds["y_pred"]), 1)
+    if pairs:
+        t, p, n = pairs[0]
+        text += f"Its most common mistake is calling a {data.CLASS_NAMES[t]} a {data.CLASS_NAMES[p]} ({n} photos). "
+    study = _study(store)
+    if study:
+        helped = [v for v in study["variants"] if v["measurable"] and v["effect"] > 0]
+        if helped:
+            best = max(helped, key=lambda v: v["effect"])
+            text += (
+                f"In a controlled study, {best['technique'].lower()} ({best['change']}) gave the largest measured "
+                f"gain, +{100 * best['effect']:.1f} points."
+            )
+    return text.strip()
+
+
+def appendix(store: RunStore, story: Story) -> dict[str, Any]:
+    """How these numbers were made: the data, the split, which split chose what, each run's command and
+    source version, and the machines."""
+    from core.data.dataset import FILES
+
+    runs = []
+    for run_id in story.runs_used:
+        try:
+            r = store.get(run_id)
+        except RunError:
+            continue
+        produced = r.get("produced_by") or {}
+        runs.append(
+            {
+                "run_id": run_id,
+                "model": r.get("label"),
+                "command": produced.get("command") or "not recorded",
+                "source_version": produced.get("source_version") or "not recorded",
+                "machine": (r.get("environment") or {}).get("platform") or "not recorded",
+                "recorded": _date(r),
+            }
+        )
+    return {
+        "dataset": [{"file": name, "sha256": sha} for name, sha, _shape in FILES.values()],
+        "split": "60,000 training photos split 80/20 (stratified by class, seed 42) into 48,000 to train on and "
+        "12,000 for validation; the 10,000 test photos are scored once, at the end of a run.",
+        "choices": [
+            "Epochs, early stopping, presets and every setting: chosen on the validation photos.",
+            "Ablation studies: validation photos only; the test set is never scored.",
+            "Test photos: the final score, its 95 % interval and the paired tests between runs.",
+        ],
+        "runs": runs,
+        "exported_on": f"{platform.platform()} ({platform.machine()}), "
+        f"{dt.datetime.now(dt.UTC).isoformat(timespec='seconds')}",
+    }

@@ -1,0 +1,150 @@
+"""One slide of the story mode as Dash components (the content comes from core.story.slides)."""
+
+from __future__ import annotations
+
+import functools
+import math
+from typing import Any
+
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from core.store import InvalidRunId, RunError
+from core.story import slides
+from core.story.slides import Slide
+from dashboard import state
+
+STATIC: Any = {"displayModeBar": False, "responsive": True}
+
+
+def _href(n: int, run: str | None) -> str:
+    return f"/story/{n}" + (f"?run={run}" if run else "")
+
+
+def _picture(slide: Slide) -> Any:
+    if slide.figure is not None:
+        return dcc.Graph(
+            id="story-figure", figure=slide.figure, config=STATIC, responsive=True, style={"height": "100%"}
+        )
+    columns = 5 if len(slide.gallery) > 12 else 6
+    rows = math.ceil(len(slide.gallery) / columns)
+    return html.Div(
+        [html.Figure([html.Img(src=g["src"], alt=g["caption"]), html.Figcaption(g["caption"])]) for g in slide.gallery],
+        className="story-gallery",
+        id="story-gallery",
+        style={"gridTemplateColumns": f"repeat({columns}, 1fr)", "gridTemplateRows": f"repeat({rows}, 1fr)"},
+    )
+
+
+def slide_view(
+    slide: Slide, number: int, total: int, run: str | None, run_options: list[dict[str, str]], chosen: str
+) -> html.Div:
+    """A full-screen slide: title and progress, up to three sentences with their terms on hover, one
+    picture, the source in small type, and the controls (previous/next, the run, the report)."""
+    dots = html.Span(
+        [dcc.Link("", href=_href(i, run), className="current" if i == number else "", title=f"slide {i}")
+         for i in range(1, total + 1)],
+        className="story-dots",
+    )  # fmt: skip
+    terms = [html.Abbr(term, title=meaning) for term, meaning in slide.terms.items()]
+    text: list[Any] = [html.Ul([html.Li(s) for s in slide.sentences], id="story-sentences")]
+    if slide.action:
+        text.append(
+            dcc.Link(f"{slide.action[0]} →", href=slide.action[1], className="btn btn-outline-primary mt-2 align-self-start",
+                     id="story-action")
+        )  # fmt: skip
+    if terms:
+        text.append(html.Div([html.Span("Words (hover): ", className="me-1"), *terms], className="story-terms"))
+    prev_class = "btn btn-secondary btn-sm" + (" disabled" if number <= 1 else "")
+    next_class = "btn btn-primary btn-sm" + (" disabled" if number >= total else "")
+    return html.Div(
+        [
+            html.Div(
+                [
+                    html.H1(slide.title, className="story-title", id="story-title"),
+                    html.Div([f"{number} / {total}", dots], className="story-progress", id="story-progress"),
+                ],
+                className="story-head",
+            ),
+            html.Div(
+                [html.Div(text, className="story-text"), html.Div(_picture(slide), className="story-picture")],
+                className="story-body",
+            ),
+            html.Div(
+                [
+                    dcc.Link(
+                        "←",
+                        title="Back (left arrow)",
+                        href=_href(max(1, number - 1), run),
+                        id="story-prev",
+                        className=prev_class,
+                    ),
+                    dcc.Link(
+                        "Next →",
+                        title="Next (right arrow)",
+                        href=_href(min(total, number + 1), run),
+                        id="story-next",
+                        className=next_class,
+                    ),
+                    html.Span(slide.source, className="story-source", id="story-source", title=slide.source),
+                    dcc.Dropdown(
+                        id="story-run", options=run_options, value=chosen, clearable=False, style={"minWidth": "15rem"}
+                    ),
+                    dbc.Button("Report (HTML)", id="story-download", size="sm", color="success", outline=True),
+                    dbc.Button("PDF", id="story-pdf", size="sm", color="success", outline=True),
+                    dcc.Link("Exit", href="/", className="btn btn-link btn-sm", id="story-exit"),
+                    dcc.Download(id="story-report"),
+                    dcc.Store(id="story-number", data=number),
+                ],
+                className="story-foot",
+            ),
+            html.Div(id="story-message", style={"position": "fixed", "bottom": "8vh", "right": "3vw", "zIndex": 1040}),
+        ],
+        className="story-root",
+        id="story-root",
+    )
+
+
+def _fingerprint() -> tuple:
+    """Changes whenever a run record changes, so a cached story is never stale."""
+    root = state.store().root
+    return tuple(sorted((p.parent.name, p.stat().st_mtime_ns) for p in root.glob("*/run.json")))
+
+
+@functools.lru_cache(maxsize=4)
+def _story(run: str | None, _version: tuple) -> slides.Story:
+    return slides.build(run, state.store())
+
+
+def story(run: str | None) -> slides.Story:
+    return _story(run, _fingerprint())
+
+
+def _run_options() -> list[dict[str, str]]:
+    return [
+        {
+            "label": f"{r.get('label')} · {r['run_id']} · {100 * r['metrics']['test_accuracy']:.2f} %",
+            "value": r["run_id"],
+        }
+        for r in slides.full_split_runs(state.store())
+    ]
+
+
+def page(slide: str | None = None, run: str | None = None) -> html.Div:
+    """The whole /story/N page: one slide, or why there is no story to tell."""
+    try:
+        told = story(run or None)
+    except (RunError, InvalidRunId, ValueError) as exc:
+        return html.Div(
+            [html.H2("Present"), dbc.Alert(f"No story to tell: {exc}.", color="warning", id="story-problem")]
+        )
+    try:
+        number = min(max(int(str(slide)), 1), len(told.slides))
+    except ValueError:
+        number = 1
+    return html.Div(
+        [
+            slide_view(told.slides[number - 1], number, len(told.slides), run, _run_options(), told.run_id),
+            dcc.Location(id="story-location", refresh="callback-nav"),
+        ]
+    )

@@ -1,0 +1,63 @@
+"""Story mode in a real browser at a laptop's 1280x720 and a projector's 1920x1080: every slide fits
+(no scrollbar, no text cut), its picture is drawn, the arrow keys move between slides (each with its
+own address), and the console stays clean."""
+
+from __future__ import annotations
+
+import pytest
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.keys import Keys
+
+from core.story import slides
+from tests.conftest import wait_until
+
+FITS = """
+const vw = innerWidth, vh = innerHeight, root = document.documentElement;
+const cut = [...document.querySelectorAll('.story-root h1, .story-root li, .story-root figcaption, .story-source,'
+  + ' .story-terms, .story-foot .btn, #story-progress')]
+  .filter(e => e.scrollWidth > e.clientWidth + 1 || e.scrollHeight > e.clientHeight + 1
+    || e.getBoundingClientRect().right > vw + 0.5 || e.getBoundingClientRect().bottom > vh + 0.5)
+  .map(e => (e.id || e.tagName) + ': ' + e.textContent.slice(0, 40));
+const column = document.querySelector('.story-text');
+if (!column) return null;  // still loading
+const box = column.getBoundingClientRect();  // it clips what runs past it
+[...document.querySelectorAll('.story-text li, .story-text a, .story-terms')]
+  .filter(e => e.getBoundingClientRect().bottom > box.bottom + 0.5)
+  .forEach(e => cut.push('past the text column: ' + e.textContent.slice(0, 40)));
+const drawn = document.querySelectorAll('#story-figure .main-svg').length > 0
+  || ([...document.querySelectorAll('#story-gallery img')].length > 0
+      && [...document.querySelectorAll('#story-gallery img')].every(i => i.complete && i.naturalWidth > 0));
+const progress = document.querySelector('#story-progress');
+return {scroll: root.scrollWidth > vw || root.scrollHeight > vh, cut: cut, drawn: drawn, path: location.pathname,
+  progress: progress ? progress.textContent : '', sentences: document.querySelectorAll('#story-sentences li').length,
+  source: (document.querySelector('#story-source') || {}).textContent || ''};
+"""
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (1920, 1080)])
+def test_every_slide_fits_and_the_arrow_keys_move_through_them(dash_duo, app_factory, with_reference_runs, size):
+    total = len(slides.build(None, explain=True).slides)
+    assert 7 <= total <= 9
+    dash_duo.start_server(app_factory())
+    width, height = size
+    dash_duo.driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
+    )
+    dash_duo.driver.get(dash_duo.server_url + "/story")
+    for number in range(1, total + 1):
+        state = wait_until(
+            lambda n=number: (lambda s: s if s and s["drawn"] and s["progress"].startswith(f"{n} / {total}") else None)(
+                dash_duo.driver.execute_script(FITS)
+            ),
+            timeout=60,
+        )
+        assert not state["scroll"], (size, number)
+        assert state["cut"] == [], (size, number, state["cut"])
+        assert number == 1 or state["path"] == f"/story/{number}"
+        assert 1 <= state["sentences"] <= 3 and state["source"].startswith("Source:")
+        if number < total:
+            ActionChains(dash_duo.driver).send_keys(Keys.ARROW_RIGHT).perform()
+    ActionChains(dash_duo.driver).send_keys(Keys.ARROW_LEFT).perform()
+    wait_until(lambda: dash_duo.driver.execute_script("return location.pathname") == f"/story/{total - 1}")
+    assert dash_duo.get_logs() == []
