@@ -6,6 +6,8 @@ optimizer and a cross-entropy loss (no metrics: their cost is negligible), and t
 untimed steps (tracing). A training step costs about 3x the forward multiply-adds (forward, and the
 gradients for inputs and for weights), 2 floating-point operations each, which gives GFLOP/s.
 The per-epoch estimate is 375 batches of 128 (the 48 000-photo split), training steps only.
+Every recipe is timed in float32 and under Keras' mixed_bfloat16 policy, one after the other in the
+same process, and the ratio says what bfloat16 buys on this CPU.
 
     python -m bench.epoch_cost [--batches 40] [--warmup 5]
 """
@@ -50,9 +52,16 @@ def forward_macs(model) -> int:
     return int(total)
 
 
-def measure(config: TrainConfig, batches: int, warmup: int) -> dict:
+PRECISIONS = ("float32", "mixed_bfloat16")
+
+
+def measure(config: TrainConfig, batches: int, warmup: int, precision: str | None = None) -> dict:
+    import dataclasses
+
     import keras
 
+    if precision is not None:
+        config = dataclasses.replace(config, params={**config.params, "precision": precision})
     config = config.resolve()
     clf = models.build(config)
     dataset = data.load()
@@ -89,7 +98,9 @@ def main(argv: list[str] | None = None) -> dict:
     args = parser.parse_args(argv)
     rows = {}
     for name, config in RECIPES.items():
-        rows[name] = measure(config, args.batches, args.warmup)
+        per = {precision: measure(config, args.batches, args.warmup, precision) for precision in PRECISIONS}
+        ratio = per["float32"]["ms_per_batch"] / per["mixed_bfloat16"]["ms_per_batch"]
+        rows[name] = {**per, "bf16_speedup": round(ratio, 2)}
         print(f"{name}: {rows[name]}", flush=True)
     return {"path": str(save("epoch_cost", {"batches": args.batches, "recipes": rows}))}
 

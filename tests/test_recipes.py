@@ -11,6 +11,7 @@ from core import data
 from core.evaluation import leaderboard, metrics
 from core.store import RunError, RunStore
 from core.training import ensemble, presets
+from core.training.config import ConfigError, TrainConfig
 from tests.conftest import completed_run, run_cli
 
 
@@ -114,3 +115,40 @@ def test_the_epoch_cost_benchmark_counts_multiply_adds_and_times_real_training_s
     assert row["ms_per_batch"] > 0 and row["gflops_per_second"] > 0 and row["batch_size"] == 32
     per_epoch = epoch_cost.EPOCH_BATCHES * row["ms_per_batch"] / 1000
     assert row["train_seconds_per_epoch"] == pytest.approx(per_epoch, abs=0.1)
+
+
+def test_bfloat16_training_computes_in_bfloat16_keeps_float32_outputs_and_is_recorded(tmp_path, monkeypatch):
+    """precision=mixed_bfloat16: every hidden layer computes in bfloat16 (Keras mixed precision), the
+    softmax stays float32, the run records it, the saved model predicts and can be explained, and
+    the global policy is back to float32 afterwards."""
+    import keras
+
+    from core import training
+    from core.explain import gradcam
+    from core.explain.inference import load_classifier
+    from core.store import RunStore
+
+    monkeypatch.setenv("STUDIO_ARTIFACTS", str(tmp_path))
+    store = RunStore(tmp_path / "runs")
+    config = TrainConfig("cnn", epochs=1, subset=300, params={"width": 8, "precision": "mixed_bfloat16"})
+    record = training.train(config, run_id="bf16", store=store)
+    assert record["status"] == "completed" and record["config"]["params"]["precision"] == "mixed_bfloat16"
+    assert keras.mixed_precision.global_policy().name == "float32"
+    clf = load_classifier("bf16", store)
+    policies = {layer.name: layer.dtype_policy.name for layer in clf.model_.layers}
+    assert policies["probabilities"] == "float32" and policies["conv1"] == "mixed_bfloat16"
+    proba = clf.predict_proba(clf.prepare(data.load().x_test[:20]))
+    assert proba.dtype == np.float32 and np.allclose(proba.sum(axis=1), 1.0, atol=1e-3)
+    heat = gradcam.explain_test_image("bf16", 0, method="gradcam", store=store)["heatmap"]
+    assert np.isfinite(heat).all() and heat.max() > 0
+    with pytest.raises(ConfigError, match="precision must be one of"):
+        TrainConfig("cnn", params={"precision": "float16"}).resolve()
+
+
+def test_the_epoch_cost_benchmark_times_each_recipe_in_float32_and_bfloat16():
+    from bench import epoch_cost
+
+    tiny = TrainConfig("cnn", batch_size=32, params={"width": 8})
+    rows = {p: epoch_cost.measure(tiny, batches=2, warmup=1, precision=p) for p in epoch_cost.PRECISIONS}
+    assert rows["float32"]["forward_mmacs_per_photo"] == rows["mixed_bfloat16"]["forward_mmacs_per_photo"]
+    assert all(r["ms_per_batch"] > 0 for r in rows.values())

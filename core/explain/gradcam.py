@@ -121,15 +121,16 @@ def heatmaps(
     elif method == "occlusion":
         cams = perturbation.occlusion(logits_of, x_np, classes)
     elif method == "scorecam":
-        cams = perturbation.scorecam(model, view(x, training=False)[0].numpy(), x_np, classes)
+        features = view(x, training=False)[0].numpy().astype(np.float32)  # bfloat16 models: float32 maps
+        cams = perturbation.scorecam(model, features, x_np, classes)
     else:
         with tf.GradientTape() as tape:
             features, penultimate = view(x, training=False)
             tape.watch(features)
             logits = tf.matmul(penultimate, head.kernel) + head.bias
             scores = tf.gather(logits, tf.constant(classes), axis=1, batch_dims=1)
-        grads = tape.gradient(scores, features).numpy()
-        cams = _cams(method, grads, features.numpy())
+        grads = tape.gradient(scores, features).numpy().astype(np.float32)  # bfloat16 models: float32 maps
+        cams = _cams(method, grads, features.numpy().astype(np.float32))
     if cams.shape[1:] != (28, 28):
         cams = tf.image.resize(cams[..., None], (28, 28), method="bilinear").numpy()[..., 0]
     peak = cams.reshape(len(cams), -1).max(axis=1).reshape(-1, 1, 1)

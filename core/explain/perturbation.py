@@ -31,7 +31,7 @@ _BATCH = 2048
 
 
 def _proba(model: Any, x: np.ndarray) -> np.ndarray:
-    out = [np.asarray(model(x[i : i + _BATCH], training=False)) for i in range(0, len(x), _BATCH)]
+    out = [np.asarray(model(x[i : i + _BATCH], training=False), dtype=np.float32) for i in range(0, len(x), _BATCH)]
     return np.concatenate(out)
 
 
@@ -39,7 +39,7 @@ def scorecam(model: Any, features: np.ndarray, x: np.ndarray, classes: np.ndarra
     """Score-CAM maps from a layer's (N, h, w, C) activations `features`."""
     import tensorflow as tf
 
-    up = tf.image.resize(features, (28, 28), method="bilinear").numpy()  # (N, 28, 28, C)
+    up = tf.image.resize(np.asarray(features, dtype=np.float32), (28, 28), method="bilinear").numpy()  # (N, 28, 28, C)
     low = up.min(axis=(1, 2), keepdims=True)
     span = up.max(axis=(1, 2), keepdims=True) - low
     masks = np.where(span > 1e-9, (up - low) / np.maximum(span, 1e-9), 0.0).astype(np.float32)
@@ -66,7 +66,7 @@ def smoothgrad(logits_of, x: np.ndarray, classes: np.ndarray, seed: int = 0) -> 
         with tf.GradientTape() as tape:
             tape.watch(noisy)
             scores = tf.gather(logits_of(noisy), tf.constant(classes, tf.int64), axis=1, batch_dims=1)
-        total += np.abs(tape.gradient(scores, noisy).numpy()[..., 0])
+        total += np.abs(tape.gradient(scores, noisy).numpy().astype(np.float32)[..., 0])
     return total / SMOOTHGRAD_SAMPLES
 
 

@@ -7,8 +7,10 @@ watches validation loss and restores the best epoch's weights.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -52,6 +54,7 @@ class KerasClassifier(Classifier):
         erasing: float = 0.0,
         ema: float = 0.0,
         tta: bool = False,
+        precision: str = "float32",
     ):
         self.arch = arch
         self.epochs = epochs
@@ -73,9 +76,15 @@ class KerasClassifier(Classifier):
         self.erasing = erasing  # random erasing: share of training photos with one patch replaced by noise
         self.ema = ema  # momentum of an exponential moving average of the weights (0 = off)
         self.tta = tta  # predict = mean of the photo and its mirror image (test-time augmentation)
+        self.precision = precision  # "float32" or "mixed_bfloat16" (Keras mixed precision, training and inference)
         self.model_: Any = None
 
     def build_network(self) -> Any:
+        """The untrained network, its layers under this model's precision policy."""
+        with precision_policy(self.precision):
+            return self._layers()
+
+    def _layers(self) -> Any:
         from core.models import keras_nets
 
         if self.arch == "resnet":
@@ -280,6 +289,21 @@ class _EventCallback:
                 )
 
         return EventCallback()
+
+
+@contextlib.contextmanager
+def precision_policy(name: str) -> Iterator[None]:
+    """Build layers under a Keras dtype policy ("float32" or "mixed_bfloat16"), then restore the
+    previous global policy. Each layer keeps its policy (saved in the model file), and the output
+    layer is float32 whatever the policy (keras_nets), so the softmax and the loss stay float32."""
+    import keras
+
+    previous = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy(name)
+    try:
+        yield
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
 
 
 def build_classifier(config: TrainConfig) -> KerasClassifier:

@@ -73,7 +73,7 @@ def build_cnn(
     x = layers.Dense(128, activation="relu", name="dense")(x)
     if dropout > 0:
         x = layers.Dropout(dropout, seed=seed + 4, name="dropout_dense")(x)
-    outputs = layers.Dense(10, activation="softmax", name="probabilities")(x)
+    outputs = layers.Dense(10, activation="softmax", dtype="float32", name="probabilities")(x)
     return keras.Model(inputs, outputs, name="cnn_dropout" if dropout > 0 else "cnn")
 
 
@@ -112,7 +112,7 @@ def build_resnet(
     x = layers.GlobalAveragePooling2D(name="gap")(x)
     if dropout > 0:
         x = layers.Dropout(dropout, seed=seed, name="dropout_head")(x)
-    outputs = layers.Dense(10, activation="softmax", name="probabilities")(x)
+    outputs = layers.Dense(10, activation="softmax", dtype="float32", name="probabilities")(x)
     return keras.Model(inputs, outputs, name="resnet")
 
 
@@ -146,7 +146,7 @@ def build_mobilenet(
     x = layers.GlobalAveragePooling2D(name="gap")(x)
     if dropout > 0:
         x = layers.Dropout(dropout, seed=seed, name="dropout_head")(x)
-    outputs = layers.Dense(10, activation="softmax", name="probabilities")(x)
+    outputs = layers.Dense(10, activation="softmax", dtype="float32", name="probabilities")(x)
     return keras.Model(inputs, outputs, name="mobilenet")
 
 
