@@ -152,3 +152,30 @@ def test_the_epoch_cost_benchmark_times_each_recipe_in_float32_and_bfloat16():
     rows = {p: epoch_cost.measure(tiny, batches=2, warmup=1, precision=p) for p in epoch_cost.PRECISIONS}
     assert rows["float32"]["forward_mmacs_per_photo"] == rows["mixed_bfloat16"]["forward_mmacs_per_photo"]
     assert all(r["ms_per_batch"] > 0 for r in rows.values())
+
+
+def test_a_student_learns_from_a_teacher_run_whose_probabilities_are_cached(tmp_path, monkeypatch):
+    from core import paths, training
+
+    monkeypatch.setenv("STUDIO_ARTIFACTS", str(tmp_path))
+    store = RunStore(tmp_path / "runs")
+    tiny = {"width": 8}
+    training.train(TrainConfig("cnn", epochs=1, subset=300, params=tiny), run_id="teacher", store=store)
+    student = TrainConfig(
+        "cnn",
+        epochs=1,
+        subset=300,
+        params={**tiny, "teacher": "teacher", "distill_weight": 0.5, "distill_temperature": 3},
+    )
+    record = training.train(student, run_id="student", store=store)
+    assert record["status"] == "completed" and record["config"]["params"]["teacher"] == "teacher"
+    assert 0 < store.history("student")[0]["accuracy"] <= 1  # the labels' accuracy, not the 20-column targets
+    cached = sorted(paths.cache_dir().glob("teacher-teacher-*.npy"))
+    assert len(cached) == 2  # the teacher's probabilities on the training and the validation photos
+    stamps = [p.stat().st_mtime_ns for p in cached]
+    training.train(student, run_id="student-2", store=store)  # a second student asks no one: the cache answers
+    assert [p.stat().st_mtime_ns for p in cached] == stamps
+    for bad, message in (("nobody", "no run named nobody"), ("bad id!", "must name a run")):
+        with pytest.raises(ConfigError, match=message):
+            training.train(TrainConfig("cnn", epochs=1, subset=300, params={"teacher": bad}), run_id="x", store=store)
+    assert not store.exists("x")

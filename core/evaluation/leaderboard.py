@@ -39,7 +39,13 @@ def hyperparameter_summary(config: dict[str, Any]) -> str:
         parts.append(f"early stop {config['early_stopping']}")
     if config.get("members"):
         parts.append("members: " + ", ".join(map(str, config["members"])))
-    parts += [f"{k.replace('_', ' ')} {_setting(v)}" for k, v in (config.get("params") or {}).items()]
+    params = dict(config.get("params") or {})
+    if not params.get("teacher"):  # no distillation: its settings say nothing
+        for key in ("teacher", "distill_temperature", "distill_weight"):
+            params.pop(key, None)
+    if params.get("precision") == "float32":  # the default, said only when it is not
+        params.pop("precision")
+    parts += [f"{k.replace('_', ' ')} {_setting(v)}" for k, v in params.items()]
     if config.get("subset"):
         parts.append(f"subset {config['subset']}")
     return " · ".join(parts)

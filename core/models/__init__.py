@@ -11,7 +11,7 @@ import importlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from core.training.rules import ConfigError, Range
+from core.training.rules import ConfigError, Range, RunRef
 
 if TYPE_CHECKING:  # annotations only: core.training.config imports this module
     from core.models.base import Classifier
@@ -58,6 +58,10 @@ _KERAS_PARAMS: dict[str, tuple[Any, Any]] = {
     # compute precision: mixed_bfloat16 computes in bfloat16 (weights, softmax and loss stay float32);
     # 2x faster here for wide convolutions (avx512_bf16), no gain for narrow ones (bench.epoch_cost)
     "precision": ("float32", ("float32", "mixed_bfloat16")),
+    # knowledge distillation: learn from another run's probabilities too (core.training.distill)
+    "teacher": ("", RunRef()),
+    "distill_temperature": (4.0, Range(float, 1.0, 20.0)),
+    "distill_weight": (0.7, Range(float, 0.0, 1.0)),
 }
 _CNN_PARAMS = {
     **_KERAS_PARAMS,

@@ -55,6 +55,9 @@ class KerasClassifier(Classifier):
         ema: float = 0.0,
         tta: bool = False,
         precision: str = "float32",
+        teacher: str = "",
+        distill_temperature: float = 4.0,
+        distill_weight: float = 0.7,
     ):
         self.arch = arch
         self.epochs = epochs
@@ -77,6 +80,10 @@ class KerasClassifier(Classifier):
         self.ema = ema  # momentum of an exponential moving average of the weights (0 = off)
         self.tta = tta  # predict = mean of the photo and its mirror image (test-time augmentation)
         self.precision = precision  # "float32" or "mixed_bfloat16" (Keras mixed precision, training and inference)
+        self.teacher = teacher  # distillation: the teacher run (its probabilities come in `soft_targets`)
+        self.distill_temperature = distill_temperature
+        self.distill_weight = distill_weight
+        self.soft_targets: tuple[np.ndarray, np.ndarray] | None = None  # teacher_T on (train, validation)
         self.model_: Any = None
 
     def build_network(self) -> Any:
@@ -122,14 +129,28 @@ class KerasClassifier(Classifier):
         model = self.build_network()
         steps = int(np.ceil(len(x) / self.batch_size))
         smoothing = self.label_smoothing > 0  # Keras smooths only one-hot (categorical) targets
-        model.compile(
-            optimizer=self._optimizer(steps),
-            loss=keras.losses.CategoricalCrossentropy(label_smoothing=self.label_smoothing)
-            if smoothing
-            else "sparse_categorical_crossentropy",
-            metrics=["accuracy"],
-        )
-        target = (lambda labels: keras.utils.to_categorical(labels, 10)) if smoothing else np.asarray
+        distilling = self.soft_targets is not None
+        if distilling:
+            from core.training import distill
+
+            model.compile(
+                optimizer=self._optimizer(steps),
+                loss=distill.loss(self.distill_temperature, self.distill_weight),
+                metrics=[distill.accuracy],
+            )
+            soft = iter(self.soft_targets or ())
+
+            def target(labels):  # [one-hot labels | the teacher's softened probabilities]
+                return np.concatenate([keras.utils.to_categorical(labels, 10), next(soft)], axis=1)
+        else:
+            model.compile(
+                optimizer=self._optimizer(steps),
+                loss=keras.losses.CategoricalCrossentropy(label_smoothing=self.label_smoothing)
+                if smoothing
+                else "sparse_categorical_crossentropy",
+                metrics=["accuracy"],
+            )
+            target = (lambda labels: keras.utils.to_categorical(labels, 10)) if smoothing else np.asarray
         events = _EventCallback(emit, self.epochs, steps)
         callbacks = [events]
         if self.early_stopping:
@@ -153,6 +174,8 @@ class KerasClassifier(Classifier):
             shuffle=True,
             verbose=0,
         )
+        if distilling:  # the saved file names a standard loss, not the training-time closure
+            model.compile(loss="categorical_crossentropy")
         self.model_ = model
         self.best_epoch_ = events.best_epoch if self.early_stopping else None
         return self

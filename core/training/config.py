@@ -101,7 +101,7 @@ def _resolve_params(model: str, schema: dict[str, tuple[Any, Range | tuple]], gi
     resolved = {}
     for name, (default, rule) in schema.items():
         value = given.get(name, default)
-        if isinstance(rule, Range):
+        if hasattr(rule, "check"):  # a Range or a RunRef
             try:
                 value = rule.check(name, value)
             except ConfigError as exc:

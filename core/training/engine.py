@@ -166,6 +166,10 @@ def train(
     run_id = validate_run_id(run_id) if run_id else new_run_id(config.model)
     spec = models.get_spec(config.model)
     dataset = data.load()  # fail on missing data before creating anything
+    if config.params.get("teacher"):  # a teacher that cannot teach is refused before anything is written
+        from core.training import distill
+
+        distill.check_teacher(config.params["teacher"], store)
     with store.training_slot(run_id) if exclusive else contextlib.nullcontext():
         record = {
             "model": config.model,
@@ -209,6 +213,15 @@ def _train_run(
     train_idx, val_idx = data.split_indices(data.DEFAULT_SEED)
     train_idx = data.subset_indices(train_idx, dataset.y_train, config.subset, config.seed)
     clf = models.build(config)
+    if config.params.get("teacher"):
+        from core.training import distill
+
+        sink({"type": "stage", "stage": "teacher", "message": "Asking the teacher run", "fraction": None})
+        temperature = config.params["distill_temperature"]
+        clf.soft_targets = tuple(  # type: ignore[attr-defined]
+            distill.soften(distill.teacher_probabilities(config.params["teacher"], idx, store), temperature)
+            for idx in (train_idx, val_idx)
+        )
     x_train, y_train = clf.prepare(dataset.x_train[train_idx]), dataset.y_train[train_idx]
     x_val, y_val = clf.prepare(dataset.x_train[val_idx]), dataset.y_train[val_idx]
     store.update(

@@ -33,6 +33,21 @@ class ConfigError(ValueError):
 
 
 @dataclass(frozen=True)
+class RunRef:
+    """A setting naming another run (e.g. a distillation teacher): "" for none, else a valid run id.
+    Whether the run exists and is complete is checked when training starts."""
+
+    def check(self, name: str, value: Any) -> str:
+        import re
+
+        if value is None or value == "":
+            return ""
+        if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9_-]{1,80}", value):
+            raise ConfigError(f"{name} must name a run (letters, digits, - and _), got {str(value)[:60]!r}")
+        return value
+
+
+@dataclass(frozen=True)
 class Range:
     """Allowed values of a numeric option."""
 

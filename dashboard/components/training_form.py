@@ -9,7 +9,7 @@ from dash import html
 
 from core.models import SPECS, get_spec
 from core.training.config import MAX_TRAIN_SIZE, ConfigError, TrainConfig
-from core.training.rules import Range, show_number
+from core.training.rules import Range, RunRef, show_number
 
 # (option, label, help, input kwargs); numbers use dbc.Input(type="number")
 NUMBER_FIELDS: list[tuple[str, str, str, dict]] = [
@@ -49,6 +49,12 @@ PARAM_TEXT: dict[str, tuple[str, str]] = {
         "keep a moving average of the weights with this momentum, e.g. 0.999, and save it (0 = off)",
     ),
     "tta": ("Test-time augmentation", "predict the mean of each photo and its mirror image"),
+    "teacher": (
+        "Teacher run (distillation)",
+        "learn from this run's probabilities too (blank = off), e.g. ref-ensemble",
+    ),
+    "distill_temperature": ("Distillation temperature", "how much the teacher's probabilities are softened"),
+    "distill_weight": ("Distillation weight", "share of the loss that follows the teacher (the rest: the labels)"),
     "precision": (
         "Compute precision",
         "float32, or mixed bfloat16: about 2x faster for wide networks on AVX-512 BF16 CPUs (check validation)",
@@ -180,6 +186,8 @@ def _param_field(name: str, model: str, pname: str, default: Any, rule: Any) -> 
     if isinstance(rule, Range):
         control = dbc.Input(id=field_id(name), type="number", size="sm", value=default, step="any")
         help_text = f"{help_text} ({show_number(rule.low)}–{show_number(rule.high)})"
+    elif isinstance(rule, RunRef):
+        control = dbc.Input(id=field_id(name), type="text", size="sm", value=default, placeholder="run id")
     else:
         control = dbc.Select(  # option values are strings in the browser; _choice maps them back
             id=field_id(name), options=[{"label": str(c), "value": str(c)} for c in rule], value=str(default), size="sm"
@@ -241,6 +249,9 @@ def form_config(model: str, values: dict[str, Any]) -> TrainConfig:
         value = values.get(name)
         if name in _PARAMS:
             _, _, pname, _, rule = _PARAMS[name]
+            if isinstance(rule, RunRef):
+                params[pname] = value or ""
+                continue
             if value in (None, ""):
                 raise ConfigError(f"{pname} is empty or not a number", field=name)
             params[pname] = value if isinstance(rule, Range) else _choice(value, rule)

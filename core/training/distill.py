@@ -1,0 +1,84 @@
+"""Knowledge distillation: a student network learns from the labels and from a teacher run's
+probabilities (any completed run, an ensemble included), softened by a temperature.
+
+The teacher's probabilities on the training and validation photos are computed once and cached in
+`artifacts/cache/` (per teacher model version and photo selection), so several students, or the
+seeds of one, pay for the teacher once. Loss = (1 - weight) x cross-entropy with the labels +
+weight x T^2 x KL(teacher_T || student_T), where p_T is p^(1/T), renormalised (Hinton et al. 2015).
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+
+from core import paths
+from core.store import RunError, RunStore
+from core.training.rules import ConfigError
+
+
+def check_teacher(teacher: str, store: RunStore) -> dict:
+    """The teacher's record when it can teach (a completed run whose models are here), else ConfigError."""
+    try:
+        record = store.usable(teacher)
+    except RunError as exc:
+        raise ConfigError(f"teacher {teacher} cannot teach: {exc}", field="teacher") from None
+    return record
+
+
+def soften(proba: np.ndarray, temperature: float) -> np.ndarray:
+    """p^(1/T), renormalised: the softmax of the logits divided by T."""
+    logp = np.log(np.clip(np.asarray(proba, dtype=np.float64), 1e-12, 1.0)) / temperature
+    logp -= logp.max(axis=1, keepdims=True)
+    out = np.exp(logp)
+    return (out / out.sum(axis=1, keepdims=True)).astype(np.float32)
+
+
+def teacher_probabilities(teacher: str, indices: np.ndarray, store: RunStore) -> np.ndarray:
+    """The teacher's probabilities on these training-set photos (cached per teacher model version)."""
+    from core import data
+    from core.explain.inference import load_classifier
+
+    record = check_teacher(teacher, store)
+    version = (record.get("artifact") or {}).get("sha256") or str(record.get("finished_at"))
+    selection = hashlib.sha256(np.asarray(indices, dtype=np.int64).tobytes()).hexdigest()[:16]
+    cache = paths.cache_dir() / f"teacher-{teacher}-{str(version)[:16]}-{selection}.npy"
+    if cache.exists():
+        try:
+            cached = np.load(cache, allow_pickle=False)
+            if cached.shape == (len(indices), 10):
+                return cached
+        except (OSError, ValueError):
+            pass
+    clf = load_classifier(teacher, store)
+    images = data.load().x_train[np.asarray(indices)]
+    proba = np.asarray(clf.predict_proba(clf.prepare(images)), dtype=np.float32)
+    tmp = cache.with_suffix(f".{np.random.default_rng().integers(1 << 30)}.tmp.npy")
+    np.save(tmp, proba, allow_pickle=False)
+    tmp.replace(cache)
+    return proba
+
+
+def loss(temperature: float, weight: float):
+    """The distillation loss for targets [one-hot labels | teacher_T] (20 columns) and the student's
+    probabilities (10 columns)."""
+    from keras import ops
+
+    def distillation(y, p):
+        hard, soft = y[:, :10], y[:, 10:]
+        p = ops.clip(ops.cast(p, "float32"), 1e-7, 1.0)
+        cross_entropy = -ops.sum(hard * ops.log(p), axis=-1)
+        logits = ops.log(p) / temperature
+        log_student = logits - ops.logsumexp(logits, axis=-1, keepdims=True)
+        kl = ops.sum(soft * (ops.log(ops.clip(soft, 1e-7, 1.0)) - log_student), axis=-1)
+        return (1 - weight) * cross_entropy + weight * temperature * temperature * kl
+
+    return distillation
+
+
+def accuracy(y, p):
+    """Accuracy against the labels in the first 10 columns of distillation targets."""
+    from keras import ops
+
+    return ops.cast(ops.equal(ops.argmax(y[:, :10], axis=-1), ops.argmax(p, axis=-1)), "float32")
