@@ -69,7 +69,7 @@ def _mark_analysis(fig: go.Figure, history: list[dict[str, Any]], analysis: dict
         x=[best],
         y=[row["val_loss"]],
         mode="markers",
-        name=f"best validation epoch ({best})",
+        name="best validation epoch",
         marker=dict(symbol="star", size=16, color="#f39c12", line=dict(color="#2c3e50", width=1)),
         cliponaxis=False,
         hovertemplate="best validation loss %{y:.4f} at epoch %{x}<extra></extra>",
