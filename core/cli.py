@@ -113,7 +113,9 @@ def build_parser() -> argparse.ArgumentParser:
     cam.add_argument("--index", type=int, required=True, help="test-set index (0-9999)")
     cam.add_argument("--class", dest="target_class", help="class index or name (default: predicted)")
     cam.add_argument("--layer", help="conv layer name (default: the last one)")
-    cam.add_argument("--method", choices=EXPLAIN_METHODS, default="gradcam")
+    cam.add_argument(
+        "--method", choices=EXPLAIN_METHODS, help="default: the method measured most faithful for this run"
+    )
     cam.add_argument("--json", action="store_true")
     return parser
 
@@ -311,9 +313,26 @@ def _cmd_reference(args) -> int:
 def _cmd_gradcam(args) -> int:
     from core import explain
 
-    result = explain.explain_test_image(
-        args.run_id, args.index, target=args.target_class, layer=args.layer, method=args.method
-    )
+    method, layer, reason = args.method, args.layer, "chosen with --method"
+    if method is None:
+        from core.explain import faithfulness
+        from core.store import RunStore
+
+        measured = faithfulness.default_view(args.run_id, RunStore()) if args.layer is None else None
+        if measured:
+            method, layer = measured["method"], measured["layer"]
+            reason = (
+                f"the method measured most faithful for this run on {measured['n']} validation photos: "
+                + faithfulness.sentence(measured)
+            )
+        else:
+            method = "gradcam"
+            reason = (
+                "no measured default for this run yet, so plain Grad-CAM (`python -m core explain-eval "
+                f"{args.run_id} --ship` measures which method is faithful)"
+            )
+    result = explain.explain_test_image(args.run_id, args.index, target=args.target_class, layer=layer, method=method)
+    result["method_reason"] = reason
     if args.json:
         result = {**result, "heatmap": [[round(float(v), 4) for v in row] for row in result["heatmap"]]}
         _print_json(result)
@@ -323,4 +342,5 @@ def _cmd_gradcam(args) -> int:
             f"predicted {result['predicted_class']} ({100 * max(result['probabilities'].values()):.1f}%)"
         )
         print(f"heatmap for {result['target_class']} at layer {result['layer']} ({result['method']})")
+        print(f"method: {result['method']}, {reason}")
     return 0

@@ -51,6 +51,11 @@ def add_parsers(sub, parser_class) -> None:
     ev.add_argument("--n", type=int, default=300, help="photos to test (10-10000, default 300)")
     ev.add_argument("--split", choices=("test", "validation"), default="test")
     ev.add_argument("--json", action="store_true")
+    ev.add_argument(
+        "--ship",
+        action="store_true",
+        help="measure the run's default view (200 validation photos) and save it in its folder, for a fresh clone",
+    )
 
     promote = sub.add_parser("promote", help="retrain a study's best configuration on the full split")
     promote.add_argument("study")
@@ -106,6 +111,10 @@ def _cmd_tune_trial(args) -> int:
 def _cmd_explain_eval(args) -> int:
     from core.explain import faithfulness
 
+    if args.ship:
+        chosen = faithfulness.ship_default(args.run_id)
+        print(f"{args.run_id}: shipped {chosen['method']} at {chosen['layer']} ({chosen['n']} validation photos)")
+        return 0
     result = faithfulness.evaluate_run(args.run_id, n=args.n, split=args.split)
     if args.json:
         _print_json(result)

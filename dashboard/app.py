@@ -160,11 +160,12 @@ def create_app(warm: bool = False, hosts: frozenset[str] | None = None) -> dash.
         update_title=None,  # type: ignore[arg-type]  # documented: None keeps the title while updating
     )
     app.layout = html.Div([navbar(), dbc.Container(dash.page_container, fluid=True, className="pb-5")])
-    from dashboard import api, security
+    from dashboard import api, callback_guard, security
 
     security.install(
         app.server, hosts or security.allowed_hosts(), lambda: security.content_security_policy(app.csp_hashes())
     )
+    callback_guard.install(app.server, lambda: set(app.callback_map) | set(dash.get_app().callback_map))
     api.register(app.server)
     if warm:
         preload()

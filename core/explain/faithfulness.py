@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from core import data
-from core.store import RunStore
+from core.store import RunError, RunStore
 
 FRACTIONS = (0.05, 0.1, 0.2, 0.4)
 HEADLINE = 0.2  # the share quoted in sentences ("hides 20 % of the photo")
@@ -168,12 +168,32 @@ def sentence(result: dict[str, Any]) -> str:
     )
 
 
+SHIPPED_DEFAULT = "explain-default.json"  # a run's measured default, committed beside its model file
+
+
+def ship_default(run_id: str, store: RunStore | None = None) -> dict[str, Any]:
+    """Measure (or reuse) the run's default view and save it in the run's folder, so a checkout
+    without caches opens /gradcam on it at once (`python -m core explain-eval RUN --ship`)."""
+    import json
+
+    from core.store import atomic
+
+    store = store or RunStore()
+    chosen = default_view(run_id, store, compute=True)
+    if chosen is None:
+        raise RunError(f"run {run_id} has no measured default view")
+    atomic.write_bytes(store.path(run_id) / SHIPPED_DEFAULT, json.dumps(chosen, indent=1).encode())
+    return chosen
+
+
 def default_view(
     run_id: str, store: RunStore | None = None, compute: bool = False, n: int = 200
 ) -> dict[str, Any] | None:
     """The method and layer that explain this run best, chosen on `n` validation photos (never the
     test set), with their scores and a clear test photo to open on; cached per model file version.
-    None when not computed yet and `compute` is False (the server computes it in its warm-up)."""
+    A run can ship its measured default (`explain-default.json` in its folder, for the model file it
+    names), so a fresh clone opens on it at once; otherwise None when not computed yet and `compute`
+    is False (the server computes it in its warm-up)."""
     import json
 
     from core import paths
@@ -183,14 +203,18 @@ def default_view(
     model_path, artifact = store.model_file(run_id)
     key = (artifact.get("sha256") or str(model_path.stat().st_mtime_ns))[:16]
     cache = paths.cache_dir() / f"explain-default-{run_id}-{key}.json"
-    try:
-        return json.loads(cache.read_text())
-    except (OSError, ValueError):
-        if not compute:
-            return None
+    for candidate in (cache, store.path(run_id) / SHIPPED_DEFAULT):
+        try:
+            found = json.loads(candidate.read_text())
+        except (OSError, ValueError):
+            continue
+        if isinstance(found, dict) and found.get("model_key", key) == key and "method" in found:
+            return found
+    if not compute:
+        return None
     result = evaluate_run(run_id, n=n, split="validation", store=store)
     best = next(r for r in result["results"] if (r["method"], r["layer"]) == tuple(result["best"].values()))
-    chosen = {"run_id": run_id, "split": "validation", "n": result["n"], **best}
+    chosen = {"run_id": run_id, "split": "validation", "n": result["n"], "model_key": key, **best}
     chosen["photo"] = clear_photo(run_id, best["method"], best["layer"], store, n=n)
     atomic.write_bytes(cache, json.dumps(chosen).encode())
     return chosen

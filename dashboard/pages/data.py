@@ -225,9 +225,10 @@ def embedding_method(method):
 def _hovered_index(point: dict, method: str | None) -> int | None:
     """The training-image index of a hovered dot: its customdata, else (trace, point) looked up in
     the embedding the figure was drawn from (one trace per class, dots in embedding order)."""
-    if point.get("customdata") is not None:
-        return int(point["customdata"])
     try:
+        if point.get("customdata") is not None:
+            index = int(point["customdata"])
+            return index if 0 <= index < len(data.load().y_train) else None
         emb = explore.embedding(method if method in explore.EMBEDDING_METHODS else "pca")
         return int(emb["index"][emb["label"] == int(point["curveNumber"])][int(point["pointNumber"])])
     except (KeyError, IndexError, TypeError, ValueError):
@@ -242,9 +243,10 @@ def _hovered_index(point: dict, method: str | None) -> int | None:
     State("data-embedding-method", "value"),
 )
 def embedding_hover(hover, method):
-    if not hover or not hover.get("points"):
-        return False, no_update, no_update
-    point = hover["points"][0]
+    points = hover.get("points") if isinstance(hover, dict) else None
+    if not isinstance(points, list) or not points or not isinstance(points[0], dict):
+        return False, no_update, no_update  # nothing hovered (or a tampered request)
+    point = points[0]
     index = _hovered_index(point, method)
     if index is None:
         return False, no_update, no_update
@@ -255,4 +257,5 @@ def embedding_hover(hover, method):
             html.Div(f"{label} · #{index}", className="small text-center"),
         ]
     )
-    return True, point["bbox"], body
+    bbox = point.get("bbox")
+    return (True, bbox, body) if isinstance(bbox, dict) else (False, no_update, no_update)

@@ -243,9 +243,10 @@ def normalise(mode, run_id):
     prevent_initial_call=True,
 )
 def open_cell(click, page, run_id):
-    if not click:
+    points = click.get("points") if isinstance(click, dict) else None
+    if not isinstance(points, list) or not points or not isinstance(points[0], dict):
         return no_update, no_update, no_update, no_update, no_update
-    point = click["points"][0]
+    point = points[0]
     if point.get("y") not in NAMES or point.get("x") not in NAMES:
         return no_update, no_update, no_update, no_update, no_update
     true_c, pred_c = NAMES.index(point["y"]), NAMES.index(point["x"])
@@ -260,7 +261,7 @@ def open_cell(click, page, run_id):
         )
     record, preds = got
     indices = drilldown.cell_indices(preds, true_c, pred_c)
-    page = 1 if dash.ctx.triggered_id == "errors-matrix" else page
+    page = 1 if dash.ctx.triggered_id == "errors-matrix" or not isinstance(page, int) else page
     pages = gal.page_count(len(indices))
     verb = "correctly recognised as" if true_c == pred_c else "mistaken for"
     title = f"{len(indices)} {NAMES[true_c]} photos {verb} {NAMES[pred_c]} (most confident first)"

@@ -344,6 +344,8 @@ def explain_upload(contents, filename, run_id):
 
 @callback(Output("gradcam-overlay", "figure"), Input("gradcam-opacity", "value"), prevent_initial_call=True)
 def set_opacity(opacity):
+    if isinstance(opacity, bool) or not isinstance(opacity, (int, float)) or not 0 <= opacity <= 1:
+        return no_update  # the slider sends 0-1; anything else is a tampered request
     patched = Patch()
     patched["data"][1]["opacity"] = float(opacity)
     return patched
@@ -379,9 +381,10 @@ def navigate(run_id, index, _r, _m, _c, target, method, layer, pick_class):
         index = int(rng.choice(np.flatnonzero(data.load().y_test == int(pick_class))))
     if trigger == "gradcam-run" or layer == explain.INPUT:
         layer = None  # layers differ between models; pixel-level methods have none
-    if index is None:
-        return no_update
-    query = {"run": run_id, "index": int(index), "target": target, "method": method}
+    index = _int(index, 0) if index is not None else None
+    if index is None or not isinstance(run_id, str):
+        return no_update  # not a photo number (the page says so when it is typed in the address)
+    query = {"run": run_id, "index": index, "target": target, "method": method}
     if layer:
         query["layer"] = layer
     return "?" + urlencode(query)

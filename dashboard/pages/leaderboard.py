@@ -152,8 +152,8 @@ def clear_selection(_n):
 )
 def rename(changes):
     """Save an edited Name cell; on a refused name, say why and put the old name back."""
-    change = (changes or [{}])[-1]
-    if change.get("colId") != "name":
+    change = changes[-1] if isinstance(changes, list) and changes and isinstance(changes[-1], dict) else {}
+    if change.get("colId") != "name" or not isinstance(change.get("data"), dict):
         return no_update, no_update
     run_id = str((change.get("data") or {}).get("run_id"))
     try:
@@ -213,14 +213,21 @@ def make_ensemble(_n, selected, show_everything, group):
 )
 def open_run(cell, bar, dot):
     if dash.ctx.triggered_id == "leaderboard-grid":
-        if not cell or cell.get("colId") != "run_id":
+        if not isinstance(cell, dict) or cell.get("colId") != "run_id":
             return no_update
         run_id = cell.get("value")
     else:
         clicked = bar if dash.ctx.triggered_id == "leaderboard-bars" else dot
-        run_id = (clicked or {}).get("points", [{}])[0].get("customdata")
+        points = clicked.get("points") if isinstance(clicked, dict) else None
+        point = points[0] if isinstance(points, list) and points and isinstance(points[0], dict) else {}
+        run_id = point.get("customdata")
         run_id = run_id[0] if isinstance(run_id, list) and run_id else run_id  # bars: [run id, interval]
-    return f"/errors?run={run_id}" if run_id else no_update
+    return f"/errors?run={run_id}" if isinstance(run_id, str) and run_id else no_update
+
+
+def _rows(value) -> list[dict]:
+    """Rows as the grid sends them (a list of row objects); anything else is no rows."""
+    return [r for r in value if isinstance(r, dict)] if isinstance(value, list) else []
 
 
 @callback(
@@ -230,8 +237,8 @@ def open_run(cell, bar, dot):
 )
 def verdict(selected, rows):
     """The paired test of the two most accurate ticked runs (the top two until rows are ticked)."""
-    chosen = [r for r in selected or [] if isinstance(r, dict) and r.get("status") == "completed"]
-    chosen = chosen if len(chosen) >= 2 else leaderboard.completed(rows or [])
+    chosen = [r for r in _rows(selected) if r.get("status") == "completed"]
+    chosen = chosen if len(chosen) >= 2 else leaderboard.completed(_rows(rows))
     chosen = sorted(chosen, key=lambda r: -(r.get("test_accuracy") or 0))[:2]
     if len(chosen) < 2:
         return html.P("Tick two finished runs to test whether one is better beyond chance.", className="text-muted")
@@ -246,9 +253,9 @@ def verdict(selected, rows):
 )
 def compare(selected, rows):
     """Overlay the ticked runs' curves and per-class F1; the best few until rows are ticked."""
-    selected = [row for row in selected or [] if isinstance(row, dict) and row.get("status") == "completed"]
+    selected = [row for row in _rows(selected) if row.get("status") == "completed"]
     if len(selected) < 2:
-        selected = leaderboard.completed(rows or [])[:DEFAULT_COMPARE]
+        selected = leaderboard.completed(_rows(rows))[:DEFAULT_COMPARE]
     if len(selected) < 2:
         message = "Tick two or more finished (not damaged) runs in the table."
         return empty_figure(message), empty_figure(message)

@@ -65,6 +65,8 @@ def sync_form(model, active, _presets, watched):
     """The chosen model's fields and defaults, or a preset's settings (still editable); while a
     run trains, that run's own settings, read-only; once it ends (or is cancelled), the same settings,
     editable again, so "change one thing and train again" needs no retyping."""
+    active = active if isinstance(active, str) else None  # anything else is a tampered request
+    watched = watched if isinstance(watched, str) else None
     config = _active_config(active)
     picked = dash.ctx.triggered_id
     preset = presets.PRESETS.get(picked["name"]) if isinstance(picked, dict) and not config else None
@@ -75,7 +77,7 @@ def sync_form(model, active, _presets, watched):
         model, config = preset.config.model, preset.config.to_dict()
     elif ended:
         model, config = ended["model"], ended
-    elif model not in form.SPECS:
+    elif not isinstance(model, str) or model not in form.SPECS:
         model = form.DEFAULT_MODEL
     styles = [None if form.applies(model, n) else {"display": "none"} for n in form.FIELD_NAMES]
     locked = [bool(config) and not preset and not ended] * len(form.FIELD_NAMES)

@@ -85,7 +85,7 @@ def model_changed(model):
     """The search-range example and help follow the chosen model; epochs only for networks."""
     from core.models import SPECS
 
-    if model not in SPECS:
+    if not isinstance(model, str) or model not in SPECS:
         return no_update, no_update, no_update
     return tune_layout.space_hint(model), tune_layout.space_help(model), not SPECS[model].has_epochs
 
