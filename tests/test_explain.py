@@ -10,7 +10,7 @@ import pytest
 from core import data, explain
 from core.evaluation import analysis
 from core.explain import inference
-from tests.conftest import REFERENCE_ENV, run_cli
+from tests.conftest import PROJECT_ROOT, REFERENCE_ENV, run_cli
 
 RUN = "ref-cnn_dropout"
 
@@ -128,3 +128,27 @@ def test_pixel_level_methods_explain_the_input_and_ignore_the_layer(reference_st
     result = explain.explain_test_image(RUN, 0, method="occlusion", layer="conv1_relu", store=reference_store)
     assert result["layer"] == "input" and result["heatmap"].shape == (28, 28)
     assert explain.explain_test_image(RUN, 0, method="scorecam", store=reference_store)["layer"] == "conv3_relu"
+
+
+def test_a_fresh_clone_explains_with_the_shipped_measured_default(tmp_path):
+    """The committed Keras reference runs carry their measured default view: with no cache at all (a
+    fresh clone), /gradcam and `core gradcam` open on it, and the CLI says which method and why."""
+    import shutil
+
+    from core.explain import faithfulness
+    from core.store import RunStore
+
+    root = tmp_path / "artifacts"
+    shutil.copytree(
+        PROJECT_ROOT / "artifacts" / "runs" / RUN, root / "runs" / RUN, ignore=shutil.ignore_patterns("logs")
+    )
+    shipped = json.loads((root / "runs" / RUN / faithfulness.SHIPPED_DEFAULT).read_text())
+    assert faithfulness.default_view(RUN, RunStore(root / "runs")) == shipped  # no cache, no computing
+    out = json.loads(run_cli("gradcam", RUN, "--index", "3", "--json", env={"STUDIO_ARTIFACTS": str(root)}).stdout)
+    assert out["method"] == shipped["method"] and "measured most faithful" in out["method_reason"]
+    forced = json.loads(
+        run_cli(
+            "gradcam", RUN, "--index", "3", "--method", "gradcam", "--json", env={"STUDIO_ARTIFACTS": str(root)}
+        ).stdout
+    )
+    assert forced["method"] == "gradcam" and forced["method_reason"] == "chosen with --method"

@@ -79,6 +79,7 @@ def retrain(
                 "reference": True,
                 "host": platform.node(),
                 "note": f"trained on {config.subset or 'the full 48 000'} photos of the training split",
+                **({"preset": name.removeprefix("preset-")} if name.startswith("preset-") else {}),
             },
         )
         if record["status"] != "completed":
