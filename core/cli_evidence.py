@@ -20,6 +20,11 @@ def add_parsers(sub, parser_class) -> None:
     cmp.add_argument("b", metavar="B")
     cmp.add_argument("--json", action="store_true")
 
+    again = sub.add_parser("reproduce", help="train a run again from its record here and compare the predictions")
+    again.add_argument("run_id", metavar="RUN")
+    again.add_argument("--keep", action="store_true", help="keep the retrained copy as a run of its own")
+    again.add_argument("--json", action="store_true")
+
     rep = sub.add_parser("report", help="the story of the evidence as one self-contained HTML file (and a PDF)")
     rep.add_argument("--run", help="the run the story is about (default: the most accurate)")
     rep.add_argument("--out", required=True, help="where to write the HTML report")
@@ -130,6 +135,25 @@ def _print_summary(result: dict[str, Any]) -> None:
         print("- " + v["sentence"])
 
 
+def _cmd_reproduce(args) -> int:
+    from core.training.reproduce import reproduce
+
+    result = reproduce(args.run_id, keep=args.keep)
+    if args.json:
+        _print_json(result)
+        return 0
+    print(
+        f"{args.run_id} retrained here in {result['seconds']:.0f} s: {100 * result['agreement']:.2f} % of test photos get "
+        f"the same answer, accuracy {100 * result['accuracy_delta']:+.2f} points"
+    )
+    if not result["same_source"]:
+        print(
+            f"note: it was recorded with source version {result['recorded_source_version'] or 'unknown'}; "
+            f"this code is {result['source_version'] or 'unknown'}"
+        )
+    return 0
+
+
 def _cmd_report(args) -> int:
     import time
     from pathlib import Path
@@ -154,4 +178,4 @@ def _cmd_report(args) -> int:
     return 0
 
 
-HANDLERS = {"compare": _cmd_compare, "ablate": _cmd_ablate, "report": _cmd_report}
+HANDLERS = {"compare": _cmd_compare, "ablate": _cmd_ablate, "report": _cmd_report, "reproduce": _cmd_reproduce}

@@ -114,3 +114,21 @@ def test_train_over_seeds_makes_a_group(own_artifacts):
     assert (first["config"]["seed"], second["config"]["seed"]) == (42, 43)
     refused = run_cli("train", "logreg", "--subset", "300", "--seeds", "11", env=env)
     assert refused.returncode == 2 and "seeds must be between 1 and 10" in refused.stderr
+
+
+def test_a_run_is_reproduced_from_its_record_and_says_how_closely(own_artifacts):
+    env, store = own_artifacts
+    assert (
+        run_cli("train", "logreg", "--subset", "300", "--run-id", "orig", "--set", "max_iter=50", env=env).returncode
+        == 0
+    )
+    done = run_cli("reproduce", "orig", "--json", env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["agreement"] == 1.0 and result["accuracy_delta"] == 0.0  # deterministic on this machine
+    assert store.get("orig")["reproduced"]["agreement"] == 1.0
+    assert [r for r in store.list_ids() if "repro" in r] == []  # the copy is removed unless --keep
+    from core.evaluation import leaderboard
+
+    assert leaderboard.row(store.get("orig"))["reproduced"] == "exactly"
+    assert run_cli("reproduce", "nope", env=env).returncode == 1

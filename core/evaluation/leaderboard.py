@@ -90,6 +90,15 @@ def setting_fields(config: dict[str, Any]) -> dict[str, Any]:
     return {f"set_{k}": (_setting(v) if isinstance(v, bool) else v) for k, v in values.items()}
 
 
+def reproduced_badge(reproduced: Any) -> str:
+    """The leaderboard's words for a reproduction: "exactly", "within 0.4 %" or "" (never tried)."""
+    if not isinstance(reproduced, dict) or reproduced.get("agreement") is None:
+        return ""
+    differ = 1 - float(reproduced["agreement"])
+    text = "exactly" if differ == 0 else f"within {100 * differ:.1f} % of photos"
+    return text + ("" if reproduced.get("same_source", True) else " (other source version)")
+
+
 def interval_text(ci) -> str:
     """ "93.14–94.09 %" for a 95 % interval given as fractions (blank when unknown)."""
     if not ci or ci[0] is None or ci[1] is None:
@@ -199,6 +208,7 @@ def row(record: dict[str, Any], history: list[dict[str, Any]] | None = None) -> 
         "n_train": n_train,
         "size_bytes": artifact.get("bytes"),
         "date": (record.get("finished_at") or record.get("created_at") or "")[:16].replace("T", " "),
+        "reproduced": reproduced_badge(record.get("reproduced")),
         **setting_fields(record.get("config") or {}),
     }
 

@@ -136,6 +136,15 @@ COLUMNS: list[tuple[str, str, str, dict[str, Any]]] = [
     ),
     ("params", "Parameters", PARAMS_HELP, {"valueFormatter": NUM, **NUMBER}),
     ("size_bytes", "File size", "Size of the saved model file.", {"valueFormatter": MB, **NUMBER}),
+    (
+        "reproduced",
+        "Reproduced here",
+        (
+            "`python -m core reproduce RUN` trained it again from its record on this machine: 'exactly' when every "
+            "test photo got the same answer, else the share that differed. Blank: not tried yet."
+        ),
+        {"minWidth": 140},
+    ),
     ("settings", "Settings", "The run's hyperparameters.", {"minWidth": 240, "tooltipField": "settings"}),
     ("family", "Family", "deep: a Keras network; classic: a scikit-learn model.", {"width": 100}),
     ("status", "Status", "completed, or why the run has no trustworthy numbers.", {"width": 110}),
@@ -168,6 +177,7 @@ CSV_HEADERS = {
     "family": "family",
     "status": "status",
     "date": "finished_utc",
+    "reproduced": "reproduced_here",
 }
 
 
