@@ -54,7 +54,9 @@ def main(argv=None) -> None:
         connection_limit=200,
         channel_timeout=60,
         cleanup_interval=30,
-        max_request_body_size=64 * 1024 * 1024,
+        # the app answers every over-limit body itself with the API's JSON 413 (16 MB, chunked or not);
+        # waitress' own limit, which answers in plain text, only stops bodies far beyond that
+        max_request_body_size=256 * 1024 * 1024,
         clear_untrusted_proxy_headers=True,
     )
 

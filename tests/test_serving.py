@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 import urllib.error
 import urllib.request
 
@@ -337,3 +338,71 @@ def test_concurrent_decodes_are_bounded(monkeypatch):
     with futures.ThreadPoolExecutor(8) as pool:
         shapes = list(pool.map(one, range(16)))
     assert shapes == [(28, 28)] * 16 and peak[0] <= upload.SLOTS
+
+
+def test_a_chunked_oversized_upload_gets_the_apis_json_413(make_run_server):
+    """70 MB sent chunked (no Content-Length): the API's JSON error, not the server's plain text."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    url = urlsplit(make_run_server)
+    connection = http.client.HTTPConnection(url.hostname, url.port, timeout=120)
+    boundary = "studio-chunks"
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="image"; filename="big.png"\r\n'
+        "Content-Type: image/png\r\n\r\n"
+    ).encode()
+
+    def body():
+        yield head
+        block = b"\0" * (1024 * 1024)
+        for _ in range(70):
+            yield block
+        yield f"\r\n--{boundary}--\r\n".encode()
+
+    connection.request(
+        "POST",
+        "/api/predict",
+        body=body(),
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}", "Transfer-Encoding": "chunked"},
+        encode_chunked=True,
+    )
+    response = connection.getresponse()
+    payload = response.read()
+    assert response.status == 413 and response.getheader("Content-Type", "").startswith("application/json")
+    assert "limit" in json.loads(payload)["error"]
+
+
+def test_uploads_beyond_the_slots_wait_in_a_short_queue(monkeypatch):
+    import threading
+
+    monkeypatch.setattr(upload, "SLOT_WAIT_S", 5.0)
+    held = [upload._slots.acquire() for _ in range(upload.SLOTS)]
+    results = []
+
+    def wait_for_a_slot():
+        try:
+            with upload.slot():
+                results.append("served")
+        except upload.UploadBusy:
+            results.append("busy")
+
+    waiters = [threading.Thread(target=wait_for_a_slot) for _ in range(3)]
+    for w in waiters:
+        w.start()
+    time.sleep(0.5)
+    for _slot in held:  # the busy slots free up after half a second: the queued uploads are served
+        upload._slots.release()
+    for w in waiters:
+        w.join(10)
+    assert results == ["served"] * 3
+    monkeypatch.setattr(upload, "MAX_WAITING", 0)  # a full queue answers at once
+    held = [upload._slots.acquire() for _ in range(upload.SLOTS)]
+    try:
+        started = time.perf_counter()
+        with pytest.raises(upload.UploadBusy), upload.slot():
+            pass
+        assert time.perf_counter() - started < 1
+    finally:
+        for _slot in held:
+            upload._slots.release()

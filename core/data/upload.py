@@ -38,9 +38,12 @@ SHARPEN_PERCENT = 50  # unsharp mask (radius 1) after resizing, like the dataset
 WORK_SIDE = 512  # longest side the conversion works at (the result is 28x28)
 DIRECT_PIXELS = 4_000_000  # larger non-JPEG images are decoded in a child process
 SLOTS = 2
-SLOT_WAIT_S = 2.0
+SLOT_WAIT_S = 8.0  # a photo beyond the slots waits in a short queue (a 40-MP photo takes about 2 s) ...
+MAX_WAITING = 8  # ... of at most this many; beyond it, or after the wait, the answer is 503
 DECODE_TIMEOUT_S = 30
 _slots = threading.BoundedSemaphore(SLOTS)
+_waiting = 0
+_waiting_lock = threading.Lock()
 
 
 class UploadError(ValueError):
@@ -59,10 +62,21 @@ class UploadBusy(UploadError):
 
 @contextlib.contextmanager
 def slot(wait_s: float | None = None) -> Iterator[None]:
-    """Hold one of the SLOTS decode/predict slots; UploadBusy when none frees up within `wait_s`
-    (default SLOT_WAIT_S)."""
-    if not _slots.acquire(timeout=SLOT_WAIT_S if wait_s is None else wait_s):
-        raise UploadBusy("The server is busy with other photos; try again in a moment.")
+    """Hold one of the SLOTS decode/predict slots, waiting in a bounded queue (MAX_WAITING requests, up to
+    `wait_s`, default SLOT_WAIT_S, each); UploadBusy when the queue is full or the wait runs out."""
+    global _waiting
+    if not _slots.acquire(blocking=False):
+        with _waiting_lock:
+            if _waiting >= MAX_WAITING:
+                raise UploadBusy("The server is busy with other photos; try again in a moment.")
+            _waiting += 1
+        try:
+            got = _slots.acquire(timeout=SLOT_WAIT_S if wait_s is None else wait_s)
+        finally:
+            with _waiting_lock:
+                _waiting -= 1
+        if not got:
+            raise UploadBusy("The server is busy with other photos; try again in a moment.")
     try:
         yield
     finally:
