@@ -2,7 +2,7 @@
 and say how closely the new test predictions agree with the stored ones.
 
 The result is kept with the run (`reproduced: {date, machine, agreement, accuracy_delta, seconds,
-source_version, same_source}`); the retrained copy is a run of its own (`<run>-repro-<hex>`), removed
+source_version, same_source}`); the retrained copy is a run of its own (`repro-<run>-<hex>`), removed
 afterwards unless kept. An ensemble is reproduced through its members.
 """
 
@@ -31,7 +31,7 @@ def reproduce(
     if record.get("family") == "ensemble":
         raise RunError(f"{run_id} is an ensemble: reproduce its members ({', '.join(record['config']['members'])})")
     config = TrainConfig.from_dict(record["config"])
-    copy_id = f"{run_id[:60]}-repro-{secrets.token_hex(3)}"
+    copy_id = f"repro-{run_id[:60]}-{secrets.token_hex(3)}"  # never ref-*: a user run of its own
     started = time.perf_counter()
     again = training.train(
         config,
@@ -64,6 +64,6 @@ def reproduce(
         }
     finally:
         if not keep and store.exists(copy_id):
-            store.delete(copy_id)
+            store.delete(copy_id, force=True)
     store.update(run_id, reproduced=result)
     return result
