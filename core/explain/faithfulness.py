@@ -182,6 +182,8 @@ def ship_default(run_id: str, store: RunStore | None = None) -> dict[str, Any]:
     chosen = default_view(run_id, store, compute=True)
     if chosen is None:
         raise RunError(f"run {run_id} has no measured default view")
+    model_path, artifact = store.model_file(run_id)
+    chosen = {**chosen, "model_key": (artifact.get("sha256") or str(model_path.stat().st_mtime_ns))[:16]}
     atomic.write_bytes(store.path(run_id) / SHIPPED_DEFAULT, json.dumps(chosen, indent=1).encode())
     return chosen
 
