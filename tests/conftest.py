@@ -157,3 +157,21 @@ def graph_traces(dash_duo, graph_id: str):
         " : null})) : null;",
         graph_id,
     )
+
+
+def click_plot_point(dash_duo, graph_id: str, x, y) -> None:
+    """A real mouse click at data coordinates (x, y) of a dcc.Graph's first axes (a heatmap cell, a dot)."""
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    geometry = dash_duo.driver.execute_script(
+        """
+        const gd = document.querySelector('#' + arguments[0] + ' .js-plotly-plot');
+        gd.scrollIntoView({block: 'center', behavior: 'instant'});
+        const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+        const box = gd.getBoundingClientRect();
+        return {x: box.left + xa._offset + xa.d2p(arguments[1]), y: box.top + ya._offset + ya.d2p(arguments[2])};""",
+        graph_id,
+        x,
+        y,
+    )
+    ActionChains(dash_duo.driver).move_to_location(int(geometry["x"]), int(geometry["y"])).click().perform()

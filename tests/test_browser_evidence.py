@@ -3,27 +3,10 @@ and "is A really better than B?" from the overview and the leaderboard to the di
 
 from __future__ import annotations
 
-from selenium.webdriver.common.action_chains import ActionChains
-
 from core.ablation import study as studies
 from core.evaluation import comparison
 from core.store import RunStore
-from tests.conftest import click, graph_traces, wait_until
-
-
-def _click_point(dash_duo, graph_id: str, x: float, y: str) -> None:
-    geometry = dash_duo.driver.execute_script(
-        """
-        const gd = document.querySelector('#' + arguments[0] + ' .js-plotly-plot');
-        gd.scrollIntoView({block: 'center', behavior: 'instant'});
-        const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
-        const box = gd.getBoundingClientRect();
-        return {x: box.left + xa._offset + xa.d2p(arguments[1]), y: box.top + ya._offset + ya.d2p(arguments[2])};""",
-        graph_id,
-        x,
-        y,
-    )
-    ActionChains(dash_duo.driver).move_to_location(int(geometry["x"]), int(geometry["y"])).click().perform()
+from tests.conftest import click, click_plot_point, graph_traces, wait_until
 
 
 def test_what_helps_shows_each_technique_with_its_interval_and_opens_its_curves(
@@ -44,7 +27,7 @@ def test_what_helps_shows_each_technique_with_its_interval_and_opens_its_curves(
     assert [i.text for i in items] == [v["sentence"] for v in summary["variants"]]
     assert "validation" in dash_duo.find_element("#insights-base").text
     target = max(measured, key=lambda v: abs(v["effect"]))
-    _click_point(dash_duo, "insights-forest", 100 * target["effect"], f"{target['technique']} ({target['change']})")
+    click_plot_point(dash_duo, "insights-forest", 100 * target["effect"], f"{target['technique']} ({target['change']})")
     curves = wait_until(
         lambda: (lambda t: t if t and len(t) >= 2 else None)(graph_traces(dash_duo, "insights-curves")), timeout=30
     )

@@ -16,23 +16,12 @@ from core.data import CLASS_NAMES
 from core.evaluation import drilldown, leaderboard
 from core.store import RunStore
 from dashboard.components.gallery import PER_PAGE
-from tests.conftest import click, graph_traces, wait_until
+from tests.conftest import click, click_plot_point, graph_traces, wait_until
 
 
 def click_heatmap_cell(dash_duo, graph_id: str, x_label: str, y_label: str) -> None:
     """A real mouse click on the heatmap cell (x_label, y_label) of a dcc.Graph."""
-    geometry = dash_duo.driver.execute_script(
-        """
-        const gd = document.querySelector('#' + arguments[0] + ' .js-plotly-plot');
-        gd.scrollIntoView({block: 'center', behavior: 'instant'});
-        const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
-        const box = gd.getBoundingClientRect();
-        return {x: box.left + xa._offset + xa.d2p(arguments[1]), y: box.top + ya._offset + ya.d2p(arguments[2])};""",
-        graph_id,
-        x_label,
-        y_label,
-    )
-    ActionChains(dash_duo.driver).move_to_location(int(geometry["x"]), int(geometry["y"])).click().perform()
+    click_plot_point(dash_duo, graph_id, x_label, y_label)
 
 
 def test_confusion_cell_opens_exactly_its_images_and_links_to_gradcam(dash_duo, app_factory, with_reference_runs):

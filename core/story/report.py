@@ -15,6 +15,7 @@ from pathlib import Path
 
 from core.store import RunStore
 from core.story import slides as story_slides
+from core.story import summary
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 PDF_TIMEOUT_S = 120
@@ -116,7 +117,7 @@ def write_html(out: Path, run_id: str | None = None, store: RunStore | None = No
 
     store = store or RunStore()
     story = story_slides.build(run_id, store)
-    text = render(story, story_slides.appendix(store, story))
+    text = render(story, summary.appendix(store, story))
     atomic.write_bytes(Path(out), text.encode("utf-8"))
     return story
 

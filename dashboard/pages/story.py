@@ -13,7 +13,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html, no_update
 
 from core.store import InvalidRunId, RunError
-from core.story import report, slides
+from core.story import report, summary
 from dashboard import state
 from dashboard.components import story_view
 from dashboard.components.story_view import story
@@ -50,7 +50,7 @@ def download(_html, _pdf, run):
     """The report of the story on screen: one HTML file, or its PDF where Chromium can print it."""
     try:
         told = story(run if isinstance(run, str) else None)
-        text = report.render(told, slides.appendix(state.store(), told))
+        text = report.render(told, summary.appendix(state.store(), told))
     except (RunError, InvalidRunId, ValueError) as exc:
         return no_update, dbc.Alert(f"No report: {exc}.", color="warning", dismissable=True)
     name = f"fashion-mnist-report-{told.run_id}"
