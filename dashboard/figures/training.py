@@ -78,9 +78,11 @@ def _mark_analysis(fig: go.Figure, history: list[dict[str, Any]], analysis: dict
     )
     fig.add_vline(x=best, line_dash="dot", line_color="#f39c12", row=1, col=2)
     # the label sits above the plot, not on the curves it would hide
+    # near either end a centred label would run past the plot edge: anchor it on the inner side
+    anchor = "right" if best == history[-1]["epoch"] else "left" if best == history[0]["epoch"] else "center"
     fig.add_annotation(
-        x=best, y=1.0, xref="x", yref="paper", yanchor="bottom", text=f"best: epoch {best}", showarrow=False,
-        font=dict(size=11, color="#b9770e"),
+        x=best, y=1.0, xref="x", yref="paper", yanchor="bottom", xanchor=anchor, text=f"best: epoch {best}",
+        showarrow=False, font=dict(size=11, color="#b9770e"),
     )  # fmt: skip
     if analysis.get("overfit_epochs"):
         fig.add_scatter(
