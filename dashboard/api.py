@@ -43,6 +43,13 @@ def _error(status: int, message: str, headers: dict[str, str] | None = None, scr
     return response
 
 
+def _run_error(exc: RunError):
+    """A run-store error as the API answers it: 400 a malformed id, 404 no such run, 409 a run that
+    cannot do what was asked (damaged, unfinished, no model file)."""
+    status = 400 if isinstance(exc, InvalidRunId) else 404 if isinstance(exc, UnknownRun) else 409
+    return _error(status, str(exc))
+
+
 def predict_upload(raw: bytes, run_id: str | None) -> dict:
     """Prediction for upload bytes with a run's model (raises UploadError / RunError / ValueError)."""
     from core.data import CLASS_NAMES
@@ -100,10 +107,8 @@ def register(server: Flask) -> None:
     def api_run(run_id: str):
         try:
             return jsonify(state.store().get(run_id))
-        except InvalidRunId as exc:
-            return _error(400, str(exc))
-        except UnknownRun as exc:
-            return _error(404, str(exc))
+        except RunError as exc:
+            return _run_error(exc)
 
     @server.get("/api/compare")
     def api_compare():
@@ -116,12 +121,8 @@ def register(server: Flask) -> None:
             return _error(400, "choose two different runs to compare")
         try:
             return jsonify(compare_runs(a, b, state.store()))
-        except InvalidRunId as exc:
-            return _error(400, str(exc))
-        except UnknownRun as exc:
-            return _error(404, str(exc))
         except RunError as exc:
-            return _error(409, str(exc))
+            return _run_error(exc)
 
     @server.post("/api/predict")
     def api_predict():
