@@ -46,6 +46,11 @@ class _Reference:
     train: np.ndarray  # (48000, COMPONENTS) the training photos, projected
     threshold: float
 
+    @functools.cached_property
+    def train_sq(self) -> np.ndarray:
+        """Squared norms of the projected training photos, computed once (not on every upload)."""
+        return (self.train**2).sum(axis=1)
+
 
 CACHE_FILE = f"familiar-pca{COMPONENTS}-q{DISTANCE_QUANTILE}.npz"
 CHUNK = 4000
@@ -60,9 +65,11 @@ def _project(ref_mean: np.ndarray, components: np.ndarray, images: np.ndarray) -
     return out
 
 
-def _nearest(train: np.ndarray, points: np.ndarray) -> np.ndarray:
-    """Euclidean distance of each point to its nearest training point (chunked, numpy only)."""
-    sq_train = (train**2).sum(axis=1)
+def _nearest(train: np.ndarray, points: np.ndarray, sq_train: np.ndarray | None = None) -> np.ndarray:
+    """Euclidean distance of each point to its nearest training point (chunked, numpy only);
+    `sq_train`, the training points' squared norms, when already known."""
+    if sq_train is None:
+        sq_train = (train**2).sum(axis=1)
     result = np.empty(len(points), dtype=np.float32)
     for start in range(0, len(points), 256):
         p = points[start : start + 256]
@@ -119,7 +126,7 @@ def nearest_distance(image: np.ndarray) -> tuple[float, float]:
     with _lock:
         ref = _reference()
     projected = _project(ref.mean, ref.components, np.asarray(image, dtype=np.uint8)[None])
-    return float(_nearest(ref.train, projected)[0]), ref.threshold
+    return float(_nearest(ref.train, projected, ref.train_sq)[0]), ref.threshold
 
 
 def assess(image: np.ndarray, plain_border: float | None) -> dict:

@@ -212,6 +212,9 @@ class KerasClassifier(Classifier):
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
         """Class probabilities; with `tta`, the mean over each photo and its mirror image."""
+        if self.tta and 2 * len(x) <= SMALL_BATCH:  # a request's photos and their mirrors in one call
+            both = self._predict(np.concatenate([x, x[:, :, ::-1]]))
+            return (both[: len(x)] + both[len(x) :]) / 2
         proba = self._predict(x)
         if self.tta:
             proba = (proba + self._predict(np.ascontiguousarray(x[:, :, ::-1]))) / 2
