@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 HOST   ?= 127.0.0.1
 PORT   ?= 8050
 
-.PHONY: run test lint setup setup-test setup-lint data reference bench clean-venv
+.PHONY: run test lint setup setup-test setup-lint data reference reference-models bench clean-venv
 
 run: setup data
 	$(PY) -m dashboard --host $(HOST) --port $(PORT)
@@ -50,6 +50,10 @@ data: setup
 
 reference: setup data
 	$(PY) -m core reference
+
+# model files too large for git (the Random Forest), rebuilt here and checked against their predictions
+reference-models: setup data
+	$(PY) -m core rebuild --missing
 
 bench: setup data
 	$(PY) -m bench

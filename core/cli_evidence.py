@@ -25,6 +25,14 @@ def add_parsers(sub, parser_class) -> None:
     again.add_argument("--keep", action="store_true", help="keep the retrained copy as a run of its own")
     again.add_argument("--json", action="store_true")
 
+    build = sub.add_parser(
+        "rebuild",
+        help="retrain a run whose model file is missing (a large reference model) and check it against its predictions",
+    )
+    build.add_argument("run_id", metavar="RUN", nargs="?")
+    build.add_argument("--missing", action="store_true", help="every reference run whose model file is missing")
+    build.add_argument("--json", action="store_true")
+
     rep = sub.add_parser("report", help="the story of the evidence as one self-contained HTML file (and a PDF)")
     rep.add_argument("--run", help="the run the story is about (default: the most accurate)")
     rep.add_argument("--out", required=True, help="where to write the HTML report")
@@ -154,6 +162,35 @@ def _cmd_reproduce(args) -> int:
     return 0
 
 
+def _cmd_rebuild(args) -> int:
+    from core.store import RunStore
+    from core.training import rebuild
+
+    store = RunStore()
+    if args.missing == bool(args.run_id):
+        print("error: name one run, or --missing for every reference run without its model file", file=sys.stderr)
+        return 2
+    targets = rebuild.missing(store) if args.missing else [args.run_id]
+    if not targets and not args.json:
+        print("every reference run has its model file")
+    for run_id in targets:
+        if not args.json:
+            estimate = rebuild.estimate_seconds(store.get(run_id))
+            print(f"rebuilding {run_id} (about {estimate} s) …", flush=True)
+        result = rebuild.rebuild(run_id, store)
+        if args.json:
+            _print_json({"run_id": run_id, **result})
+            continue
+        same = (
+            "every test photo gets its committed answer"
+            if result["agreement"] == 1.0
+            else f"{100 * result['agreement']:.2f} % of test photos get their committed answer, accuracy "
+            f"{100 * result['accuracy_delta']:+.2f} points"
+        )
+        print(f"{run_id}: rebuilt in {result['seconds']:.0f} s; {same}")
+    return 0
+
+
 def _cmd_report(args) -> int:
     import time
     from pathlib import Path
@@ -178,4 +215,10 @@ def _cmd_report(args) -> int:
     return 0
 
 
-HANDLERS = {"compare": _cmd_compare, "ablate": _cmd_ablate, "report": _cmd_report, "reproduce": _cmd_reproduce}
+HANDLERS = {
+    "compare": _cmd_compare,
+    "ablate": _cmd_ablate,
+    "report": _cmd_report,
+    "reproduce": _cmd_reproduce,
+    "rebuild": _cmd_rebuild,
+}

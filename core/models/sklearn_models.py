@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from core.models import row_reference
 from core.models.base import Classifier, Emit, no_emit
 
 if TYPE_CHECKING:
@@ -38,6 +39,9 @@ class SklearnClassifier(Classifier):
         self.seed = seed
         self.params = params
         self.estimator_: Any = None
+        # the dataset rows of the photos `fit` gets, when known (the training engine sets them):
+        # SVM and k-NN files then name their stored photos by row (core.models.row_reference)
+        self.train_rows: np.ndarray | None = None
 
     # -- training -------------------------------------------------------------------------
     def fit(
@@ -54,6 +58,8 @@ class SklearnClassifier(Classifier):
             warnings.simplefilter("ignore", category=UserWarning)
             warnings.filterwarnings("ignore", message=".*converge.*")
             fitter(x, np.asarray(y), x_val, np.asarray(y_val), emit)
+        if self.train_rows is not None:  # store dataset rows, not copies of training photos
+            row_reference.attach(self, x, self.train_rows)
         return self
 
     def _fit_logreg(self, x, y, x_val, y_val, emit):
@@ -231,12 +237,13 @@ class SklearnClassifier(Classifier):
         if hasattr(estimator, "_optimizer"):  # MLP: drop Adam's moment estimates (2/3 of the file)
             estimator = copy.copy(estimator)
             estimator._optimizer = None
-        sio.dump(
-            {"kind": self.kind, "seed": self.seed, "params": self.params, "estimator": estimator},
-            str(path),
-            compression=zipfile.ZIP_DEFLATED,
-            compresslevel=6,
-        )
+        with row_reference.stripped(self) as rows:
+            sio.dump(
+                {"kind": self.kind, "seed": self.seed, "params": self.params, "estimator": estimator, **rows},
+                str(path),
+                compression=zipfile.ZIP_DEFLATED,
+                compresslevel=6,
+            )
 
 
 def hog_size(cell: int) -> int:
@@ -362,4 +369,6 @@ def load(path: Path, expected_sha256: str | None = None) -> SklearnClassifier:
         raise UntrustedModel(f"{path.name} is not a model file written by the studio")
     clf = SklearnClassifier(saved["kind"], seed=saved["seed"], **saved["params"])
     clf.estimator_ = saved["estimator"]
+    if "rows" in saved:  # stored photos named by dataset row: project them again
+        row_reference.restore(clf, saved["rows"])
     return clf

@@ -120,6 +120,7 @@ class RunFiles:
         if not path.is_file():
             raise NoModel(
                 f"run {run_id} keeps only its predictions ({name} is not in this checkout); "
-                f"retrain it with `python -m core reference --only {record.get('model')}`"
+                f"rebuild it with `python -m core rebuild {run_id}` (about "
+                f"{round(float((record.get('timings') or {}).get('train_seconds') or 60)):,} s)"
             )
         return path, artifact

@@ -222,6 +222,8 @@ def _train_run(
             distill.soften(distill.teacher_probabilities(config.params["teacher"], idx, store), temperature)
             for idx in (train_idx, val_idx)
         )
+    if hasattr(clf, "train_rows"):  # models that can name their stored training photos by row
+        clf.train_rows = train_idx
     x_train, y_train = clf.prepare(dataset.x_train[train_idx]), dataset.y_train[train_idx]
     x_val, y_val = clf.prepare(dataset.x_train[val_idx]), dataset.y_train[val_idx]
     store.update(

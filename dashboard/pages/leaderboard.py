@@ -15,7 +15,7 @@ from core.evaluation import leaderboard
 from core.store import RunError
 from core.training import ensemble
 from dashboard import runs_view, state
-from dashboard.components import compare_panel
+from dashboard.components import compare_panel, rebuild_panel
 from dashboard.components import leaderboard_table as table
 from dashboard.components.cards import figure_card
 from dashboard.components.leaderboard_table import column_defs
@@ -66,6 +66,7 @@ def layout(show: str | None = None, **_query) -> html.Div:
             else None,
             html.Div(id="leaderboard-rename-message"),
             dcc.Loading(html.Div(id="leaderboard-ensemble-message"), type="circle"),
+            rebuild_panel.panel(),
             dbc.Card(dbc.CardBody([toolbar, grid])),
             dbc.Row(
                 [
