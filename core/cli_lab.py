@@ -20,7 +20,15 @@ def _print_json(obj: Any) -> None:
 
 def add_parsers(sub, parser_class) -> None:
     ens = sub.add_parser("ensemble", help="an ensemble run: the average of chosen completed runs' probabilities")
-    ens.add_argument("run_ids", nargs="+", metavar="RUN_ID", help="2 to 20 completed runs")
+    ens.add_argument(
+        "run_ids", nargs="+", metavar="RUN_ID", help="2 to 20 completed runs (with --choose: the candidates)"
+    )
+    ens.add_argument(
+        "--choose",
+        action="store_true",
+        help="choose the members among the runs on the validation split (every subset of 2 to --max runs)",
+    )
+    ens.add_argument("--max", type=int, default=5, help="with --choose: at most this many members (default 5)")
     ens.add_argument("--run-id", help="the new run's id (default: ensemble-<date>-<hex>)")
     ens.add_argument("--name", help="a readable name for the new run")
     ens.add_argument("--json", action="store_true")
@@ -65,7 +73,21 @@ def add_parsers(sub, parser_class) -> None:
 def _cmd_ensemble(args) -> int:
     from core.training import ensemble
 
-    record = ensemble.create(args.run_ids, run_id=args.run_id, name=args.name)
+    members, note = args.run_ids, None
+    if args.choose:
+        from core.training import ensemble_select
+
+        log = (lambda _line: None) if args.json else (lambda line: print(line, flush=True))
+        chosen = ensemble_select.choose(args.run_ids, max_members=args.max, log=log)
+        members = chosen["members"]
+        note = (
+            f"members chosen on the validation split: of every 2- to {args.max}-run subset of "
+            f"{', '.join(args.run_ids)} ({chosen['tried']} tried), the one with the best averaged validation "
+            f"accuracy ({100 * chosen['val_accuracy']:.2f} %; the best single run, "
+            f"{chosen['best_single']['run_id']}: {100 * chosen['best_single']['val_accuracy']:.2f} %)"
+        )
+        log(note)
+    record = ensemble.create(members, run_id=args.run_id, name=args.name, note=note)
     if args.json:
         _print_json(run_summary(record))
     else:

@@ -93,6 +93,30 @@ def _epochs(base):
     return "changes", f"{base.epochs} → {2 * base.epochs}", replace(base, epochs=2 * base.epochs)
 
 
+def _precision(base):
+    return _choice(base, "precision", lambda v: "float32" if v != "float32" else "mixed_bfloat16")
+
+
+def _shift(base):
+    return _toggle(base, "shift", 0.1, 0.0)
+
+
+def _erasing(base):
+    return _toggle(base, "erasing", 0.25, 0.0)
+
+
+DEFAULT_TEACHER = "ref-ensemble"  # the reference ensemble: the most accurate committed run
+
+
+def _distill(base):
+    """Learning from a teacher's probabilities too (core.training.distill): on with the reference
+    ensemble as the teacher, or off when the base already has one."""
+    teacher = base.params.get("teacher") or ""
+    new = "" if teacher else DEFAULT_TEACHER
+    change = f"teacher {teacher} → none" if teacher else f"none → teacher {new}"
+    return ("removes" if teacher else "adds"), change, replace(base, params={**base.params, "teacher": new})
+
+
 # key -> (the technique in plain words, the setting it needs, how to build the variant)
 TECHNIQUES: dict[str, tuple[str, str, Callable]] = {
     "dropout": ("Dropout", "dropout", _dropout),
@@ -106,7 +130,15 @@ TECHNIQUES: dict[str, tuple[str, str, Callable]] = {
     "kernel": ("Kernel size", "kernel_size", _kernel),
     "width": ("Network width", "width", _width),
     "epochs": ("Training length (epochs)", "epochs", _epochs),
+    "precision": ("Compute precision (bfloat16)", "precision", _precision),
+    "shift": ("Random shifts (augmentation)", "shift", _shift),
+    "erasing": ("Random erasing (augmentation)", "erasing", _erasing),
+    "distill": ("Knowledge distillation", "teacher", _distill),
 }
+
+
+# studied only when asked for (`--only`): distillation needs its teacher run in the store
+OPT_IN = frozenset({"distill"})
 
 
 def applies(base: TrainConfig, setting: str) -> bool:
@@ -121,7 +153,7 @@ def variants(base: TrainConfig, only: list[str] | None = None) -> list[Variant]:
         raise ConfigError(f"unknown technique(s): {', '.join(unknown)}; choose from {', '.join(TECHNIQUES)}")
     out = []
     for key, (technique, setting, build) in TECHNIQUES.items():
-        if only is not None and key not in only:
+        if (only is not None and key not in only) or (only is None and key in OPT_IN):
             continue
         if not applies(base, setting):
             if only is not None:

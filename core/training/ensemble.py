@@ -73,7 +73,11 @@ def _val_accuracy(store: RunStore, run_ids: list[str]) -> float | None:
 
 
 def create(
-    run_ids: list[str], run_id: str | None = None, store: RunStore | None = None, name: str | None = None
+    run_ids: list[str],
+    run_id: str | None = None,
+    store: RunStore | None = None,
+    name: str | None = None,
+    note: str | None = None,
 ) -> dict[str, Any]:
     """Build and store an ensemble run of `run_ids`; returns its record. RunError when a member
     is missing, damaged, not completed or itself an ensemble (nothing is written then)."""
@@ -96,7 +100,11 @@ def create(
         "label": f"Ensemble of {len(ids)}",
         "family": "ensemble",
         "config": {"model": "ensemble", "members": ids},
-        "produced_by": {"command": " ".join(sys.argv), "source_version": source_version()},
+        "produced_by": {
+            "command": " ".join(sys.argv),
+            "source_version": source_version(),
+            **({"note": note} if note else {}),
+        },
         "host": platform.node(),
     }
     with store.open_run(run_id, record):
