@@ -36,6 +36,11 @@ CANDIDATES: dict[str, TrainConfig] = {
     # at 4 epochs) and gain from 5x5 kernels (+0.3)
     "fast-bf16-k5-d10": _variant(FAST, dropout=0.1, params={**BF16, "kernel_size": 5}),
     "fast-bf16-w48-e8": _variant(FAST, epochs=8, dropout=0.15, params={**BF16, "width": 48}),
+    # the same within the 150 s budget: fewer epochs, or batches of 256 (fewer, larger steps)
+    "fast-bf16-w48-e6": _variant(FAST, epochs=6, dropout=0.15, params={**BF16, "width": 48}),
+    "fast-bf16-w48-e7-b256": _variant(
+        FAST, epochs=7, batch_size=256, learning_rate=3e-3, dropout=0.15, params={**BF16, "width": 48}
+    ),
     # the best recipe at a third of its length, with and without the longer-recipe augmentations
     "best-bf16-e12": _variant(BEST, epochs=12, params=BF16),
     "best-bf16-e12-shift-erase": _variant(BEST, epochs=12, params={**BF16, "shift": 0.1, "erasing": 0.25}),

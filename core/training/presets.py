@@ -101,12 +101,12 @@ PRESETS: dict[str, Preset] = {
             "Best (about half an hour)",
             "the most accurate single model (aim: 94.5 % in at most 30 minutes of CPU training; see its measured result)",
             # bfloat16 runs this width-64 net 2.8x faster here (26 s an epoch instead of 73; bench.epoch_cost),
-            # so half an hour now buys 56 epochs instead of 24. Longer training is where the published
+            # so half an hour now buys about 50 epochs instead of 24. Longer training is where the published
             # Fashion-MNIST recipes add random shifts and random erasing (RECIPES.md); at 12 epochs the
             # recipe without them was at 93.86 % on validation after 11 of 12 epochs (the old 24-epoch recipe: 94.42 %).
             TrainConfig(
                 "cnn_dropout",
-                epochs=56,
+                epochs=48,
                 batch_size=128,
                 learning_rate=2e-3,
                 dropout=0.3,
