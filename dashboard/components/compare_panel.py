@@ -7,9 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 import dash_bootstrap_components as dbc
-from dash import dcc, html
+from dash import Input, Output, callback, dcc, html
 
-from core.evaluation import comparison, stats
+from core.evaluation import comparison, leaderboard, stats
 from core.store import RunError
 from dashboard import state
 
@@ -64,3 +64,23 @@ def verdict_body(result: dict[str, Any], component_id: str, link: bool = True) -
             )
         )
     return dbc.Alert(children, color="success" if beyond else "secondary", id=component_id, className="mb-0")
+
+
+def grid_rows(value) -> list[dict]:
+    """Rows as the leaderboard grid sends them (a list of row objects); anything else is no rows."""
+    return [r for r in value if isinstance(r, dict)] if isinstance(value, list) else []
+
+
+@callback(
+    Output("leaderboard-verdict-box", "children"),
+    Input("leaderboard-grid", "selectedRows"),
+    Input("leaderboard-grid", "rowData"),
+)
+def leaderboard_verdict(selected, rows):
+    """The paired test of the two most accurate ticked runs (the top two until rows are ticked)."""
+    chosen = [r for r in grid_rows(selected) if r.get("status") == "completed"]
+    chosen = chosen if len(chosen) >= 2 else leaderboard.completed(grid_rows(rows))
+    chosen = sorted(chosen, key=lambda r: -(r.get("test_accuracy") or 0))[:2]
+    if len(chosen) < 2:
+        return html.P("Tick two finished runs to test whether one is better beyond chance.", className="text-muted")
+    return verdict_card(str(chosen[0]["run_id"]), str(chosen[1]["run_id"]), "leaderboard-verdict")

@@ -9,7 +9,7 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 from core.data import CLASS_NAMES
 from core.evaluation import drilldown, labels
 from dashboard import runs_view
-from dashboard.components import compare_panel
+from dashboard.components import compare_panel, error_reports
 from dashboard.components import gallery as gal
 from dashboard.components.cards import figure_card
 from dashboard.figures.errors import confusion_heatmap
@@ -79,7 +79,7 @@ def layout(run: str | None = None, compare: str | None = None, **_query) -> html
                         dbc.Card(
                             [
                                 dbc.CardHeader(html.H5("Classification report", className="mb-0")),
-                                dbc.CardBody(report_table(preds)),
+                                dbc.CardBody(error_reports.report_table(preds)),
                             ],
                             className="h-100",
                         ),
@@ -100,7 +100,11 @@ def layout(run: str | None = None, compare: str | None = None, **_query) -> html
                     dbc.CardHeader(html.H5("Most confident mistakes", className="mb-0")),
                     dbc.CardBody(
                         [
-                            html.P(_suspects_sentence(preds), className="small text-muted", id="errors-suspects"),
+                            html.P(
+                                error_reports.suspects_sentence(preds),
+                                className="small text-muted",
+                                id="errors-suspects",
+                            ),
                             dbc.Button(
                                 f"Download all {len(labels.label_suspects(preds))} label suspects (CSV)",
                                 id="errors-suspects-csv",
@@ -115,7 +119,7 @@ def layout(run: str | None = None, compare: str | None = None, **_query) -> html
                                 drilldown.confident_mistakes(preds, 16),
                                 preds,
                                 runs_view.gradcam_run_for(record),
-                                notes=_suspect_notes(preds, drilldown.confident_mistakes(preds, 16)),
+                                notes=error_reports.suspect_notes(preds, drilldown.confident_mistakes(preds, 16)),
                             ),
                         ],
                         id="errors-mistakes",
@@ -142,75 +146,6 @@ def layout(run: str | None = None, compare: str | None = None, **_query) -> html
             ),
         ]
     )
-
-
-def _suspects_sentence(preds) -> str:
-    suspects = labels.label_suspects(preds)
-    wrong = int((preds["y_pred"] != preds["y_true"]).sum())
-    return (
-        f"The model was very sure and still wrong. Confident learning (cleanlab's find_label_issues on this "
-        f"run's test-set probabilities; a photo is flagged when the model's confidence in another class beats "
-        f"the confidence it usually has in that class's real photos) flags {len(suspects)} of its "
-        f"{wrong} mistakes as photos whose dataset label is itself likely wrong; those are marked "
-        "“label suspect” here and in every cell of the matrix, and are worth a human look."
-    )
-
-
-def _suspect_notes(preds, shown) -> dict[int, str]:
-    suspects = set(labels.label_suspects(preds).tolist())
-    return {int(i): "label suspect (confident learning)" for i in shown if int(i) in suspects}
-
-
-def report_table(preds) -> dbc.Table:
-    rows = drilldown.classification_report(preds["y_true"], preds["y_pred"])
-
-    def fmt(v):
-        return "" if v is None else f"{v:.3f}"
-
-    def interval(r):
-        ci = r.get("recall_ci95") or r.get("ci95")
-        return f"{ci[0]:.3f}–{ci[1]:.3f}" if ci else ""
-
-    body = [
-        html.Tr(
-            [
-                html.Td(r["class"], className="fw-semibold" if "avg" in r["class"] else None),
-                html.Td(fmt(r["precision"])),
-                html.Td(fmt(r["recall"])),
-                html.Td(fmt(r["f1-score"])),
-                html.Td(interval(r), className="text-muted"),
-                html.Td(f"{int(r['support']):,}"),
-            ]
-        )
-        for r in rows
-    ]
-    heads = ("class", "precision", "recall", "F1", "95 % interval (recall; accuracy)", "photos")
-    head = html.Thead(html.Tr([html.Th(h) for h in heads]))
-    return dbc.Table(
-        [head, html.Tbody(body)], size="sm", striped=True, hover=True, id="errors-report", className="mb-0 small"
-    )
-
-
-@callback(
-    Output("errors-suspects-download", "data"),
-    Input("errors-suspects-csv", "n_clicks"),
-    State("errors-run", "value"),
-    prevent_initial_call=True,
-)
-def download_suspects(_n, run_id):
-    """Every label suspect of the run, as a CSV file (the gallery shows only the most confident)."""
-    import csv
-    import io
-
-    preds, _problem = runs_view.predictions_for(run_id)
-    if preds is None:
-        return no_update
-    rows = labels.suspects_table(preds)
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(rows[0]) if rows else ["rank", "test_index"])
-    writer.writeheader()
-    writer.writerows(rows)
-    return {"content": out.getvalue(), "filename": f"label-suspects-{run_id}.csv"}
 
 
 @callback(Output("errors-location", "search"), Input("errors-run", "value"), prevent_initial_call=True)
@@ -266,7 +201,9 @@ def open_cell(click, page, run_id):
     verb = "correctly recognised as" if true_c == pred_c else "mistaken for"
     title = f"{len(indices)} {NAMES[true_c]} photos {verb} {NAMES[pred_c]} (most confident first)"
     return (
-        gal.gallery(indices, preds, runs_view.gradcam_run_for(record), page, _suspect_notes(preds, indices)),
+        gal.gallery(
+            indices, preds, runs_view.gradcam_run_for(record), page, error_reports.suspect_notes(preds, indices)
+        ),
         title,
         pages,
         page,

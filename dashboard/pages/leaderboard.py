@@ -226,26 +226,6 @@ def open_run(cell, bar, dot):
     return f"/errors?run={run_id}" if isinstance(run_id, str) and run_id else no_update
 
 
-def _rows(value) -> list[dict]:
-    """Rows as the grid sends them (a list of row objects); anything else is no rows."""
-    return [r for r in value if isinstance(r, dict)] if isinstance(value, list) else []
-
-
-@callback(
-    Output("leaderboard-verdict-box", "children"),
-    Input("leaderboard-grid", "selectedRows"),
-    Input("leaderboard-grid", "rowData"),
-)
-def verdict(selected, rows):
-    """The paired test of the two most accurate ticked runs (the top two until rows are ticked)."""
-    chosen = [r for r in _rows(selected) if r.get("status") == "completed"]
-    chosen = chosen if len(chosen) >= 2 else leaderboard.completed(_rows(rows))
-    chosen = sorted(chosen, key=lambda r: -(r.get("test_accuracy") or 0))[:2]
-    if len(chosen) < 2:
-        return html.P("Tick two finished runs to test whether one is better beyond chance.", className="text-muted")
-    return compare_panel.verdict_card(str(chosen[0]["run_id"]), str(chosen[1]["run_id"]), "leaderboard-verdict")
-
-
 @callback(
     Output("leaderboard-curves", "figure"),
     Output("leaderboard-f1", "figure"),
@@ -254,9 +234,9 @@ def verdict(selected, rows):
 )
 def compare(selected, rows):
     """Overlay the ticked runs' curves and per-class F1; the best few until rows are ticked."""
-    selected = [row for row in _rows(selected) if row.get("status") == "completed"]
+    selected = [row for row in compare_panel.grid_rows(selected) if row.get("status") == "completed"]
     if len(selected) < 2:
-        selected = leaderboard.completed(_rows(rows))[:DEFAULT_COMPARE]
+        selected = leaderboard.completed(compare_panel.grid_rows(rows))[:DEFAULT_COMPARE]
     if len(selected) < 2:
         message = "Tick two or more finished (not damaged) runs in the table."
         return empty_figure(message), empty_figure(message)
