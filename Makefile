@@ -12,7 +12,7 @@ run: setup data
 	$(PY) -m dashboard --host $(HOST) --port $(PORT)
 
 test: setup-test data lint
-	$(PY) -m pytest --headless $(PYTEST_ARGS) tests
+	$(PY) -m pytest --headless --durations=15 $(PYTEST_ARGS) tests
 
 # ruff (lint + format check) and mypy, configured in pyproject.toml; each problem is printed as
 # file:line:column, and any problem fails the target (and so `make test` and CI).
