@@ -59,7 +59,7 @@ def predict_upload(raw: bytes, run_id: str | None) -> dict:
     if run_id is None:
         raise UnknownRun("no completed CNN run to predict with; train one first")
     state.store().get(run_id)  # validates the id and that the run exists
-    with upload.slot():
+    with upload.slot_for(raw):
         processed = upload.preprocess(raw)
         proba = inference.predict_images(run_id, processed["image"][None], store=state.store())[0]
     return {

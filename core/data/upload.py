@@ -9,8 +9,9 @@ background), invert when the background is light, crop to the item, fit its long
 Memory is bounded: nothing needs more than WORK_SIDE pixels a side, so JPEG/MPO decode at reduced
 size (`draft`, 1/2 to 1/8 scale inside the decoder); other formats over DIRECT_PIXELS are decoded
 in a short-lived child process (`python -m core.data.decode`), which hands back the reduced image, so
-the server never holds a full 40-megapixel bitmap. At most SLOTS decodes/predictions run at once
-(`slot()`); a request that finds none free within a moment gets UploadBusy (the API's 503).
+the server never holds a full 40-megapixel bitmap. At most SLOTS photos over a megapixel are processed
+at once (`slot_for()`; smaller ones, a few MB of work each, need none); a request that finds no slot
+free within a moment gets UploadBusy (the API's 503).
 """
 
 from __future__ import annotations
@@ -81,6 +82,26 @@ def slot(wait_s: float | None = None) -> Iterator[None]:
         yield
     finally:
         _slots.release()
+
+
+SLOT_FREE_PIXELS = 1_000_000  # a photo up to a megapixel (a thumbnail, a shop photo) is a few MB of work
+
+
+@contextlib.contextmanager
+def slot_for(raw: bytes, wait_s: float | None = None) -> Iterator[None]:
+    """The slot a photo needs: none for a small one (at most SLOT_FREE_PIXELS: a few MB of work, so
+    the request threads bound it), one of the SLOTS (`slot()`) for anything larger or unreadable."""
+    from PIL import Image
+
+    try:
+        width, height = Image.open(io.BytesIO(raw)).size  # the header only
+    except Exception:  # unreadable, or a decompression bomb: preprocess says why, inside a slot
+        width = height = SLOT_FREE_PIXELS
+    if width * height <= SLOT_FREE_PIXELS:
+        yield
+        return
+    with slot(wait_s):
+        yield
 
 
 def open_checked(raw: bytes, load: bool = True) -> Image.Image:

@@ -92,7 +92,7 @@ def upload_result(contents: str | None, filename: str | None, run_id: str | None
         )
     try:
         raw = decode_contents(contents)
-        with upload.slot():
+        with upload.slot_for(raw):
             processed = upload.preprocess(raw, preview=True)
             result = explain.explain_image(run_id, processed["image"], store=state.store())
     except upload.UploadError as exc:
