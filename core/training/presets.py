@@ -103,9 +103,9 @@ PRESETS: dict[str, Preset] = {
             "best",
             "Best (about half an hour)",
             "the most accurate single model (aim: 94.5 % in at most 30 minutes of CPU training; see its measured result)",
-            # bfloat16 runs this width-64 net 2.8x faster here (26 s an epoch instead of 73 when the VM is quiet;
-            # bench.epoch_cost), so the old 24-epoch recipe's half hour now buys 36 epochs with room for the
-            # VM's slow spells (epochs of 40 s). Chosen on the validation split: random shifts (0.1) and random
+            # bfloat16 runs a training step of this width-64 net 1.8x faster (bench.epoch_cost, one process),
+            # so the old 24-epoch recipe's half hour (73 s an epoch in float32, with validation and this VM's
+            # slow spells) now buys 36 epochs (26-41 s each). Chosen on the validation split: random shifts (0.1) and random
             # erasing (0.25), which the published 200-300-epoch recipes use, lost at 48 epochs (94.00 % with
             # TTA, against the 24-epoch recipe's 94.42 %): the net was still underfitting (92 % on its
             # augmented training photos), so the extra compute goes to epochs of the plain recipe instead.
