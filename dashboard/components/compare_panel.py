@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import dash_bootstrap_components as dbc
-from dash import Input, Output, callback, dcc, html
+from dash import Input, Output, dcc, html
 
 from core.evaluation import comparison, leaderboard, stats
 from core.store import RunError
@@ -71,11 +71,14 @@ def grid_rows(value) -> list[dict]:
     return [r for r in value if isinstance(r, dict)] if isinstance(value, list) else []
 
 
-@callback(
+# registered by the leaderboard page (Dash runs page modules once per app; this module only once)
+VERDICT_IO = (
     Output("leaderboard-verdict-box", "children"),
     Input("leaderboard-grid", "selectedRows"),
     Input("leaderboard-grid", "rowData"),
 )
+
+
 def leaderboard_verdict(selected, rows):
     """The paired test of the two most accurate ticked runs (the top two until rows are ticked)."""
     chosen = [r for r in grid_rows(selected) if r.get("status") == "completed"]

@@ -4,7 +4,7 @@ suspects (confident learning) with their CSV download."""
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, html, no_update
+from dash import Input, Output, State, html, no_update
 
 from core.evaluation import drilldown, labels
 from dashboard import runs_view
@@ -57,12 +57,14 @@ def report_table(preds) -> dbc.Table:
     )
 
 
-@callback(
+# registered by the /errors page (Dash runs page modules once per app; this module only once)
+DOWNLOAD_IO = (
     Output("errors-suspects-download", "data"),
     Input("errors-suspects-csv", "n_clicks"),
     State("errors-run", "value"),
-    prevent_initial_call=True,
 )
+
+
 def download_suspects(_n, run_id):
     """Every label suspect of the run, as a CSV file (the gallery shows only the most confident)."""
     import csv

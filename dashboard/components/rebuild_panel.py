@@ -11,7 +11,7 @@ import sys
 from typing import Any
 
 import dash_bootstrap_components as dbc
-from dash import ALL, Input, Output, callback, ctx, dcc, html, no_update
+from dash import ALL, Input, Output, ctx, dcc, html, no_update
 
 from core import paths
 from core.store import RunError
@@ -99,11 +99,13 @@ def run_rebuild(run_id: str) -> dict[str, Any]:
     return {"ok": True, "message": f"{run_id} rebuilt in {result['seconds']:.0f} s: {same}."}
 
 
-@callback(
+# registered by the leaderboard page (Dash runs page modules once per app; this module only once)
+CALLBACK_IO = (
     Output("rebuild-result", "children"),
     Input({"type": "rebuild-button", "run": ALL}, "n_clicks"),
-    prevent_initial_call=True,
 )
+
+
 def rebuild_clicked(clicks):
     trigger = ctx.triggered_id
     if not isinstance(trigger, dict) or not any(clicks or []):

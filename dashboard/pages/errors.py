@@ -18,6 +18,7 @@ from dashboard.figures.style import empty_figure
 dash.register_page(__name__, path="/errors", name="Errors", order=4, title="Errors · Fashion-MNIST Studio")
 
 NAMES = list(CLASS_NAMES)
+callback(*error_reports.DOWNLOAD_IO, prevent_initial_call=True)(error_reports.download_suspects)
 
 
 def layout(run: str | None = None, compare: str | None = None, **_query) -> html.Div:

@@ -32,6 +32,8 @@ DEFAULT_COMPARE = 3  # runs compared before any row is ticked: the best ones
 
 _table = runs_view.leaderboard_table
 ENSEMBLE_LABEL = table.ENSEMBLE_LABEL
+callback(*compare_panel.VERDICT_IO)(compare_panel.leaderboard_verdict)
+callback(*rebuild_panel.CALLBACK_IO, prevent_initial_call=True)(rebuild_panel.rebuild_clicked)
 
 
 def layout(show: str | None = None, **_query) -> html.Div:
