@@ -100,8 +100,8 @@ def test_confusion_figure_counts_and_shares(preds):
 
 def test_leaderboard_rows_and_best_values(reference_store):
     table = leaderboard.rows(reference_store.list_runs())
-    rows = leaderboard.completed(table)  # the reference ablation's validation-only runs come after them
-    assert table[: len(rows)] == rows and all(r["run_id"].startswith("ref-ablation-") for r in table[len(rows) :])
+    rows = leaderboard.completed(table)  # the reference studies' validation-only runs come after them
+    assert table[: len(rows)] == rows and all(r["status"] == "validated" for r in table[len(rows) :])
     assert {r["run_id"] for r in rows} >= {"ref-cnn"}
     assert [r["test_accuracy"] for r in rows] == sorted((r["test_accuracy"] for r in rows), reverse=True)
     best = leaderboard.best_values(rows)
