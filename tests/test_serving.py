@@ -208,9 +208,14 @@ def test_api_errors_are_json_with_the_right_status_and_no_paths(client, tmp_path
     assert {"val_accuracy", "n_train", "config", "train_seconds", "test_accuracy_ci95"} <= set(summary)
     assert summary["n_train"] == 48000 and summary["config"]["model"] == "cnn"
     body = _png(data.load().x_test[0])
-    for run in ("ref-svm", "no-such-run"):  # model not in this checkout; unknown run
-        message = client.post("/api/predict", data={"image": (io.BytesIO(body), "a.png"), "run": run}).get_json()
-        assert "/" not in message["error"].replace("/api", ""), message
+    from core.store import RunStore
+    from core.training import rebuild
+
+    missing = [r for r in ("ref-random_forest",) if rebuild.needs_rebuild(r, RunStore())]  # as on a fresh clone
+    for run in ("no-such-run", *missing):  # unknown run; a model not in this checkout
+        response = client.post("/api/predict", data={"image": (io.BytesIO(body), "a.png"), "run": run})
+        message = response.get_json()
+        assert response.status_code in (404, 409) and "/" not in message["error"].replace("/api", ""), message
 
 
 def test_a_filename_that_is_not_utf8_is_still_predicted(client):
@@ -228,7 +233,9 @@ def test_an_overloaded_server_answers_503_with_retry_after(client, monkeypatch):
     monkeypatch.setattr(upload, "SLOT_WAIT_S", 0.05)
     held = [upload._slots.acquire() for _ in range(upload.SLOTS)]
     try:
-        response = client.post("/api/predict", data={"image": (io.BytesIO(_png(data.load().x_test[0])), "a.png")})
+        large = io.BytesIO()  # over a megapixel: photos that small need no slot
+        _photo((1300, 1000), "RGB").save(large, format="PNG")
+        response = client.post("/api/predict", data={"image": (io.BytesIO(large.getvalue()), "a.png")})
         assert response.status_code == 503 and response.headers["Retry-After"] == "2"
         assert "busy" in response.get_json()["error"]
     finally:
