@@ -68,6 +68,33 @@ def predict_images(run_id: str, images_uint8: np.ndarray, store: RunStore | None
     return batcher.predict(np.asarray(images_uint8, dtype=np.uint8))
 
 
+def training_photo_probabilities(run_id: str, rows: np.ndarray, store: RunStore, version: str, use: str) -> np.ndarray:
+    """(len(rows), 10) probabilities of a run's model on these rows of the dataset's training file,
+    computed once and cached in artifacts/cache per model `version` and row selection (`use` names the
+    cache file's purpose: a distillation teacher, ensemble selection)."""
+    import hashlib
+
+    from core import data, paths
+
+    rows = np.asarray(rows, dtype=np.int64)
+    selection = hashlib.sha256(rows.tobytes()).hexdigest()[:16]
+    cache = paths.cache_dir() / f"{use}-{run_id}-{str(version)[:16]}-{selection}.npy"
+    if cache.exists():
+        try:
+            cached = np.load(cache, allow_pickle=False)
+            if cached.shape == (len(rows), 10):
+                return cached
+        except (OSError, ValueError):
+            pass
+    clf = load_classifier(run_id, store)
+    proba = np.asarray(clf.predict_proba(clf.prepare(data.load().x_train[rows])), dtype=np.float32)
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cache.with_suffix(f".{np.random.default_rng().integers(1 << 30)}.tmp.npy")
+    np.save(tmp, proba, allow_pickle=False)
+    tmp.replace(cache)
+    return proba
+
+
 SHARED_BATCH_MAX = 8  # requests of at most this many photos share forward passes
 _batchers: dict[str, _Batcher] = {}
 

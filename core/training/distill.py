@@ -9,11 +9,8 @@ weight x T^2 x KL(teacher_T || student_T), where p_T is p^(1/T), renormalised (H
 
 from __future__ import annotations
 
-import hashlib
-
 import numpy as np
 
-from core import paths
 from core.store import RunError, RunStore
 from core.training.rules import ConfigError
 
@@ -37,27 +34,11 @@ def soften(proba: np.ndarray, temperature: float) -> np.ndarray:
 
 def teacher_probabilities(teacher: str, indices: np.ndarray, store: RunStore) -> np.ndarray:
     """The teacher's probabilities on these training-set photos (cached per teacher model version)."""
-    from core import data
-    from core.explain.inference import load_classifier
+    from core.explain.inference import training_photo_probabilities
 
     record = check_teacher(teacher, store)
     version = (record.get("artifact") or {}).get("sha256") or str(record.get("finished_at"))
-    selection = hashlib.sha256(np.asarray(indices, dtype=np.int64).tobytes()).hexdigest()[:16]
-    cache = paths.cache_dir() / f"teacher-{teacher}-{str(version)[:16]}-{selection}.npy"
-    if cache.exists():
-        try:
-            cached = np.load(cache, allow_pickle=False)
-            if cached.shape == (len(indices), 10):
-                return cached
-        except (OSError, ValueError):
-            pass
-    clf = load_classifier(teacher, store)
-    images = data.load().x_train[np.asarray(indices)]
-    proba = np.asarray(clf.predict_proba(clf.prepare(images)), dtype=np.float32)
-    tmp = cache.with_suffix(f".{np.random.default_rng().integers(1 << 30)}.tmp.npy")
-    np.save(tmp, proba, allow_pickle=False)
-    tmp.replace(cache)
-    return proba
+    return training_photo_probabilities(teacher, indices, store, version, "teacher")
 
 
 def loss(temperature: float, weight: float):

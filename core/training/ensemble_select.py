@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from core import data, paths
+from core import data
 from core.store import RunError, RunStore
 
 MAX_CANDIDATES = 12
@@ -22,29 +22,15 @@ MAX_CANDIDATES = 12
 
 def val_probabilities(run_id: str, store: RunStore) -> np.ndarray:
     """(12 000, 10) validation probabilities of a completed run with a model file (cached)."""
-    from core.explain.inference import load_classifier
+    from core.explain.inference import training_photo_probabilities
 
     record = store.usable(run_id)
     if record.get("family") == "ensemble":
         raise RunError(f"{run_id} is itself an ensemble; list its members instead")
     store.model_file(run_id)  # NoModel (a RunError) when the file is absent
-    version = str((record.get("artifact") or {}).get("sha256"))[:16]
-    cache = paths.cache_dir() / f"val-proba-{run_id}-{version}.npy"
     _, val_idx = data.split_indices(data.DEFAULT_SEED)
-    if cache.exists():
-        try:
-            cached = np.load(cache, allow_pickle=False)
-            if cached.shape == (len(val_idx), 10):
-                return cached
-        except (OSError, ValueError):
-            pass
-    clf = load_classifier(run_id, store)
-    proba = np.asarray(clf.predict_proba(clf.prepare(data.load().x_train[val_idx])), dtype=np.float32)
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cache.with_suffix(f".{np.random.default_rng().integers(1 << 30)}.tmp.npy")
-    np.save(tmp, proba, allow_pickle=False)
-    tmp.replace(cache)
-    return proba
+    version = str((record.get("artifact") or {}).get("sha256"))
+    return training_photo_probabilities(run_id, val_idx, store, version, "val-proba")
 
 
 def choose(
