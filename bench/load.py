@@ -1,11 +1,13 @@
-"""`python -m bench.load [--clients 20] [--seconds 60] [--port P]`: a bounded load test on loopback.
+"""`python -m bench.load [--clients 20] [--seconds 60] [--port P] [--server-arg ARG]`: a bounded load
+test on loopback.
 
 Starts the production server (`python -m dashboard`) on a free loopback port over the committed
-reference runs, waits for it, then runs CLIENTS threads for SECONDS, each looping over a mix of
-requests: page loads (HTML shell), page renders (the Dash Pages callback), GET /api/runs,
-POST /api/predict (a 224 px PNG) and confusion-cell clicks (/errors gallery callback). Reports
-requests/s, errors and p50/p95/p99 per kind, and the server's RSS before and after. The server
-is stopped at the end; nothing but 127.0.0.1 is ever contacted.
+reference runs, waits until its start-up warm-up has finished, then runs CLIENTS threads for SECONDS,
+each looping over a mix of requests: page loads (HTML shell), page renders (the Dash Pages
+callback), GET /api/runs, POST /api/predict (a 224 px PNG) and confusion-cell clicks (/errors
+gallery callback). Reports requests/s, errors and p50/p95/p99 per kind, and the server's RSS before
+and after (and its prediction worker's after). The server is stopped at the end; nothing but
+127.0.0.1 is ever contacted.
 """
 
 from __future__ import annotations
@@ -25,11 +27,13 @@ import time
 
 from bench.common import save
 from core import paths
+from dashboard.app import WARM_DONE
 from dashboard.pagerequest import page_request
 
 PAGES = ["/", "/data", "/train", "/leaderboard", "/errors", "/gradcam"]
 MIX = [("page_load", 2), ("page_render", 4), ("api_runs", 1), ("api_predict", 2), ("cell_click", 2)]
 HOST = "127.0.0.1"
+WARM_TIMEOUT_S = 600  # a fresh store computes its embeddings and explanation defaults first
 
 
 def _free_port() -> int:
@@ -38,9 +42,31 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _watch(stdout, warmed: threading.Event) -> None:
+    """Read the server's output to the end (so it never blocks on a full pipe); set `warmed` at the
+    line its warm-up prints when done."""
+    for line in stdout:
+        if WARM_DONE in line:
+            warmed.set()
+
+
 def _rss_mb(pid: int) -> float:
     with open(f"/proc/{pid}/status") as status:
         return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:")) / 1024
+
+
+def _children_rss_mb(pid: int) -> float:
+    """RSS of the server's child processes (its prediction worker)."""
+    from pathlib import Path
+
+    total = 0.0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            try:
+                total += _rss_mb(int(child))
+            except (OSError, StopIteration):
+                pass
+    return total
 
 
 def _photo() -> tuple[bytes, str]:
@@ -151,18 +177,21 @@ def percentiles(samples: list[float]) -> dict:
     }
 
 
-def main(clients: int = 20, seconds: float = 60.0, port: int | None = None) -> dict:
+def main(clients: int = 20, seconds: float = 60.0, port: int | None = None, server_args: tuple[str, ...] = ()) -> dict:
     clients, seconds = max(1, min(clients, 100)), max(1.0, min(seconds, 600.0))
     port = port or _free_port()
     env = {**os.environ, "STUDIO_ARTIFACTS": os.environ.get("STUDIO_ARTIFACTS", str(paths.artifacts_dir()))}
     env.pop("REDIS_URL", None)
     server = subprocess.Popen(
-        [sys.executable, "-m", "dashboard", "--host", HOST, "--port", str(port)],
+        [sys.executable, "-m", "dashboard", "--host", HOST, "--port", str(port), *server_args],
         cwd=paths.PROJECT_ROOT,
         env=env,
-        stdout=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
+        text=True,
     )
+    warmed = threading.Event()
+    threading.Thread(target=_watch, args=(server.stdout, warmed), daemon=True).start()
     try:
         deadline = time.time() + 180
         while True:
@@ -174,7 +203,9 @@ def main(clients: int = 20, seconds: float = 60.0, port: int | None = None) -> d
                     raise SystemExit("the server did not start") from None
                 time.sleep(0.2)
         requests = build_requests(port)
-        time.sleep(10)  # let the start-up warm-up finish, as a visitor arriving later would find it
+        # measure the server as a visitor arriving after its start-up warm-up finds it
+        if not warmed.wait(WARM_TIMEOUT_S):
+            raise SystemExit(f"the server's warm-up did not finish within {WARM_TIMEOUT_S} s")
         rss_before = _rss_mb(server.pid)
         began = time.time()
         threads = [Client(port, began + seconds, requests, seed) for seed in range(clients)]
@@ -184,10 +215,11 @@ def main(clients: int = 20, seconds: float = 60.0, port: int | None = None) -> d
             thread.join()
         elapsed = time.time() - began
         rss_after = _rss_mb(server.pid)
+        children_rss = _children_rss_mb(server.pid)
     finally:
         server.terminate()
         server.wait(30)
-    result: dict = {"clients": clients, "seconds": round(elapsed, 1), "per_kind": {}}
+    result: dict = {"clients": clients, "seconds": round(elapsed, 1), "server_args": list(server_args), "per_kind": {}}
     total = errors = 0
     for kind, _ in MIX:
         samples = [s for t in threads for s in t.samples[kind]]
@@ -202,6 +234,7 @@ def main(clients: int = 20, seconds: float = 60.0, port: int | None = None) -> d
             "before": round(rss_before, 1),
             "after": round(rss_after, 1),
             "growth": round(rss_after - rss_before, 1),
+            "child_processes_after": round(children_rss, 1),
         },
     )
     return save("load", result)
@@ -212,5 +245,12 @@ if __name__ == "__main__":
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--port", type=int)
+    parser.add_argument(
+        "--server-arg",
+        action="append",
+        default=[],
+        metavar="ARG",
+        help="pass ARG to `python -m dashboard` (repeatable), e.g. --server-arg=--threads=4",
+    )
     args = parser.parse_args()
-    main(args.clients, args.seconds, args.port)
+    main(args.clients, args.seconds, args.port, tuple(args.server_arg))

@@ -15,6 +15,7 @@ unknown path or run, 405 wrong method (with Allow), 409 a run that cannot predic
 
 from __future__ import annotations
 
+import contextlib
 import email.parser
 import email.policy
 import re
@@ -51,25 +52,31 @@ def _run_error(exc: RunError):
 
 
 def predict_upload(raw: bytes, run_id: str | None) -> dict:
-    """Prediction for upload bytes with a run's model (raises UploadError / RunError / ValueError)."""
+    """Prediction for upload bytes with a run's model (raises UploadError / RunError / ValueError):
+    by the prediction worker when the server runs one and it is up, else in this process."""
     from core.data import CLASS_NAMES
-    from core.explain import inference
+    from core.explain import worker as prediction
 
     run_id = run_id or runs_view.default_run("deep")
     if run_id is None:
         raise UnknownRun("no completed CNN run to predict with; train one first")
     state.store().get(run_id)  # validates the id and that the run exists
     with upload.slot_for(raw):
-        processed = upload.preprocess(raw)
-        proba = inference.predict_images(run_id, processed["image"][None], store=state.store())[0]
+        result = None
+        if (worker := state.prediction_worker()) is not None:
+            with contextlib.suppress(prediction.WorkerUnavailable):  # starting or restarting: answer here
+                result = worker.predict_upload(raw, run_id)
+        if result is None:
+            result = prediction.predict_upload_here(raw, run_id, state.store())
+    proba = result["probabilities"]
     return {
         "run": run_id,
         "predicted_class": CLASS_NAMES[int(proba.argmax())],
         "probabilities": {name: round(float(p), 6) for name, p in zip(CLASS_NAMES, proba, strict=True)},
-        "inverted": processed["inverted"],
-        "looks_like_fashion_mnist": processed["familiarity"]["familiar"],
-        "familiarity": processed["familiarity"],
-        "warnings": processed["warnings"],
+        "inverted": result["inverted"],
+        "looks_like_fashion_mnist": result["familiarity"]["familiar"],
+        "familiarity": result["familiarity"],
+        "warnings": result["warnings"],
     }
 
 
