@@ -62,7 +62,11 @@ def predict_upload_here(raw: bytes, run_id: str, store: RunStore | None = None) 
 
 def _child(conn, warm_run: str | None) -> None:
     """The worker process: answer (id, raw, run_id) requests with (id, ok, result or exception)."""
+    import signal
+
     import numpy as np
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the server; the worker then leaves by itself
 
     from core.data import upload  # noqa: F401  (imported before any request thread runs)
     from core.explain import inference
