@@ -13,6 +13,7 @@ and after (and its prediction worker's after). The server is stopped at the end;
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import io
 import json
@@ -62,10 +63,8 @@ def _children_rss_mb(pid: int) -> float:
     total = 0.0
     for task in Path(f"/proc/{pid}/task").iterdir():
         for child in (task / "children").read_text().split():
-            try:
+            with contextlib.suppress(OSError, StopIteration):  # it exited meanwhile
                 total += _rss_mb(int(child))
-            except (OSError, StopIteration):
-                pass
     return total
 
 

@@ -1,6 +1,7 @@
 """A training started from the browser outlives the web server: `kill -9` the server mid-training,
 start it again at once on the same port, find the run still live on /train, cancel it from there;
-and a run whose server is gone completes on its own."""
+and a run whose server is gone completes on its own. The server's prediction worker process leaves
+with a killed server."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import pytest
 from core.store import RunStore
 from tests.conftest import PROJECT_ROOT, click, graph_traces, wait_until
 from tests.test_celery import _free_port
+from tests.test_prediction_worker import alive, worker_of
 
 
 def _answers(url: str) -> bool:
@@ -121,10 +123,12 @@ def _follow_again(dash_duo, server: Server, run_id: str) -> None:
 def test_kill_9_of_the_server_leaves_the_training_running_and_reattachable(dash_duo, server):
     store = RunStore(server.artifacts / "runs")
     server.start()
+    prediction_worker = wait_until(lambda: worker_of(server.proc.pid), timeout=60)
     run_id = _start_training(dash_duo, server, epochs=7, subset=1000)
     wait_until(lambda: store.history(run_id), timeout=120)  # learning for real
 
     server.kill9()
+    wait_until(lambda: not alive(prediction_worker), timeout=20)  # the server's prediction worker left with it
     began = time.monotonic()
     server.start()  # same port, at once: nothing inherited the listening socket
     restart_s = time.monotonic() - began

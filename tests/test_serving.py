@@ -121,6 +121,11 @@ def test_make_run_serves_every_page_at_once_from_its_first_request(make_run_serv
         assert _get(url + path)[0] == 200
     status, _, body = _get(url + "/api/runs")
     assert status == 200 and len(json.loads(body)) == 1002
+    photo = data.load().x_test[5]  # predicted by the server's prediction worker once it is up, else in-process
+    status, _, body = _get(
+        url + "/api/predict", data=_multipart(_png(photo)), method="POST", headers={"Content-Type": MULTIPART}
+    )
+    assert status == 200 and json.loads(body)["predicted_class"] == data.CLASS_NAMES[data.load().y_test[5]]
 
 
 @pytest.fixture()
@@ -168,6 +173,14 @@ def test_cross_site_state_changes_are_refused(client):
     assert same.get_json()["looks_like_fashion_mnist"] is True  # a real test photo
     assert same.get_json()["familiarity"]["distance"] <= same.get_json()["familiarity"]["threshold"]
     assert client.get("/api/runs", headers={"Origin": "http://evil.example"}).status_code == 200  # reads stay open
+
+
+MULTIPART = "multipart/form-data; boundary=studio-test"
+
+
+def _multipart(png: bytes) -> bytes:
+    head = '--studio-test\r\nContent-Disposition: form-data; name="image"; filename="a.png"\r\n\r\n'
+    return head.encode() + png + b"\r\n--studio-test--\r\n"
 
 
 def _png(array: np.ndarray) -> bytes:
