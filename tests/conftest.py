@@ -50,6 +50,27 @@ def with_reference_runs(reference_artifacts, monkeypatch) -> Path:
     return reference_artifacts
 
 
+@pytest.fixture(scope="session")
+def quick_store(tmp_path_factory) -> RunStore:
+    """The store of the quick runs (tests/quick_runs.py); tests that change a run copy it first."""
+    return RunStore(tmp_path_factory.mktemp("quick") / "runs")
+
+
+@pytest.fixture(scope="session")
+def quick_runs(quick_store) -> dict[str, dict]:
+    """Every model kind trained once on a small real subset: {"records": {name: record}, "events":
+    {name: [progress events]}}, run ids `quick-NAME`."""
+    from core import training
+    from tests.quick_runs import QUICK
+
+    events: dict[str, list] = {}
+    records = {}
+    for name, config in QUICK.items():
+        events[name] = []
+        records[name] = training.train(config, run_id=f"quick-{name}", store=quick_store, emit=events[name].append)
+    return {"records": records, "events": events}
+
+
 @pytest.fixture()
 def store(tmp_path) -> RunStore:
     """An empty run store of the test's own."""

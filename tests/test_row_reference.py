@@ -9,26 +9,20 @@ import zipfile
 import numpy as np
 import pytest
 
-from core import data, training
+from core import data
 from core.explain import inference
 from core.models import sklearn_models
 from core.store import DamagedRun, RunStore
 from core.store.atomic import sha256_file
-from core.training.config import TrainConfig
 
-CASES = {
-    "svm": TrainConfig("svm", subset=800, params={"pca": 30}),
-    "knn": TrainConfig("knn", subset=800, params={"k": 5, "pca": 20}),
-    "hog_svm": TrainConfig("hog_svm", subset=600),
-}
+CASES = ("svm", "knn", "hog_svm")  # the quick runs of these kinds (tests/quick_runs.py)
 
 
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory) -> RunStore:
-    store = RunStore(tmp_path_factory.mktemp("rows") / "runs")
-    for name, config in CASES.items():
-        assert training.train(config, run_id=f"rows-{name}", store=store)["status"] == "completed"
-    return store
+@pytest.fixture()
+def trained(quick_runs, quick_store) -> RunStore:
+    for name in CASES:
+        assert quick_runs["records"][name]["status"] == "completed"
+    return quick_store
 
 
 def _stored_points(path) -> int:
@@ -37,15 +31,15 @@ def _stored_points(path) -> int:
         return sum(i.file_size for i in archive.infolist() if i.filename.endswith(".npy"))
 
 
-@pytest.mark.parametrize("name", list(CASES))
+@pytest.mark.parametrize("name", CASES)
 def test_a_row_referencing_file_loads_into_the_evaluated_model(trained, name, tmp_path):
-    run_id = f"rows-{name}"
+    run_id = f"quick-{name}"
     record = trained.get(run_id)
     path, _ = trained.model_file(run_id)
     clf = sklearn_models.load(path, record["artifact"]["sha256"])
     rows = clf.rows_
     train_idx, _ = data.split_indices(record["data"]["split_seed"])
-    chosen = data.subset_indices(train_idx, data.load().y_train, 800 if name != "hog_svm" else 600, 42)
+    chosen = data.subset_indices(train_idx, data.load().y_train, record["data"]["n_train"], record["config"]["seed"])
     assert set(rows.tolist()) <= set(chosen.tolist())  # rows of the photos it was trained on
     if name == "knn":
         assert len(rows) == len(chosen)
@@ -65,16 +59,22 @@ def test_a_row_referencing_file_loads_into_the_evaluated_model(trained, name, tm
 
 
 def test_rows_that_do_not_fit_the_model_are_a_clear_error(trained, tmp_path):
+    import shutil
+
     import skops.io as sio
 
-    record = trained.get("rows-svm")
-    path, _ = trained.model_file("rows-svm")
+    mine = RunStore(tmp_path / "runs")  # copies: the quick runs stay intact for other tests
+    for name in ("svm", "knn"):
+        shutil.copytree(trained.path(f"quick-{name}"), mine.path(f"quick-{name}"))
+    trained = mine
+    record = trained.get("quick-svm")
+    path, _ = trained.model_file("quick-svm")
     saved = sio.load(str(path), trusted=sio.get_untrusted_types(file=str(path)))
     saved["rows"] = saved["rows"][::-1].copy()  # right count, wrong photos (classes out of order)
     sio.dump(saved, str(path))
     record["artifact"]["sha256"] = sha256_file(path)
-    (trained.path("rows-svm") / "run.json").write_text(json.dumps(record))
+    (trained.path("quick-svm") / "run.json").write_text(json.dumps(record))
     with pytest.raises(DamagedRun, match="rows do not match"):
-        inference.load_classifier("rows-svm", trained)
+        inference.load_classifier("quick-svm", trained)
     # the other runs still load
-    assert inference.predict_images("rows-knn", data.load().x_test[:3], trained).shape == (3, 10)
+    assert inference.predict_images("quick-knn", data.load().x_test[:3], trained).shape == (3, 10)
