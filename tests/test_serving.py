@@ -72,9 +72,11 @@ def _many_runs(root, count: int) -> None:
         )
 
 
-@pytest.fixture()
-def make_run_server(tmp_path):
-    """`make run` (its real command line) on a free port, with ~1 000 runs in a private store."""
+@pytest.fixture(scope="module")
+def make_run_server(tmp_path_factory):
+    """`make run` (its real command line) on a free port, with ~1 000 runs in a private store; one
+    server for this module's tests, the first of which checks its very first requests."""
+    tmp_path = tmp_path_factory.mktemp("make-run")
     _many_runs(tmp_path / "artifacts", 1000)
     port = _free_port()
     env = {**os.environ, "STUDIO_ARTIFACTS": str(tmp_path / "artifacts")}
