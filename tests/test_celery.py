@@ -166,6 +166,7 @@ def test_kill_9_of_a_worker_leaves_its_run_interrupted_and_a_new_worker_takes_jo
         _launch(dash_duo, "cnn", "Baseline CNN", epochs=300, subset=1000)
         store = RunStore()
         run_id = wait_until(store.active_run_id, timeout=90)
+        wait_until(lambda: store.exists(run_id), timeout=30)  # the slot is taken just before the folder
         worker.kill()  # SIGKILL of the worker mid-training
         worker.wait(10)
         wait_until(lambda: store.get(run_id)["status"] == "interrupted", timeout=60)
