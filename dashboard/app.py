@@ -111,7 +111,8 @@ def warm_up() -> None:
     """Fill the slow caches (dataset statistics, embeddings, the default CNN) in the background,
     so the first visitor of /data or /gradcam does not wait. Call `preload()` first: this thread
     then computes only, it imports nothing a request could be importing at the same moment.
-    TensorFlow runs in the server process only; trainings always run in fresh child processes."""
+    TensorFlow runs in the server process and its prediction worker (a spawned process, never a fork);
+    trainings always run in fresh child processes."""
     import logging
     import threading
     import time
