@@ -72,7 +72,6 @@ def main(argv=None) -> None:
         _dispatcher=LaneDispatcher({"pages": args.threads, "predict": PREDICT_THREADS}),
         host=args.host,
         port=args.port,
-        threads=args.threads,
         ident=None,
         connection_limit=200,
         channel_timeout=60,
