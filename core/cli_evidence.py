@@ -47,7 +47,14 @@ def add_parsers(sub, parser_class) -> None:
     abl.add_argument("--preset", help="base recipe: a preset (fast, best, demo)")
     abl.add_argument("--from-run", metavar="RUN", help="base recipe: any run's recorded settings")
     abl.add_argument("--seeds", type=int, default=3, help="seeds per variant (default 3)")
-    abl.add_argument("--subset", type=int, default=12000, help="training photos per run (default 12000)")
+    abl.add_argument(
+        "--subset", type=_photos, default=12000, help="training photos per run (default 12000; 'all' for 48 000)"
+    )
+    abl.add_argument(
+        "--budgets",
+        metavar="EPOCHSxPHOTOS,…",
+        help="several budgets in one study, e.g. 4x12000,8xall,24xall (replaces --epochs and --subset)",
+    )
     abl.add_argument("--epochs", type=int, help="epochs per run (default: the base's)")
     abl.add_argument("--only", nargs="+", metavar="TECHNIQUE", help="just these techniques")
     abl.add_argument("--name", help="study name (default: ablation-<date>)")
@@ -66,6 +73,13 @@ def add_parsers(sub, parser_class) -> None:
     work = abl_sub.add_parser("work", help="train one unfinished run of a study (what a Celery worker does)")
     work.add_argument("study")
     work.add_argument("--parent-pid", type=int, help="stop (run interrupted) if this process dies")
+
+
+def _photos(text: str) -> int | None:
+    """`--subset`: a number of training photos, or 'all' (the whole 48 000-photo training split)."""
+    if str(text).strip().lower() == "all":
+        return None
+    return int(text)
 
 
 def _cmd_compare(args) -> int:
@@ -111,8 +125,15 @@ def _cmd_ablate(args) -> int:
     if command is None:
         base, base_from = study.base_config(args.preset, args.from_run)
         name = args.name or f"ablation-{dt.datetime.now(dt.UTC):%Y%m%d-%H%M%S}"
-        plan = study.create(name, base, base_from, args.seeds, args.subset, args.epochs, args.only)
-        log(f"study {name}: {len(plan['variants']) - 1} variants + the base, {len(plan['seeds'])} seeds")
+        from core.ablation import budget
+
+        budgets = budget.parse(args.budgets) if args.budgets else None
+        plan = study.create(name, base, base_from, args.seeds, args.subset, args.epochs, args.only, budgets=budgets)
+        n_budgets = len(study.budgets_of(plan))
+        log(
+            f"study {name}: {len(plan['variants']) - n_budgets} variants + the base at {n_budgets} budget(s), "
+            f"{len(plan['seeds'])} seeds"
+        )
         result = study.run(name, log=log)
     elif command == "resume":
         result = study.run(args.study, log=log)

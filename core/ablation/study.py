@@ -21,11 +21,13 @@ from pathlib import Path
 from typing import Any
 
 from core import paths
+from core.ablation import budget as budgets_mod
 from core.ablation import techniques
 from core.evaluation import stats
 from core.store import ACTIVE, DAMAGED, RunStore, TrainingBusy, atomic, validate_run_id
 from core.store.locks import LockTaken, hold_lock, lock_held
-from core.training.config import COMMON_RANGES, TrainConfig
+from core.data.dataset import N_VAL
+from core.training.config import COMMON_RANGES, MAX_TRAIN_SIZE, TrainConfig
 from core.training.rules import ConfigError
 
 BASE = "base"
@@ -44,8 +46,35 @@ def _plan_path(name: str) -> Path:
     return folder() / f"{validate_run_id(name)}.json"
 
 
-def run_id_of(name: str, key: str, seed_index: int) -> str:
-    return f"{name}-{key}-s{seed_index}"
+def run_id_of(name: str, key: str, seed_index: int, budget: str | None = None) -> str:
+    """`<name>-<variant>-s<i>`; a study of several budgets puts the budget first: `<name>-8x48000-dropout-s1`."""
+    return f"{name}-{budget}-{key}-s{seed_index}" if budget else f"{name}-{key}-s{seed_index}"
+
+
+def budgets_of(plan: dict[str, Any]) -> list[dict[str, Any]]:
+    """The plan's budgets (epochs, photos, precision); a plan written before budgets were recorded has
+    one, read from its subset, epochs and base recipe."""
+    if plan.get("budgets"):
+        return list(plan["budgets"])
+    base = plan["variants"][0]["config"]
+    photos = plan.get("subset") or MAX_TRAIN_SIZE
+    return [
+        {
+            "key": f"{plan.get('epochs') or base['epochs']}x{photos}",
+            "epochs": plan.get("epochs") or base["epochs"],
+            "photos": photos,
+            "precision": (base.get("params") or {}).get("precision", "float32"),
+        }
+    ]
+
+
+def budget_of(plan: dict[str, Any], variant: dict[str, Any]) -> str:
+    return variant.get("budget") or budgets_of(plan)[0]["key"]
+
+
+def variant_run_id(plan: dict[str, Any], variant: dict[str, Any], seed_index: int) -> str:
+    several = len(budgets_of(plan)) > 1
+    return run_id_of(plan["name"], variant["key"], seed_index, budget_of(plan, variant) if several else None)
 
 
 def base_config(preset: str | None = None, from_run: str | None = None, store: RunStore | None = None):
@@ -71,9 +100,13 @@ def create(
     epochs: int | None = None,
     only: list[str] | None = None,
     mode: str = "local",
+    budgets: list[budgets_mod.Budget] | None = None,
 ) -> dict[str, Any]:
     """Validate everything and write the plan (ConfigError when anything is wrong; nothing written).
-    An existing plan of the same name is kept as it is (a study is resumed, never silently redefined)."""
+    An existing plan of the same name is kept as it is (a study is resumed, never silently redefined).
+
+    `budgets` (epochs × photos) runs the same techniques at each budget, as one study; without it the
+    study has one budget, `epochs` (default: the base's) on `subset` photos (None: all of them)."""
     name = validate_run_id(name)
     if len(name) > MAX_NAME:
         raise ConfigError(f"a study name has at most {MAX_NAME} characters")
@@ -84,32 +117,40 @@ def create(
         raise ConfigError(f"seeds must be between 1 and {MAX_SEEDS}, got {seeds}")
     if subset is not None:
         COMMON_RANGES["subset"].check("subset", subset)
-    base = replace(base, subset=subset, epochs=epochs or base.epochs).resolve()
-    if base.epochs is None:
+    recipe = base.resolve()
+    if recipe.epochs is None:
         raise ConfigError(f"model {base.model} is fitted in one go; ablation studies need an epoch-trained network")
-    variants = techniques.variants(base, only)
+    if budgets is None:
+        budgets = [budgets_mod.Budget(int(epochs or recipe.epochs), int(subset or MAX_TRAIN_SIZE))]
+    several = len(budgets) > 1
+    entries, rows = [], []
+    for b in budgets:
+        at = replace(recipe, subset=b.subset, epochs=b.epochs).resolve()
+        # with several budgets, training length is the budget itself, not a technique
+        found = techniques.variants(at, only, skip=frozenset({"epochs"}) if several else frozenset())
+        entries.append(
+            {"key": b.key, "epochs": b.epochs, "photos": b.photos, "precision": at.params.get("precision", "float32")}
+        )
+        rows.append({"key": BASE, "technique": "Base recipe", "change": "", "kind": "base", "config": at.to_dict()})
+        rows += [
+            {"key": v.key, "technique": v.technique, "change": v.change, "kind": v.kind, "config": v.config.to_dict()}
+            for v in found
+        ]
+        for row in rows[-len(found) - 1 :]:
+            row["budget"] = b.key
     plan = {
         "name": name,
         "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "base_from": base_from,
-        "seeds": [base.seed + i for i in range(int(seeds))],
-        "subset": subset,
-        "epochs": base.epochs,
+        "base_recipe": recipe.to_dict(),  # what the preset (or run) was when the study began
+        "design": "one-at-a-time",
+        "seeds": [recipe.seed + i for i in range(int(seeds))],
+        "subset": budgets[0].subset,
+        "epochs": budgets[0].epochs,
+        "budgets": entries,
         "mode": mode,
-        "judged_on": "validation split (12 000 photos); the test set is never scored",
-        "variants": [
-            {"key": BASE, "technique": "Base recipe", "change": "", "kind": "base", "config": base.to_dict()},
-            *(
-                {
-                    "key": v.key,
-                    "technique": v.technique,
-                    "change": v.change,
-                    "kind": v.kind,
-                    "config": v.config.to_dict(),
-                }
-                for v in variants
-            ),
-        ],
+        "judged_on": f"validation split ({N_VAL:,} photos); the test set is never scored".replace(",", " "),
+        "variants": rows,
     }
     atomic.write_json(path, plan)
     return plan
@@ -125,8 +166,8 @@ def load(name: str) -> dict[str, Any]:
 
 
 def cells(plan: dict[str, Any]) -> list[tuple[dict[str, Any], int, int]]:
-    """(variant, seed index from 1, seed) in training order: every variant of seed 1 first, so an
-    unfinished study already has complete pairs to compare."""
+    """(variant, seed index from 1, seed) in training order: every variant of seed 1 first (at every
+    budget, the smallest first), so an unfinished study already has complete pairs to compare."""
     return [(v, i, seed) for i, seed in enumerate(plan["seeds"], start=1) for v in plan["variants"]]
 
 
@@ -146,7 +187,7 @@ def _train_cell(plan, variant, index, seed, store, log, exclusive: bool, parent_
     from core import training
 
     name = plan["name"]
-    run_id = run_id_of(name, variant["key"], index)
+    run_id = variant_run_id(plan, variant, index)
     if store.exists(run_id):
         store.delete(run_id, force=True)  # died mid-way: train it again from scratch
     config = replace(TrainConfig.from_dict(variant["config"]), seed=seed)
@@ -159,7 +200,15 @@ def _train_cell(plan, variant, index, seed, store, log, exclusive: bool, parent_
         save_model=False,
         exclusive=exclusive,
         parent_pid=parent_pid,
-        tags={"ablation": {"study": name, "variant": variant["key"], "seed": seed, "seed_index": index}},
+        tags={
+            "ablation": {
+                "study": name,
+                "variant": variant["key"],
+                "budget": budget_of(plan, variant),
+                "seed": seed,
+                "seed_index": index,
+            }
+        },
         produced_by={"command": f"python -m core ablate resume {name}", "ablation": name},
     )
     accuracy = (record.get("validation") or {}).get("val_accuracy")
@@ -180,7 +229,7 @@ def run(name: str, store: RunStore | None = None, log: Callable[[str], None] = l
                 if stop_flag.exists():
                     log(f"study {name} stopped; resume it with: python -m core ablate resume {name}")
                     break
-                run_id = run_id_of(name, variant["key"], index)
+                run_id = variant_run_id(plan, variant, index)
                 if _state(store, run_id) in ("done", "running"):
                     continue
                 with hold_lock(_cell_lock(name, run_id), f"run {run_id}"):
@@ -211,7 +260,7 @@ def work_one(
     if (folder() / f"{name}.stop").exists():
         return "skipped"
     for variant, index, seed in cells(plan):
-        run_id = run_id_of(name, variant["key"], index)
+        run_id = variant_run_id(plan, variant, index)
         if _state(store, run_id) in ("done", "running"):
             continue
         try:
@@ -238,7 +287,7 @@ def is_running(name: str, store: RunStore | None = None) -> bool:
     plan = load(name)
     if lock_held(folder() / ".locks" / f"{name}.lock"):
         return True
-    ids = [run_id_of(name, v["key"], i) for v, i, _ in cells(plan)]
+    ids = [variant_run_id(plan, v, i) for v, i, _ in cells(plan)]
     if any(lock_held(_cell_lock(name, run_id)) for run_id in ids):
         return True
     if plan.get("mode") == "queued" and not (folder() / f"{name}.stop").exists():
@@ -256,7 +305,7 @@ def list_studies(store: RunStore | None = None) -> list[dict[str, Any]]:
             plan = load(path.stem)
         except (ConfigError, ValueError):
             continue
-        ids = [run_id_of(plan["name"], v["key"], i) for v, i, _ in cells(plan)]
+        ids = [variant_run_id(plan, v, i) for v, i, _ in cells(plan)]
         rows.append(
             {
                 "study": plan["name"],

@@ -105,6 +105,12 @@ def _erasing(base):
     return _toggle(base, "erasing", 0.25, 0.0)
 
 
+def _ema(base):
+    """Weight averaging: an exponential moving average of the weights (momentum 0.99, about the last
+    hundred steps) replaces the final weights."""
+    return _toggle(base, "ema", 0.99, 0.0)
+
+
 DEFAULT_TEACHER = "ref-ensemble"  # the reference ensemble: the most accurate committed run
 
 
@@ -121,8 +127,8 @@ def _distill(base):
 TECHNIQUES: dict[str, tuple[str, str, Callable]] = {
     "dropout": ("Dropout", "dropout", _dropout),
     "batchnorm": ("BatchNorm", "batchnorm", _batchnorm),
-    "augment": ("Mirror and shift augmentation", "augment", _augment),
-    "augment-tta": ("Augmentation with its test-time mirror", "augment", _augment_and_tta),
+    "augment": ("Mirror augmentation", "augment", _augment),
+    "augment-tta": ("Mirror augmentation with its test-time mirror", "augment", _augment_and_tta),
     "label-smoothing": ("Label smoothing", "label_smoothing", _label_smoothing),
     "tta": ("Test-time augmentation (mirror)", "tta", _tta),
     "optimizer": ("Optimizer", "optimizer", _optimizer),
@@ -133,6 +139,7 @@ TECHNIQUES: dict[str, tuple[str, str, Callable]] = {
     "precision": ("Compute precision (bfloat16)", "precision", _precision),
     "shift": ("Random shifts (augmentation)", "shift", _shift),
     "erasing": ("Random erasing (augmentation)", "erasing", _erasing),
+    "ema": ("Weight averaging (EMA)", "ema", _ema),
     "distill": ("Knowledge distillation", "teacher", _distill),
 }
 
@@ -141,20 +148,44 @@ TECHNIQUES: dict[str, tuple[str, str, Callable]] = {
 OPT_IN = frozenset({"distill"})
 
 
+def mismatch(config: dict[str, Any] | TrainConfig) -> str | None:
+    """Why a variant's recipe measures a mismatch rather than a technique, or None. Test-time mirror
+    averaging (TTA) is only meaningful for a model trained on mirror images: turning augmentation off
+    while TTA stays on (or TTA on without augmentation) shows the mismatch's cost, not augmentation's."""
+    raw = config.to_dict() if isinstance(config, TrainConfig) else config
+    params = raw.get("params") or {}
+    if params.get("tta") and raw.get("augment") is False:
+        return "test-time mirror averaging stays on for a model that never saw mirror images"
+    return None
+
+
+def technique_name(key: str, base: dict[str, Any] | TrainConfig) -> str:
+    """The technique in plain words, true of this base: "Mirror augmentation" says "and shift" only
+    when the base's augmentation also shifts the photos."""
+    name = TECHNIQUES[key][0] if key in TECHNIQUES else key
+    raw = base.to_dict() if isinstance(base, TrainConfig) else base
+    shift = (raw.get("params") or {}).get("shift", 0.1)
+    if key in ("augment", "augment-tta") and shift:
+        name = name.replace("Mirror augmentation", "Mirror and shift augmentation")
+    return name
+
+
 def applies(base: TrainConfig, setting: str) -> bool:
     spec = get_spec(base.model)
     return setting in spec.options or setting in spec.params
 
 
-def variants(base: TrainConfig, only: list[str] | None = None) -> list[Variant]:
-    """The variants of a resolved base config (every technique that applies, or just `only`)."""
+def variants(base: TrainConfig, only: list[str] | None = None, skip: frozenset[str] = frozenset()) -> list[Variant]:
+    """The variants of a resolved base config (every technique that applies, or just `only`), leaving
+    out those in `skip` and any whose recipe would measure a mismatch (see `mismatch`)."""
     unknown = sorted(set(only or []) - set(TECHNIQUES))
     if unknown:
         raise ConfigError(f"unknown technique(s): {', '.join(unknown)}; choose from {', '.join(TECHNIQUES)}")
     out = []
-    for key, (technique, setting, build) in TECHNIQUES.items():
-        if (only is not None and key not in only) or (only is None and key in OPT_IN):
+    for key, (_technique, setting, build) in TECHNIQUES.items():
+        if (only is not None and key not in only) or (only is None and key in OPT_IN) or key in skip:
             continue
+        technique = technique_name(key, base)
         if not applies(base, setting):
             if only is not None:
                 raise ConfigError(f"{technique} does not apply to model {base.model}")
@@ -163,6 +194,10 @@ def variants(base: TrainConfig, only: list[str] | None = None) -> list[Variant]:
         if built is None:  # does not apply to this base (e.g. both parts of a pair must be on)
             continue
         kind, change, config = built
+        if mismatch(config) and mismatch(base) is None:
+            if only is not None:
+                raise ConfigError(f"{technique} ({change}) would measure a mismatch: {mismatch(config)}")
+            continue
         out.append(Variant(key, technique, change, kind, config.resolve()))
     if not out:
         raise ConfigError(f"no technique to study for model {base.model}")

@@ -37,6 +37,10 @@ NUM_CLASSES = len(CLASS_NAMES)
 IMAGE_SHAPE = (28, 28, 1)
 DEFAULT_SEED = 42
 VAL_FRACTION = 0.2
+N_ALL_TRAIN = 60_000  # the official training file
+N_VAL = round(N_ALL_TRAIN * VAL_FRACTION)  # 12 000 validation photos
+N_TRAIN = N_ALL_TRAIN - N_VAL  # 48 000 photos to learn from (the full training split)
+N_TEST = 10_000  # the official test file: the final score only
 
 # name -> (file, sha256 of the decompressed bytes, shape of the payload)
 FILES: dict[str, tuple[str, str, tuple[int, ...]]] = {
