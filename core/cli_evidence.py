@@ -57,6 +57,13 @@ def add_parsers(sub, parser_class) -> None:
     )
     abl.add_argument("--epochs", type=int, help="epochs per run (default: the base's)")
     abl.add_argument("--only", nargs="+", metavar="TECHNIQUE", help="just these techniques")
+    abl.add_argument(
+        "--design",
+        choices=["one-at-a-time", "factorial"],
+        default="one-at-a-time",
+        help="one change at a time against the base (default), or a two-level fractional-factorial design "
+        "(resolution IV or better; with two --budgets, epochs is one of its factors)",
+    )
     abl.add_argument("--name", help="study name (default: ablation-<date>)")
     abl.add_argument("--json", action="store_true")
     abl_sub = abl.add_subparsers(dest="ablate_command", parser_class=parser_class)
@@ -128,12 +135,19 @@ def _cmd_ablate(args) -> int:
         from core.ablation import budget
 
         budgets = budget.parse(args.budgets) if args.budgets else None
-        plan = study.create(name, base, base_from, args.seeds, args.subset, args.epochs, args.only, budgets=budgets)
-        n_budgets = len(study.budgets_of(plan))
-        log(
-            f"study {name}: {len(plan['variants']) - n_budgets} variants + the base at {n_budgets} budget(s), "
-            f"{len(plan['seeds'])} seeds"
+        plan = study.create(
+            name, base, base_from, args.seeds, args.subset, args.epochs, args.only, budgets=budgets, design=args.design
         )
+        n_budgets = len(study.budgets_of(plan))
+        if plan["design"] == "factorial":
+            log(
+                f"study {name}: {len(plan['factors'])} factors in {len(plan['variants'])} runs, {len(plan['seeds'])} seeds"
+            )
+        else:
+            log(
+                f"study {name}: {len(plan['variants']) - n_budgets} variants + the base at {n_budgets} budget(s), "
+                f"{len(plan['seeds'])} seeds"
+            )
         result = study.run(name, log=log)
     elif command == "resume":
         result = study.run(args.study, log=log)

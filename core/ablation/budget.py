@@ -40,7 +40,7 @@ class Budget:
 
 
 def parse(text: str) -> list[Budget]:
-    """"4x12000,8x48000,24xall" → budgets, smallest first (ConfigError on anything else)."""
+    """ "4x12000,8x48000,24xall" → budgets, smallest first (ConfigError on anything else)."""
     out: list[Budget] = []
     for part in str(text).split(","):
         match = _BUDGET_RE.match(part)

@@ -13,68 +13,59 @@ each worker taking the next run nobody holds (a per-run lock in `artifacts/ablat
 from __future__ import annotations
 
 import datetime as dt
-import json
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
-from core import paths
 from core.ablation import budget as budgets_mod
-from core.ablation import techniques
-from core.evaluation import stats
-from core.store import ACTIVE, DAMAGED, RunStore, TrainingBusy, atomic, validate_run_id
-from core.store.locks import LockTaken, hold_lock, lock_held
+from core.ablation import factorial, techniques
+from core.ablation.plan import (
+    BASE,
+    FACTORIAL,
+    budget_of,
+    budgets_of,
+    cell_lock,
+    cells,
+    folder,
+    is_running,
+    load,
+    plan_path,
+    run_id_of,
+    run_ids,
+    state,
+    stop_flag,
+    study_lock,
+    variant_run_id,
+)
+from core.ablation.results import summary
 from core.data.dataset import N_VAL
+from core.store import DAMAGED, RunStore, TrainingBusy, atomic, validate_run_id
+from core.store.locks import LockTaken, hold_lock
 from core.training.config import COMMON_RANGES, MAX_TRAIN_SIZE, TrainConfig
 from core.training.rules import ConfigError
 
-BASE = "base"
+__all__ = [
+    "BASE",
+    "base_config",
+    "budgets_of",
+    "cells",
+    "create",
+    "folder",
+    "is_running",
+    "list_studies",
+    "load",
+    "request_stop",
+    "run",
+    "run_id_of",
+    "summary",
+    "variant_run_id",
+    "work_one",
+]
+
 MAX_SEEDS = 10
 MAX_NAME = 48
 BUSY_POLL_S = 5.0
-
-
-def folder() -> Path:
-    path = paths.artifacts_dir() / "ablations"
-    (path / ".locks").mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def _plan_path(name: str) -> Path:
-    return folder() / f"{validate_run_id(name)}.json"
-
-
-def run_id_of(name: str, key: str, seed_index: int, budget: str | None = None) -> str:
-    """`<name>-<variant>-s<i>`; a study of several budgets puts the budget first: `<name>-8x48000-dropout-s1`."""
-    return f"{name}-{budget}-{key}-s{seed_index}" if budget else f"{name}-{key}-s{seed_index}"
-
-
-def budgets_of(plan: dict[str, Any]) -> list[dict[str, Any]]:
-    """The plan's budgets (epochs, photos, precision); a plan written before budgets were recorded has
-    one, read from its subset, epochs and base recipe."""
-    if plan.get("budgets"):
-        return list(plan["budgets"])
-    base = plan["variants"][0]["config"]
-    photos = plan.get("subset") or MAX_TRAIN_SIZE
-    return [
-        {
-            "key": f"{plan.get('epochs') or base['epochs']}x{photos}",
-            "epochs": plan.get("epochs") or base["epochs"],
-            "photos": photos,
-            "precision": (base.get("params") or {}).get("precision", "float32"),
-        }
-    ]
-
-
-def budget_of(plan: dict[str, Any], variant: dict[str, Any]) -> str:
-    return variant.get("budget") or budgets_of(plan)[0]["key"]
-
-
-def variant_run_id(plan: dict[str, Any], variant: dict[str, Any], seed_index: int) -> str:
-    several = len(budgets_of(plan)) > 1
-    return run_id_of(plan["name"], variant["key"], seed_index, budget_of(plan, variant) if several else None)
 
 
 def base_config(preset: str | None = None, from_run: str | None = None, store: RunStore | None = None):
@@ -101,16 +92,20 @@ def create(
     only: list[str] | None = None,
     mode: str = "local",
     budgets: list[budgets_mod.Budget] | None = None,
+    design: str = "one-at-a-time",
 ) -> dict[str, Any]:
     """Validate everything and write the plan (ConfigError when anything is wrong; nothing written).
     An existing plan of the same name is kept as it is (a study is resumed, never silently redefined).
 
     `budgets` (epochs × photos) runs the same techniques at each budget, as one study; without it the
-    study has one budget, `epochs` (default: the base's) on `subset` photos (None: all of them)."""
+    study has one budget, `epochs` (default: the base's) on `subset` photos (None: all of them).
+
+    `design="factorial"` sets every technique on and off in a two-level fractional-factorial design
+    (core.ablation.factorial); two budgets of the same photos make the epochs one of its factors."""
     name = validate_run_id(name)
     if len(name) > MAX_NAME:
         raise ConfigError(f"a study name has at most {MAX_NAME} characters")
-    path = _plan_path(name)
+    path = plan_path(name)
     if path.exists():
         return load(name)
     if not 1 <= int(seeds) <= MAX_SEEDS:
@@ -122,15 +117,64 @@ def create(
         raise ConfigError(f"model {base.model} is fitted in one go; ablation studies need an epoch-trained network")
     if budgets is None:
         budgets = [budgets_mod.Budget(int(epochs or recipe.epochs), int(subset or MAX_TRAIN_SIZE))]
+    if design not in (FACTORIAL, "one-at-a-time"):
+        raise ConfigError(f"design must be one-at-a-time or factorial, got {design!r}")
+    if design == FACTORIAL:
+        plan = _factorial_plan(recipe, budgets, only)
+    else:
+        plan = _one_at_a_time_plan(recipe, budgets, only)
+    plan = {
+        "name": name,
+        "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "base_from": base_from,
+        "base_recipe": recipe.to_dict(),  # what the preset (or run) was when the study began
+        "design": design,
+        "seeds": [recipe.seed + i for i in range(int(seeds))],
+        "subset": budgets[0].subset,
+        "epochs": budgets[0].epochs,
+        "mode": mode,
+        "judged_on": f"validation split ({N_VAL:,} photos); the test set is never scored".replace(",", " "),
+        **plan,
+    }
+    atomic.write_json(path, plan)
+    return plan
+
+
+def _entry(b: budgets_mod.Budget, config: TrainConfig) -> dict[str, Any]:
+    return {
+        "key": b.key,
+        "epochs": b.epochs,
+        "photos": b.photos,
+        "precision": config.params.get("precision", "float32"),
+    }
+
+
+def _factorial_plan(recipe: TrainConfig, budgets: list[budgets_mod.Budget], only: list[str] | None) -> dict[str, Any]:
+    if len(budgets) > 2 or len({b.photos for b in budgets}) > 1:
+        raise ConfigError("a factorial study takes one budget, or two that differ in epochs only (e.g. 8xall,24xall)")
+    at = replace(recipe, subset=budgets[0].subset, epochs=budgets[0].epochs).resolve()
+    epochs = (budgets[0].epochs, budgets[1].epochs) if len(budgets) == 2 else None
+    built = factorial.build(at, only, epochs)
+    return {
+        "budgets": [_entry(b, at) for b in budgets],
+        "factors": built["factors"],
+        "matrix": built["matrix"],
+        "resolution": built["resolution"],
+        "aliases": built["aliases"],
+        "variants": built["rows"],
+    }
+
+
+def _one_at_a_time_plan(
+    recipe: TrainConfig, budgets: list[budgets_mod.Budget], only: list[str] | None
+) -> dict[str, Any]:
     several = len(budgets) > 1
     entries, rows = [], []
     for b in budgets:
         at = replace(recipe, subset=b.subset, epochs=b.epochs).resolve()
         # with several budgets, training length is the budget itself, not a technique
         found = techniques.variants(at, only, skip=frozenset({"epochs"}) if several else frozenset())
-        entries.append(
-            {"key": b.key, "epochs": b.epochs, "photos": b.photos, "precision": at.params.get("precision", "float32")}
-        )
+        entries.append(_entry(b, at))
         rows.append({"key": BASE, "technique": "Base recipe", "change": "", "kind": "base", "config": at.to_dict()})
         rows += [
             {"key": v.key, "technique": v.technique, "change": v.change, "kind": v.kind, "config": v.config.to_dict()}
@@ -138,49 +182,7 @@ def create(
         ]
         for row in rows[-len(found) - 1 :]:
             row["budget"] = b.key
-    plan = {
-        "name": name,
-        "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "base_from": base_from,
-        "base_recipe": recipe.to_dict(),  # what the preset (or run) was when the study began
-        "design": "one-at-a-time",
-        "seeds": [recipe.seed + i for i in range(int(seeds))],
-        "subset": budgets[0].subset,
-        "epochs": budgets[0].epochs,
-        "budgets": entries,
-        "mode": mode,
-        "judged_on": f"validation split ({N_VAL:,} photos); the test set is never scored".replace(",", " "),
-        "variants": rows,
-    }
-    atomic.write_json(path, plan)
-    return plan
-
-
-def load(name: str) -> dict[str, Any]:
-    try:
-        return json.loads(_plan_path(name).read_text())
-    except FileNotFoundError:
-        raise ConfigError(f"there is no ablation study called {name}") from None
-    except json.JSONDecodeError:
-        raise ConfigError(f"the plan of ablation study {name} is not valid JSON") from None
-
-
-def cells(plan: dict[str, Any]) -> list[tuple[dict[str, Any], int, int]]:
-    """(variant, seed index from 1, seed) in training order: every variant of seed 1 first (at every
-    budget, the smallest first), so an unfinished study already has complete pairs to compare."""
-    return [(v, i, seed) for i, seed in enumerate(plan["seeds"], start=1) for v in plan["variants"]]
-
-
-def _cell_lock(name: str, run_id: str) -> Path:
-    return folder() / ".locks" / f"{run_id}.lock"
-
-
-def _state(store: RunStore, run_id: str) -> str:
-    """done, running, pending (no run yet) or redo (a run that failed, was interrupted or is damaged)."""
-    if not store.exists(run_id):
-        return "pending"
-    status = store.get(run_id)["status"]
-    return "done" if status == "validated" else "running" if status in ACTIVE else "redo"
+    return {"budgets": entries, "variants": rows}
 
 
 def _train_cell(plan, variant, index, seed, store, log, exclusive: bool, parent_pid: int | None = None) -> dict:
@@ -221,20 +223,20 @@ def run(name: str, store: RunStore | None = None, log: Callable[[str], None] = l
     another training holds the slot); returns the summary. A stop request ends it between runs."""
     plan = load(name)
     store = store or RunStore()
-    stop_flag = folder() / f"{name}.stop"
+    flag = stop_flag(name)
     try:
-        with hold_lock(folder() / ".locks" / f"{name}.lock", f"ablation study {name}"):
-            stop_flag.unlink(missing_ok=True)
+        with hold_lock(study_lock(name), f"ablation study {name}"):
+            flag.unlink(missing_ok=True)
             for variant, index, seed in cells(plan):
-                if stop_flag.exists():
+                if flag.exists():
                     log(f"study {name} stopped; resume it with: python -m core ablate resume {name}")
                     break
                 run_id = variant_run_id(plan, variant, index)
-                if _state(store, run_id) in ("done", "running"):
+                if state(store, run_id) in ("done", "running"):
                     continue
-                with hold_lock(_cell_lock(name, run_id), f"run {run_id}"):
+                with hold_lock(cell_lock(name, run_id), f"run {run_id}"):
                     _train_waiting(plan, variant, index, seed, store, log)
-            stop_flag.unlink(missing_ok=True)
+            flag.unlink(missing_ok=True)
     except LockTaken as exc:
         raise ConfigError(str(exc)) from None
     return summary(name, store)
@@ -257,15 +259,15 @@ def work_one(
     so N workers train N runs at once). Returns its run id, or "skipped" when nothing is left."""
     plan = load(name)
     store = store or RunStore()
-    if (folder() / f"{name}.stop").exists():
+    if stop_flag(name).exists():
         return "skipped"
     for variant, index, seed in cells(plan):
         run_id = variant_run_id(plan, variant, index)
-        if _state(store, run_id) in ("done", "running"):
+        if state(store, run_id) in ("done", "running"):
             continue
         try:
-            with hold_lock(_cell_lock(name, run_id), f"run {run_id}"):
-                if _state(store, run_id) in ("done", "running"):
+            with hold_lock(cell_lock(name, run_id), f"run {run_id}"):
+                if state(store, run_id) in ("done", "running"):
                     continue
                 _train_cell(plan, variant, index, seed, store, log, exclusive=False, parent_pid=parent_pid)
                 return run_id
@@ -279,21 +281,8 @@ def request_stop(name: str) -> bool:
     load(name)
     if not is_running(name):
         return False
-    (folder() / f"{name}.stop").write_text("stop")
+    stop_flag(name).write_text("stop")
     return True
-
-
-def is_running(name: str, store: RunStore | None = None) -> bool:
-    plan = load(name)
-    if lock_held(folder() / ".locks" / f"{name}.lock"):
-        return True
-    ids = [variant_run_id(plan, v, i) for v, i, _ in cells(plan)]
-    if any(lock_held(_cell_lock(name, run_id)) for run_id in ids):
-        return True
-    if plan.get("mode") == "queued" and not (folder() / f"{name}.stop").exists():
-        store = store or RunStore()
-        return any(_state(store, run_id) != "done" for run_id in ids)
-    return False
 
 
 def list_studies(store: RunStore | None = None) -> list[dict[str, Any]]:
@@ -305,7 +294,7 @@ def list_studies(store: RunStore | None = None) -> list[dict[str, Any]]:
             plan = load(path.stem)
         except (ConfigError, ValueError):
             continue
-        ids = [variant_run_id(plan, v, i) for v, i, _ in cells(plan)]
+        ids = run_ids(plan)
         rows.append(
             {
                 "study": plan["name"],
@@ -315,89 +304,10 @@ def list_studies(store: RunStore | None = None) -> list[dict[str, Any]]:
                 "subset": plan.get("subset"),
                 "epochs": plan.get("epochs"),
                 "variants": len(plan["variants"]) - 1,
-                "runs_done": sum(_state(store, run_id) == "done" for run_id in ids),
+                "runs_done": sum(state(store, run_id) == "done" for run_id in ids),
                 "runs_total": len(ids),
                 "created_at": plan.get("created_at"),
                 "running": is_running(plan["name"], store),
             }
         )
     return sorted(rows, key=lambda r: r["created_at"] or "", reverse=True)
-
-
-def _result(store: RunStore, run_id: str) -> dict[str, Any] | None:
-    if not store.exists(run_id):
-        return None
-    record = store.get(run_id)
-    if record.get("status") != "validated":
-        return {"run_id": run_id, "status": record.get("status"), "val_accuracy": None, "seconds": None}
-    return {
-        "run_id": run_id,
-        "status": "validated",
-        "val_accuracy": (record.get("validation") or {}).get("val_accuracy"),
-        "seconds": (record.get("timings") or {}).get("train_seconds"),
-    }
-
-
-def summary(name: str, store: RunStore | None = None) -> dict[str, Any]:
-    """Each variant's effect on validation accuracy against the base, paired by seed: `effect` (mean of
-    variant − base over the seeds where both finished), `effect_ci95` (Student-t over seeds), `seeds`,
-    `seconds` (mean training seconds), `extra_seconds` (against the base) and a plain `sentence`."""
-    plan = load(name)
-    store = store or RunStore()
-    k = len(plan["seeds"])
-    results = {
-        v["key"]: [_result(store, run_id_of(name, v["key"], i)) for i in range(1, k + 1)] for v in plan["variants"]
-    }
-    base_runs = results[BASE]
-    base_acc = [r["val_accuracy"] if r else None for r in base_runs]
-    base_secs = [r["seconds"] for r in base_runs if r and r["seconds"] is not None]
-    base_seconds = sum(base_secs) / len(base_secs) if base_secs else None
-    rows = []
-    for v in plan["variants"][1:]:
-        runs = results[v["key"]]
-        diffs = [
-            r["val_accuracy"] - b
-            for r, b in zip(runs, base_acc, strict=True)
-            if r and r["val_accuracy"] is not None and b is not None
-        ]
-        effect = stats.seed_effect(diffs)
-        secs = [r["seconds"] for r in runs if r and r["seconds"] is not None]
-        seconds = sum(secs) / len(secs) if secs else None
-        extra = seconds - base_seconds if seconds is not None and base_seconds is not None else None
-        rows.append(
-            {
-                "technique": v["technique"],
-                "key": v["key"],
-                "change": v["change"],
-                "kind": v["kind"],
-                "effect": effect["mean"],
-                "effect_ci95": effect["ci95"],
-                "effect_sd": effect["sd"],
-                "seeds": effect["seeds"],
-                "seconds": seconds,
-                "extra_seconds": extra,
-                "measurable": bool(effect["ci95"] and not effect["ci95"][0] <= 0 <= effect["ci95"][1]),
-                "sentence": techniques.plain_sentence(
-                    v["technique"], v["change"], v["kind"], effect, extra, base_seconds
-                ),
-                "runs": [r for r in runs if r],
-            }
-        )
-    done = sum(1 for runs in results.values() for r in runs if r and r["status"] == "validated")
-    return {
-        "study": name,
-        "base_from": plan.get("base_from"),
-        "base": plan["variants"][0]["config"],
-        "seeds": plan["seeds"],
-        "subset": plan.get("subset"),
-        "epochs": plan.get("epochs"),
-        "judged_on": plan.get("judged_on"),
-        "created_at": plan.get("created_at"),
-        "base_accuracy": stats.spread(base_acc),
-        "base_seconds": base_seconds,
-        "base_runs": [r for r in base_runs if r],
-        "variants": rows,
-        "runs_done": done,
-        "runs_total": k * len(plan["variants"]),
-        "running": is_running(name, store),
-    }

@@ -164,15 +164,29 @@ def seed_effect(differences: list[float | None], level: float = LEVEL) -> dict[s
     values = np.asarray([d for d in differences if d is not None and math.isfinite(d)], dtype=np.float64)
     k = len(values)
     if k == 0:
-        return {"mean": None, "ci95": None, "sd": None, "seeds": 0}
+        return {"mean": None, "ci95": None, "sd": None, "seeds": 0, "p": None}
     mean = float(values.mean())
     if k < 2:
-        return {"mean": mean, "ci95": None, "sd": None, "seeds": 1}
+        return {"mean": mean, "ci95": None, "sd": None, "seeds": 1, "p": None}
     from scipy.stats import t
 
     sd = float(values.std(ddof=1))
     half = float(t.ppf(1 - (1 - level) / 2, k - 1)) * sd / math.sqrt(k)
-    return {"mean": mean, "ci95": [mean - half, mean + half], "sd": sd, "seeds": k}
+    # two-sided one-sample t-test of "no effect" (scipy.stats.ttest_1samp); identical differences
+    # with a non-zero mean are as far from zero as can be
+    p = float(2 * t.sf(abs(mean) / (sd / math.sqrt(k)), k - 1)) if sd > 0 else (0.0 if mean else 1.0)
+    return {"mean": mean, "ci95": [mean - half, mean + half], "sd": sd, "seeds": k, "p": p}
+
+
+def holm(p_values: list[float], alpha: float = ALPHA) -> tuple[list[bool], list[float]]:
+    """Holm's step-down adjustment for many comparisons (statsmodels' multipletests): which of the
+    p-values stay below `alpha`, and the adjusted p-values."""
+    if not p_values:
+        return [], []
+    from statsmodels.stats.multitest import multipletests
+
+    reject, adjusted, _, _ = multipletests(p_values, alpha=alpha, method="holm")
+    return [bool(r) for r in reject], [float(a) for a in adjusted]
 
 
 def spread(values: list[float | None]) -> dict[str, Any]:
