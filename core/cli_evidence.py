@@ -160,7 +160,32 @@ def _cmd_ablate(args) -> int:
     return 0
 
 
+def _print_factorial(result: dict[str, Any]) -> None:
+    fit = result["fit"]
+    print(
+        f"study {result['study']} (factorial, {result['base_from']}, {len(result['factors'])} factors, resolution "
+        f"{result['resolution'] or 'full'}): {result['runs_done']}/{result['runs_total']} runs"
+    )
+    print(result["scope"])
+    if not fit.get("fitted"):
+        print(f"not fitted yet: needs {fit.get('needed')} finished runs")
+        return
+    print(f"{'effect':<60} {'points':>8} {'95 % interval':>18} {'Holm p':>8}")
+    for e in result["main_effects"] + result["interactions"]:
+        ci = f"{100 * e['effect_ci95'][0]:+.2f} to {100 * e['effect_ci95'][1]:+.2f}"
+        print(f"{e['name'][:60]:<60} {100 * e['effect']:>+8.2f} {ci:>18} {e['p_holm']:>8.3f}")
+    for chain in result["aliases"]:
+        print("aliased: " + " = ".join(chain))
+    for e in result["main_effects"] + result["interactions"]:
+        print("- " + e["sentence"])
+
+
 def _print_summary(result: dict[str, Any]) -> None:
+    if result.get("design") == "factorial":
+        _print_factorial(result)
+        return
+    for note in filter(None, [result.get("recipe_note")]):
+        print(note)
     base = result["base_accuracy"]
     mean = "–" if base["mean"] is None else f"{100 * base['mean']:.2f} %"
     print(
@@ -168,12 +193,22 @@ def _print_summary(result: dict[str, Any]) -> None:
         f"epochs, {len(result['seeds'])} seeds): {result['runs_done']}/{result['runs_total']} runs; "
         f"base {mean} on validation"
     )
-    print(f"{'technique':<40} {'change':<20} {'effect':>8} {'95 % interval':>18} {'seeds':>5} {'s/run':>7}")
+    print(
+        f"{'budget':<9} {'technique':<40} {'change':<20} {'effect':>8} {'95 % interval':>18} {'Holm p':>7} "
+        f"{'seeds':>5} {'s/run':>7}"
+    )
     for v in result["variants"]:
         eff = "" if v["effect"] is None else f"{100 * v['effect']:+.2f}"
         ci = "" if not v["effect_ci95"] else f"{100 * v['effect_ci95'][0]:+.2f} to {100 * v['effect_ci95'][1]:+.2f}"
+        holm = "" if v.get("p_holm") is None else f"{v['p_holm']:.3f}"
         secs = "" if v["seconds"] is None else f"{v['seconds']:.0f}"
-        print(f"{v['technique']:<40} {v['change']:<20} {eff:>8} {ci:>18} {v['seeds']:>5} {secs:>7}")
+        print(
+            f"{v['budget']['key']:<9} {v['technique'][:40]:<40} {v['change'][:20]:<20} {eff:>8} {ci:>18} {holm:>7} "
+            f"{v['seeds']:>5} {secs:>7}"
+        )
+    print(f"effect: variant − base on validation; Holm-adjusted for {result['comparisons']} comparisons")
+    for line in result.get("across_budgets") or []:
+        print("* " + line)
     for v in result["variants"]:
         print("- " + v["sentence"])
 

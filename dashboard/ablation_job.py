@@ -18,15 +18,28 @@ from dashboard.tuning_job import _launch
 
 
 def start(
-    preset: str, seeds: int, subset: int | None, epochs: int | None, only: list[str] | None, name: str | None
+    preset: str,
+    seeds: int,
+    subset: int | None,
+    epochs: int | None,
+    only: list[str] | None,
+    name: str | None,
+    budgets: str | None = None,
+    design: str = "one-at-a-time",
 ) -> str:
-    """Validate, write the plan and launch the study; returns its name (ConfigError when bad)."""
+    """Validate, write the plan and launch the study; returns its name (ConfigError when bad).
+    `budgets` ("4x12000,8xall") replaces `subset` and `epochs`."""
+    from core.ablation import budget
+
     name = validate_run_id(name or f"ablation-{dt.datetime.now(dt.UTC):%Y%m%d-%H%M%S}")
     if (study.folder() / f"{name}.json").exists() and study.is_running(name):
         raise ConfigError(f"study {name} is already running")
     base, base_from = study.base_config(preset=preset)
     mode = "queued" if tied_to_launcher() else "local"
-    plan = study.create(name, base, base_from, seeds, subset, epochs, only or None, mode=mode)
+    parsed = budget.parse(budgets) if budgets else None
+    plan = study.create(
+        name, base, base_from, seeds, subset, epochs, only or None, mode=mode, budgets=parsed, design=design
+    )
     resume(plan["name"])
     return plan["name"]
 

@@ -79,7 +79,11 @@ def describe(entry: dict[str, Any], seconds: float | None = None) -> str:
     photos = int(entry["photos"])
     where = f"all {photos:,} photos" if photos >= MAX_TRAIN_SIZE else f"{photos:,} photos"
     detail = ", ".join(p for p in (precision_words(entry.get("precision")), _duration(seconds)) if p)
-    return f"{entry['epochs']} epochs on {where.replace(',', ' ')} ({detail})"
+    return f"{epochs_words(entry['epochs'])} on {where.replace(',', ' ')} ({detail})"
+
+
+def epochs_words(epochs: int) -> str:
+    return f"{epochs} epoch" + ("" if int(epochs) == 1 else "s")
 
 
 def at_least_fast(entry: dict[str, Any], fast_epochs: int) -> bool:

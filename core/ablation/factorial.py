@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from core.ablation import techniques
+from core.ablation.budget import epochs_words
 from core.training.config import TrainConfig
 from core.training.rules import ConfigError
 
@@ -62,8 +63,8 @@ def factors_for(base: TrainConfig, only: list[str] | None, epochs: tuple[int, in
             {
                 "key": EPOCHS,
                 "name": "Training length (epochs)",
-                "low_label": f"{low} epochs",
-                "high_label": f"{high} epochs",
+                "low_label": epochs_words(low),
+                "high_label": epochs_words(high),
                 "low": {"epochs": low},
                 "high": {"epochs": high},
             }

@@ -15,6 +15,7 @@ from core.ablation import factorial, techniques, wording
 from core.ablation.plan import BASE, FACTORIAL, budget_of, budgets_of, is_running, load, variant_run_id
 from core.evaluation import stats
 from core.store import RunStore
+from core.training.rules import ConfigError
 
 
 def _result(store: RunStore, run_id: str) -> dict[str, Any] | None:
@@ -163,6 +164,9 @@ def summary(name: str, store: RunStore | None = None) -> dict[str, Any]:
             if r["mismatch"]
             else wording.effect_sentence(r, r["budget"]["words"], comparisons)
         )
+        r["claim"] = (
+            r["sentence"] if r["mismatch"] else wording.effect_sentence(r, r["budget"]["words"], comparisons, False)
+        )
     first = budgets_of(plan)[0]["key"]
     base_runs = results[(first, BASE)]
     done = sum(1 for runs in results.values() for r in runs if r and r["status"] == "validated")
@@ -185,6 +189,7 @@ def summary(name: str, store: RunStore | None = None) -> dict[str, Any]:
         "base_accuracy": stats.spread([r["val_accuracy"] if r else None for r in base_runs]),
         "base_seconds": entries[first]["seconds_per_run"],
         "base_runs": [r for r in base_runs if r],
+        "base_runs_by_budget": {b: [r for r in results[(b, BASE)] if r] for b in entries},
         "variants": rows,
         "comparisons": comparisons,
         "adjustment": "Holm",
@@ -226,11 +231,16 @@ def factorial_summary(plan: dict[str, Any], store: RunStore) -> dict[str, Any]:
     fit = factorial.fit(factors, levels, y)
     epochs = sorted({int(b["epochs"]) for b in entries})
     photos = entries[0]
-    scope_budget = " and ".join(map(str, epochs)) + f" epochs on {wording.short_budget(photos).split(' on ', 1)[1]}"
-    spread = f"{min(secs_all) / 60:.1f}–{max(secs_all) / 60:.1f} min a run" if secs_all else "no run finished yet"
+    scope_budget = (
+        " and ".join(map(str, epochs[:-1]))
+        + (" and " if len(epochs) > 1 else "")
+        + f"{budgets_mod.epochs_words(epochs[-1])} on {wording.short_budget(photos).split(' on ', 1)[1]}"
+    )
+    spread = wording.seconds_span(min(secs_all), max(secs_all)) if secs_all else "no run finished yet"
     scope = f"At {scope_budget} ({budgets_mod.precision_words(photos.get('precision'))}, {spread})"
     by_key = {f["key"]: f for f in factors}
-    main, inter = [], []
+    main: list[dict[str, Any]] = []
+    inter: list[dict[str, Any]] = []
     for e in fit.get("effects", []):
         f = by_key[e["term"][0]]
         e.update(
@@ -272,3 +282,45 @@ def factorial_summary(plan: dict[str, Any], store: RunStore) -> dict[str, Any]:
         "runs_total": k * len(plan["variants"]),
         "running": is_running(name, store),
     }
+
+
+def cited_study(store: RunStore | None = None) -> dict[str, Any] | None:
+    """The study the managers' summary and the story may cite: the newest finished one whose every
+    budget uses all training photos and at least the fast preset's epochs (None when there is none)."""
+    from core.ablation.plan import folder
+    from core.training import presets
+
+    store = store or RunStore()
+    fast_epochs = int(presets.get("fast").config.epochs or 0)
+    rows = []
+    for path in sorted(folder().glob("*.json")):
+        try:
+            plan = load(path.stem)
+        except (ConfigError, ValueError, KeyError, TypeError):  # a damaged plan never hides the others
+            continue
+        if not all(budgets_mod.at_least_fast(b, fast_epochs) for b in budgets_of(plan)):
+            continue
+        ids = [variant_run_id(plan, v, i) for i in range(1, len(plan["seeds"]) + 1) for v in plan["variants"]]
+        done = sum(1 for run_id in ids if (r := _result(store, run_id)) and r["status"] == "validated")
+        if done == len(ids) and ids:
+            rows.append((plan.get("created_at") or "", plan["name"]))
+    if not rows:
+        return None
+    return summary(max(rows)[1], store)
+
+
+def short_studies(store: RunStore | None = None) -> list[str]:
+    """Names of studies below the citable budget (shown on the What helps page, never cited)."""
+    from core.ablation.plan import folder
+    from core.training import presets
+
+    fast_epochs = int(presets.get("fast").config.epochs or 0)
+    out = []
+    for path in sorted(folder().glob("*.json")):
+        try:
+            plan = load(path.stem)
+        except (ConfigError, ValueError, KeyError, TypeError):
+            continue
+        if not all(budgets_mod.at_least_fast(b, fast_epochs) for b in budgets_of(plan)):
+            out.append(plan["name"])
+    return out

@@ -181,7 +181,7 @@ def variants(base: TrainConfig, only: list[str] | None = None, skip: frozenset[s
     unknown = sorted(set(only or []) - set(TECHNIQUES))
     if unknown:
         raise ConfigError(f"unknown technique(s): {', '.join(unknown)}; choose from {', '.join(TECHNIQUES)}")
-    out = []
+    out, mismatched = [], []
     for key, (_technique, setting, build) in TECHNIQUES.items():
         if (only is not None and key not in only) or (only is None and key in OPT_IN) or key in skip:
             continue
@@ -195,12 +195,11 @@ def variants(base: TrainConfig, only: list[str] | None = None, skip: frozenset[s
             continue
         kind, change, config = built
         if mismatch(config) and mismatch(base) is None:
-            if only is not None:
-                raise ConfigError(f"{technique} ({change}) would measure a mismatch: {mismatch(config)}")
+            mismatched.append(f"{technique} ({change}) would measure a mismatch: {mismatch(config)}")
             continue
         out.append(Variant(key, technique, change, kind, config.resolve()))
     if not out:
-        raise ConfigError(f"no technique to study for model {base.model}")
+        raise ConfigError("; ".join(mismatched) or f"no technique to study for model {base.model}")
     return out
 
 

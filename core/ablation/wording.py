@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 NOISE_SHARE = 0.10  # time differences under 10 % are never called a cost, whatever the ranges say
+NOISE_SECONDS = 2.0  # nor are differences of a second or two (start-up, the VM's hiccups)
 
 
 def points(value: float, signed: bool = True) -> str:
@@ -31,7 +32,13 @@ def time_cost(seconds: list[float], base_seconds: list[float]) -> dict[str, Any]
     mean, base = sum(seconds) / len(seconds), sum(base_seconds) / len(base_seconds)
     lo, hi, blo, bhi = min(seconds), max(seconds), min(base_seconds), max(base_seconds)
     apart = hi < blo or lo > bhi
-    measurable = apart and base > 0 and abs(mean - base) / base >= NOISE_SHARE and len(seconds) > 1
+    measurable = (
+        apart
+        and base > 0
+        and abs(mean - base) / base >= NOISE_SHARE
+        and abs(mean - base) >= NOISE_SECONDS
+        and len(seconds) > 1
+    )
     runs = f"{lo:.0f}–{hi:.0f} s a run against the base's {blo:.0f}–{bhi:.0f} s"
     if len(seconds) < 2 or len(base_seconds) < 2:
         words = f"Time: one run each ({mean:.0f} s against {base:.0f} s), too few to tell a cost from noise."
@@ -77,14 +84,14 @@ def named(row: dict[str, Any]) -> str:
     return f"{name} ({setting})" if plain and setting else name
 
 
-def effect_sentence(row: dict[str, Any], budget_words: str, comparisons: int) -> str:
+def effect_sentence(row: dict[str, Any], budget_words: str, comparisons: int, with_cost: bool = True) -> str:
     """One technique at one budget, e.g. "At 8 epochs on all 48 000 photos (bfloat16, about 2.5 min a
     run), Dropout (0.15 → 0) adds 0.40 points (+0.10 to +0.70) over 3 seeds; measurable after
     adjusting for 13 comparisons. No measurable cost in training time (…)"."""
     what = named(row)
     value, ci = row.get("technique_effect"), row.get("technique_ci95")
     lead = f"At {budget_words}, {what}"
-    cost = f" {row['time']['words']}" if row.get("time", {}).get("words") else ""
+    cost = f" {row['time']['words']}" if with_cost and row.get("time", {}).get("words") else ""
     if value is None:
         return f"{lead}: no finished pair of runs yet."
     if not ci:
@@ -92,19 +99,27 @@ def effect_sentence(row: dict[str, Any], budget_words: str, comparisons: int) ->
     amount = f"{points(value, signed=False)} points ({span(ci)}) over {row['seeds']} seeds"
     kind = verdict(row)
     if kind in ("helps", "hurts"):
-        return f"{lead} {_verb(value)} {amount}; measurable after adjusting for {comparisons} comparisons.{cost}"
+        return f"{lead} {_verb(value)} {amount}; measurable after adjusting for {comparisons_words(comparisons)}.{cost}"
     if kind == "hint":
         return (
-            f"{lead} {_verb(value)} {amount}, but not measurably once adjusted for {comparisons} comparisons "
+            f"{lead} {_verb(value)} {amount}, but not measurably once adjusted for {comparisons_words(comparisons)} "
             f"(adjusted p = {row['p_holm']:.2f}): treat it as a hint.{cost}"
         )
     return f"{lead}: no measurable effect, {points(value)} points ({span(ci)}) over {row['seeds']} seeds.{cost}"
 
 
+def seconds_span(low: float, high: float) -> str:
+    if high < 90:
+        return f"{low:.0f}–{high:.0f} s a run"
+    return f"{low / 60:.1f}–{high / 60:.1f} min a run"
+
+
 def short_budget(entry: dict[str, Any]) -> str:
     photos = int(entry["photos"])
     where = f"all {photos:,}" if entry.get("full") else f"{photos:,}"
-    return f"{entry['epochs']} epochs on {where.replace(',', ' ')} photos"
+    from core.ablation.budget import epochs_words
+
+    return f"{epochs_words(entry['epochs'])} on {where.replace(',', ' ')} photos"
 
 
 def across_budgets(technique: str, rows: list[dict[str, Any]]) -> str:
@@ -139,9 +154,9 @@ def factorial_sentence(effect: dict[str, Any], scope: str, others: int, comparis
     """A main effect or an interaction of a factorial study, in one sentence with its scope."""
     value, ci = effect["effect"], effect["effect_ci95"]
     adjusted = (
-        f"measurable after adjusting for {comparisons} comparisons"
+        f"measurable after adjusting for {comparisons_words(comparisons)}"
         if effect["measurable"]
-        else f"not measurable once adjusted for {comparisons} comparisons"
+        else f"not measurable once adjusted for {comparisons_words(comparisons)}"
         if effect["measurable_unadjusted"]
         else "no measurable effect"
     )
@@ -155,6 +170,112 @@ def factorial_sentence(effect: dict[str, Any], scope: str, others: int, comparis
     larger = "larger" if value > 0 else "smaller"
     alias = f" It cannot be told apart from {' or '.join(effect['aliased_with'])}." if effect["aliased_with"] else ""
     return (
-        f"{scope}, {first}'s effect is {points(value, signed=False)} points {larger} with {second} at "
-        f"{effect['high_label_2']} than at {effect['low_label_2']} ({span(ci)}); {adjusted}.{alias}"
+        f"{scope}, {first}'s effect is {points(value, signed=False)} points {larger} with {second} "
+        f"{effect['high_label_2']} than {effect['low_label_2']} ({span(ci)}); {adjusted}.{alias}"
     )
+
+
+def comparisons_words(n: int) -> str:
+    return f"{n} comparison" + ("" if n == 1 else "s")
+
+
+def tested(summary: dict[str, Any]) -> list[str]:
+    if summary.get("design") == "factorial":
+        return [e["name"] for e in summary["main_effects"]]
+    return [named(r) for r in summary["variants"] if not r["mismatch"]]
+
+
+def full_budget_words(fast_epochs: int) -> str:
+    return f"all 48 000 training photos and at least the fast preset's {fast_epochs} epochs"
+
+
+def measured_claims(summary: dict[str, Any]) -> list[tuple[float, str, str]]:
+    """(effect, technique, sentence) of every effect measurable after the adjustment, gains first."""
+    if summary.get("design") == "factorial":
+        found = [(e["effect"], e["name"], e["sentence"]) for e in summary["main_effects"] if e["measurable"]]
+    else:
+        found = [
+            (r["technique_effect"], named(r), r["claim"])
+            for r in summary["variants"]
+            if r["measurable"] and not r["mismatch"]
+        ]
+    return sorted(found, key=lambda x: -x[0])
+
+
+def story_sentences(summary: dict[str, Any] | None, short: list[str], fast_epochs: int) -> list[str]:
+    """The story's "what helps" sentences: only from a study at the budget the presets train at."""
+    if summary is None:
+        out = [
+            (
+                f"No study at the budget people train at ({full_budget_words(fast_epochs)}) has finished yet, so "
+                "no technique is called helpful here."
+            )
+        ]
+        if short:
+            out.append(
+                f"Shorter studies ({', '.join(short)}) are on the What helps page; their verdicts hold only at "
+                "their own budgets."
+            )
+        return out
+    claims = measured_claims(summary)
+    total = summary["comparisons"]
+    out = [text for _, _, text in claims[:2]]
+    names = tested(summary)
+    what = f" ({', '.join(n[0].lower() + n[1:] for n in names)})" if len(names) <= 3 else ""
+    out.append(
+        f"{total - len(claims)} of the {total} changes tested{what} had no effect beyond the seed-to-seed spread "
+        f"at that budget, adjusted for {comparisons_words(total)}."
+    )
+    return out
+
+
+def manager_sentence(summary: dict[str, Any] | None, fast_epochs: int) -> str:
+    """The managers' summary's sentence on techniques, with the study's budget, or why there is none."""
+    if summary is None:
+        return (
+            f"No technique has been measured yet at the budget the presets train at ({full_budget_words(fast_epochs)})."
+        )
+    claims = [c for c in measured_claims(summary) if c[0] > 0]
+    words = summary["budget"]["words"] if summary.get("design") != "factorial" else summary["scope"][3:]
+    if not claims:
+        names = tested(summary)
+        what = f" ({', '.join(n[0].lower() + n[1:] for n in names)})" if len(names) <= 3 else ""
+        return (
+            f"In a controlled study at {words}, none of the {len(names)} techniques tested{what} changed "
+            f"accuracy beyond chance (adjusted for {comparisons_words(summary['comparisons'])})."
+        )
+    effect, name, _ = claims[0]
+    return (
+        f"In a controlled study at {words}, {name[0].lower() + name[1:]} gave the largest measured gain, "
+        f"+{100 * effect:.1f} points on validation photos (adjusted for {comparisons_words(summary['comparisons'])})."
+    )
+
+
+def forest_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
+    """What a forest plot of the study draws: for each technique (and budget) the effect of having it,
+    its 95 % interval, whether it is measurable after the adjustment, and its budget's short words."""
+    if summary.get("design") == "factorial":
+        return [
+            {
+                "label": f"{e['name']} ({e['low_label']} → {e['high_label']})",
+                "effect": e["effect"],
+                "ci95": e["effect_ci95"],
+                "measurable": e["measurable"],
+                "budget": "averaged over the design",
+                "key": e["key"],
+            }
+            for e in summary["main_effects"]
+        ]
+    return [
+        {
+            "label": named(r),
+            "effect": r["technique_effect"],
+            "ci95": r["technique_ci95"],
+            "measurable": r["measurable"],
+            "budget": short_budget(r["budget"]),
+            "budget_key": r["budget"]["key"],
+            "key": r["key"],
+        }
+        for r in summary["variants"]
+        if not r["mismatch"] and r["technique_effect"] is not None and r["technique_ci95"]
+    ]

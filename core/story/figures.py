@@ -118,28 +118,29 @@ def explanation(image: np.ndarray, heat: np.ndarray, title: str) -> go.Figure:
     return _layout(fig, margin=dict(l=10, r=10, t=40, b=10))
 
 
-def effects(variants: list[dict[str, Any]]) -> go.Figure:
-    """Each technique's change in validation accuracy (points) with its 95 % interval over seeds."""
-    rows = sorted([v for v in variants if v["effect"] is not None and v["effect_ci95"]], key=lambda v: v["effect"])
+def effects(rows: list[dict[str, Any]]) -> go.Figure:
+    """Each technique's effect on validation accuracy (points, having it against not) with its 95 %
+    interval, from `core.ablation.wording.forest_rows`; grey unless measurable after the adjustment."""
+    rows = sorted(rows, key=lambda v: v["effect"])
     colors = [("#18bc9c" if v["effect"] > 0 else "#e74c3c") if v["measurable"] else "#95a5a6" for v in rows]
     fig = go.Figure(
         go.Scatter(
             x=[100 * v["effect"] for v in rows],
-            y=[f"{v['technique']} ({v['change']})" for v in rows],
+            y=[v["label"] for v in rows],
             mode="markers",
             marker=dict(size=14, symbol="diamond", color=colors),
             error_x=dict(
                 type="data",
                 symmetric=False,
-                array=[100 * (v["effect_ci95"][1] - v["effect"]) for v in rows],
-                arrayminus=[100 * (v["effect"] - v["effect_ci95"][0]) for v in rows],
+                array=[100 * (v["ci95"][1] - v["effect"]) for v in rows],
+                arrayminus=[100 * (v["effect"] - v["ci95"][0]) for v in rows],
                 thickness=2,
             ),
             hovertemplate="%{y}: %{x:+.2f} points<extra></extra>",
         )
     )
     fig.add_vline(x=0, line_dash="dash", line_color="#7b8a8b")
-    fig.update_xaxes(title="change (points)")
+    fig.update_xaxes(title="effect of having it (points)")
     fig.update_yaxes(automargin=True)
     return _layout(fig, showlegend=False)
 

@@ -315,33 +315,38 @@ def _trust(store: RunStore, deep: dict[str, Any] | None, explain: bool) -> Slide
     )
 
 
-def _study(store: RunStore) -> dict[str, Any] | None:
-    from core.ablation import study as studies
+def _what_helps(store: RunStore) -> Slide:
+    """Only a study at the budget the presets train at is cited; otherwise the slide says none exists."""
+    from core.ablation import results, wording
+    from core.training import presets
 
-    done = [s for s in studies.list_studies(store) if s["runs_done"] == s["runs_total"] and s["runs_done"]]
-    chosen = next((s for s in done if s["study"] == "ref-ablation"), done[0] if done else None)
-    return studies.summary(chosen["study"], store) if chosen else None
-
-
-def _what_helps(store: RunStore) -> Slide | None:
-    summary = _study(store)
+    fast_epochs = int(presets.get("fast").config.epochs or 0)
+    summary = results.cited_study(store)
+    sentences = wording.story_sentences(summary, results.short_studies(store), fast_epochs)
+    terms = {
+        "seed": "The number that fixes a training's random choices; each change was trained with several.",
+        "ablation": "Training the same recipe with one thing changed, to measure that one thing.",
+        "budget": "How long each run trained (epochs) and on how many photos: a technique's effect depends on it.",
+    }
     if summary is None:
-        return None
-    measured = sorted([v for v in summary["variants"] if v["measurable"]], key=lambda v: -v["effect"])  # gains first
-    quiet = len(summary["variants"]) - len(measured)
-    sentences = [v["sentence"].split(" It ")[0] for v in measured[:2]]
-    sentences.append(f"{quiet} of {len(summary['variants'])} changes had no effect beyond the seed-to-seed spread.")
+        return Slide(
+            "helps",
+            "What helps: not measured at full budget yet",
+            sentences,
+            terms,
+            None,
+            source="Source: the ablation studies in artifacts/ablations; none at the presets' budget is finished",
+            action=("Open What helps", "/insights"),
+        )
     return Slide(
         "helps",
         "What helped, measured",
         sentences,
-        {
-            "seed": "The number that fixes a training's random choices; each change was trained with several.",
-            "ablation": "Training the same recipe with one thing changed, to measure that one thing.",
-        },
-        figures.effects(summary["variants"]),
+        terms,
+        figures.effects(wording.forest_rows(summary)),
         source=f"Source: ablation study {summary['study']}, recorded {str(summary['created_at'])[:10]}; "
-        f"{len(summary['seeds'])} seeds, {summary['subset']} photos, {summary['epochs']} epochs, judged on validation",
+        f"{len(summary['seeds'])} seeds, {summary['budget']['words']}, judged on validation, "
+        f"Holm-adjusted for {wording.comparisons_words(summary['comparisons'])}",
         action=("Open What helps", f"/insights?study={summary['study']}"),
     )
 
@@ -356,12 +361,16 @@ def _next(store: RunStore, record: dict[str, Any]) -> Slide:
             "help most."
         )
     ]
-    summary = _study(store)
-    gains = [v for v in (summary or {}).get("variants", []) if v["measurable"] and v["effect"] > 0]
-    if gains:
-        top = max(gains, key=lambda v: v["effect"])
+    from core.ablation import results, wording
+
+    summary = results.cited_study(store)
+    gains = [c for c in (wording.measured_claims(summary) if summary else []) if c[0] > 0]
+    if gains and summary:
+        effect, name, _ = gains[0]
+        where = summary["budget"]["words"] if summary.get("design") != "factorial" else summary["scope"][3:]
         sentences.append(
-            f"The largest measured gain came from {top['technique'].lower()} ({top['change']}): worth scaling up."
+            f"The largest measured gain at {where} came from {name[0].lower() + name[1:]} "
+            f"(+{100 * effect:.1f} points on validation): worth keeping in the recipe."
         )
     sentences.append("Next: confirm each gain over seeds at full size, and check a fresh batch of real photos.")
     return Slide(

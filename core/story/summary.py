@@ -11,7 +11,7 @@ from typing import Any
 from core import data
 from core.evaluation import comparison, drilldown
 from core.store import RunError, RunStore
-from core.story.slides import Story, _date, _pct, _study
+from core.story.slides import Story, _date, _pct
 
 
 def manager_summary(store: RunStore, record: dict[str, Any], headline: dict[str, Any], ranked: list) -> str:
@@ -33,15 +33,10 @@ def manager_summary(store: RunStore, record: dict[str, Any], headline: dict[str,
     if pairs:
         t, p, n = pairs[0]
         text += f"Its most common mistake is calling a {data.CLASS_NAMES[t]} a {data.CLASS_NAMES[p]} ({n} photos). "
-    study = _study(store)
-    if study:
-        helped = [v for v in study["variants"] if v["measurable"] and v["effect"] > 0]
-        if helped:
-            best = max(helped, key=lambda v: v["effect"])
-            text += (
-                f"In a controlled study, {best['technique'].lower()} ({best['change']}) gave the largest measured "
-                f"gain, +{100 * best['effect']:.1f} points."
-            )
+    from core.ablation import results, wording
+    from core.training import presets
+
+    text += wording.manager_sentence(results.cited_study(store), int(presets.get("fast").config.epochs or 0))
     return text.strip()
 
 

@@ -15,14 +15,17 @@ from dashboard.figures.style import empty_figure
 
 INTRO = (
     "Which techniques make a model more accurate? Each study trains a base recipe and variants that change "
-    "one thing each, several times with different random seeds, and compares every variant with the base "
-    "trained with the same seed. A technique counts only when its effect is larger than the seed-to-seed "
-    "spread: its 95 % interval stays on one side of zero. Everything is judged on the validation photos; "
-    "the test photos are never used."
+    "one thing each (or, in a factorial study, every technique on and off in a balanced pattern), several "
+    "times with different random seeds. A technique counts only when its effect is larger than the "
+    "seed-to-seed spread after adjusting for how many techniques were tested. Every verdict holds at its "
+    "study's budget (epochs and photos): what helps at 4 epochs may hurt at 24. Everything is judged on the "
+    "validation photos; the test photos are never used."
 )
 TERMS = {
     "seed": "The number that fixes the random choices of a training (starting weights, photo order).",
-    "95 % interval": "Student-t interval of the mean paired difference over seeds.",
+    "95 % interval": "Student-t interval of the mean paired difference over seeds (not adjusted).",
+    "budget": "Epochs × training photos of every run in a study; a verdict holds at that budget.",
+    "Holm": "An adjustment for testing many techniques at once, so chance alone rarely makes one look real.",
     "validation": "12,000 labelled photos kept out of training and used to make choices.",
 }
 
@@ -52,6 +55,7 @@ def page(options: list[dict[str, str]], chosen: str | None) -> html.Div:
                 ],
                 className="mb-3",
             ),
+            html.Div(id="insights-budget", className="mb-2"),
             dbc.Row(
                 [
                     dbc.Col(
@@ -59,10 +63,10 @@ def page(options: list[dict[str, str]], chosen: str | None) -> html.Div:
                             "Effect of each technique on validation accuracy",
                             "insights-forest",
                             empty_figure(""),
-                            "Each diamond is the mean change from the base recipe over the seeds, the bar its 95 % "
-                            "interval. Right of the dashed line: this change makes the model more accurate; left: "
-                            "less. Grey: the interval crosses zero, so no measurable effect. Click a row for its "
-                            "runs' curves.",
+                            "Each marker is the effect of having the technique (or of the change named), the bar "
+                            "its 95 % interval; one shape per budget. Right of the dashed line: more accurate; "
+                            "left: less. Green or red: beyond chance after the adjustment; amber: only before it; "
+                            "grey: no measurable effect. Click a row for its runs' curves.",
                         ),
                         lg=7,
                     ),
@@ -79,6 +83,7 @@ def page(options: list[dict[str, str]], chosen: str | None) -> html.Div:
                 ],
                 className="g-3",
             ),
+            html.Div(id="insights-interactions"),
             dbc.Row(
                 [
                     dbc.Col(
@@ -152,7 +157,37 @@ def start_form() -> Any:
                             ),
                         ]
                     ),
-                    dbc.Label("Techniques (each one changed on its own)"),
+                    dbc.Row(
+                        [
+                            dbc.Col(
+                                [
+                                    dbc.Label("Budgets (optional: epochs x photos, replaces the two above)"),
+                                    dbc.Input(id="insights-budgets", type="text", placeholder="e.g. 4x12000,8xall"),
+                                ],
+                                md=6,
+                                className=field,
+                            ),
+                            dbc.Col(
+                                [
+                                    dbc.Label("Design"),
+                                    dbc.Select(
+                                        id="insights-design",
+                                        options=[
+                                            {"label": "One change at a time", "value": "one-at-a-time"},
+                                            {
+                                                "label": "Fractional factorial (every run informs every effect)",
+                                                "value": "factorial",
+                                            },
+                                        ],
+                                        value="one-at-a-time",
+                                    ),
+                                ],
+                                md=6,
+                                className=field,
+                            ),
+                        ]
+                    ),
+                    dbc.Label("Techniques"),
                     dbc.Checklist(
                         id="insights-techniques",
                         options=[{"label": title, "value": key} for key, (title, _s, _b) in TECHNIQUES.items()],

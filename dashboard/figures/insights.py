@@ -1,4 +1,5 @@
-"""Figures of an ablation study: the forest plot of each technique's effect, and one technique's curves."""
+"""Figures of an ablation study: the forest plot of each technique's effect (grouped by budget), the
+interaction plots of a factorial study, and one technique's curves."""
 
 from __future__ import annotations
 
@@ -6,46 +7,93 @@ from typing import Any
 
 import plotly.graph_objects as go
 
+from core.ablation import wording
 from dashboard.figures.style import base_layout, empty_figure
 
-HELPS, HURTS, NOISE = "#18bc9c", "#e74c3c", "#95a5a6"
+HELPS, HURTS, HINT, NOISE = "#18bc9c", "#e74c3c", "#f39c12", "#95a5a6"
 BASE_COLOR = "#7b8a8b"
+SYMBOLS = ["diamond", "circle", "square", "triangle-up", "x"]
 
 
 def variant_label(v: dict[str, Any]) -> str:
-    return f"{v['technique']} ({v['change']})"
+    return wording.named(v)
+
+
+def _color(row: dict[str, Any]) -> str:
+    if row["measurable"]:
+        return HELPS if row["effect"] > 0 else HURTS
+    low, high = row["ci95"]
+    return HINT if low > 0 or high < 0 else NOISE
 
 
 def forest_plot(summary: dict[str, Any]) -> go.Figure:
-    """Each variant's mean change in validation accuracy from the base (points) with its 95 % interval
-    over seeds; grey where the interval crosses zero (no measurable effect). Click a row for its curves."""
-    rows = [v for v in summary["variants"] if v["effect"] is not None]
+    """Each technique's effect on validation accuracy (having it against not, in points) with its
+    unadjusted 95 % interval; one marker shape per budget, side by side. Green or red only when the
+    effect stays measurable after the Holm adjustment, amber when only the unadjusted interval clears
+    zero, grey otherwise. Click a row for its runs' curves."""
+    rows = wording.forest_rows(summary)
     if not rows:
-        return empty_figure("No variant has a finished pair of runs yet.", height=360)
-    rows = sorted(rows, key=lambda v: v["effect"])
-    x = [100 * v["effect"] for v in rows]
-    lows = [100 * (v["effect"] - v["effect_ci95"][0]) if v["effect_ci95"] else 0 for v in rows]
-    highs = [100 * (v["effect_ci95"][1] - v["effect"]) if v["effect_ci95"] else 0 for v in rows]
-    colors = [(HELPS if v["effect"] > 0 else HURTS) if v["measurable"] else NOISE for v in rows]
-    labels = [variant_label(v) for v in rows]
-    seconds = [f"{v['seconds']:.0f} s a run" if v["seconds"] is not None else "time not known" for v in rows]
-    fig = go.Figure(
-        go.Scatter(
-            x=x,
-            y=labels,
-            mode="markers",
-            marker=dict(size=12, color=colors, symbol="diamond"),
-            error_x=dict(type="data", symmetric=False, array=highs, arrayminus=lows, thickness=2, width=6),
-            customdata=[[v["key"], s, v["seeds"]] for v, s in zip(rows, seconds, strict=True)],
-            hovertemplate="%{y}<br>%{x:+.2f} points against the base<br>%{customdata[2]} seeds · "
-            "%{customdata[1]}<extra>click for its curves</extra>",
-            showlegend=False,
+        return empty_figure(
+            "No technique has two finished pairs of runs yet (an interval needs two seeds).", height=360
         )
-    )
+    budgets = list(dict.fromkeys(r["budget"] for r in rows))
+    order = sorted({r["label"] for r in rows}, key=lambda lab: max(r["effect"] for r in rows if r["label"] == lab))
+    fig = go.Figure()
+    for i, budget in enumerate(budgets):
+        part = sorted((r for r in rows if r["budget"] == budget), key=lambda r: order.index(r["label"]))
+        fig.add_scatter(
+            x=[100 * r["effect"] for r in part],
+            y=[r["label"] for r in part],
+            mode="markers",
+            name=budget,
+            offsetgroup=str(i),
+            marker=dict(size=12, color=[_color(r) for r in part], symbol=SYMBOLS[i % len(SYMBOLS)]),
+            error_x=dict(
+                type="data",
+                symmetric=False,
+                array=[100 * (r["ci95"][1] - r["effect"]) for r in part],
+                arrayminus=[100 * (r["effect"] - r["ci95"][0]) for r in part],
+                thickness=2,
+                width=6,
+            ),
+            customdata=[[r["key"], r.get("budget_key", ""), budget] for r in part],
+            hovertemplate="%{y}<br>%{x:+.2f} points at %{customdata[2]}<extra>click for its curves</extra>",
+        )
     fig.add_vline(x=0, line=dict(color=BASE_COLOR, dash="dash"))
-    fig.update_xaxes(title="change in validation accuracy from the base recipe (points)", zeroline=False)
-    fig.update_yaxes(automargin=True)
-    return base_layout(fig, height=max(320, 48 * len(rows) + 120), margin=dict(l=20, r=20, t=20, b=60))
+    fig.update_xaxes(title="effect of the technique on validation accuracy (points)", zeroline=False)
+    fig.update_yaxes(automargin=True, categoryorder="array", categoryarray=order)
+    several = len(budgets) > 1
+    return base_layout(
+        fig,
+        height=max(320, (30 + 18 * len(budgets)) * len(order) + 140),
+        margin=dict(l=20, r=20, t=50 if several else 20, b=60),
+        scattermode="group",
+        showlegend=several,
+        legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0, title=dict(text="budget: ")),
+    )
+
+
+def interaction_plot(effect: dict[str, Any]) -> go.Figure:
+    """A two-technique interaction of a factorial study: mean validation accuracy at the four level
+    pairs, one line per level of the second factor (parallel lines: no interaction)."""
+    means = effect["cell_means"]
+    first, second = effect["name"].split(" × ", 1)
+    fig = go.Figure()
+    for b, label, dash in ((-1, effect["low_label_2"], "dot"), (1, effect["high_label_2"], "solid")):
+        ys = [means.get(f"{a:+d}{b:+d}") for a in (-1, 1)]
+        fig.add_scatter(
+            x=[effect["low_label"], effect["high_label"]],
+            y=[None if y is None else 100 * y for y in ys],
+            mode="lines+markers",
+            name=f"{second}: {label}",
+            line=dict(dash=dash, color=HELPS if b > 0 else BASE_COLOR),
+            hovertemplate="%{x}: %{y:.2f} %<extra>%{fullData.name}</extra>",
+        )
+    fig.update_xaxes(title=first, type="category")
+    fig.update_yaxes(title="mean validation accuracy (%)")
+    return base_layout(
+        fig, height=300, margin=dict(l=20, r=20, t=30, b=60), legend=dict(orientation="h", y=1.02, yanchor="bottom")
+    )
 
 
 def variant_curves(runs: dict[str, list[dict[str, Any]]], title: str) -> go.Figure:

@@ -1,5 +1,5 @@
 """/insights ("What helps"): which techniques make a model more accurate, from ablation studies measured
-over seeds on the validation split (core.ablation). `?study=NAME` opens a study; `&technique=KEY`
+over seeds on the validation split (core.ablation), each verdict with its budget. `?study=NAME` opens a study; `&technique=KEY`
 opens one technique's curves. A running study is followed every five seconds."""
 
 from __future__ import annotations
@@ -11,10 +11,11 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, html, no_update
 
 from core.ablation import study as studies
+from core.ablation import wording
 from core.store import InvalidRunId, RunError
 from core.training.rules import ConfigError
 from dashboard import ablation_job, state
-from dashboard.components import insights_layout
+from dashboard.components import insights_layout, insights_results
 from dashboard.figures.insights import forest_plot, variant_curves, variant_label
 from dashboard.figures.style import empty_figure
 
@@ -49,54 +50,31 @@ def _summary(name: Any) -> dict[str, Any] | str:
         return f"This study cannot be read: {exc}"
 
 
-def _method(s: dict[str, Any]) -> html.Div:
-    base = s["base"]
-    acc = s["base_accuracy"]
-    spread = f" ± {100 * acc['sd']:.2f}" if acc.get("sd") is not None else ""
-    mean = f"{100 * acc['mean']:.2f}{spread} %" if acc.get("mean") is not None else "not finished yet"
-    return html.Div(
-        [
-            html.P(
-                f"Base: {s['base_from']} ({base['model']}), trained on {s['subset'] or 'all 48,000'} photos for "
-                f"{s['epochs']} epochs, with seeds {', '.join(map(str, s['seeds']))}. Base validation accuracy: "
-                f"{mean} (mean ± spread over seeds).",
-                id="insights-base",
-            ),
-            html.P(
-                "Each variant is compared with the base trained with the same seed; the effect is the mean of those "
-                "differences, the interval a Student-t 95 % interval over seeds. Training time is the mean per run "
-                "on this machine. Judged on: " + str(s.get("judged_on") or "the validation split") + ".",
-            ),
-            html.P(f"Command: python -m core ablate show {s['study']} --json", className="font-monospace"),
-        ]
-    )
-
-
 @callback(
     Output("insights-forest", "figure"),
     Output("insights-sentences", "children"),
     Output("insights-method", "children"),
     Output("insights-status", "children"),
     Output("insights-poll", "disabled"),
+    Output("insights-budget", "children"),
+    Output("insights-interactions", "children"),
     Input("insights-study", "value"),
     Input("insights-poll", "n_intervals"),
 )
 def show(name, _n):
     s = _summary(name)
     if isinstance(s, str):
-        return empty_figure(s), html.P(s, className="text-muted"), "", "", True
-    sentences = [
-        html.Li(v["sentence"], className="fw-semibold" if v["measurable"] else "text-muted") for v in s["variants"]
-    ]
-    helping = [v for v in s["variants"] if v["measurable"]]
-    lead = (
-        f"{len(helping)} of {len(s['variants'])} changes have an effect beyond the seed-to-seed spread."
-        if s["runs_done"] == s["runs_total"]
-        else f"Unfinished: {s['runs_done']} of {s['runs_total']} runs so far."
-    )
+        return empty_figure(s), html.P(s, className="text-muted"), "", "", True, "", []
     status = f"{s['runs_done']} of {s['runs_total']} runs finished" + (" · running" if s["running"] else "")
-    body = [html.P(lead, id="insights-lead"), html.Ul(sentences, id="insights-list")]
-    return forest_plot(s), body, _method(s), status, not s["running"]
+    return (
+        forest_plot(s),
+        insights_results.sentences(s),
+        insights_results.method(s),
+        status,
+        not s["running"],
+        insights_results.budget_block(s),
+        insights_results.interactions(s),
+    )
 
 
 @callback(
@@ -111,21 +89,28 @@ def curves(click, name):
     points = (click or {}).get("points") or [{}]
     data = points[0].get("customdata") if isinstance(points[0], dict) else None
     key = data[0] if isinstance(data, list) and data else None
+    budget = data[1] if isinstance(data, list) and len(data) > 1 else None
+    if s.get("design") == "factorial":
+        return empty_figure("A factorial study has no single base to compare with: see its design rows.", height=320)
     variant = (
-        next((v for v in s["variants"] if v["key"] == key), None) if dash.ctx.triggered_id != "insights-study" else None
+        next((v for v in s["variants"] if v["key"] == key and (not budget or v["budget"]["key"] == budget)), None)
+        if dash.ctx.triggered_id != "insights-study"
+        else None
     )
     if variant is None:
         return empty_figure("Click a technique in the plot to see its runs' curves.", height=320)
     runs: dict[str, list] = {}
     store = state.store()
-    for label, rows in (("base", s["base_runs"]), (variant["key"], variant["runs"])):
+    base_runs = s["base_runs_by_budget"].get(variant["budget"]["key"], [])
+    for label, rows in (("base", base_runs), (variant["key"], variant["runs"])):
         for r in rows:
             seed = r["run_id"].rsplit("-s", 1)[-1]
             try:
                 runs[f"{label} · seed {seed}"] = store.history(r["run_id"])
             except RunError:
                 continue
-    return variant_curves(runs, f"{variant_label(variant)} (green) against the base (grey)")
+    where = wording.short_budget(variant["budget"])
+    return variant_curves(runs, f"{variant_label(variant)} (green) against the base (grey), {where}")
 
 
 @callback(
@@ -142,9 +127,11 @@ def curves(click, name):
     State("insights-epochs", "value"),
     State("insights-techniques", "value"),
     State("insights-name", "value"),
+    State("insights-budgets", "value"),
+    State("insights-design", "value"),
     prevent_initial_call=True,
 )
-def act(_start, _stop, _resume, current, preset, seeds, subset, epochs, only, name):
+def act(_start, _stop, _resume, current, preset, seeds, subset, epochs, only, name, budgets, design):
     """Start a new study, stop the chosen one, or resume it; every refusal is said in one line."""
     action = dash.ctx.triggered_id
     try:
@@ -152,7 +139,14 @@ def act(_start, _stop, _resume, current, preset, seeds, subset, epochs, only, na
             if not isinstance(only, list) or not only:
                 raise ConfigError("tick at least one technique")
             chosen = ablation_job.start(
-                str(preset), int(seeds or 0), int(subset) if subset else None, int(epochs or 0) or None, only, name
+                str(preset),
+                int(seeds or 0),
+                int(subset) if subset else None,
+                int(epochs or 0) or None,
+                only,
+                name,
+                budgets=str(budgets).strip() if budgets else None,
+                design=str(design or "one-at-a-time"),
             )
             text, color = f"Study {chosen} started: its runs appear here as they finish.", "success"
         elif not isinstance(current, str) or not current:
