@@ -173,7 +173,7 @@ def create_app(warm: bool = False, hosts: frozenset[str] | None = None) -> dash.
     security.install(
         app.server, hosts or security.allowed_hosts(), lambda: security.content_security_policy(app.csp_hashes())
     )
-    callback_guard.install(app.server, lambda: set(app.callback_map) | set(dash.get_app().callback_map))
+    callback_guard.install(app.server, lambda: {**dash.get_app().callback_map, **app.callback_map})
     api.register(app.server)
     if warm:
         preload()

@@ -2,8 +2,10 @@
 short reason instead of a traceback and a 500.
 
 It checks what Dash itself assumes: the body is a JSON object (not too deeply nested), names an output
-the app has, carries `inputs` (and `state`) as lists of {id, property, value}, and the URL properties
-(pathname, search, hash, href) are strings. Values a page reads are validated where the page reads
+the app has, carries `inputs` (and `state`) as lists of {id, property, value} that match the
+callback's declared inputs and state one for one (count, ids, properties; a pattern-matching input as
+a list of components), and the URL properties (pathname, search, hash, href) are strings (a pathname
+is never null). Values a page reads are validated where the page reads
 them; anything else that fails inside a callback is a real fault and still answers 500 with its
 traceback in the log.
 """
@@ -65,8 +67,28 @@ def _items(body: dict[str, Any], key: str) -> list[dict[str, Any]]:
     return flat
 
 
-def check(raw: bytes, outputs: Callable[[], set[str]]) -> None:
-    """Refused with a reason when `raw` is not a callback request this app can run."""
+def _matches(body: dict[str, Any], key: str, declared: list[dict[str, Any]]) -> None:
+    """The body's `key` list has the callback's declared dependencies, in order (Dash indexes them by
+    position: a missing or extra one raised IndexError inside Dash)."""
+    given = body.get(key, [])
+    if len(given) != len(declared):
+        raise Refused(f"'{key}' has {len(given)} entries; this callback takes {len(declared)}")
+    for want, got in zip(declared, given, strict=True):
+        wanted_id = str(want.get("id"))
+        if wanted_id.startswith("{"):  # a pattern-matching dependency: a list of matching components
+            if not isinstance(got, list) or any(
+                not isinstance(g, dict) or not isinstance(g.get("id"), dict) or g.get("property") != want["property"]
+                for g in got
+            ):
+                raise Refused(f"'{key}' does not match this callback's pattern-matching {want['property']}")
+            continue
+        if not isinstance(got, dict) or (str(got.get("id")), got.get("property")) != (wanted_id, want["property"]):
+            raise Refused(f"'{key}' does not match this callback's {wanted_id}.{want['property']}")
+
+
+def check(raw: bytes, outputs: Callable[[], set[str] | dict[str, dict[str, Any]]]) -> None:
+    """Refused with a reason when `raw` is not a callback request this app can run. `outputs` gives the
+    app's callbacks: a mapping of output to its declared `inputs` and `state` (or just the outputs)."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -82,12 +104,20 @@ def check(raw: bytes, outputs: Callable[[], set[str]]) -> None:
     output = body.get("output")
     if not isinstance(output, str) or not output:
         raise Refused("the body names no output")
-    if output not in outputs():
+    known = outputs()
+    if output not in known:
         raise Refused("the body names an output this app does not have")
     if "inputs" not in body:
         raise Refused("the body has no inputs")
-    for entry in _items(body, "inputs") + _items(body, "state"):
+    entries = _items(body, "inputs") + _items(body, "state")
+    if isinstance(known, dict):
+        spec = known[output]
+        _matches(body, "inputs", list(spec.get("inputs", [])))
+        _matches(body, "state", list(spec.get("state", [])))
+    for entry in entries:
         prop, value = entry["property"], entry.get("value")
+        if prop == "pathname" and not value:
+            raise Refused("pathname must be text starting with '/'")
         if prop in URL_PROPS and value is not None:
             if not isinstance(value, str):
                 raise Refused(f"{prop} must be text")
@@ -95,8 +125,8 @@ def check(raw: bytes, outputs: Callable[[], set[str]]) -> None:
                 raise Refused(f"{prop} must start with {URL_STARTS[prop]!r}")
 
 
-def install(server: Flask, outputs: Callable[[], set[str]]) -> None:
-    """Check every callback request before Dash reads it (`outputs`: the app's callback outputs)."""
+def install(server: Flask, outputs: Callable[[], set[str] | dict[str, dict[str, Any]]]) -> None:
+    """Check every callback request before Dash reads it (`outputs`: the app's callbacks, see `check`)."""
 
     @server.before_request
     def guard_callbacks():

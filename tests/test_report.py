@@ -39,6 +39,27 @@ def test_the_report_headline_is_what_runs_show_says(exported):
     assert shown["produced_by"]["command"] in text  # each run's command
 
 
+def test_the_reports_technique_sentences_name_their_budget(exported, reference_artifacts, monkeypatch):
+    """What the report says about techniques comes only from a finished full-budget study, and every such
+    sentence names the budget; the 4-epoch study's verdicts never appear as claims."""
+    import html
+
+    from core.ablation import results, study
+
+    monkeypatch.setenv("STUDIO_ARTIFACTS", str(reference_artifacts))
+    folder, _shown, _stdout = exported
+    text = html.unescape((folder / "report.html").read_text(encoding="utf-8"))
+    short = study.summary("ref-ablation")
+    for v in short["variants"]:
+        assert v["claim"] not in text
+    cited = results.cited_study()
+    if cited is None:
+        assert "No study at the budget people train at" in text
+    else:
+        assert cited["budget"]["words"] in text and f"ablation study {cited['study']}" in text
+        assert "In a controlled study at " + cited["budget"]["words"] in text
+
+
 def test_the_report_renders_offline_and_requests_nothing(exported, dash_duo):
     folder, _shown, _stdout = exported
     driver = dash_duo.driver

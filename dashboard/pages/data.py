@@ -203,7 +203,8 @@ def _pixel_caption(stats: dict[str, float]) -> str:
     prevent_initial_call=True,
 )
 def resample(n_clicks, per_class, seed):
-    seed = (seed or 0) + (1 if dash.ctx.triggered_id == "data-resample" else 0)
+    seed = seed if isinstance(seed, int) and not isinstance(seed, bool) and 0 <= seed < 2**31 else 0
+    seed += 1 if dash.ctx.triggered_id == "data-resample" else 0
     per_class = int(per_class) if str(per_class).isdigit() and int(per_class) in PER_CLASS_CHOICES else 8
     return figs.sample_grid(*_samples(per_class, seed), class_names=list(data.CLASS_NAMES)), seed
 

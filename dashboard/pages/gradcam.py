@@ -30,7 +30,7 @@ dash.register_page(__name__, path="/gradcam", name="Grad-CAM", order=5, title="G
 STATIC: Any = STATIC_CONFIG
 
 
-def _int(value, default: int) -> int | None:
+def _int(value, default: int | None) -> int | None:
     try:
         return int(str(value))
     except (TypeError, ValueError):
@@ -278,11 +278,14 @@ def navigate(run_id, index, _r, _m, _c, target, method, layer, pick_class):
         if preds is None:  # deleted or damaged meanwhile: the page itself will say so
             index = 0
         else:
-            index = int(rng.choice(np.flatnonzero(preds["y_pred"] != preds["y_true"])))
+            wrong = np.flatnonzero(preds["y_pred"] != preds["y_true"])
+            index = int(rng.choice(wrong)) if len(wrong) else 0
     elif trigger == "gradcam-random-class":
-        if pick_class in (None, ""):
+        label = _int(pick_class, None)
+        photos = np.flatnonzero(data.load().y_test == label) if label is not None else np.array([], dtype=int)
+        if not len(photos):  # no class chosen, or one with no photos (a tampered value)
             return no_update
-        index = int(rng.choice(np.flatnonzero(data.load().y_test == int(pick_class))))
+        index = int(rng.choice(photos))
     if trigger == "gradcam-run" or layer == explain.INPUT:
         layer = None  # layers differ between models; pixel-level methods have none
     index = _int(index, 0) if index is not None else None
