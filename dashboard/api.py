@@ -32,6 +32,7 @@ MAX_REQUEST_BYTES = upload.MAX_BYTES + 256 * 1024  # /api/predict: one photo plu
 MAX_BODY_BYTES = 16 * 1024 * 1024  # any request (a 10 MB photo sent by the page as base64 JSON fits)
 MAX_FIELD_BYTES = 256 * 1024  # a non-file form field (e.g. `run`); Werkzeug reads 64 KB at a time
 ROUTES = {"/api/runs": ("GET",), "/api/predict": ("POST",), "/api/compare": ("GET",)}
+_SAFE_PATH_RE = re.compile(r"[^A-Za-z0-9/_.~-]")  # the asked path, echoed back: plain characters only
 _PATH_RE = re.compile(r"(?<![\w.])/(?:[\w.@+-]+/)+[\w.@+-]*")
 
 
@@ -160,7 +161,7 @@ def register(server: Flask) -> None:
             return _error(
                 405, f"{request.method} is not allowed here; use {', '.join(allowed)}", {"Allow": ", ".join(allowed)}
             )
-        asked = _PATH_RE.sub("<path>", f"/api/{rest[:80]}")
+        asked = _SAFE_PATH_RE.sub("?", f"/api/{rest[:80]}") + ("…" if len(rest) > 80 else "")
         return _error(404, f"no API endpoint {asked}; there are {', '.join([*ROUTES, '/api/runs/RUN'])}", scrub=False)
 
     @server.errorhandler(RequestEntityTooLarge)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from core.evaluation import leaderboard
+from core.evaluation import leaderboard, ranking
 from core.store import DAMAGED, InvalidRunId, RunError, UnknownRun
 from dashboard import state
 
@@ -46,8 +46,14 @@ def resolve_run(run_id: Any, family: str | None = None) -> tuple[dict[str, Any] 
         return None, f"Run “{run_id}” cannot be read: {exc}."
     if record.get("status") == DAMAGED:
         return None, f"Run “{run_id}” is damaged and cannot be shown: {record.get('damage')}."
+    if record.get("status") == "validated":
+        return None, (
+            f"Run “{run_id}” is a {leaderboard.study_run_words(record)}: it was judged on the validation photos "
+            "only and never scored on the test photos, so it has no test results."
+        )
     if record.get("status") != "completed":
-        return None, f"Run “{run_id}” is {record.get('status')}, so it has no test results yet."
+        still = " yet" if record.get("status") in ("queued", "running") else ""
+        return None, f"Run “{run_id}” is {record.get('status')}, so it has no test results{still}."
     if family and record.get("family") != family:
         return None, f"Run “{run_id}” is a {record.get('label')}; this view needs a CNN (a deep-learning run)."
     return record, None
@@ -111,12 +117,15 @@ def leaderboard_table(show_all: bool, group: bool = False) -> tuple[list[dict], 
     `show_all` adds failed, interrupted and small-subset runs; `group` folds seed repeats into one row."""
     everything = leaderboard_rows()
     rows = leaderboard.shown(everything, show_all)
-    hidden = len(everything) - len(rows)
+    shown_ids = {r["run_id"] for r in rows}
+    hidden = [r for r in everything if r["run_id"] not in shown_ids]
     rows = leaderboard.grouped(rows) if group else rows
     good = leaderboard.completed(rows)
-    text = f"{len(good)} finished runs ranked by test accuracy; best value of each column in green. "
+    ranked = [r for r in good if not r.get("small")]
+    text = f"{len(ranked)} finished runs ranked by test accuracy; best value of each column in green. "
     if hidden:
-        text += f"{hidden} failed, interrupted or small-subset run{'s are' if hidden > 1 else ' is'} hidden. "
+        words = ranking.unranked_words([{"status": r["status"], "data": {"n_train": r.get("n_train")}} for r in hidden])
+        text += f"Hidden: {words}. "
     return rows, good, text
 
 

@@ -180,9 +180,10 @@ def comparisons_words(n: int) -> str:
 
 
 def tested(summary: dict[str, Any]) -> list[str]:
+    """The techniques a study tested, by name only (no settings or run ids: these are read to managers)."""
     if summary.get("design") == "factorial":
         return [e["name"] for e in summary["main_effects"]]
-    return [named(r) for r in summary["variants"] if not r["mismatch"]]
+    return list(dict.fromkeys(r["technique"] for r in summary["variants"] if not r["mismatch"]))
 
 
 def full_budget_words(fast_epochs: int) -> str:
@@ -240,6 +241,8 @@ def manager_sentence(summary: dict[str, Any] | None, fast_epochs: int) -> str:
     if not claims:
         names = tested(summary)
         what = f" ({', '.join(n[0].lower() + n[1:] for n in names)})" if len(names) <= 3 else ""
+        if len(names) == 1:
+            return f"In a controlled study at {words}, the one technique tested{what} did not change accuracy beyond chance."
         return (
             f"In a controlled study at {words}, none of the {len(names)} techniques tested{what} changed "
             f"accuracy beyond chance (adjusted for {comparisons_words(summary['comparisons'])})."

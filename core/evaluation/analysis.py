@@ -38,12 +38,15 @@ def overfitting(history: list[dict[str, Any]]) -> dict[str, Any]:
     last = rows[-1]
     rising = last["epoch"] > best["epoch"] and last["val_loss"] > threshold and last["loss"] < best["loss"]
     gap = accuracy_gap(last)
+    main, gap_words = _verdict(rows, best, last, rising), _gap_sentence(last, gap)
     return {
         "best_epoch": best["epoch"],
         "overfit_epochs": diverging,
         "overfitting": rising or (gap is not None and gap > GAP_WARN),
         "gap": gap,
-        "verdict": _verdict(rows, best, last, rising) + _gap_sentence(last, gap),
+        "shape": curve_shape(rows),
+        "verdict": main + gap_words,
+        "sentences": [t for t in (main, gap_words.strip()) if t],  # the verdict's parts, for callers that show one
     }
 
 
@@ -80,12 +83,56 @@ def _verdict(rows, best, last, overfit: bool) -> str:
             f"photos rose ({best['val_loss']:.3f} → {last['val_loss']:.3f}). Epoch {best['epoch']} was its "
             f"best ({acc} right); early stopping would keep that one."
         )
-    if best is last:
+    shape = curve_shape(rows)
+    if shape["flat"]:
+        low, high = shape["flat_range"]
         return (
-            f"Still improving at epoch {last['epoch']} ({acc} of validation photos right): "
-            "more epochs would probably help."
+            f"Flat for the last {shape['flat_for']} epochs (validation accuracy {100 * low:.2f}–{100 * high:.2f} %): "
+            "more epochs of this recipe would probably not help."
+        )
+    if shape["improving"]:
+        return (
+            f"Still improving at epoch {last['epoch']}: validation accuracy rose "
+            f"{100 * shape['rise']:.2f} points over the last {shape['window']} epochs, more than its "
+            f"epoch-to-epoch noise ({acc} right at best): more epochs would probably help."
         )
     return f"Validation loss levelled off: best at epoch {best['epoch']} ({acc} right)."
+
+
+FLAT_SPAN = 0.003  # trailing epochs whose validation accuracy stays within 0.3 points count as flat
+
+
+def curve_shape(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Is validation accuracy still rising at the end? The least-squares slope over the last quarter
+    of the epochs (at least 3) is judged against its own standard error (one-sided, 5 %); `flat_for`
+    counts the trailing epochs whose accuracy stays within FLAT_SPAN of each other, and the curve is
+    `flat` when they are at least 3 and at least half that window (a late jump then a plateau is flat)."""
+    import numpy as np
+    from scipy import stats as sp
+
+    accs = [float(h["val_accuracy"]) for h in rows if _finite(h.get("val_accuracy"))]
+    window = max(3, len(accs) // 4)
+    tail = accs[-window:]
+    improving, rise = False, 0.0
+    if len(tail) >= 3:
+        fit = sp.linregress(np.arange(len(tail)), tail)
+        rise = float(fit.slope * (len(tail) - 1))
+        improving = bool(fit.slope > 0 and fit.pvalue / 2 < 0.05 and rise >= 0.001)
+    flat_for, low, high = 0, None, None
+    for value in reversed(accs):
+        lo, hi = min(value, low if low is not None else value), max(value, high if high is not None else value)
+        if hi - lo > FLAT_SPAN:
+            break
+        flat_for, low, high = flat_for + 1, lo, hi
+    flat = flat_for >= max(3, len(tail) // 2)
+    return {
+        "improving": improving and not flat,
+        "flat": flat,
+        "rise": rise,
+        "window": len(tail),
+        "flat_for": flat_for,
+        "flat_range": (low, high),
+    }
 
 
 def _finite(value) -> bool:
@@ -107,6 +154,7 @@ _REGION_WORDS = {
     "Bag": (("handle", "body", "base"), ("left side", "middle", "right side")),
 }
 OBJECT_THRESHOLD = 30  # uint8 pixels above this count as the item, the rest as background
+BACKGROUND_MAJORITY = 0.5  # below this share of heat on the item, no part of the item is named
 
 
 def describe_heatmap(heat: np.ndarray, image: np.ndarray, class_name: str) -> str:
@@ -121,6 +169,12 @@ def describe_heatmap(heat: np.ndarray, image: np.ndarray, class_name: str) -> st
     if not mask.any():
         return "The photo looks empty (no item found), so the heatmap cannot be read."
     on_item = float((heat * mask).sum() / total)
+    if on_item < BACKGROUND_MAJORITY:
+        return (
+            f"Careful: the heatmap puts {100 * (1 - on_item):.0f} % of its weight on the background and only "
+            f"{100 * on_item:.0f} % on the item, so it does not show which part of the {class_name} the model "
+            "used; read it with care."
+        )
     rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
     r_edges = np.linspace(rows[0], rows[-1] + 1, 4).astype(int)
     c_edges = np.linspace(cols[0], cols[-1] + 1, 4).astype(int)

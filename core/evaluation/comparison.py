@@ -39,17 +39,20 @@ def discordant(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> dict[str, 
 
 
 def best_of_family(records: list[dict[str, Any]], family: str) -> dict[str, Any] | None:
-    """The most accurate completed full-split run of one family ("deep", "classic", "ensemble")."""
-    from core.evaluation.leaderboard import FULL_SPLIT
+    """The most accurate ranked run (core.evaluation.ranking) of one family ("deep", "classic", "ensemble")."""
+    from core.evaluation import ranking
 
-    runs = [
-        r
-        for r in records
-        if r.get("status") == "completed"
-        and r.get("family") == family
-        and ((r.get("data") or {}).get("n_train") or FULL_SPLIT) >= FULL_SPLIT
-    ]
-    return max(runs, key=lambda r: r["metrics"]["test_accuracy"], default=None)
+    return next((r for r in ranking.ranked(records) if r.get("family") == family), None)
+
+
+def gap_words(result: dict[str, Any], a: str, b: str) -> str:
+    """Whether A's lead over B is beyond chance (stats.beyond_chance), with its sign: never "beats"
+    when B is the more accurate."""
+    if not stats.beyond_chance(result):
+        return f"That gap could be noise (McNemar {stats.p_text(result['mcnemar_p'])})."
+    if result["difference"] > 0:
+        return f"{a[0].upper() + a[1:]} is better beyond chance (McNemar {stats.p_text(result['mcnemar_p'])})."
+    return f"{b[0].upper() + b[1:]} is better beyond chance (McNemar {stats.p_text(result['mcnemar_p'])})."
 
 
 def deep_vs_classic(store: RunStore | None = None) -> dict[str, Any] | None:
@@ -68,14 +71,9 @@ def deep_vs_classic(store: RunStore | None = None) -> dict[str, Any] | None:
 def top_two(store: RunStore | None = None) -> dict[str, Any] | None:
     """The most accurate run against the runner-up: is "the best model" better beyond chance?"""
     store = store or RunStore()
-    from core.evaluation.leaderboard import FULL_SPLIT
+    from core.evaluation import ranking
 
-    records = [
-        r
-        for r in store.list_runs(status="completed")
-        if ((r.get("data") or {}).get("n_train") or FULL_SPLIT) >= FULL_SPLIT
-    ]
-    ranked = sorted(records, key=lambda r: -r["metrics"]["test_accuracy"])
+    ranked = ranking.ranked(store.list_runs(status="completed"))
     if len(ranked) < 2:
         return None
     result = compare_runs(ranked[0]["run_id"], ranked[1]["run_id"], store)

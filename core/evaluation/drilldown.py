@@ -133,9 +133,14 @@ def summary_sentences(preds: dict[str, np.ndarray]) -> list[str]:
     sentences = [f"The model gets {correct:,} of {total:,} test photos right ({100 * correct / total:.1f} %)."]
     for true_c, pred_c, count in top_confusions(matrix, 2):
         share = 100 * count / max(matrix[true_c].sum(), 1)
+        wrong = matrix[true_c].copy()
+        wrong[true_c] = -1
+        # "most often" only when no other wrong answer for this class is as common
+        most = int(np.argmax(wrong)) == pred_c and int((wrong == wrong[pred_c]).sum()) == 1
+        how = "is most often mistaken for" if most else "is also mistaken for"
         sentences.append(
-            f"{CLASS_NAMES[true_c]} is most often mistaken for {CLASS_NAMES[pred_c]}: "
-            f"{count} times ({share:.1f} % of all {CLASS_NAMES[true_c]} photos)."
+            f"{CLASS_NAMES[true_c]} {how} {CLASS_NAMES[pred_c]}: {count} times ({share:.1f} % of all "
+            f"{CLASS_NAMES[true_c]} photos)."
         )
     best, worst = int(np.argmax(recall)), int(np.argmin(recall))
     sentences.append(

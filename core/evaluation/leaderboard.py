@@ -130,15 +130,20 @@ def grouped(table: list[dict[str, Any]]) -> list[dict[str, Any]]:
         runs = members[r["_group"]]
         first = min(runs, key=lambda x: x["run_id"])
         acc = spread([x["test_accuracy"] for x in runs])
+        ci = _mean_interval(acc)
         rows.append(
             {
                 **first,
                 "test_accuracy": acc["mean"],
                 "seeds": acc["n"],
                 "seed_sd": acc["sd"],
-                "ci_low": acc["min"],
-                "ci_high": acc["max"],
-                "ci_text": f"range over seeds {100 * acc['min']:.2f}–{100 * acc['max']:.2f} %",
+                # the 95 % interval of the mean over seeds (Student-t), not the seeds' range
+                "ci_low": ci[0] if ci else None,
+                "ci_high": ci[1] if ci else None,
+                "seed_min": acc["min"],
+                "seed_max": acc["max"],
+                "ci_text": (f"{100 * ci[0]:.2f}–{100 * ci[1]:.2f} % (mean of {acc['n']} seeds); " if ci else "")
+                + f"range over seeds {100 * acc['min']:.2f}–{100 * acc['max']:.2f} %",
                 "macro_f1": _mean([x.get("macro_f1") for x in runs]),
                 "val_accuracy": _mean([x.get("val_accuracy") for x in runs]),
                 "train_seconds": _mean([x.get("train_seconds") for x in runs]),
@@ -147,6 +152,16 @@ def grouped(table: list[dict[str, Any]]) -> list[dict[str, Any]]:
         )
     done = [r for r in rows if r.get("status") == "completed"]
     return sorted(done, key=lambda r: -r["test_accuracy"]) + [r for r in rows if r.get("status") != "completed"]
+
+
+def _mean_interval(acc: dict[str, Any]) -> tuple[float, float] | None:
+    """Student-t 95 % interval of a seed group's mean accuracy (None under two seeds)."""
+    if acc["n"] < 2 or acc["sd"] is None:
+        return None
+    from scipy.stats import t
+
+    half = float(t.ppf(0.975, acc["n"] - 1)) * acc["sd"] / acc["n"] ** 0.5
+    return acc["mean"] - half, acc["mean"] + half
 
 
 def _mean(values: list[Any]) -> float | None:
@@ -217,9 +232,10 @@ def damaged_row(record: dict[str, Any]) -> dict[str, Any]:
     """A damaged, failed or interrupted run's row: no numbers, the reason instead of settings."""
     status = record.get("status") or "damaged"
     reason = record.get("damage") if status == "damaged" else record.get("error")
+    val = (record.get("validation") or {}).get("val_accuracy") if status == "validated" else None
     if status == "validated":
-        val = (record.get("validation") or {}).get("val_accuracy")
-        reason = f"tuning trial, validation only ({100 * val:.2f} % right)" if val is not None else "tuning trial"
+        what = study_run_words(record)
+        reason = f"{what}, validation only ({100 * val:.2f} % right)" if val is not None else what
     return {
         "run_id": record["run_id"],
         "name": record.get("name") or "",
@@ -239,18 +255,27 @@ def damaged_row(record: dict[str, Any]) -> dict[str, Any]:
         "seeds": None,
         "seed_sd": None,
         "macro_f1": None,
-        "val_accuracy": None,
+        "val_accuracy": val,
         "worst_class": None,
         "worst_f1": None,
-        "train_seconds": None,
+        "train_seconds": (record.get("timings") or {}).get("train_seconds") if status == "validated" else None,
         "time_to_93": None,
         "inference_ms": None,
         "single_ms": None,
         "params": None,
         "size_bytes": None,
-        "n_train": None,
-        "date": "",
+        "n_train": (record.get("data") or {}).get("n_train"),
+        "date": (record.get("finished_at") or record.get("created_at") or "")[:16].replace("T", " "),
     }
+
+
+def study_run_words(record: dict[str, Any]) -> str:
+    """What a validation-only run is: a run of an ablation study or a tuning trial, with its study."""
+    ablation = record.get("ablation") or {}
+    if ablation:
+        return f"ablation study {ablation.get('study', '?')} run"
+    study = record.get("study")
+    return f"tuning trial of study {study}" if study else "tuning trial"
 
 
 UNFINISHED = ("failed", "interrupted", "pruned", "validated")

@@ -146,16 +146,22 @@ def verdict(result: dict[str, Any]) -> str:
         better, worse = (a, b) if result["difference"] > 0 else (b, a)
         return (
             f"{better} is better than {worse} beyond chance: {points:.2f} points more accurate "
-            f"(95 % interval {low:+.2f} to {high:+.2f} for {a} − {b}; {counts}; McNemar p = {_p(result['mcnemar_p'])})."
+            f"(95 % interval {low:+.2f} to {high:+.2f} for {a} − {b}; {counts}; McNemar {p_text(result['mcnemar_p'])})."
         )
+    signed = f"{100 * result['difference']:+.2f}".replace("-", "−")
     return (
-        f"The difference between {a} and {b} could be noise: {points:.2f} points "
-        f"(95 % interval {low:+.2f} to {high:+.2f} for {a} − {b}; {counts}; McNemar p = {_p(result['mcnemar_p'])})."
+        f"The difference between {a} and {b} could be noise: {a} − {b} = {signed} points "
+        f"(95 % interval {low:+.2f} to {high:+.2f}; {counts}; McNemar {p_text(result['mcnemar_p'])})."
     )
 
 
 def _p(p: float) -> str:
     return "< 0.001" if p < 0.001 else f"{p:.3f}" if p < 0.1 else f"{p:.2f}"
+
+
+def p_text(p: float) -> str:
+    """ "p < 0.001" or "p = 0.012": never "p = < 0.001"."""
+    return "p < 0.001" if p < 0.001 else f"p = {_p(p)}"
 
 
 def seed_effect(differences: list[float | None], level: float = LEVEL) -> dict[str, Any]:

@@ -161,10 +161,13 @@ def clear_photo(run_id: str, method: str, layer: str, store: RunStore | None = N
 def sentence(result: dict[str, Any]) -> str:
     """The headline in words, e.g. for the Grad-CAM page."""
     head = result["at_headline"]
+    split = result.get("split") or "validation"
+    over = f"{result['n']} {split} photos" if result.get("n") else f"the {split} photos measured"
     return (
-        f"Hiding the {100 * head['hidden']:.0f} % of the photo this map ranks highest drops the model's "
-        f"confidence from {100 * result['confidence']:.0f} % to {100 * head['confidence_after']:.0f} %; "
-        f"hiding random patches of the same size drops it to {100 * head['confidence_after_random']:.0f} %."
+        f"On average over {over}, hiding the {100 * head['hidden']:.0f} % of a photo this map ranks highest "
+        f"drops the model's confidence from {100 * result['confidence']:.0f} % to "
+        f"{100 * head['confidence_after']:.0f} %; hiding random patches of the same size drops it to "
+        f"{100 * head['confidence_after_random']:.0f} %."
     )
 
 

@@ -212,7 +212,12 @@ def run_summary(record: dict[str, Any]) -> dict[str, Any]:
         "config": record.get("config") if isinstance(record.get("config"), dict) else None,
         "train_seconds": timings.get("train_seconds"),
         "inference_ms_per_image": timings.get("inference_ms_per_image"),
-        "reference": bool(produced_by.get("reference")) if isinstance(produced_by, dict) else False,
+        # a committed reference run: made by `core reference`, or a run of a committed reference study
+        # (ref-*; the store refuses to delete those without --force)
+        "reference": bool(
+            (isinstance(produced_by, dict) and produced_by.get("reference"))
+            or str(record.get("run_id", "")).startswith("ref-")
+        ),
     }
     if record.get("status") == DAMAGED:
         summary["damage"] = record.get("damage")

@@ -59,7 +59,7 @@ def now_iso() -> str:
 def validate_run_id(run_id: Any) -> str:
     """The id itself when it is a safe folder name; InvalidRunId otherwise."""
     if not isinstance(run_id, str) or not RUN_ID_RE.fullmatch(run_id):
-        shown = repr(run_id)[:60]
+        shown = repr(run_id if not isinstance(run_id, str) or len(run_id) <= 50 else run_id[:50] + "…")[:80]
         raise InvalidRunId(f"invalid run id {shown}: use 1-80 letters, digits, '-' or '_'")
     return run_id
 

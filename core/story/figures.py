@@ -21,34 +21,39 @@ def _layout(fig: go.Figure, **extra) -> go.Figure:
     return fig
 
 
+FAMILY_NAMES = {"deep": "neural network (CNN)", "classic": "classic model", "ensemble": "ensemble"}
+
+
 def model_bars(rows: list[dict[str, Any]]) -> go.Figure:
-    """Best test accuracy per kind of model, with its 95 % interval, coloured by family."""
+    """Best test accuracy per kind of model, with its 95 % interval, coloured by family (one legend
+    entry per family). The axis starts at 0, so bar lengths compare honestly."""
     rows = sorted(rows, key=lambda r: r["accuracy"])
-    fig = go.Figure(
-        go.Bar(
-            x=[100 * r["accuracy"] for r in rows],
-            y=[r["label"] for r in rows],
+    fig = go.Figure()
+    for family in dict.fromkeys(r["family"] for r in rows):
+        part = [r for r in rows if r["family"] == family]
+        fig.add_bar(
+            x=[100 * r["accuracy"] for r in part],
+            y=[r["label"] for r in part],
             orientation="h",
-            marker_color=[FAMILY.get(r["family"], "#95a5a6") for r in rows],
-            text=[f"{100 * r['accuracy']:.1f} %" for r in rows],
+            name=FAMILY_NAMES.get(family, str(family)),
+            marker_color=FAMILY.get(family, "#95a5a6"),
+            text=[f"{100 * r['accuracy']:.1f} %" for r in part],
             textposition="inside",
-            insidetextanchor="start",
+            insidetextanchor="end",
             textfont=dict(color="white"),
             error_x=dict(
                 type="data",
                 symmetric=False,
-                array=[100 * (r["ci"][1] - r["accuracy"]) for r in rows],
-                arrayminus=[100 * (r["accuracy"] - r["ci"][0]) for r in rows],
+                array=[100 * (r["ci"][1] - r["accuracy"]) for r in part],
+                arrayminus=[100 * (r["accuracy"] - r["ci"][0]) for r in part],
                 color="#2c3e50",
             ),
-            customdata=[r["run_id"] for r in rows],
-            hovertemplate="%{y} (%{customdata}): %{x:.2f} %<extra></extra>",
+            customdata=[r["run_id"] for r in part],
+            hovertemplate="%{y}: %{x:.2f} %<extra></extra>",
         )
-    )
-    low = min(100 * r["ci"][0] for r in rows) if rows else 0
-    fig.update_xaxes(title="test photos right (%)", range=[max(0, low - 6), 100])
-    fig.update_yaxes(automargin=True)
-    return _layout(fig, showlegend=False)
+    fig.update_xaxes(title="test photos right (%, the axis starts at 0)", range=[0, 100])
+    fig.update_yaxes(automargin=True, categoryorder="array", categoryarray=[r["label"] for r in rows])
+    return _layout(fig, barmode="overlay", showlegend=True, legend=dict(orientation="h", y=-0.25, x=0))
 
 
 def learning_curves(history: list[dict[str, Any]], best_epoch: int | None) -> go.Figure:

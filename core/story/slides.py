@@ -17,7 +17,7 @@ import numpy as np
 
 from core import data
 from core.data import images
-from core.evaluation import analysis, comparison, drilldown, labels, leaderboard
+from core.evaluation import analysis, comparison, drilldown, labels, leaderboard, ranking, stats
 from core.store import RunError, RunStore
 from core.story import figures
 
@@ -60,13 +60,8 @@ def _source(store: RunStore, *run_ids: str, extra: str = "") -> str:
 
 
 def full_split_runs(store: RunStore) -> list[dict[str, Any]]:
-    """Completed runs trained on the whole training split, most accurate first."""
-    runs = [
-        r
-        for r in store.list_runs(status="completed")
-        if ((r.get("data") or {}).get("n_train") or leaderboard.FULL_SPLIT) >= leaderboard.FULL_SPLIT
-    ]
-    return sorted(runs, key=lambda r: -r["metrics"]["test_accuracy"])
+    """The ranked runs (core.evaluation.ranking): completed on the whole training split, most accurate first."""
+    return ranking.ranked(store.list_runs(status="completed"))
 
 
 def _pct(value: float) -> str:
@@ -99,7 +94,7 @@ def build(run_id: str | None = None, store: RunStore | None = None, explain: boo
         _learning(store, record, deep),
         _confusions(store, record),
         _right_and_wrong(store, record),
-        _trust(store, deep, explain),
+        _trust(store, record, deep, explain),
         _what_helps(store),
         _next(store, record),
     ]
@@ -123,7 +118,9 @@ def _problem() -> Slide:
     for c, name in enumerate(data.CLASS_NAMES):
         for i in rng.choice(np.flatnonzero(ds.y_train == c), 2, replace=False):
             gallery.append({"src": images.data_uri(images.png_bytes(ds.x_train[int(i)], 3)), "caption": name})
-    per_class_train = len(ds.y_train) // data.NUM_CLASSES
+    from core.data.dataset import N_TRAIN, N_VAL
+
+    per_class_train, per_class_val = N_TRAIN // data.NUM_CLASSES, N_VAL // data.NUM_CLASSES
     return Slide(
         "problem",
         "The problem: name the item in a tiny photo",
@@ -134,7 +131,8 @@ def _problem() -> Slide:
             ),
             (
                 f"Every class is equally common: {per_class_train:,} photos each to learn from, "
-                f"{len(ds.y_test) // data.NUM_CLASSES:,} each kept aside for the final test."
+                f"{per_class_val:,} each to check choices on, {len(ds.y_test) // data.NUM_CLASSES:,} each kept "
+                "aside for the final test."
             ),
             f"Most pixels are dark background: the average brightness is {stats['pixel_mean']:.0f} of 255.",
         ],
@@ -168,14 +166,10 @@ def _models(store: RunStore, ranked: list[dict[str, Any]], headline: dict[str, A
             f"The best CNN ({versus['label_a']}) gets {_pct(versus['accuracy_a'])} of the test photos right, the "
             f"best classic model ({versus['label_b']}) {_pct(versus['accuracy_b'])}."
         )
-        sentences.append(
-            "That gap is beyond chance."
-            if versus["mcnemar_p"] < 0.05 and versus["difference"] > 0
-            else "That gap could be noise."
-        )
+        sentences.append(comparison.gap_words(versus, "the CNN", "the classic model"))
     top = comparison.top_two(store)
     if top:
-        beyond = top["mcnemar_p"] < 0.05
+        beyond = stats.beyond_chance(top)
         sentences.append(
             f"The most accurate run, {top['label_a']} ({_pct(top['accuracy_a'])}, 95 % interval "
             f"{headline['interval'] if top['a'] == headline['run_id'] else 'on the leaderboard'}), leads the "
@@ -193,7 +187,11 @@ def _models(store: RunStore, ranked: list[dict[str, Any]], headline: dict[str, A
             "beyond chance": "An exact McNemar test on the photos only one of the two gets right gives p < 0.05.",
         },
         figures.model_bars(rows),
-        source=_source(store, *(r["run_id"] for r in rows[:2]), extra=f"{len(ranked)} full-split runs"),
+        source=_source(
+            store,
+            *(r["run_id"] for r in rows[-2:]),
+            extra=f"the best of each of {len(rows)} kinds of model, from {len(ranked)} ranked runs",
+        ),
         action=("Open the leaderboard", "/leaderboard"),
     )
 
@@ -206,12 +204,12 @@ def _learning(store: RunStore, record: dict[str, Any], deep: dict[str, Any] | No
     if not history:
         return None
     reading = analysis.overfitting(history)
-    verdict = reading["verdict"].split(". ")
-    sentences = [verdict[0].rstrip(".") + "."] + (
-        [s.rstrip(".") + "." for s in verdict[1:2]] if len(verdict) > 1 else []
-    )
+    sentences = list(reading["sentences"][:2])
     if run is not record:
-        sentences.insert(0, f"{record.get('label')} has no epochs to show, so here is how {run.get('label')} learned.")
+        sentences.insert(
+            0,
+            f"{record.get('label')} has no epochs to show, so here is how another model, {run.get('label')}, learned.",
+        )
     return Slide(
         "learning",
         "How a model learns, and when it starts to memorise",
@@ -263,17 +261,25 @@ def _right_and_wrong(store: RunStore, record: dict[str, Any]) -> Slide:
         "Right and wrong, photo by photo",
         [
             "Top: photos it gets right. Bottom: the mistakes it was most sure of.",
-            f"{flagged} of those {len(wrong)} mistakes may be the dataset's fault: their label itself looks wrong.",
+            (
+                f"For {flagged} of those {len(wrong)} mistakes the model is confident the dataset's label is wrong "
+                "(flagged by cleanlab from this model's probabilities; not checked by a person)."
+                if flagged
+                else "None of those mistakes has a label the model is confident is wrong."
+            ),
             "Open the mistakes to see every one of them, by class.",
         ],
-        {"label suspect": "Flagged by confident learning (cleanlab): the dataset's label is likely wrong."},
+        {
+            "label suspect": "Flagged by confident learning (cleanlab) from one model's predicted probabilities: "
+            "the model is confident the label is wrong. A suspicion, not a verdict: no person has checked it."
+        },
         gallery=gallery,
         source=_source(store, record["run_id"]),
         action=("See every mistake", f"/errors?run={record['run_id']}"),
     )
 
 
-def _trust(store: RunStore, deep: dict[str, Any] | None, explain: bool) -> Slide | None:
+def _trust(store: RunStore, record: dict[str, Any], deep: dict[str, Any] | None, explain: bool) -> Slide | None:
     if deep is None or not explain:
         return None
     from core import explain as explainer
@@ -288,8 +294,14 @@ def _trust(store: RunStore, deep: dict[str, Any] | None, explain: bool) -> Slide
     except (RunError, ValueError, OSError):
         return None
     image = data.load().x_test[index]
+    borrowed = deep["run_id"] != record["run_id"]
     sentences = [
         (
+            f"{record.get('label')} has no heatmap (it does not look at the photo through learned filters); "
+            f"here is the best CNN's, {deep.get('label')}, instead."
+        )
+        if borrowed
+        else (
             f"The colours show which parts of this {result['true_class']} photo made the model answer "
             f"{result['predicted_class']}."
         ),
@@ -300,15 +312,17 @@ def _trust(store: RunStore, deep: dict[str, Any] | None, explain: bool) -> Slide
         if measured
         else "How faithful this map is has not been measured yet, so read it with care."
     )
+    meaning = (
+        f"The explanation method measured most faithful for {deep.get('label')} (hiding its top pixels hurts "
+        "the answer most)."
+        if measured
+        else "An explanation method; how faithful it is for this model has not been measured."
+    )
     return Slide(
         "trust",
-        "Why trust it: where the model looks",
+        f"Why trust it: where {'the best CNN' if borrowed else 'the model'} looks",
         sentences,
-        {
-            "heatmap": "Red: the pixels that pushed the answer most; blue: hardly at all.",
-            method: "The explanation method measured most faithful for this model (hiding its top pixels hurts "
-            "the answer most).",
-        },
+        {"heatmap": "Red: the pixels that pushed the answer most; blue: hardly at all.", method: meaning},
         figures.explanation(image, result["heatmap"], f"{method} heatmap"),
         source=_source(store, deep["run_id"], extra=f"test photo #{index}"),
         action=("Try your own photo", f"/gradcam?run={deep['run_id']}"),

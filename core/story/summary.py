@@ -9,24 +9,59 @@ import platform
 from typing import Any
 
 from core import data
-from core.evaluation import comparison, drilldown
+from core.data.dataset import N_TEST
+from core.evaluation import comparison, drilldown, ranking
+from core.evaluation.ranking import FULL_SPLIT
 from core.store import RunError, RunStore
 from core.story.slides import Story, _date, _pct
 
 
+def display_name(record: dict[str, Any]) -> str:
+    """A model's name for managers (never a run id): its label, and its preset when it came from one."""
+    preset = record.get("preset") or (record.get("produced_by") or {}).get("preset")
+    return f"{record.get('label')} ({preset} recipe)" if preset else str(record.get("label"))
+
+
+def headline_sentence(record: dict[str, Any], headline: dict[str, Any], ranked: list[dict[str, Any]]) -> str:
+    """The sentence about the run the story is about, true of its rank: "the most accurate" only for
+    the first; otherwise its rank, with the most accurate named beside it."""
+    name = display_name(record)
+    scored = (
+        f"names {_pct(headline['test_accuracy'])} of the {N_TEST:,} test photos it never saw correctly (95 % "
+        f"interval {headline['interval']})"
+    ).replace(",", " ")
+    place = ranking.rank_of(record["run_id"], ranked)
+    if place is None:
+        return (
+            f"{name} is not ranked (it was not trained on all {FULL_SPLIT:,} training photos); it {scored}. ".replace(
+                ",", " "
+            )
+        )
+    rank, total = place
+    if rank == 1:
+        return f"The most accurate, {name}, {scored}. "
+    top = ranked[0]
+    return (
+        f"{name} ranks {rank} of {total}; it {scored}. The most accurate is {display_name(top)}, at "
+        f"{_pct(top['metrics']['test_accuracy'])}. "
+    )
+
+
 def manager_summary(store: RunStore, record: dict[str, Any], headline: dict[str, Any], ranked: list) -> str:
     """One paragraph for managers, from the same numbers as the slides."""
+    kinds = len({r.get("label") or r.get("model") for r in ranked})
     text = (
-        f"We trained {len(ranked)} models to recognise ten kinds of clothing in small photos. The most accurate, "
-        f"{headline['label']} ({headline['run_id']}), names {_pct(headline['test_accuracy'])} of 10,000 photos it "
-        f"never saw correctly (95 % interval {headline['interval']}). "
+        f"We trained {len(ranked)} models of {kinds} kinds to recognise ten kinds of clothing in small photos. "
+        + headline_sentence(record, headline, ranked)
     )
     versus = comparison.deep_vs_classic(store)
     if versus:
-        verdict = "beyond chance" if versus["mcnemar_p"] < 0.05 else "within chance"
+        lead = "lead" if versus["difference"] > 0 else "trail"
         text += (
-            f"Neural networks (CNNs) beat the best classic method by {100 * versus['difference']:.1f} points, "
-            f"{verdict}. "
+            f"The best neural network (CNN) and the best classic method differ by "
+            f"{100 * abs(versus['difference']):.1f} points (the CNN's {lead}): "
+            + (lambda t: t[0].lower() + t[1:])(comparison.gap_words(versus, "the CNN", "the classic method"))
+            + " "
         )
     preds = store.predictions(record["run_id"])
     pairs = drilldown.top_confusions(drilldown.confusion_matrix(preds["y_true"], preds["y_pred"]), 1)

@@ -283,10 +283,14 @@ def _finish_validated(clf, run_id, store, x_val, y_val, train_seconds, watcher, 
             best_epoch=clf.best_epoch_,
             epochs_run=len(store.history(run_id)) or None,
             timings={"train_seconds": round(train_seconds, 3)},
-            evaluation={"test_set": "not used (a tuning trial: validation only)"},
+            evaluation={"test_set": f"not used ({_validated_kind(store.get(run_id))}: validation only)"},
         )
         watcher.done.set()
         sink({"type": "stage", "stage": "done", "message": "Validated", "fraction": 1.0})
+
+
+def _validated_kind(record: dict[str, Any]) -> str:
+    return "an ablation study run" if record.get("ablation") else "a tuning trial"
 
 
 def _evaluation_note(config: TrainConfig) -> dict[str, Any]:

@@ -44,7 +44,7 @@ def verdict_body(result: dict[str, Any], component_id: str, link: bool = True) -
             ),
             html.Li(
                 f"Difference {100 * result['difference']:+.2f} points (95 % interval {low:+.2f} to {high:+.2f}); "
-                f"exact McNemar p = {result['mcnemar_p']:.3g}"
+                f"exact McNemar {stats.p_text(result['mcnemar_p'])}"
             ),
         ],
         className="small mb-1",

@@ -77,6 +77,8 @@ COLUMNS: list[tuple[str, str, str, dict[str, Any]]] = [
     ),
     ("ci_low", "95 % low", "Lower end of the 95 % interval (fraction).", {"hide": True}),
     ("ci_high", "95 % high", "Upper end of the 95 % interval (fraction).", {"hide": True}),
+    ("seed_min", "Seed min", "A seed group's lowest test accuracy (fraction).", {"hide": True}),
+    ("seed_max", "Seed max", "A seed group's highest test accuracy (fraction).", {"hide": True}),
     (
         "seeds",
         "Seeds",
@@ -161,6 +163,8 @@ CSV_HEADERS = {
     "ci_text": "test_accuracy_95pct_interval",
     "ci_low": "test_accuracy_ci95_low_fraction",
     "ci_high": "test_accuracy_ci95_high_fraction",
+    "seed_min": "seed_group_min_fraction",
+    "seed_max": "seed_group_max_fraction",
     "seeds": "seeds",
     "seed_sd": "seed_sd_points",
     "n_train": "training_photos",
@@ -225,13 +229,17 @@ def column_defs(best: dict[str, float], settings_columns: bool = False) -> list[
     return defs
 
 
-def grid(rows: list[dict], columns: list[dict]) -> dag.AgGrid:
-    """The sortable, filterable table (tick rows to compare; double-click a Name to edit it)."""
+def grid(rows: list[dict], columns: list[dict], highlight: str | None = None) -> dag.AgGrid:
+    """The sortable, filterable table (tick rows to compare; double-click a Name to edit it);
+    `highlight` marks one run's row."""
+    rules = {"damaged-row": "params.data.status !== 'completed'"}
+    if highlight:
+        rules["highlight-row"] = f"params.data.run_id === {json.dumps(highlight)}"
     return dag.AgGrid(
         id="leaderboard-grid",
         rowData=rows,
         columnDefs=columns,
-        rowClassRules={"damaged-row": "params.data.status !== 'completed'"},
+        rowClassRules=rules,
         defaultColDef={
             "useValueFormatterForExport": False,  # CSV: raw numbers (fractions, seconds, bytes)
             "sortable": True,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import math
 from typing import Any
+from urllib.parse import urlencode
 
 import dash_bootstrap_components as dbc
 from dash import dcc, html
@@ -138,13 +139,27 @@ def page(slide: str | None = None, run: str | None = None) -> html.Div:
         return html.Div(
             [html.H2("Present"), dbc.Alert(f"No story to tell: {exc}.", color="warning", id="story-problem")]
         )
-    try:
-        number = min(max(int(str(slide)), 1), len(told.slides))
-    except ValueError:
-        number = 1
+    number, note = nearest_slide(slide, len(told.slides))
+    query = f"?{urlencode({'run': run})}" if run else ""
     return html.Div(
         [
+            dbc.Alert(note, color="info", id="story-corrected", className="py-1 small") if note else None,
             slide_view(told.slides[number - 1], number, len(told.slides), run, _run_options(), told.run_id),
             dcc.Location(id="story-location", refresh="callback-nav"),
+            # a slide number that does not exist: the address moves to the slide shown
+            dcc.Store(id="story-fix", data=f"/story/{number}{query}" if note else None),
         ]
     )
+
+
+def nearest_slide(slide: str | None, total: int) -> tuple[int, str | None]:
+    """(the slide to show, a note when the asked one does not exist): the nearest real slide."""
+    try:
+        asked = int(str(slide))
+    except ValueError:
+        return 1, (f"There is no slide “{str(slide)[:20]}”: here is slide 1." if slide not in (None, "") else None)
+    number = min(max(asked, 1), total)
+    if number == asked:
+        return number, None
+    where = "the last" if number == total else "the first"
+    return number, f"There is no slide {asked}: here is slide {number}, {where} of {total}."

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
@@ -127,9 +129,8 @@ def early_stop_text(snap: dict) -> str | None:
 
 
 def _leaderboard_href(snap: dict) -> str:
-    """A small-subset run is hidden on the leaderboard by default: link to the view that shows it."""
-    small = snap.get("n_train") and snap["n_train"] < leaderboard.FULL_SPLIT
-    return "/leaderboard?show=all" if small else "/leaderboard"
+    """The leaderboard with this run highlighted (and listed, when a small subset would hide it)."""
+    return f"/leaderboard?{urlencode({'highlight': snap['run_id']})}"
 
 
 def result_panel(snap: dict) -> html.Div:

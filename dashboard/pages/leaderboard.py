@@ -36,12 +36,21 @@ callback(*compare_panel.VERDICT_IO)(compare_panel.leaderboard_verdict)
 callback(*rebuild_panel.CALLBACK_IO, prevent_initial_call=True)(rebuild_panel.rebuild_clicked)
 
 
-def layout(show: str | None = None, **_query) -> html.Div:
-    """`?show=all` opens the table with failed, interrupted and small-subset runs listed."""
+def layout(show: str | None = None, highlight: str | None = None, **_query) -> html.Div:
+    """`?show=all` opens the table with every run listed; `?highlight=RUN` marks one run (a run just
+    trained from /train), listing every run when it would otherwise be hidden."""
     show_everything = show == "all"
     rows, good, intro = _table(show_everything)
+    marked = highlight if isinstance(highlight, str) else None
+    if marked and not show_everything and all(r["run_id"] != marked for r in rows):
+        show_everything = True
+        rows, good, intro = _table(True)
+    if marked and any(r["run_id"] == marked for r in rows):
+        intro += f"Your run {marked} is highlighted. "
+    else:
+        marked = None
     broken = sum(r["status"] == "damaged" for r in rows)
-    grid = table.grid(rows, column_defs(leaderboard.best_values(good)))
+    grid = table.grid(rows, column_defs(leaderboard.best_values(good)), highlight=marked)
     toolbar = table.toolbar(show_everything)
     return html.Div(
         [

@@ -38,6 +38,16 @@ def pick_run(run, number):
 
 
 @callback(
+    Output("story-location", "href", allow_duplicate=True),
+    Input("story-fix", "data"),
+    prevent_initial_call="initial_duplicate",
+)
+def fix_address(target):
+    """/story/99, /story/0 or /story/abc: the address becomes the nearest real slide's."""
+    return target if isinstance(target, str) and target.startswith("/story/") else no_update
+
+
+@callback(
     Output("story-report", "data"),
     Output("story-message", "children"),
     Input("story-download", "n_clicks"),

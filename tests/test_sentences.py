@@ -1,0 +1,253 @@
+"""The rules that build the sentences a presenter reads out: each is true of the run on screen. The
+rank ("the most accurate" only for the first), borrowed evidence, a flat curve, heat on the
+background, label suspects, what every unranked run is, "most often", and the managers' words; and,
+for every committed run, the story, the report summary and the overview agree with each other and
+with `compare`."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from core.evaluation import analysis, comparison, drilldown, leaderboard, ranking, stats
+from core.store import RunStore
+from core.story import figures, slides, summary
+
+
+def _hist(values: list[float]) -> list[dict]:
+    return [
+        {"epoch": i + 1, "val_accuracy": v, "accuracy": v + 0.01, "loss": 1 - v, "val_loss": 1.2 - v + 0.001 * i}
+        for i, v in enumerate(values)
+    ]
+
+
+def test_a_plateau_is_called_flat_and_a_rising_curve_improving():
+    plateau = analysis.overfitting(_hist([0.90, 0.92, 0.93, 0.9413, 0.9448, 0.944, 0.9443, 0.9445, 0.9444, 0.9445]))
+    assert plateau["shape"]["flat"] and "Flat for the last" in plateau["sentences"][0]
+    assert "Still improving" not in plateau["verdict"]
+    rising = analysis.overfitting(_hist([0.80, 0.84, 0.87, 0.89, 0.905, 0.915, 0.925, 0.933]))
+    assert rising["shape"]["improving"] and rising["sentences"][0].startswith("Still improving at epoch 8")
+    noisy = analysis.curve_shape(_hist([0.90, 0.91, 0.905, 0.912, 0.906, 0.911, 0.905, 0.912]))
+    assert not noisy["improving"]  # up and down within its noise is not "still improving"
+
+
+def test_the_committed_best_run_is_flat_not_still_improving(with_reference_runs):
+    history = RunStore().history("ref-preset-best")
+    reading = analysis.overfitting(history)
+    assert reading["shape"]["flat"] and reading["shape"]["flat_for"] >= 5
+    assert "more epochs would probably help" not in reading["verdict"]
+
+
+def test_heat_mostly_on_the_background_is_said_and_no_part_is_named():
+    image = np.zeros((28, 28), dtype=np.uint8)
+    image[8:20, 10:18] = 200  # the item
+    heat = np.zeros((28, 28))
+    heat[0:4, :] = 1.0  # all of it on the background
+    text = analysis.describe_heatmap(heat, image, "Ankle boot")
+    assert text.startswith("Careful") and "100 % of its weight on the background" in text
+    assert "shaft" not in text and "toe" not in text and "looked mostly" not in text
+    heat_on_item = np.zeros((28, 28))
+    heat_on_item[8:12, 10:18] = 1.0
+    assert "looked mostly at the shaft" in analysis.describe_heatmap(heat_on_item, image, "Ankle boot")
+
+
+def test_the_faithfulness_sentence_says_it_is_an_average():
+    from core.explain import faithfulness
+
+    measured = {
+        "n": 200,
+        "split": "validation",
+        "confidence": 0.87,
+        "at_headline": {"hidden": 0.2, "confidence_after": 0.29, "confidence_after_random": 0.7},
+    }
+    assert faithfulness.sentence(measured).startswith("On average over 200 validation photos")
+
+
+def test_the_most_often_mistaken_sentence_is_only_for_a_class_s_top_confusion():
+    y_true = np.array([6] * 100 + [0] * 100)
+    y_pred = np.array([0] * 30 + [2] * 25 + [6] * 45 + [6] * 10 + [0] * 90)
+    preds = {"y_true": y_true, "y_pred": y_pred}
+    text = " ".join(drilldown.summary_sentences(preds))
+    assert "Shirt is most often mistaken for T-shirt/top: 30 times" in text
+    assert "Shirt is also mistaken for Pullover: 25 times" in text
+    assert "most often mistaken for Pullover" not in text
+
+
+def test_p_values_and_negative_differences_read_right():
+    assert stats.p_text(0.0001) == "p < 0.001" and stats.p_text(0.0123) == "p = 0.012"
+    y = np.arange(1000) % 10
+    a = y.copy()
+    b = y.copy()
+    a[:3] = (a[:3] + 1) % 10  # A gets 3 more wrong: A − B = −0.30 points
+    result = stats.paired(y, a, b, "A", "B")
+    text = stats.verdict(result)
+    assert "could be noise" in text and "A − B = −0.30 points" in text and "= <" not in text
+    assert "could be noise" in comparison.gap_words(result, "A", "B")
+
+
+def test_unranked_runs_are_named_by_what_they_are():
+    records = [
+        {"status": "completed", "data": {"n_train": 48000}, "metrics": {"test_accuracy": 0.9}, "run_id": "a"},
+        {"status": "completed", "data": {"n_train": 2000}, "metrics": {"test_accuracy": 0.95}, "run_id": "b"},
+        *({"status": "validated", "run_id": f"s{i}"} for i in range(42)),
+        {"status": "failed", "run_id": "f"},
+    ]
+    assert [r["run_id"] for r in ranking.ranked(records)] == ["a"]  # the 2 000-photo run is never "the best"
+    assert ranking.rank_of("b", records) is None and ranking.rank_of("a", records) == (1, 1)
+    assert ranking.unranked_words(records[1:]) == (
+        "1 demo run on a small subset, 42 study runs judged on validation and 1 failed run"
+    )
+
+
+def test_the_overview_the_leaderboard_the_story_and_compare_agree_for_every_committed_run(with_reference_runs):
+    """For every committed run (ranked, the ensemble, ref-svm, the 2 000-photo demo run and the
+    validation-only study runs): the story's headline and rank sentence, the leaderboard's ranking,
+    the overview's best run and `compare` of the top two say the same."""
+    store = RunStore()
+    records = store.list_runs()
+    ranked = ranking.ranked(records)
+    top = ranked[0]
+    assert (
+        top["run_id"]
+        == leaderboard.completed([r for r in leaderboard.rows(records) if not r.get("small")])[0]["run_id"]
+    )
+    duel = comparison.top_two(store)
+    assert (duel["a"], duel["b"]) == (ranked[0]["run_id"], ranked[1]["run_id"])
+    told = 0
+    for record in records:
+        kind = ranking.kind(record)
+        if kind == "study":
+            with pytest.raises(Exception, match="no test results"):
+                slides.build(record["run_id"], store, explain=False)
+            continue
+        if kind not in ("ranked", "demo"):
+            continue
+        story = slides.build(record["run_id"], store, explain=False)
+        told += 1
+        assert story.headline["test_accuracy"] == record["metrics"]["test_accuracy"]
+        place = ranking.rank_of(record["run_id"], records)
+        if place == (1, len(ranked)):
+            assert f"The most accurate, {summary.display_name(record)}," in story.summary
+        elif place:
+            assert f"ranks {place[0]} of {place[1]}" in story.summary
+            assert "The most accurate, " not in story.summary
+            assert f"The most accurate is {summary.display_name(top)}" in story.summary
+        else:
+            assert "is not ranked" in story.summary and "The most accurate, " not in story.summary
+        assert record["run_id"] not in story.summary  # managers read model names, not run ids
+        models = next(s for s in story.slides if s.key == "models")
+        said = " ".join(models.sentences)
+        assert ("leads the runner-up" in said) and (
+            ("beyond chance." in said.split("leads the runner-up")[1]) == stats.beyond_chance(duel)
+        )
+    assert told >= 14
+
+
+def test_borrowed_evidence_is_labelled_and_an_unmeasured_method_is_not_called_faithful(with_reference_runs):
+    store = RunStore()
+    for run_id in ("ref-svm", "ref-ensemble"):
+        story = slides.build(run_id, store, explain=True)
+        trust = next(s for s in story.slides if s.key == "trust")
+        label = store.get(run_id)["label"]
+        assert trust.sentences[0].startswith(f"{label} has no heatmap") and "the best CNN" in trust.title
+        assert not any("for this model" in t for t in trust.terms.values())
+        learning = next(s for s in story.slides if s.key == "learning")
+        assert learning.sentences[0].startswith(f"{label} has no epochs to show")
+
+
+def test_label_suspects_are_a_models_suspicion_not_the_datasets_fault(with_reference_runs):
+    story = slides.build(None, RunStore(), explain=False)
+    examples = next(s for s in story.slides if s.key == "examples")
+    text = " ".join(examples.sentences) + " ".join(examples.terms.values())
+    assert "dataset's fault" not in text and "cleanlab" in text and "not checked by a person" in text
+
+
+def test_the_first_slide_counts_the_photos_a_model_learns_from():
+    story_problem = slides._problem()
+    text = " ".join(story_problem.sentences)
+    assert "4,800 photos each to learn from" in text and "1,200 each to check choices on" in text
+    assert "6,000" not in text
+
+
+def test_the_model_bars_start_at_zero_and_name_their_colours():
+    rows = [
+        {"label": "CNN", "run_id": "a", "family": "deep", "accuracy": 0.93, "ci": [0.925, 0.935]},
+        {"label": "SVM", "run_id": "b", "family": "classic", "accuracy": 0.89, "ci": [0.884, 0.896]},
+    ]
+    fig = figures.model_bars(rows)
+    assert fig.layout.xaxis.range[0] == 0 and "starts at 0" in fig.layout.xaxis.title.text
+    assert fig.layout.showlegend and {t.name for t in fig.data} == {"neural network (CNN)", "classic model"}
+
+
+def test_a_seed_groups_csv_interval_is_an_interval_not_the_range():
+    runs = [
+        {"run_id": f"g-s{i}", "group": "g", "status": "completed", "test_accuracy": acc, "settings": "x"}
+        for i, acc in enumerate((0.90, 0.91, 0.93))
+    ]
+    (row,) = leaderboard.grouped(runs)
+    assert row["seed_min"] == 0.90 and row["seed_max"] == 0.93
+    assert row["ci_low"] < 0.90 and row["ci_high"] > 0.93  # a t-interval of the mean of 3 seeds is wider
+    assert row["ci_low"] == pytest.approx(
+        np.mean([0.9, 0.91, 0.93]) - 4.302653 * np.std([0.9, 0.91, 0.93], ddof=1) / 3**0.5, abs=1e-6
+    )
+
+
+def test_the_leaderboard_names_what_it_hides_and_shows_validation_runs_numbers(with_reference_runs):
+    from dashboard import runs_view
+
+    rows, _good, text = runs_view.leaderboard_table(show_all=False)
+    records = RunStore().list_runs()
+    counts = ranking.counts(records)
+    assert f"{counts['ranked']} finished runs ranked" in text
+    assert (
+        f"Hidden: {counts['demo']} demo run on a small subset and {counts['study']} study runs judged on validation"
+        in text
+    )
+    assert "failed" not in text
+    everything, _good, _text = runs_view.leaderboard_table(show_all=True)
+    studies = [r for r in everything if r["status"] == "validated"]
+    assert len(studies) == counts["study"]
+    for r in studies:
+        assert r["val_accuracy"] is not None and r["n_train"] and r["settings"].startswith("validated: ablation study")
+
+
+def test_study_runs_are_recorded_as_what_they_are(with_reference_runs):
+    store = RunStore()
+    record = store.get("ref-ablation-base-s1")
+    assert record["evaluation"]["test_set"] == "not used (an ablation study run: validation only)"
+    from core.store.record import run_summary as record_summary
+
+    assert record_summary(record)["reference"] is True
+
+
+def test_the_story_goes_to_the_nearest_real_slide():
+    from dashboard.components.story_view import nearest_slide
+
+    assert nearest_slide("3", 8) == (3, None)
+    assert nearest_slide("99", 8) == (8, "There is no slide 99: here is slide 8, the last of 8.")
+    assert nearest_slide("0", 8) == (1, "There is no slide 0: here is slide 1, the first of 8.")
+    assert nearest_slide("abc", 8)[0] == 1 and "no slide “abc”" in nearest_slide("abc", 8)[1]
+    assert nearest_slide(None, 8) == (1, None)
+
+
+def test_api_errors_name_the_path_and_keep_the_run_ids_quote(with_reference_runs):
+    from core.store import InvalidRunId, validate_run_id
+    from dashboard.app import create_app
+
+    client = create_app().server.test_client()
+    answer = client.get("/api/nope/more")
+    assert answer.status_code == 404 and answer.get_json()["error"].startswith("no API endpoint /api/nope/more;")
+    with pytest.raises(InvalidRunId) as caught:
+        validate_run_id("x" * 70 + "!")
+    shown = str(caught.value).split("invalid run id ")[1].split(":")[0]
+    assert shown.startswith("'") and shown.endswith("'") and "…" in shown
+    listed = client.get("/api/runs").get_json()
+    rows = listed if isinstance(listed, list) else listed.get("runs", [])
+    assert all(r["reference"] for r in rows if r["run_id"].startswith("ref-ablation-"))
+
+
+def test_errors_page_says_a_study_run_never_has_test_results(with_reference_runs):
+    from dashboard import runs_view
+
+    _found, problem = runs_view.predictions_for("ref-ablation-base-s1")
+    assert "never scored on the test photos" in problem and "yet" not in problem
