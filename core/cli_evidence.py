@@ -233,7 +233,7 @@ def _cmd_reproduce(args) -> int:
 
 
 def _cmd_rebuild(args) -> int:
-    from core.store import RunStore
+    from core.store import RunError, RunStore
     from core.training import rebuild
 
     store = RunStore()
@@ -244,6 +244,8 @@ def _cmd_rebuild(args) -> int:
     if not targets and not args.json:
         print("every reference run has its model file")
     for run_id in targets:
+        if not rebuild.needs_rebuild(run_id, store):  # check before announcing a time
+            raise RunError(f"run {run_id} already has its model file, or is not a completed single-model run")
         if not args.json:
             estimate = rebuild.estimate_seconds(store.get(run_id))
             print(f"rebuilding {run_id} (about {estimate} s) …", flush=True)
@@ -267,6 +269,13 @@ def _cmd_report(args) -> int:
 
     from core.story import report
 
+    for target in filter(None, [args.out, args.pdf]):
+        folder = Path(target).expanduser().resolve().parent
+        if not folder.is_dir():
+            print(
+                f"error: the folder {folder} does not exist; create it first or choose another --out", file=sys.stderr
+            )
+            return 2
     started = time.perf_counter()
     story = report.write_html(Path(args.out), args.run)
     size = Path(args.out).stat().st_size

@@ -77,7 +77,13 @@ def predict_upload(raw: bytes, run_id: str | None) -> dict:
         "inverted": result["inverted"],
         "looks_like_fashion_mnist": result["familiarity"]["familiar"],
         "familiarity": result["familiarity"],
-        "warnings": result["warnings"],
+        # the familiarity check's reasons are warnings too: a client that reads only `warnings` sees them
+        "warnings": list(result["warnings"])
+        + [
+            f"This photo does not look like the Fashion-MNIST photos the model learned from: {reason}"
+            for reason in (result["familiarity"].get("reasons") or [])
+            if not result["familiarity"]["familiar"]
+        ],
     }
 
 

@@ -61,3 +61,23 @@ def test_every_slide_fits_and_the_arrow_keys_move_through_them(dash_duo, app_fac
     ActionChains(dash_duo.driver).send_keys(Keys.ARROW_LEFT).perform()
     wait_until(lambda: dash_duo.driver.execute_script("return location.pathname") == f"/story/{total - 1}")
     assert dash_duo.get_logs() == []
+
+
+def test_a_slide_that_does_not_exist_moves_the_address_to_the_nearest_one(dash_duo, app_factory, with_reference_runs):
+    dash_duo.start_server(app_factory())
+    dash_duo.driver.get(dash_duo.server_url + "/story/99")
+    first = wait_until(lambda: (lambda s: s if s and s["progress"] else None)(dash_duo.driver.execute_script(FITS)), 60)
+    total = int(first["progress"].split("/")[1].split()[0])
+    wait_until(lambda: dash_duo.driver.execute_script("return location.pathname") == f"/story/{total}", timeout=20)
+    note = wait_until(lambda: dash_duo.find_element("#story-corrected").text, timeout=20)
+    assert f"There is no slide 99: here is slide {total}" in note
+    dash_duo.driver.get(dash_duo.server_url + "/story/abc?run=ref-svm")
+    wait_until(
+        lambda: (
+            dash_duo.driver.execute_script("return location.pathname + location.search")
+            == "/story/1?run=ref-svm&asked=abc"
+        ),
+        timeout=30,
+    )
+    assert "There is no slide “abc”" in wait_until(lambda: dash_duo.find_element("#story-corrected").text, timeout=20)
+    assert dash_duo.get_logs() == []

@@ -195,7 +195,7 @@ def test_a_seed_groups_csv_interval_is_an_interval_not_the_range():
 def test_the_leaderboard_names_what_it_hides_and_shows_validation_runs_numbers(with_reference_runs):
     from dashboard import runs_view
 
-    rows, _good, text = runs_view.leaderboard_table(show_all=False)
+    _rows, _good, text = runs_view.leaderboard_table(show_all=False)
     records = RunStore().list_runs()
     counts = ranking.counts(records)
     assert f"{counts['ranked']} finished runs ranked" in text
@@ -251,3 +251,56 @@ def test_errors_page_says_a_study_run_never_has_test_results(with_reference_runs
 
     _found, problem = runs_view.predictions_for("ref-ablation-base-s1")
     assert "never scored on the test photos" in problem and "yet" not in problem
+
+
+def test_cli_refuses_a_missing_folder_checks_before_announcing_and_stays_quiet(with_reference_runs, tmp_path):
+    from tests.conftest import run_cli
+
+    env = {"STUDIO_ARTIFACTS": str(with_reference_runs)}
+    missing = tmp_path / "not-here" / "deeper"
+    done = run_cli("report", "--out", str(missing / "r.html"), env=env)
+    assert done.returncode == 2 and "does not exist" in done.stderr and not missing.parent.exists()
+    done = run_cli("rebuild", "ref-cnn", env=env)
+    assert done.returncode == 1 and "about" not in done.stdout and "already has its model file" in done.stderr
+    done = run_cli("gradcam", "ref-cnn", "--index", "99999", env=env)  # loads TensorFlow, then refuses
+    assert done.returncode != 0
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr  # one line: no oneDNN/CUDA start-up noise
+
+
+def test_an_unfamiliar_upload_carries_its_warning_in_warnings(with_reference_runs):
+    import io
+
+    from PIL import Image
+
+    from dashboard.app import create_app
+
+    rng = np.random.default_rng(0)
+    photo = Image.fromarray(rng.integers(0, 255, (120, 120, 3), dtype=np.uint8))
+    out = io.BytesIO()
+    photo.save(out, format="PNG")
+    client = create_app().server.test_client()
+    answer = client.post("/api/predict", data={"image": (io.BytesIO(out.getvalue()), "noise.png")})
+    assert answer.status_code == 200, answer.data[:300]
+    body = answer.get_json()
+    assert body["looks_like_fashion_mnist"] is False
+    assert any("does not look like the Fashion-MNIST photos" in w for w in body["warnings"])
+
+
+def test_an_item_of_the_same_grey_as_its_background_is_found_by_colour_not_called_blank():
+    from PIL import Image
+
+    from core.data import upload
+
+    photo = np.zeros((200, 200, 3), dtype=np.uint8)
+    photo[:, :] = (0, 102, 0)  # green: grey level 59.9
+    photo[50:170, 60:140] = (200, 0, 0)  # a red block: grey level 59.8
+    photo[50:80, 30:170] = (200, 0, 0)  # with sleeves
+    image = Image.fromarray(photo)
+    assert float(np.asarray(image.convert("L"), dtype=np.float32).std()) < 1.0  # no contrast in grey at all
+    warnings: list[str] = []
+    small, _inverted = upload.to_fashion_mnist(image, warnings)
+    assert small.shape == (28, 28) and small.max() > 200 and (small > 30).mean() > 0.2  # the item, light on black
+    assert any("same brightness in grey" in w for w in warnings)
+    blank = Image.fromarray(np.full((100, 100, 3), (0, 102, 0), dtype=np.uint8))
+    with pytest.raises(upload.UploadError, match="blank: it is one even colour"):
+        upload.to_fashion_mnist(blank, [])

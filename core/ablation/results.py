@@ -309,6 +309,27 @@ def cited_study(store: RunStore | None = None) -> dict[str, Any] | None:
     return summary(max(rows)[1], store)
 
 
+def study_budgets() -> list[dict[str, Any]]:
+    """Each study's largest budget, for the story's "not measured at full budget yet" chart."""
+    from core.ablation.plan import folder
+
+    out = []
+    for path in sorted(folder().glob("*.json")):
+        try:
+            plan = load(path.stem)
+            biggest = max(budgets_of(plan), key=lambda b: int(b["epochs"]) * int(b["photos"]))
+        except (ConfigError, ValueError, KeyError, TypeError):
+            continue
+        out.append(
+            {
+                "study": plan["name"],
+                "passes": int(biggest["epochs"]) * int(biggest["photos"]),
+                "words": wording.short_budget(biggest),
+            }
+        )
+    return out
+
+
 def short_studies(store: RunStore | None = None) -> list[str]:
     """Names of studies below the citable budget (shown on the What helps page, never cited)."""
     from core.ablation.plan import folder

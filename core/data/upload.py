@@ -214,7 +214,12 @@ def to_fashion_mnist(img: Image.Image, warnings: list[str] | None = None) -> tup
     try:
         found = separate(gray)
     except NoItem:
-        raise UploadError("The image is blank: no item stands out from the background.") from None
+        found = _by_colour(np.asarray(img.convert("RGB"), dtype=np.float32), gray)
+        if warnings is not None:
+            warnings.append(
+                "the item and the background have the same brightness in grey; the item was found by its colour, "
+                "so the model sees its outline only"
+            )
     if warnings is not None:
         warnings.extend(found.warnings)
     gray = found.item
@@ -235,6 +240,29 @@ def to_fashion_mnist(img: Image.Image, warnings: list[str] | None = None) -> tup
     canvas = np.asarray(small, dtype=np.float32)
     canvas *= 255.0 / max(canvas.max(), 1.0)
     return np.clip(canvas, 0, 255).astype(np.uint8), inverted
+
+
+BLANK_SPREAD = 4.0  # grey levels: a photo whose pixels all lie this close to one colour is blank
+
+
+def _by_colour(rgb: np.ndarray, gray: np.ndarray):
+    """The item found by its colour difference from the background, when the grey photo shows none
+    (a red T-shirt on a green background): each pixel's colour distance from the border's median
+    colour becomes the brightness. UploadError, saying which, when the photo is blank or the item
+    differs from its background in neither brightness nor colour."""
+    from core.data.separate import NoItem, separate
+
+    border = np.concatenate([rgb[0], rgb[-1], rgb[:, 0], rgb[:, -1]])
+    distance = np.sqrt(((rgb - np.median(border, axis=0)) ** 2).sum(axis=2) / 3.0)
+    if float(np.percentile(distance, 99)) < BLANK_SPREAD and float(gray.std()) < BLANK_SPREAD:
+        raise UploadError("The image is blank: it is one even colour, with no item on it.")
+    try:
+        return separate(distance)
+    except NoItem:
+        raise UploadError(
+            "No item stands out: the item and the background have the same brightness in grey, and no colour "
+            "difference separates them either. A plain background of another shade helps."
+        ) from None
 
 
 def _grid_box(img: Image.Image, top: int, bottom: int, left: int, right: int, side: float) -> tuple[float, float]:

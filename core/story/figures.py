@@ -170,3 +170,30 @@ def recall_bars(per_class: list[dict[str, Any]]) -> go.Figure:
     fig.update_yaxes(title="photos of the class found (%)", range=[0, 103])
     fig.update_xaxes(tickangle=-30)
     return _layout(fig, showlegend=False)
+
+
+def study_budgets(rows: list[dict[str, Any]], full_epochs: int, full_photos: int) -> go.Figure:
+    """Each ablation study's largest budget (epochs × training photos, in thousands of photo-passes)
+    against the budget the presets train at (the dashed line): why none is cited yet."""
+    rows = sorted(rows, key=lambda r: r["passes"])
+    fig = go.Figure(
+        go.Bar(
+            x=[r["passes"] / 1000 for r in rows],
+            y=[r["study"] for r in rows],
+            orientation="h",
+            marker_color=["#18bc9c" if r["passes"] >= full_epochs * full_photos else "#95a5a6" for r in rows],
+            text=[r["words"] for r in rows],
+            textposition="auto",
+            hovertemplate="%{y}: %{text}<extra></extra>",
+        )
+    )
+    fig.add_vline(
+        x=full_epochs * full_photos / 1000,
+        line_dash="dash",
+        line_color="#e74c3c",
+        annotation_text=f"the presets' budget: {full_epochs} epochs on all {full_photos:,} photos".replace(",", " "),
+        annotation_position="top left",
+    )
+    fig.update_xaxes(title="photos seen in training per run (thousands)", rangemode="tozero")
+    fig.update_yaxes(automargin=True)
+    return _layout(fig, showlegend=False)

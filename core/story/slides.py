@@ -343,12 +343,14 @@ def _what_helps(store: RunStore) -> Slide:
         "budget": "How long each run trained (epochs) and on how many photos: a technique's effect depends on it.",
     }
     if summary is None:
+        from core.data.dataset import N_TRAIN
+
         return Slide(
             "helps",
             "What helps: not measured at full budget yet",
             sentences,
             terms,
-            None,
+            figures.study_budgets(results.study_budgets(), fast_epochs, N_TRAIN),
             source="Source: the ablation studies in artifacts/ablations; none at the presets' budget is finished",
             action=("Open What helps", "/insights"),
         )

@@ -131,7 +131,7 @@ def _run_options() -> list[dict[str, str]]:
     ]
 
 
-def page(slide: str | None = None, run: str | None = None) -> html.Div:
+def page(slide: str | None = None, run: str | None = None, asked: str | None = None) -> html.Div:
     """The whole /story/N page: one slide, or why there is no story to tell."""
     try:
         told = story(run or None)
@@ -140,14 +140,16 @@ def page(slide: str | None = None, run: str | None = None) -> html.Div:
             [html.H2("Present"), dbc.Alert(f"No story to tell: {exc}.", color="warning", id="story-problem")]
         )
     number, note = nearest_slide(slide, len(told.slides))
-    query = f"?{urlencode({'run': run})}" if run else ""
+    fix = f"/story/{number}?" + urlencode({**({"run": run} if run else {}), "asked": str(slide)[:20]}) if note else None
+    if note is None and asked is not None:  # arrived here from a slide that does not exist
+        note = nearest_slide(asked, len(told.slides))[1]
     return html.Div(
         [
             dbc.Alert(note, color="info", id="story-corrected", className="py-1 small") if note else None,
             slide_view(told.slides[number - 1], number, len(told.slides), run, _run_options(), told.run_id),
             dcc.Location(id="story-location", refresh="callback-nav"),
             # a slide number that does not exist: the address moves to the slide shown
-            dcc.Store(id="story-fix", data=f"/story/{number}{query}" if note else None),
+            dcc.Store(id="story-fix", data=fix),
         ]
     )
 

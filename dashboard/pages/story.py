@@ -23,8 +23,8 @@ dash.register_page(
 )
 
 
-def layout(slide: str | None = None, run: str | None = None, **_query) -> html.Div:
-    return story_view.page(slide, run)
+def layout(slide: str | None = None, run: str | None = None, asked: str | None = None, **_query) -> html.Div:
+    return story_view.page(slide, run, asked if isinstance(asked, str) else None)
 
 
 @callback(
