@@ -162,6 +162,12 @@ def test_gradcam_panels_target_switch_and_upload(dash_duo, app_factory, with_ref
     dash_duo.driver.get(f"{dash_duo.server_url}/gradcam?run=ref-cnn_dropout&index=0")
     for graph in ("gradcam-original", "gradcam-heat", "gradcam-overlay", "gradcam-proba"):
         wait_until(lambda g=graph: graph_traces(dash_duo, g), timeout=60)
+    cut = dash_duo.driver.execute_script(
+        "const svg = document.querySelector('#gradcam-proba .main-svg').getBoundingClientRect();"
+        "return [...document.querySelectorAll('#gradcam-proba .bartext')]"
+        ".filter(t => t.getBoundingClientRect().right > svg.right + 0.5).map(t => t.textContent);"
+    )
+    assert cut == []  # every "How sure" label is drawn whole
     Select(dash_duo.find_element("#gradcam-target")).select_by_value("3")
     wait_until(lambda: "target=3" in dash_duo.driver.current_url, timeout=20)
     wait_until(
@@ -182,6 +188,15 @@ def test_gradcam_panels_target_switch_and_upload(dash_duo, app_factory, with_ref
     bad.write_bytes(b"this is text, not a picture")
     dash_duo.find_element("#gradcam-upload input[type=file]").send_keys(str(bad))
     dash_duo.wait_for_contains_text("#gradcam-upload-error", "not an image", timeout=30)
+    for typed in ("-5", "10000", "abc"):  # a bad photo number is said at once, never silently ignored
+        box = dash_duo.find_element("#gradcam-index")
+        box.send_keys(Keys.CONTROL, "a")
+        box.send_keys(Keys.BACKSPACE)
+        box.send_keys(typed, Keys.ENTER)
+        feedback = wait_until(
+            lambda: (lambda e: e if e.is_displayed() else None)(dash_duo.find_element("#gradcam-index-feedback")), 20
+        )
+        assert "0 to 9999" in feedback.text, typed
     assert dash_duo.get_logs() == []
 
 

@@ -79,6 +79,12 @@ def test_the_report_renders_offline_and_requests_nothing(exported, dash_duo):
     )
     assert state["figures"] >= 5 and all(state["images"]) and len(state["images"]) >= 20
     assert state["requests"] == []  # nothing leaves the file: plotly.js and photos are inside it
+    driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    shown_bars = driver.execute_script(
+        "return [...document.querySelectorAll('.modebar-container')].filter(m => getComputedStyle(m).display !== 'none')"
+        ".length"
+    )
+    assert shown_bars == 0  # printed (and the PDF): no Plotly toolbar over the charts
 
 
 @pytest.mark.skipif(report.chromium() is None, reason="no Chromium to print the PDF (make test installs it)")

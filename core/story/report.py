@@ -32,7 +32,7 @@ section.slide { page-break-before: always; break-before: page; padding-top: 8px;
 .gallery img { width: 100%; image-rendering: pixelated; background: #000; }
 table { border-collapse: collapse; font-size: .8rem; width: 100%; } td, th { border: 1px solid #ddd; padding: 3px 6px;
   text-align: left; vertical-align: top; } code { font-size: .75rem; word-break: break-all; }
-@media print { body { max-width: none; } .figure { height: 420px; } }
+@media print { body { max-width: none; } .figure { height: 420px; } .modebar-container { display: none !important; } }
 """
 
 

@@ -50,7 +50,13 @@ def controls(run_id, idx, target, method, layer, layers: list[str]) -> dbc.Card:
                                     dbc.Button(
                                         "Random mistake", id="gradcam-mistake", color="danger", outline=True, n_clicks=0
                                     ),
-                                ]
+                                    dbc.FormFeedback(
+                                        "Use a test photo number from 0 to 9999.",
+                                        id="gradcam-index-feedback",
+                                        type="invalid",
+                                    ),
+                                ],
+                                className="has-validation",
                             ),
                             dbc.InputGroup(
                                 [

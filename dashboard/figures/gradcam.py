@@ -85,9 +85,10 @@ def probability_bars(probabilities: dict[str, float], predicted: str, true: str 
             marker_color=colors,
             text=[f"{100 * probabilities[n]:.1f}%" for n in names],
             textposition="outside",
+            cliponaxis=False,  # a 93.3% label past the last gridline is drawn whole, never cut
             hovertemplate="%{y}: %{x:.2%}<extra></extra>",
         )
     )
-    fig.update_xaxes(range=[0, 1.15], tickformat=".0%", title="probability")
+    fig.update_xaxes(range=[0, 1.0], tickformat=".0%", title="probability")
     fig.update_yaxes(autorange="reversed")
-    return base_layout(fig, height=340, margin=dict(l=100, r=20, t=20, b=40))
+    return base_layout(fig, height=340, margin=dict(l=100, r=56, t=20, b=40))

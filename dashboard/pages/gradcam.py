@@ -255,6 +255,13 @@ def set_opacity(opacity):
     return patched
 
 
+@callback(Output("gradcam-index", "invalid"), Input("gradcam-index", "value"), prevent_initial_call=True)
+def check_index(value):
+    """A photo number outside 0–9999 (or not a number: the browser then sends nothing) is said at once."""
+    number = _int(value, None)
+    return number is None or not 0 <= number < 10000
+
+
 @callback(
     Output("gradcam-location", "search"),
     Input("gradcam-run", "value"),
