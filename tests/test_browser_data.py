@@ -93,7 +93,10 @@ def test_curve_labels_stay_off_the_curves_and_optuna_axes_speak_plainly():
         for e, v in ((1, 0.5), (2, 0.4), (3, 0.45), (4, 0.5))
     ]
     fig = training_curves(history, overfitting(history))
-    best = [a for a in fig.layout.annotations if a.text.startswith("best: epoch")]
-    assert len(best) == 1 and best[0].yref == "paper" and best[0].y >= 1.0  # above the panel, not on a curve
+    # the best epoch is named in the legend, never in a label over the curves or the panels' titles
+    assert [t.name for t in fig.data if (t.name or "").startswith("best validation epoch")] == [
+        "best validation epoch (2)"
+    ]
+    assert [a.text for a in fig.layout.annotations] == ["Loss (lower is better)", "Accuracy (higher is better)"]
     assert not any((t.text or "").startswith("best") for t in fig.data if t.text)
     assert fig.layout.margin.t >= 60  # room for the mode bar above the panel titles

@@ -74,7 +74,7 @@ def test_curves_figure_marks_best_epoch_and_shades_overfitting():
     fig = training_curves(history, analysis.overfitting(history))
     names = [t.name for t in fig.data]
     assert names.count("training") == 2 and names.count("validation") == 2
-    star = next(t for t in fig.data if t.name == "best validation epoch")
+    star = next(t for t in fig.data if t.name == "best validation epoch (3)")
     assert list(star.x) == [3] and list(star.y) == [0.5]
     shaded = [s for s in fig.layout.shapes if s.type == "rect"]
     assert len(shaded) == 2 * 2  # epochs 4 and 5, in both panels
@@ -120,14 +120,18 @@ def test_launcher_reports_the_childs_refusal(tmp_path, monkeypatch):
         training_job.train_and_follow(TrainConfig("logreg", subset=200), store, lambda _s: None)
 
 
-def test_the_best_epoch_label_stays_inside_the_plot_at_either_end():
-    def label(history):
-        fig = training_curves(history, analysis.overfitting(history))
-        return next(a for a in fig.layout.annotations if a.text.startswith("best: epoch"))
+def test_the_best_epoch_is_named_in_the_legend_and_no_label_sits_on_a_panel_title():
+    """A "best: epoch N" label above the plot overlapped the loss panel's title: the epoch is named in
+    the legend instead, wherever the best epoch falls."""
 
-    assert label(_history([1.0, 0.6, 0.4], [0.9, 0.6, 0.5])).xanchor == "right"  # best is the last epoch
-    assert label(_history([1.0, 0.6, 0.4], [0.5, 0.6, 0.7])).xanchor == "left"  # best is the first
-    assert label(_history([1.0, 0.6, 0.4], [0.9, 0.5, 0.7])).xanchor == "center"
+    def named(history):
+        fig = training_curves(history, analysis.overfitting(history))
+        assert [a.text for a in fig.layout.annotations] == ["Loss (lower is better)", "Accuracy (higher is better)"]
+        return next(t.name for t in fig.data if (t.name or "").startswith("best validation epoch"))
+
+    assert named(_history([1.0, 0.6, 0.4], [0.9, 0.6, 0.5])) == "best validation epoch (3)"  # the last epoch
+    assert named(_history([1.0, 0.6, 0.4], [0.5, 0.6, 0.7])) == "best validation epoch (1)"  # the first
+    assert named(_history([1.0, 0.6, 0.4], [0.9, 0.5, 0.7])) == "best validation epoch (2)"
 
 
 def test_eta_comes_from_epoch_times_not_from_start_up(store):

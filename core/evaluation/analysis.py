@@ -93,12 +93,14 @@ def _verdict(rows, best, last, overfit: bool) -> str:
     if shape["improving"]:
         return (
             f"Still improving at epoch {last['epoch']}: validation accuracy rose "
-            f"{100 * shape['rise']:.2f} points over the last {shape['window']} epochs, more than its "
-            f"epoch-to-epoch noise ({acc} right at best): more epochs would probably help."
+            f"{100 * shape['rise']:.2f} points over the last {shape['window']} epochs"
+            + (", more than its epoch-to-epoch noise" if len(rows) >= SHORT_CURVE else "")
+            + f" ({acc} right at best): more epochs would probably help."
         )
     return f"Validation loss levelled off: best at epoch {best['epoch']} ({acc} right)."
 
 
+SHORT_CURVE = 6  # epochs: below this, no slope-against-noise test
 FLAT_SPAN = 0.003  # trailing epochs whose validation accuracy stays within 0.3 points count as flat
 
 
@@ -114,7 +116,11 @@ def curve_shape(rows: list[dict[str, Any]]) -> dict[str, Any]:
     window = max(3, len(accs) // 4)
     tail = accs[-window:]
     improving, rise = False, 0.0
-    if len(tail) >= 3:
+    if len(accs) < SHORT_CURVE and len(tail) >= 2:
+        # too few epochs for a slope's noise: improving when the last epoch is the best and the tail rose
+        rise = tail[-1] - tail[0]
+        improving = tail[-1] >= max(accs) and rise >= 0.001
+    elif len(tail) >= 3:
         fit = sp.linregress(np.arange(len(tail)), tail)
         rise = float(fit.slope * (len(tail) - 1))
         improving = bool(fit.slope > 0 and fit.pvalue / 2 < 0.05 and rise >= 0.001)

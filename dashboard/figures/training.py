@@ -69,7 +69,7 @@ def _mark_analysis(fig: go.Figure, history: list[dict[str, Any]], analysis: dict
         x=[best],
         y=[row["val_loss"]],
         mode="markers",
-        name="best validation epoch",
+        name=f"best validation epoch ({best})",
         marker=dict(symbol="star", size=16, color="#f39c12", line=dict(color="#2c3e50", width=1)),
         cliponaxis=False,
         hovertemplate="best validation loss %{y:.4f} at epoch %{x}<extra></extra>",
@@ -77,13 +77,8 @@ def _mark_analysis(fig: go.Figure, history: list[dict[str, Any]], analysis: dict
         col=1,
     )
     fig.add_vline(x=best, line_dash="dot", line_color="#f39c12", row=1, col=2)
-    # the label sits above the plot, not on the curves it would hide
-    # near either end a centred label would run past the plot edge: anchor it on the inner side
-    anchor = "right" if best == history[-1]["epoch"] else "left" if best == history[0]["epoch"] else "center"
-    fig.add_annotation(
-        x=best, y=1.0, xref="x", yref="paper", yanchor="bottom", xanchor=anchor, text=f"best: epoch {best}",
-        showarrow=False, font=dict(size=11, color="#b9770e"),
-    )  # fmt: skip
+    # the epoch is named in the legend ("best validation epoch (7)"): a label above the plot sat on the
+    # loss panel's title
     if analysis.get("overfit_epochs"):
         fig.add_scatter(
             x=[None],
