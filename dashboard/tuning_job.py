@@ -15,10 +15,19 @@ import os
 import sys
 
 from core import paths
-from core.store import RunStore, validate_run_id
+from core.store import InvalidRunId, RunStore, validate_run_id
 from core.training.rules import ConfigError
 from core.tuning import study
 from dashboard.training_job import _spawn, tied_to_launcher
+
+
+def _study_name(name: str) -> str:
+    """A study name is a folder and a run-id prefix: letters, digits, '-' and '_' (ConfigError saying
+    "study name", not "run id", otherwise)."""
+    try:
+        return validate_run_id(name)
+    except InvalidRunId:
+        raise ConfigError(f"invalid study name {str(name)[:40]!r}: use 1-80 letters, digits, '-' or '_'") from None
 
 
 def start_study(
@@ -30,7 +39,7 @@ def start_study(
 
     epochs = epochs if get_spec(model).has_epochs else None
     study.plan(model, trials, subset, epochs, overrides)
-    name = validate_run_id(name or f"study-{model}-{dt.datetime.now(dt.UTC):%Y%m%d-%H%M%S}")
+    name = _study_name(name or f"study-{model}-{dt.datetime.now(dt.UTC):%Y%m%d-%H%M%S}")
     if study.is_running(name):
         raise ConfigError(f"study {name} is already running")
     if tied_to_launcher():  # Celery: one task per trial, taken by however many workers there are

@@ -171,12 +171,18 @@ def click(dash_duo, selector: str):
 
 
 def wait_until(predicate, timeout: float = 20.0, interval: float = 0.2):
-    """Poll `predicate` until it returns something truthy; that value is returned."""
+    """Poll `predicate` until it returns something truthy; that value is returned. An element that
+    Dash re-rendered between finding and reading it (stale) counts as "not yet"."""
     import time
+
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 
     deadline = time.time() + timeout
     while time.time() < deadline:
-        value = predicate()
+        try:
+            value = predicate()
+        except (StaleElementReferenceException, NoSuchElementException):
+            value = None
         if value:
             return value
         time.sleep(interval)

@@ -26,6 +26,12 @@ const box = column.getBoundingClientRect();  // it clips what runs past it
 const drawn = document.querySelectorAll('#story-figure .main-svg').length > 0
   || ([...document.querySelectorAll('#story-gallery img')].length > 0
       && [...document.querySelectorAll('#story-gallery img')].every(i => i.complete && i.naturalWidth > 0));
+const list = document.querySelector('.story-text ul'), item = document.querySelector('.story-text li');
+if (list && item && parseFloat(getComputedStyle(list).paddingLeft) < 1.1 * parseFloat(getComputedStyle(item).fontSize))
+  cut.push('bullets: the list leaves no room for its markers');
+[...document.querySelectorAll('.story-foot .dash-dropdown *')]
+  .filter(e => e.children.length === 0 && e.textContent.includes('·') && e.scrollWidth > e.clientWidth + 1)
+  .forEach(e => cut.push('run picker: ' + e.textContent.slice(0, 40)));
 const progress = document.querySelector('#story-progress');
 return {scroll: root.scrollWidth > vw || root.scrollHeight > vh, cut: cut, drawn: drawn, path: location.pathname,
   progress: progress ? progress.textContent : '', sentences: document.querySelectorAll('#story-sentences li').length,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select
 
 from core.store import RunStore
@@ -28,6 +29,16 @@ def test_a_study_starts_from_the_page_and_is_followed_live(dash_duo, app_factory
     _fill(dash_duo, "#tune-trials", 0)
     click(dash_duo, "#tune-start")
     dash_duo.wait_for_contains_text("#tune-message", "from 1 to 500", timeout=20)  # refused, nothing started
+    box = dash_duo.find_element("#tune-trials")
+    box.send_keys(Keys.CONTROL, "a")
+    box.send_keys(Keys.BACKSPACE)
+    click(dash_duo, "#tune-start")
+    dash_duo.wait_for_contains_text("#tune-message", "give a trial budget", timeout=20)
+    assert "None" not in dash_duo.find_element("#tune-message").text
+    _fill(dash_duo, "#tune-trials", 3)
+    _fill(dash_duo, "#tune-name", "../../etc")
+    click(dash_duo, "#tune-start")
+    dash_duo.wait_for_contains_text("#tune-message", "invalid study name", timeout=20)
     _fill(dash_duo, "#tune-trials", 3)
     _fill(dash_duo, "#tune-subset", 300)
     _fill(dash_duo, "#tune-space", "C=0.001:0.5")
@@ -46,6 +57,24 @@ def test_a_study_starts_from_the_page_and_is_followed_live(dash_duo, app_factory
     assert RunStore().get(best["run_id"])["status"] == "validated"
     wait_until(lambda: graph_traces(dash_duo, "tune-fig-history"), timeout=30)  # Optuna's own figures
     wait_until(lambda: graph_traces(dash_duo, "tune-fig-parallel"), timeout=30)
+    seen = dash_duo.driver.execute_script(
+        "return [...document.querySelectorAll('[id^=tune-fig] .main-svg')].map(s => s.textContent).join(' ')"
+    )
+    assert "Objective Value" not in seen and "Best Value" not in seen  # plain words on every axis and legend
+    ticks = dash_duo.driver.execute_script(
+        "return [...document.querySelectorAll('#tune-fig-history .xtick text')].map(t => t.textContent)"
+    )
+    assert ticks and all(t.strip().lstrip("−-").isdigit() for t in ticks), ticks  # whole trials, never 0.5
+    assert "Appears after 10 finished trials" in dash_duo.driver.execute_script(
+        "return document.querySelector('#tune-fig-importance').textContent"
+    )  # 3 trials: no importance bars, and the whole reason shown
+    overlaps = dash_duo.driver.execute_script(
+        "const b = [...document.querySelectorAll('#tune-fig-parallel .xtick text')].map(t => t.getBoundingClientRect());"
+        "let n = 0; for (let i = 0; i < b.length; i++) for (let j = i + 1; j < b.length; j++)"
+        "  if (b[i].left < b[j].right && b[j].left < b[i].right && b[i].top < b[j].bottom && b[j].top < b[i].bottom) n++;"
+        "return [b.length, n];"
+    )
+    assert overlaps[0] >= 2 and overlaps[1] == 0, overlaps  # the parallel coordinates' labels do not overlap
     dash_duo.driver.get(dash_duo.server_url + "/tune")  # a reload finds the study again
     dash_duo.wait_for_contains_text("#tune-best", "browser-study", timeout=30)
     click(dash_duo, f"#tune-table a[href='/train?run={best['run_id']}']")  # a trial links to its curves

@@ -32,33 +32,49 @@ def study_figure(study, which: str) -> go.Figure:
     from optuna.trial import TrialState
 
     finished = [t for t in study.get_trials(deepcopy=False) if t.state == TrialState.COMPLETE]
-    needed = 2 if which == "importance" else 1
+    needed = FEW_TRIALS if which == "importance" else 1
     if which == "intermediate" and not any(t.intermediate_values for t in finished):
         return empty_figure("This model trains in one go: no per-epoch scores to compare.", height=320)
+    if which == "importance" and len(finished) < needed:
+        return empty_figure(
+            f"Appears after {needed} finished trials: importances from {len(finished)} say little.", height=320
+        )
     if len(finished) < needed:
-        return empty_figure(f"Appears after {needed} finished trial{'s' if needed > 1 else ''}.", height=320)
+        return empty_figure("Appears after the first finished trial.", height=320)
     try:
         fig = getattr(visualization, FIGURES[which][0])(study)
     except (ValueError, RuntimeError) as exc:  # e.g. importances when every trial scored the same
         return empty_figure(f"Not available yet: {exc}", height=320)
     fig.update_layout(title=None)
-    fig.for_each_trace(lambda t: t.update(name="validation accuracy") if t.name == "Objective Value" else None)
-    fig.for_each_yaxis(
-        lambda axis: axis.update(title_text="validation accuracy") if axis.title.text == "Objective Value" else None
-    )
-    fig.for_each_xaxis(
-        lambda axis: axis.update(title_text="validation accuracy") if axis.title.text == "Objective Value" else None
-    )
-    if which == "importance" and len(finished) < FEW_TRIALS:
-        fig.add_annotation(
-            text=f"Only {len(finished)} finished trials: these shares say little yet (about {FEW_TRIALS} are needed).",
-            xref="paper",
-            yref="paper",
-            x=0,
-            y=1.08,
-            showarrow=False,
-            xanchor="left",
-            font=dict(size=12, color="#c0392b"),
-        )
-        return base_layout(fig, height=320, margin=dict(l=50, r=20, t=40, b=40))
+    _plain_names(fig)
+    if which == "parallel":  # one axis per setting, named by tick labels along x: slanted, they never overlap
+        fig.update_xaxes(tickangle=-30, automargin=True)
+        return base_layout(fig, height=340, margin=dict(l=60, r=60, t=30, b=90))
+    if which in ("history", "intermediate"):
+        fig.update_xaxes(tickformat="d", dtick=_integer_step(len(study.trials) if which == "history" else None))
     return base_layout(fig, height=320, margin=dict(l=50, r=20, t=20, b=40))
+
+
+OPTUNA_NAMES = {"Objective Value": "validation accuracy", "Best Value": "best so far", "Trial": "trial number"}
+
+
+def _plain_names(fig: go.Figure) -> None:
+    """Optuna's raw names ("Objective Value", "Best Value") in plain words, on traces, axes, the
+    parallel coordinates' axis labels and colour bar."""
+    fig.for_each_trace(lambda t: t.update(name=OPTUNA_NAMES.get(t.name, t.name)) if getattr(t, "name", None) else None)
+    for axes in (fig.for_each_xaxis, fig.for_each_yaxis):
+        axes(lambda axis: axis.update(title_text=OPTUNA_NAMES.get(axis.title.text, axis.title.text)))
+    fig.for_each_xaxis(
+        lambda axis: axis.update(ticktext=[OPTUNA_NAMES.get(t, t) for t in axis.ticktext]) if axis.ticktext else None
+    )
+    for trace in fig.data:
+        bar = getattr(getattr(trace, "marker", None), "colorbar", None)
+        if bar is not None and bar.title and bar.title.text in OPTUNA_NAMES:
+            bar.title.text = OPTUNA_NAMES[bar.title.text]
+
+
+def _integer_step(n: int | None) -> int | None:
+    """Ticks on whole trials or epochs only (never at 0.5)."""
+    if n is None:
+        return None
+    return 1 if n <= 15 else 2 if n <= 30 else 5 if n <= 75 else 10

@@ -60,8 +60,10 @@ def _overrides(text: str | None) -> list[str]:
 )
 def start(_n, model, trials, subset, epochs, space, name):
     try:
+        if trials in (None, ""):
+            raise ConfigError("give a trial budget: a whole number from 1 to 500")
         if not isinstance(trials, int) or isinstance(trials, bool):
-            raise ConfigError(f"the trial budget must be a whole number from 1 to 500, got {trials!r}")
+            raise ConfigError(f"the trial budget must be a whole number from 1 to 500, got {str(trials)[:20]!r}")
         started = tuning_job.start_study(model, trials, subset, epochs, _overrides(space), name or None)
     except (ConfigError, InvalidRunId, RunError) as exc:
         return (
