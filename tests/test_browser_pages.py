@@ -188,6 +188,11 @@ def test_gradcam_panels_target_switch_and_upload(dash_duo, app_factory, with_ref
     bad.write_bytes(b"this is text, not a picture")
     dash_duo.find_element("#gradcam-upload input[type=file]").send_keys(str(bad))
     dash_duo.wait_for_contains_text("#gradcam-upload-error", "not an image", timeout=30)
+    big = tmp_path / "holiday.png"  # over the limit, after a failed upload: its own message replaces the last one
+    big.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(int(14.5e6)))
+    dash_duo.find_element("#gradcam-upload input[type=file]").send_keys(str(big))
+    dash_duo.wait_for_contains_text("#gradcam-upload-error", "holiday.png is 14.5 MB; the limit is 10 MB", timeout=30)
+    assert "not an image" not in dash_duo.find_element("#gradcam-upload-result").text
     for typed in ("-5", "10000", "abc"):  # a bad photo number is said at once, never silently ignored
         box = dash_duo.find_element("#gradcam-index")
         box.send_keys(Keys.CONTROL, "a")

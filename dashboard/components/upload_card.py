@@ -33,7 +33,9 @@ def upload_card() -> dbc.Card:
                         children=html.Div(["Drag a photo here or ", html.A("choose a file")]),
                         className="upload-box",
                         multiple=False,
+                        max_size=upload.MAX_BYTES,  # larger files are not sent (assets/upload_size.js says why)
                     ),
+                    dcc.Store(id="gradcam-upload-too-big"),
                     dcc.Loading(html.Div(id="gradcam-upload-result", className="mt-3"), type="circle"),
                 ]
             ),
@@ -77,6 +79,18 @@ def _crop_warning(warnings: list[str]):
         [html.Strong("Check the photo: "), "; ".join(warnings) + ". Compare it with “as the model sees it” below."],
         color="warning",
         id="gradcam-upload-crop-warning",
+    )
+
+
+def too_big(data: object) -> dbc.Alert | None:
+    """The message for a photo the browser refused to send: "NAME is 14.5 MB; the limit is 10 MB"."""
+    if not isinstance(data, dict) or not isinstance(data.get("bytes"), int) or isinstance(data.get("bytes"), bool):
+        return None
+    name = str(data.get("name") or "This file")[:120]
+    return dbc.Alert(
+        f"{name} is {data['bytes'] / 1e6:.1f} MB; the limit is {upload.MAX_BYTES // (1024 * 1024)} MB.",
+        color="warning",
+        id="gradcam-upload-error",
     )
 
 

@@ -22,7 +22,7 @@ from dashboard import runs_view, state
 from dashboard.components import gradcam_controls
 from dashboard.components import gradcam_notes as notes
 from dashboard.components.cards import STATIC_CONFIG
-from dashboard.components.upload_card import upload_card, upload_result
+from dashboard.components.upload_card import too_big, upload_card, upload_result
 from dashboard.figures import gradcam as figs
 
 dash.register_page(__name__, path="/gradcam", name="Grad-CAM", order=5, title="Grad-CAM · Fashion-MNIST Studio")
@@ -244,6 +244,17 @@ def _why_not(run_id, idx, result, image, method, layer):
 )
 def explain_upload(contents, filename, run_id):
     return upload_result(contents, filename, run_id)
+
+
+@callback(
+    Output("gradcam-upload-result", "children", allow_duplicate=True),
+    Input("gradcam-upload-too-big", "data"),
+    prevent_initial_call=True,
+)
+def refuse_large_upload(data):
+    """A photo over the limit, refused by the browser before sending: its name and size replace any
+    earlier message."""
+    return too_big(data) or no_update
 
 
 @callback(Output("gradcam-overlay", "figure"), Input("gradcam-opacity", "value"), prevent_initial_call=True)
