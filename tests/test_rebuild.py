@@ -63,10 +63,17 @@ def test_the_leaderboard_offers_the_rebuild_and_says_how_it_went(forest, monkeyp
     estimate = rebuild.estimate_seconds(forest.get("ref-forest"))
     assert button.text == f"Rebuild this model (about {estimate} s)"
     assert "ref-forest" in dash_duo.find_element("#rebuild-panel").text
+    from core.store import RunStore
+
+    with pytest.raises(RunError, match=f"about {estimate} s"):  # the API's and CLI's message: the same estimate
+        RunStore(forest.root).model_file("ref-forest")
     click(dash_duo, "#rebuild-panel button")
-    result = wait_until(lambda: dash_duo.find_element("#rebuild-result").text, timeout=120)
+    result = wait_until(lambda: dash_duo.find_element("#rebuild-done").text, timeout=120)
     assert "ref-forest rebuilt in" in result and "every test photo gets exactly its stored answer" in result
     assert forest.get("ref-forest")["model_rebuilt"]["agreement"] == 1.0
+    # at once, without a reload: the "no model file" notice has gone, the result stays
+    wait_until(lambda: "not its model file" not in dash_duo.find_element("#rebuild-panel").text, timeout=20)
+    assert not dash_duo.find_elements("#rebuild-panel button")
     dash_duo.wait_for_page(f"{dash_duo.server_url}/leaderboard")  # nothing left to rebuild: no notice
     dash_duo.wait_for_element("#leaderboard-grid", timeout=30)
     assert dash_duo.find_element("#rebuild-panel").text == ""

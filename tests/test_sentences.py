@@ -304,3 +304,25 @@ def test_an_item_of_the_same_grey_as_its_background_is_found_by_colour_not_calle
     blank = Image.fromarray(np.full((100, 100, 3), (0, 102, 0), dtype=np.uint8))
     with pytest.raises(upload.UploadError, match="blank: it is one even colour"):
         upload.to_fashion_mnist(blank, [])
+
+
+def test_cancel_while_scoring_is_refused_with_a_reason_and_an_ended_run_shows_no_stale_phase(store, monkeypatch):
+    import importlib
+
+    from core.training import progress
+    from dashboard import state
+    from dashboard.app import create_app
+
+    create_app()  # page modules register themselves with an app
+    train = importlib.import_module("dashboard.pages.train")
+
+    monkeypatch.setattr(state, "store", lambda: store)
+    with store.open_run("scoring", {"model": "cnn", "label": "CNN"}):
+        store.write_progress("scoring", {"stage": "evaluate", "message": "Evaluating on the 10 000 test images"})
+        answer = train.cancel(1, "scoring")
+        assert "being scored on the test photos" in answer and not store.cancel_requested("scoring")
+    with store.open_run("stopped", {"model": "cnn", "label": "CNN"}):
+        store.write_progress("stopped", {"stage": "starting"})
+        store.mark_interrupted("stopped", "cancelled by the user")
+    snap = progress.snapshot(store, "stopped")
+    assert "starting" not in str(snap.get("position")) and str(snap.get("position")).startswith("stopped")

@@ -23,6 +23,14 @@ def _stat_key(path: Path) -> tuple | None:
     return (stat.st_mtime_ns, stat.st_size, stat.st_ino)
 
 
+def rebuild_estimate_seconds(record: dict[str, Any]) -> int:
+    """What rebuilding a run's model file takes: its recorded training and scoring time plus loading the
+    data, rounded up to 5 s. The one estimate the CLI, the leaderboard button and the API all show."""
+    timings = record.get("timings") or {}
+    seconds = float(timings.get("train_seconds") or 60) + float(timings.get("eval_seconds") or 0) + 10
+    return int(5 * -(-seconds // 5))
+
+
 class RunFiles:
     """predictions(), model_file() and the cheap file checks behind get()."""
 
@@ -120,7 +128,6 @@ class RunFiles:
         if not path.is_file():
             raise NoModel(
                 f"run {run_id} keeps only its predictions ({name} is not in this checkout); "
-                f"rebuild it with `python -m core rebuild {run_id}` (about "
-                f"{round(float((record.get('timings') or {}).get('train_seconds') or 60)):,} s)"
+                f"rebuild it with `python -m core rebuild {run_id}` (about {rebuild_estimate_seconds(record)} s)"
             )
         return path, artifact

@@ -98,9 +98,21 @@ def _eta(history: list[dict[str, Any]], progress: dict[str, Any], fraction: floa
     return None
 
 
+ENDED = {
+    "interrupted": "stopped",
+    "failed": "failed",
+    "validated": "validated",
+    "pruned": "pruned",
+    "damaged": "damaged",
+}
+
+
 def _position(progress: dict[str, Any], status: str) -> str:
     if status == "completed":
         return "completed"
+    if status in ENDED:  # an ended run never shows the phase it was in ("starting…", "epoch 2/8")
+        where = f" at epoch {progress['epoch']}/{progress['epochs']}" if progress.get("epochs") else ""
+        return f"{ENDED[status]}{where}"
     if progress.get("epochs"):
         text = f"epoch {progress['epoch']}/{progress['epochs']}"
         if progress.get("batch") is not None and progress.get("batches"):

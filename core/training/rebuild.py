@@ -31,10 +31,10 @@ def needs_rebuild(run_id: str, store: RunStore | None = None) -> bool:
 
 
 def estimate_seconds(record: dict[str, Any]) -> int:
-    """What a rebuild takes: the recorded training and scoring time plus loading the data, to 5 s."""
-    timings = record.get("timings") or {}
-    seconds = float(timings.get("train_seconds") or 60) + float(timings.get("eval_seconds") or 0) + 10
-    return int(5 * -(-seconds // 5))
+    """What a rebuild takes (core.store.files.rebuild_estimate_seconds: one estimate everywhere)."""
+    from core.store.files import rebuild_estimate_seconds
+
+    return rebuild_estimate_seconds(record)
 
 
 def rebuild(run_id: str, store: RunStore | None = None, emit: Callable[[dict], None] = lambda _e: None) -> dict:

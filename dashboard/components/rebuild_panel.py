@@ -33,9 +33,15 @@ def missing_models() -> list[dict[str, Any]]:
 
 def panel() -> html.Div:
     """The notice (nothing when every reference model is here)."""
+    return html.Div(panel_children(), id="rebuild-panel")
+
+
+def panel_children(done: Any = None) -> list[Any]:
+    """What the panel shows: `done` (the last rebuild's result) and the notice for the models still
+    missing (none once every model file is here, so a rebuilt model's banner goes away)."""
     missing = missing_models()
     if not missing:
-        return html.Div(id="rebuild-panel")
+        return [done] if done is not None else []
     rows = [
         html.Div(
             [
@@ -52,22 +58,20 @@ def panel() -> html.Div:
         )
         for m in missing
     ]
-    return html.Div(
-        dbc.Alert(
-            [
-                html.Div(
-                    "Its scores and mistakes are all here, but not its model file (too large for git): without it "
-                    "the model cannot answer a new photo or join an ensemble. Rebuilding retrains it here with "
-                    "its recorded settings and checks every answer against the stored ones.",
-                    className="mb-2",
-                ),
-                *rows,
-                dcc.Loading(html.Div(id="rebuild-result", className="mt-2"), type="circle"),
-            ],
-            color="secondary",
-        ),
-        id="rebuild-panel",
+    notice = dbc.Alert(
+        [
+            html.Div(
+                "Its scores and mistakes are all here, but not its model file (too large for git): without it "
+                "the model cannot answer a new photo or join an ensemble. Rebuilding retrains it here with "
+                "its recorded settings and checks every answer against the stored ones.",
+                className="mb-2",
+            ),
+            *rows,
+            dcc.Loading(html.Div(id="rebuild-result", className="mt-2"), type="circle"),
+        ],
+        color="secondary",
     )
+    return [done, notice] if done is not None else [notice]
 
 
 def run_rebuild(run_id: str) -> dict[str, Any]:
@@ -101,7 +105,7 @@ def run_rebuild(run_id: str) -> dict[str, Any]:
 
 # registered by the leaderboard page (Dash runs page modules once per app; this module only once)
 CALLBACK_IO = (
-    Output("rebuild-result", "children"),
+    Output("rebuild-panel", "children"),
     Input({"type": "rebuild-button", "run": ALL}, "n_clicks"),
 )
 
@@ -113,8 +117,10 @@ def rebuild_clicked(clicks):
     run_id = trigger.get("run")
     try:
         if not isinstance(run_id, str) or not rebuild.needs_rebuild(run_id, state.store()):
-            return dbc.Alert(f"{run_id} has nothing to rebuild.", color="info", className="mb-0")
+            return panel_children(dbc.Alert(f"{run_id} has nothing to rebuild.", color="info", id="rebuild-done"))
     except RunError as exc:
-        return dbc.Alert(str(exc), color="warning", className="mb-0")
+        return panel_children(dbc.Alert(str(exc), color="warning", id="rebuild-done"))
     result = run_rebuild(run_id)
-    return dbc.Alert(result["message"], color="success" if result["ok"] else "danger", className="mb-0")
+    return panel_children(
+        dbc.Alert(result["message"], color="success" if result["ok"] else "danger", id="rebuild-done")
+    )

@@ -264,6 +264,12 @@ def cancel(_n, watched):
     run_id = store.active_run_id() or watched
     if run_id and not store.exists(run_id) and training_job.cancel_launch(run_id):
         return f"Stopped {run_id} before it started."
+    scoring = run_id and store.exists(run_id) and (store.progress(run_id) or {}).get("stage") == "evaluate"
+    if scoring and not training_job.tied_to_launcher():  # (on Celery the button also stops the worker's task)
+        return (
+            f"{run_id} has finished training and is being scored on the test photos; this last step is not "
+            "cancelled (it ends by itself in moments). Delete the run afterwards if you do not want it."
+        )
     if run_id and store.exists(run_id) and store.request_cancel(run_id):
         return f"Stopping {run_id}…"
     return "Nothing is running."
