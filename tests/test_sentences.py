@@ -326,3 +326,44 @@ def test_cancel_while_scoring_is_refused_with_a_reason_and_an_ended_run_shows_no
         store.mark_interrupted("stopped", "cancelled by the user")
     snap = progress.snapshot(store, "stopped")
     assert "starting" not in str(snap.get("position")) and str(snap.get("position")).startswith("stopped")
+
+
+def _find(component, ident):
+    if getattr(component, "id", None) == ident:
+        return component
+    children = getattr(component, "children", None)
+    for child in children if isinstance(children, list) else [children]:
+        if child is not None and not isinstance(child, str | int | float):
+            found = _find(child, ident)
+            if found is not None:
+                return found
+    return None
+
+
+def _text(component) -> str:
+    if component is None or isinstance(component, str | int | float):
+        return "" if component is None else str(component)
+    children = getattr(component, "children", None)
+    return " ".join(_text(c) for c in (children if isinstance(children, list) else [children]))
+
+
+def test_the_overview_counts_and_names_what_the_leaderboard_and_the_story_do(with_reference_runs):
+    import importlib
+
+    from dashboard import runs_view
+    from dashboard.app import create_app
+
+    create_app()
+    home = importlib.import_module("dashboard.pages.home")
+    page = home.layout()
+    records = RunStore().list_runs()
+    ranked = ranking.ranked(records)
+    assert _text(_find(page, "home-run-count")).strip() == str(len(ranked))
+    everything = _text(page)
+    assert "study runs judged on validation" in everything and "demo run on a small subset" in everything
+    _rows, _good, intro = runs_view.leaderboard_table(show_all=False)
+    assert intro.startswith(f"{len(ranked)} finished runs ranked")
+    assert _text(_find(page, "home-best-accuracy")).strip() == f"{100 * ranked[0]['metrics']['test_accuracy']:.2f} %"
+    assert f"{summary.display_name(ranked[0])}; 95 % interval" in everything
+    story = slides.build(None, RunStore(), explain=False)
+    assert story.run_id == ranked[0]["run_id"]

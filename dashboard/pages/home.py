@@ -7,8 +7,9 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from core import data
-from core.evaluation import comparison, leaderboard
+from core.evaluation import comparison, leaderboard, ranking
 from core.store import RunError
+from core.story import summary
 from dashboard import state
 from dashboard.components.cards import stat_tile
 
@@ -113,15 +114,22 @@ def _evidence() -> html.Div | None:
 def layout(**_query) -> html.Div:
     sizes, data_problem = _dataset_sizes()
     every = state.store().list_runs()
-    runs = [r for r in every if r["status"] == "completed"]
+    runs = ranking.ranked(every)  # one definition of a finished (ranked) run and of the most accurate
     broken = [r["run_id"] for r in every if r["status"] == "damaged"]
-    best = max(runs, key=lambda r: r["metrics"]["test_accuracy"], default=None)
+    best = runs[0] if runs else None
+    others = ranking.unranked_words(every)
     tiles = [
-        stat_tile("Finished runs", str(len(runs)), "reference runs and your own", tile_id="home-run-count"),
+        stat_tile(
+            "Finished runs",
+            str(len(runs)),
+            "trained on all 48 000 photos and scored on the test photos"
+            + (f"; besides them: {others}" if others else ""),
+            tile_id="home-run-count",
+        ),
         stat_tile(
             "Best test accuracy",
             f"{100 * best['metrics']['test_accuracy']:.2f} %" if best else "–",
-            f"{best['label']} ({best['run_id']}); 95 % interval {_interval(best)}"
+            f"{summary.display_name(best)}; 95 % interval {_interval(best)}"
             if best
             else "train a model to fill this in",
             tile_id="home-best-accuracy",
