@@ -98,6 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     rename = runs_sub.add_parser("rename", help="give a finished run a readable name ('' removes it)")
     rename.add_argument("run_id")
     rename.add_argument("name")
+    runs_sub.add_parser("reindex", help="rebuild the run index (artifacts/index.sqlite) from the run folders")
     delete = runs_sub.add_parser("delete", help="remove a run (not a running one)")
     delete.add_argument("run_id")
     delete.add_argument("--force", action="store_true", help="also delete a committed reference run (ref-*)")
@@ -248,6 +249,12 @@ def _cmd_runs(args) -> int:
     from core.store import RunStore
 
     store = RunStore()
+    if args.runs_command == "reindex":
+        from core.store import index
+
+        count = index.reindex(store)
+        print(f"indexed {count} runs in {store.index.path}")
+        return 0
     if args.runs_command == "list":
         runs = [run_summary(r) for r in store.list_runs(status=args.status)]
         if args.json:

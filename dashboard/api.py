@@ -1,8 +1,10 @@
 """REST API on the dashboard's Flask server.
 
 GET  /api/runs/RUN -> one run's whole record (metrics with intervals, settings, timings, environment)
-GET  /api/runs     -> [run summary, ...] (damaged runs included, with "status": "damaged" and "damage";
-                      completed runs with `test_accuracy_ci95`, the 95 % Wilson interval)
+GET  /api/runs     -> [run summary, ...], one page from the run index (newest first, 100 by default;
+                      ?limit=&offset=&sort=-test_accuracy&status=&model=&study=&group=&preset=&q=);
+                      X-Total-Count and Link rel="next" headers; damaged runs included, with
+                      "status": "damaged" and "damage"; completed runs with `test_accuracy_ci95`
 GET  /api/compare?a=A&b=B -> the paired comparison of two runs on the same test photos (as
                       `python -m core compare A B --json`: counts, exact McNemar p, interval, verdict)
 POST /api/predict  -> {run, predicted_class, probabilities: {class: p}} for a multipart `image`
@@ -19,19 +21,28 @@ import contextlib
 import email.parser
 import email.policy
 import re
+from urllib.parse import urlencode
 
 from flask import Flask, jsonify, request
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from core.data import upload
-from core.store import InvalidRunId, NoModel, RunError, UnknownRun, run_summary
+from core.store import InvalidRunId, NoModel, RunError, UnknownRun
 from dashboard import runs_view, state
 
 MAX_REQUEST_BYTES = upload.MAX_BYTES + 256 * 1024  # /api/predict: one photo plus the multipart envelope
 MAX_BODY_BYTES = 16 * 1024 * 1024  # any request (a 10 MB photo sent by the page as base64 JSON fits)
 MAX_FIELD_BYTES = 256 * 1024  # a non-file form field (e.g. `run`); Werkzeug reads 64 KB at a time
 ROUTES = {"/api/runs": ("GET",), "/api/predict": ("POST",), "/api/compare": ("GET",)}
+_FILTER_ARGS = {
+    "status": "status",
+    "model": "model",
+    "study": "study",
+    "group_id": "group",
+    "preset": "preset",
+    "family": "family",
+}
 _SAFE_PATH_RE = re.compile(r"[^A-Za-z0-9/_.~-]")  # the asked path, echoed back: plain characters only
 _PATH_RE = re.compile(r"(?<![\w.])/(?:[\w.@+-]+/)+[\w.@+-]*")
 
@@ -115,7 +126,34 @@ def register(server: Flask) -> None:
 
     @server.get("/api/runs")
     def api_runs():
-        return jsonify([run_summary(r) for r in state.store().list_runs()])
+        """One page of run summaries from the run index: `limit` (default 100, at most 1000), `offset`,
+        `sort` (a column, `-` for descending; default newest first), filters `status`, `model`,
+        `study`, `group`, `preset`, `family`, and `q` (text in the id, name or model). The body stays a
+        list (as before paging); `X-Total-Count` and a `Link: <…>; rel="next"` header give the rest."""
+        from core.store import index
+
+        args = request.args
+        try:
+            limit = int(args.get("limit", index.DEFAULT_LIMIT))
+            offset = int(args.get("offset", 0))
+        except ValueError:
+            return _error(400, "limit and offset must be whole numbers")
+        if not 0 <= limit <= index.MAX_LIMIT or offset < 0:
+            return _error(400, f"limit must be 0 to {index.MAX_LIMIT} and offset 0 or more")
+        filters = {name: args.get(key) for name, key in _FILTER_ARGS.items() if args.get(key)}
+        query = args.get("q") or None
+        if query is not None and len(query) > 100:
+            return _error(400, "q is at most 100 characters")
+        try:
+            rows, total = state.store().page(filters, args.get("sort", "-created_at"), limit, offset, query)
+        except ValueError as exc:
+            return _error(400, str(exc))
+        response = jsonify(rows)
+        response.headers["X-Total-Count"] = str(total)
+        if offset + len(rows) < total:
+            following = {**args.to_dict(), "limit": str(limit), "offset": str(offset + limit)}
+            response.headers["Link"] = f'</api/runs?{urlencode(following)}>; rel="next"'
+        return response
 
     @server.get("/api/runs/<run_id>")
     def api_run(run_id: str):

@@ -230,3 +230,24 @@ def test_every_label_suspect_is_tagged_in_the_matrix_and_listed_in_a_csv(dash_du
     on_page = drilldown.cell_indices(preds, true_c, pred_c)[:PER_PAGE]
     expected = sum(int(i) in set(cells[(true_c, pred_c)]) for i in on_page)
     assert dash_duo.find_element("#errors-gallery").text.count("label suspect") == expected
+
+
+def test_a_run_arriving_from_train_is_shown_and_highlighted_even_when_hidden_by_default(
+    dash_duo, app_factory, with_reference_runs
+):
+    """'See it on the leaderboard' after a 2 000-photo run: the run is listed (small runs are hidden by
+    default) and its row is highlighted, with a sentence saying so."""
+    dash_duo.start_server(app_factory())
+    dash_duo.driver.set_window_size(1440, 900)
+    dash_duo.driver.get(dash_duo.server_url + "/leaderboard?highlight=ref-preset-demo")
+    row = wait_until(
+        lambda: dash_duo.driver.execute_script(
+            "const r = document.querySelector('#leaderboard-grid .ag-row.highlight-row');"
+            "return r && getComputedStyle(r).backgroundColor !== 'rgba(0, 0, 0, 0)' ? r.getAttribute('row-id') ||"
+            " r.textContent.slice(0, 200) : null;"
+        ),
+        timeout=40,
+    )
+    assert row
+    assert "Your run ref-preset-demo is highlighted" in dash_duo.find_element("#leaderboard-intro").text
+    assert dash_duo.get_logs() == []

@@ -34,8 +34,10 @@ import numpy as np
 from core import paths
 from core.evaluation.stats import with_intervals
 from core.store import atomic
+from core.store import index as run_index
 from core.store.errors import DamagedRun, InvalidRunId, RunError, UnknownRun
 from core.store.files import RunFiles
+from core.store.index import RunIndex
 from core.store.locks import RunLocks
 from core.store.record import (
     DAMAGED,
@@ -84,6 +86,7 @@ class RunStore(RunFiles, RunLocks):
         self._files_cache: dict[str, tuple[tuple, str | None]] = {}
         self._record_cache: dict[str, tuple[tuple, dict[str, Any], str | None]] = {}
         self._model_damage: dict[str, tuple[tuple | None, str]] = {}
+        self.index = RunIndex(self.root)
 
     # -- paths ------------------------------------------------------------------------------
     def path(self, run_id: str) -> Path:
@@ -125,6 +128,7 @@ class RunStore(RunFiles, RunLocks):
             }
             atomic.write_json(folder / "run.json", record)
             (folder / "history.jsonl").touch()
+            run_index.record_write(self, run_id, record)
             yield record
         finally:
             lock.close()
@@ -134,6 +138,7 @@ class RunStore(RunFiles, RunLocks):
         record = self._read_record(run_id)
         record.update(fields)
         atomic.write_json(self.path(run_id) / "run.json", record)
+        run_index.record_write(self, run_id)
         return record
 
     def append_history(self, run_id: str, epoch_record: dict[str, Any]) -> None:
@@ -201,6 +206,8 @@ class RunStore(RunFiles, RunLocks):
         shutil.rmtree(trash, ignore_errors=True)
         for cache in (self._prediction_cache, self._files_cache, self._record_cache, self._model_damage):
             cache.pop(run_id, None)
+        with contextlib.suppress(Exception):  # the next sync drops the row anyway
+            self.index.remove(run_id)
 
     def replace_run(self, source_id: str, target_id: str) -> None:
         """Move finished run `source_id` to `target_id`, replacing any run of that name."""
@@ -315,6 +322,19 @@ class RunStore(RunFiles, RunLocks):
             if status is None or record.get("status") == status:
                 runs.append(record)
         return sorted(runs, key=lambda r: str(r.get("created_at") or ""), reverse=True)
+
+    def page(
+        self,
+        filters: dict[str, Any] | None = None,
+        sort: str = "-created_at",
+        limit: int | None = run_index.DEFAULT_LIMIT,
+        offset: int = 0,
+        search: str | None = None,
+    ) -> tuple[list[dict[str, Any]], int]:
+        """(one page of run summaries, how many match), from the index (brought up to date first):
+        what listings use instead of reading every run (core.store.index)."""
+        run_index.sync(self)
+        return self.index.query(filters, sort, limit, offset, search)
 
     def history(self, run_id: str) -> list[dict[str, Any]]:
         """Epoch records in order; a torn last line (crash mid-write) is skipped."""

@@ -1,0 +1,262 @@
+"""An index of run summaries in SQLite (`artifacts/index.sqlite`), so listings never open every run.
+
+The run folders stay the source of truth; the index is a cache of what listings need (id, status,
+model, group, study, preset, dates, accuracies and interval, seconds, size, damage reason), rebuilt
+from the folders whenever it is missing, damaged or of another schema, so it can never lose a run.
+
+- Every write through `core.store` updates the index in the same step (`RunStore.update`, `open_run`,
+  `delete`).
+- A folder changed behind the store's back (copied in, edited, deleted) is found by `sync`: one
+  `stat` of each `run.json` against the modification time the index recorded; only changed runs are
+  read again. Runs that are still training are always re-read (their process may have died).
+- Concurrency: WAL mode and a busy timeout; trainings, Celery workers and the server write at once.
+
+`python -m core runs reindex` rebuilds it from scratch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from core.store.errors import RunError
+
+SCHEMA = 1
+FILE_NAME = "index.sqlite"
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 1000
+ACTIVE_STATUSES = ("queued", "running")
+
+# sortable columns (the API's `sort=`, `-` for descending) and the filters a listing takes
+SORTS = ("created_at", "test_accuracy", "val_accuracy", "train_seconds", "run_id", "model", "status", "n_train")
+FILTERS = ("status", "model", "study", "group_id", "preset", "family")
+
+_DDL = f"""
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS runs (
+    run_id TEXT PRIMARY KEY,
+    mtime_ns INTEGER,
+    status TEXT, model TEXT, label TEXT, family TEXT, group_id TEXT, study TEXT, preset TEXT,
+    created_at TEXT, test_accuracy REAL, ci_low REAL, ci_high REAL, val_accuracy REAL,
+    train_seconds REAL, n_train INTEGER, size_bytes INTEGER, damage TEXT, reference INTEGER,
+    summary TEXT
+);
+{"".join(f"CREATE INDEX IF NOT EXISTS runs_{c} ON runs({c});" for c in SORTS + FILTERS if c != "run_id")}
+"""
+
+
+def _row(summary: dict[str, Any], record: dict[str, Any], mtime_ns: int | None) -> tuple:
+    ci = summary.get("test_accuracy_ci95") or [None, None]
+    group = record.get("group") if isinstance(record.get("group"), dict) else {}
+    ablation = record.get("ablation") if isinstance(record.get("ablation"), dict) else {}
+    produced = record.get("produced_by") if isinstance(record.get("produced_by"), dict) else {}
+    artifact = record.get("artifact") if isinstance(record.get("artifact"), dict) else {}
+    study = record.get("study") if isinstance(record.get("study"), str) else ablation.get("study")
+    return (
+        summary["run_id"],
+        mtime_ns,
+        summary.get("status"),
+        summary.get("model"),
+        summary.get("label"),
+        record.get("family"),
+        group.get("id"),
+        study,
+        record.get("preset") or produced.get("preset"),
+        summary.get("created_at"),
+        summary.get("test_accuracy"),
+        ci[0],
+        ci[1],
+        summary.get("val_accuracy"),
+        summary.get("train_seconds"),
+        summary.get("n_train"),
+        artifact.get("bytes"),
+        summary.get("damage"),
+        int(bool(summary.get("reference"))),
+        json.dumps(summary, default=str),
+    )
+
+
+class RunIndex:
+    """The SQLite index beside a run store's folder (`<artifacts>/index.sqlite` for `<artifacts>/runs`)."""
+
+    _local = threading.local()
+
+    def __init__(self, runs_root: Path, path: Path | None = None):
+        self.runs_root = Path(runs_root)
+        self.path = Path(path) if path else self.runs_root.parent / FILE_NAME
+
+    # -- connection -----------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _db(self) -> Iterator[sqlite3.Connection]:
+        """A connection per thread and file; a damaged file or another schema is replaced by a new,
+        empty index (then filled by `sync`)."""
+        cache = getattr(self._local, "connections", None)
+        if cache is None:
+            cache = self._local.connections = {}
+        key = (str(self.path), os.getpid())
+        conn = cache.get(key)
+        if conn is None:
+            conn = cache[key] = self._open()
+        try:
+            yield conn
+        except sqlite3.DatabaseError:
+            cache.pop(key, None)
+            with contextlib.suppress(sqlite3.Error):
+                conn.close()
+            raise
+
+    def _open(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        for attempt in (1, 2):
+            try:
+                conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=NORMAL")
+                conn.executescript(_DDL)
+                found = conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+                if found is None:
+                    conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (str(SCHEMA),))
+                elif found[0] != str(SCHEMA):
+                    raise sqlite3.DatabaseError(f"index schema {found[0]}, expected {SCHEMA}")
+                return conn
+            except sqlite3.DatabaseError:
+                if attempt == 2:
+                    raise
+                self._discard()
+        raise AssertionError("unreachable")
+
+    def _discard(self) -> None:
+        """Remove a damaged index (its WAL files too); the folders rebuild it."""
+        for suffix in ("", "-wal", "-shm"):
+            with contextlib.suppress(FileNotFoundError):
+                Path(str(self.path) + suffix).unlink()
+
+    def _run(self, fn):
+        """Run `fn(conn)`; on a damaged index, rebuild the file once and try again."""
+        try:
+            with self._db() as conn:
+                return fn(conn)
+        except sqlite3.DatabaseError:
+            self._discard()
+            with self._db() as conn:
+                return fn(conn)
+
+    # -- writes ---------------------------------------------------------------------------------
+    def upsert(self, summary: dict[str, Any], record: dict[str, Any], mtime_ns: int | None) -> None:
+        row = _row(summary, record, mtime_ns)
+        self._run(lambda c: c.execute(f"INSERT OR REPLACE INTO runs VALUES ({','.join('?' * len(row))})", row))
+
+    def remove(self, run_id: str) -> None:
+        self._run(lambda c: c.execute("DELETE FROM runs WHERE run_id = ?", (run_id,)))
+
+    def clear(self) -> None:
+        self._run(lambda c: c.execute("DELETE FROM runs"))
+
+    # -- reads ----------------------------------------------------------------------------------
+    def known(self) -> dict[str, tuple[int | None, str | None]]:
+        """run id -> (run.json mtime recorded, status)."""
+        return self._run(lambda c: {r[0]: (r[1], r[2]) for r in c.execute("SELECT run_id, mtime_ns, status FROM runs")})
+
+    def query(
+        self,
+        filters: dict[str, Any] | None = None,
+        sort: str = "-created_at",
+        limit: int | None = DEFAULT_LIMIT,
+        offset: int = 0,
+        search: str | None = None,
+    ) -> tuple[list[dict[str, Any]], int]:
+        """(one page of run summaries, how many match): filtered, sorted and paged in SQL. Ties are
+        broken by run id, so pages never overlap; missing values sort last."""
+        where, args = [], []
+        for name, value in (filters or {}).items():
+            if name not in FILTERS:
+                raise ValueError(f"cannot filter by {name!r}; use one of {', '.join(FILTERS)}")
+            if value is None:
+                continue
+            values = value if isinstance(value, list | tuple) else [value]
+            where.append(f"{name} IN ({','.join('?' * len(values))})")
+            args += [str(v) for v in values]
+        if search:
+            where.append("(run_id LIKE ? ESCAPE '\\' OR label LIKE ? ESCAPE '\\' OR model LIKE ? ESCAPE '\\')")
+            pattern = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            args += [pattern] * 3
+        descending = sort.startswith("-")
+        column = sort.lstrip("-+")
+        if column not in SORTS:
+            raise ValueError(f"cannot sort by {column!r}; use one of {', '.join(SORTS)} (prefix - for descending)")
+        clause = f" WHERE {' AND '.join(where)}" if where else ""
+        order = f" ORDER BY {column} IS NULL, {column} {'DESC' if descending else 'ASC'}, run_id ASC"
+        page = f" LIMIT {int(limit)} OFFSET {int(offset)}" if limit is not None else ""
+
+        def read(c):
+            total = c.execute(f"SELECT COUNT(*) FROM runs{clause}", args).fetchone()[0]
+            rows = c.execute(f"SELECT summary FROM runs{clause}{order}{page}", args).fetchall()
+            return [json.loads(r[0]) for r in rows], int(total)
+
+        return self._run(read)
+
+    def aggregate(self, sql: str, args: tuple = ()) -> list[tuple]:
+        """A read-only aggregate over the runs table (e.g. the best value of a column)."""
+        if not sql.lstrip().upper().startswith("SELECT"):
+            raise ValueError("only SELECT queries")
+        return self._run(lambda c: c.execute(sql, args).fetchall())
+
+
+def _mtime(store, run_id: str) -> int | None:
+    try:
+        return (store.path(run_id) / "run.json").stat().st_mtime_ns
+    except OSError:
+        return None
+
+
+def record_write(store, run_id: str, record: dict[str, Any] | None = None) -> None:
+    """Bring one run's row up to date after a write through the store (never fails the write: an
+    index that cannot be written is repaired by the next `sync`)."""
+    from core.store.record import run_summary
+
+    try:
+        if record is None or "status" not in record:
+            record = store.get(run_id)
+        store.index.upsert(run_summary(record), record, _mtime(store, run_id))
+    except (sqlite3.Error, OSError, RunError):
+        return  # the next `sync` finds the run by its folder
+
+
+def sync(store) -> int:
+    """Make the index match the folders: read again every run whose run.json changed (by modification
+    time), is new, or is still training; drop rows of folders that are gone. Returns how many rows
+    changed. One `stat` per run when nothing changed."""
+    from core.store.errors import UnknownRun
+    from core.store.record import run_summary
+
+    known = store.index.known()
+    ids = store.list_ids()
+    changed = 0
+    for run_id in ids:
+        mtime = _mtime(store, run_id)
+        recorded = known.get(run_id)
+        if recorded is not None and recorded[0] == mtime and mtime is not None and recorded[1] not in ACTIVE_STATUSES:
+            continue
+        try:
+            record = store.get(run_id)
+        except UnknownRun:
+            continue
+        store.index.upsert(run_summary(record), record, _mtime(store, run_id))
+        changed += 1
+    for run_id in set(known) - set(ids):
+        store.index.remove(run_id)
+        changed += 1
+    return changed
+
+
+def reindex(store) -> int:
+    """Rebuild the index from the folders; returns the number of runs indexed."""
+    store.index.clear()
+    sync(store)
+    return store.index.query(limit=0)[1]
