@@ -53,10 +53,10 @@ CREATE TABLE IF NOT EXISTS runs (
 
 def _row(summary: dict[str, Any], record: dict[str, Any], mtime_ns: int | None) -> tuple:
     ci = summary.get("test_accuracy_ci95") or [None, None]
-    group = record.get("group") if isinstance(record.get("group"), dict) else {}
-    ablation = record.get("ablation") if isinstance(record.get("ablation"), dict) else {}
-    produced = record.get("produced_by") if isinstance(record.get("produced_by"), dict) else {}
-    artifact = record.get("artifact") if isinstance(record.get("artifact"), dict) else {}
+    group: dict[str, Any] = record["group"] if isinstance(record.get("group"), dict) else {}
+    ablation: dict[str, Any] = record["ablation"] if isinstance(record.get("ablation"), dict) else {}
+    produced: dict[str, Any] = record["produced_by"] if isinstance(record.get("produced_by"), dict) else {}
+    artifact: dict[str, Any] = record["artifact"] if isinstance(record.get("artifact"), dict) else {}
     study = record.get("study") if isinstance(record.get("study"), str) else ablation.get("study")
     return (
         summary["run_id"],
