@@ -15,21 +15,68 @@ def completed_runs() -> list[dict[str, Any]]:
     return sorted(runs, key=lambda r: -r["metrics"]["test_accuracy"])
 
 
-def picker_options(runs: list[dict[str, Any]] | None = None, family: str | None = None) -> list[dict[str, str]]:
-    runs = completed_runs() if runs is None else runs
-    return [
-        {
-            "label": f"{r.get('label')} · {r['run_id']} · {100 * r['metrics']['test_accuracy']:.2f}%",
-            "value": r["run_id"],
-        }
-        for r in runs
-        if family is None or r.get("family") == family
-    ]
+PICKER_RECENT = 20  # run pickers list the reference runs and this many recent runs; typing searches all
+PICKER_FOUND = 50
+
+
+def _option(r: dict[str, Any]) -> dict[str, str]:
+    accuracy = r.get("test_accuracy")
+    if accuracy is None and isinstance(r.get("metrics"), dict):
+        accuracy = r["metrics"].get("test_accuracy")
+    score = f" · {100 * accuracy:.2f}%" if accuracy is not None else ""
+    return {"label": f"{r.get('label')} · {r['run_id']}{score}", "value": r["run_id"]}
+
+
+def picker_options(
+    runs: list[dict[str, Any]] | None = None,
+    family: str | None = None,
+    search: str | None = None,
+    keep: Any = None,
+) -> list[dict[str, str]]:
+    """A run picker's options from the run index, never every run: the committed reference runs and
+    the most recent ones (or, with `search`, the best matches for the typed text), plus `keep` (the
+    chosen run) so it stays shown. With `runs`, just those runs."""
+    if runs is not None:
+        return [_option(r) for r in runs if family is None or r.get("family") == family]
+    store = state.store()
+    filters: dict[str, Any] = {"status": "completed", "family": family}
+    if search:
+        found, _total = store.page(filters, "-test_accuracy", PICKER_FOUND, 0, str(search)[:100])
+    else:
+        refs, _n = store.page({**filters, "reference": "1"}, "-test_accuracy", PICKER_FOUND)
+        recent, _n = store.index.query({**filters, "reference": "0"}, "-created_at", PICKER_RECENT)
+        found = recent + refs
+    ids = {r["run_id"] for r in found}
+    if isinstance(keep, str) and keep and keep not in ids:
+        try:
+            record = store.get(keep)
+            if record.get("status") == "completed" and (family is None or record.get("family") == family):
+                found.insert(0, record)
+        except RunError:
+            pass
+    return [_option(r) for r in found]
+
+
+def search_io(picker: str) -> tuple:
+    """A run picker's search callback (options as you type, from the index), for its page to register:
+    `callback(*runs_view.search_io("errors-run"), prevent_initial_call=True)(runs_view.searcher())`."""
+    from dash import Input, Output, State
+
+    return Output(picker, "options"), Input(picker, "search_value"), State(picker, "value")
+
+
+def searcher(family: str | None = None):
+    def search(text: Any, value: Any) -> list[dict[str, str]]:
+        query = text.strip()[:100] if isinstance(text, str) and text.strip() else None
+        return picker_options(family=family, search=query, keep=value)
+
+    return search
 
 
 def default_run(family: str | None = None) -> str | None:
-    runs = [r for r in completed_runs() if family is None or r.get("family") == family]
-    return runs[0]["run_id"] if runs else None
+    """The most accurate completed run (of a family), from the run index."""
+    rows, _total = state.store().page({"status": "completed", "family": family}, "-test_accuracy", 1)
+    return rows[0]["run_id"] if rows else None
 
 
 def resolve_run(run_id: Any, family: str | None = None) -> tuple[dict[str, Any] | None, str | None]:

@@ -144,3 +144,29 @@ def test_reindex_and_the_paged_api(with_reference_runs):
     for bad in ("limit=abc", "limit=5000", "offset=-1", "sort=password"):
         answer = client.get(f"/api/runs?{bad}")
         assert answer.status_code == 400 and json.loads(answer.data)["error"]
+
+
+def test_run_pickers_search_the_index_as_you_type(big_store, monkeypatch):
+    """With about 2 300 runs, /errors' picker offers the reference and recent runs, not every run, and
+    typing searches all of them on the server."""
+    from dashboard.app import create_app
+
+    monkeypatch.setenv("STUDIO_ARTIFACTS", str(big_store.root.parent))
+    client = create_app().server.test_client()
+    deps = client.get("/_dash-dependencies").get_json()
+    spec = next(d for d in deps if d["output"] == "errors-run.options")
+    body = {
+        "output": spec["output"],
+        "outputs": {"id": "errors-run", "property": "options"},
+        "changedPropIds": ["errors-run.search_value"],
+        "inputs": [{"id": "errors-run", "property": "search_value", "value": "c12-ref-hog"}],
+        "state": [{"id": "errors-run", "property": "value", "value": "c00-ref-svm"}],
+    }
+    answer = client.post("/_dash-update-component", json=body)
+    assert answer.status_code == 200
+    options = answer.get_json()["response"]["errors-run"]["options"]
+    assert [o["value"] for o in options] == ["c00-ref-svm", "c12-ref-hog_svm"]  # the chosen run stays listed
+    body["inputs"][0]["value"] = ""
+    options = client.post("/_dash-update-component", json=body).get_json()["response"]["errors-run"]["options"]
+    completed = big_store.page({"status": "completed"}, limit=0)[1]
+    assert 1 <= len(options) <= 120 < completed  # a short list, never every run

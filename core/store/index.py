@@ -35,7 +35,7 @@ ACTIVE_STATUSES = ("queued", "running")
 
 # sortable columns (the API's `sort=`, `-` for descending) and the filters a listing takes
 SORTS = ("created_at", "test_accuracy", "val_accuracy", "train_seconds", "run_id", "model", "status", "n_train")
-FILTERS = ("status", "model", "study", "group_id", "preset", "family")
+FILTERS = ("status", "model", "study", "group_id", "preset", "family", "reference")
 
 _DDL = f"""
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);

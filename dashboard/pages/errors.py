@@ -19,6 +19,9 @@ dash.register_page(__name__, path="/errors", name="Errors", order=4, title="Erro
 
 NAMES = list(CLASS_NAMES)
 callback(*error_reports.DOWNLOAD_IO, prevent_initial_call=True)(error_reports.download_suspects)
+# run pickers search the run index as you type (never every run at once)
+callback(*runs_view.search_io("errors-run"), prevent_initial_call=True)(runs_view.searcher())
+callback(*runs_view.search_io("errors-compare"), prevent_initial_call=True)(runs_view.searcher())
 
 
 def layout(run: str | None = None, compare: str | None = None, **_query) -> html.Div:

@@ -37,6 +37,10 @@ def _int(value, default: int | None) -> int | None:
         return None if value not in (None, "") else default
 
 
+# run pickers search the run index as you type (never every run at once)
+callback(*runs_view.search_io("gradcam-run"), prevent_initial_call=True)(runs_view.searcher("deep"))
+
+
 def layout(
     run: str | None = None,
     index: str | None = None,
