@@ -239,11 +239,11 @@ def test_show_json_gives_every_variant_its_budget_and_the_factorial_its_effects_
 
     env = {"STUDIO_ARTIFACTS": str(tiny_studies)}
     multi = json.loads(run_cli("ablate", "show", "multi", "--json", env=env).stdout)
-    assert multi["runs_done"] == multi["runs_total"] == 12 and len(multi["budgets"]) == 2
+    assert multi["runs_done"] == multi["runs_total"] == 8 and len(multi["budgets"]) == 2
     for v in multi["variants"]:
         assert set(v) >= {"budget", "effect", "effect_ci95", "seeds", "seconds", "p_value", "p_holm", "measurable"}
         assert v["seeds"] == 2 and v["sentence"].startswith(f"At {v['budget']['words']}")
-    assert multi["comparisons"] == 4 and len(multi["across_budgets"]) == 2
+    assert multi["comparisons"] == 2 and len(multi["across_budgets"]) == 1
     # paired by seed within a budget: the effect is the mean of variant − base of that budget's runs
     store = RunStore(tiny_studies / "runs")
     row = next(v for v in multi["variants"] if v["key"] == "batchnorm" and v["budget"]["key"] == "2x300")
@@ -257,9 +257,9 @@ def test_show_json_gives_every_variant_its_budget_and_the_factorial_its_effects_
     assert store.get("multi-1x300-base-s1")["ablation"]["budget"] == "1x300"
 
     fact = json.loads(run_cli("ablate", "show", "fact", "--json", env=env).stdout)
-    assert fact["design"] == "factorial" and fact["runs_done"] == 16 and fact["fit"]["fitted"]
-    assert [e["key"] for e in fact["main_effects"]] == ["epochs", "batchnorm", "label-smoothing"]
-    assert len(fact["interactions"]) == 3 and fact["aliases"] == []  # a full factorial aliases nothing
+    assert fact["design"] == "factorial" and fact["runs_done"] == 8 and fact["fit"]["fitted"]
+    assert [e["key"] for e in fact["main_effects"]] == ["epochs", "batchnorm"]
+    assert len(fact["interactions"]) == 1 and fact["aliases"] == []  # a full factorial aliases nothing
     # the epochs' main effect is the difference of the mean accuracies at 2 and at 1 epoch
     accs = {1: [], 2: []}
     for v in fact["variants"]:

@@ -313,8 +313,8 @@ def test_cancel_while_scoring_is_refused_with_a_reason_and_an_ended_run_shows_no
     from dashboard import state
     from dashboard.app import create_app
 
-    create_app()  # page modules register themselves with an app
-    train = importlib.import_module("dashboard.pages.train")
+    create_app()  # page modules are loaded by Dash Pages (as pages.NAME): never import them a second time
+    train = importlib.import_module("pages.train")
 
     monkeypatch.setattr(state, "store", lambda: store)
     with store.open_run("scoring", {"model": "cnn", "label": "CNN"}):
@@ -354,7 +354,7 @@ def test_the_overview_counts_and_names_what_the_leaderboard_and_the_story_do(wit
     from dashboard.app import create_app
 
     create_app()
-    home = importlib.import_module("dashboard.pages.home")
+    home = importlib.import_module("pages.home")  # the module Dash Pages loaded (a second import would register twice)
     page = home.layout()
     records = RunStore().list_runs()
     ranked = ranking.ranked(records)
@@ -367,3 +367,13 @@ def test_the_overview_counts_and_names_what_the_leaderboard_and_the_story_do(wit
     assert f"{summary.display_name(ranked[0])}; 95 % interval" in everything
     story = slides.build(None, RunStore(), explain=False)
     assert story.run_id == ranked[0]["run_id"]
+
+
+def test_an_unmeasured_explanation_is_never_called_the_most_faithful(quick_store, quick_runs):
+    """A CNN whose explanation methods were never measured: the trust slide says so, and its glossary
+    does not call the method "measured most faithful"."""
+    record = quick_store.get("quick-cnn")
+    slide = slides._trust(quick_store, record, record, explain=True)
+    assert slide is not None
+    assert "has not been measured" in slide.sentences[-1]
+    assert not any("measured most faithful" in meaning for meaning in slide.terms.values())

@@ -259,9 +259,11 @@ def _by_colour(rgb: np.ndarray, gray: np.ndarray):
     try:
         return separate(distance)
     except NoItem:
+        # nothing stands out in brightness nor in colour: a plain (perhaps noisy) photo, or an item of
+        # exactly its background's shade; the message says both, since a photo cannot tell them apart
         raise UploadError(
-            "No item stands out: the item and the background have the same brightness in grey, and no colour "
-            "difference separates them either. A plain background of another shade helps."
+            "The photo shows no item: no item stands out from the background, in brightness or in colour "
+            "(if there is one, it has its background's shade; a plain background of another shade helps)."
         ) from None
 
 
