@@ -19,6 +19,12 @@ from tests.conftest import PROJECT_ROOT, run_cli
 COPIES = 40  # × the 57 committed runs: a store of about 2 300 runs
 
 
+@pytest.fixture(autouse=True)
+def every_listing_syncs(monkeypatch):
+    """Listings re-check the folders at most once a second; these tests check every change at once."""
+    monkeypatch.setattr(index, "SYNC_INTERVAL_S", 0.0)
+
+
 @pytest.fixture(scope="module")
 def big_store(tmp_path_factory):
     """Hard links to the committed runs' files under new ids (`c<k>-<id>`): real, valid runs."""

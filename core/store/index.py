@@ -31,6 +31,8 @@ SCHEMA = 1
 FILE_NAME = "index.sqlite"
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
+SYNC_INTERVAL_S = 1.0  # a listing re-checks the folders at most this often per process (one stat per run)
+_last_sync: dict[str, float] = {}
 ACTIVE_STATUSES = ("queued", "running")
 
 # sortable columns (the API's `sort=`, `-` for descending) and the filters a listing takes
@@ -226,6 +228,19 @@ def record_write(store, run_id: str, record: dict[str, Any] | None = None) -> No
         store.index.upsert(run_summary(record), record, _mtime(store, run_id))
     except (sqlite3.Error, OSError, RunError):
         return  # the next `sync` finds the run by its folder
+
+
+def sync_if_due(store) -> int:
+    """`sync`, unless this process synced the same store less than SYNC_INTERVAL_S ago (writes through
+    the store update the index at once; only changes behind its back wait that long)."""
+    import time
+
+    key, now = str(store.root), time.monotonic()
+    if now - _last_sync.get(key, -1e9) < SYNC_INTERVAL_S:
+        return 0
+    changed = sync(store)
+    _last_sync[key] = time.monotonic()
+    return changed
 
 
 def sync(store) -> int:

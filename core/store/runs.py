@@ -332,8 +332,9 @@ class RunStore(RunFiles, RunLocks):
         search: str | None = None,
     ) -> tuple[list[dict[str, Any]], int]:
         """(one page of run summaries, how many match), from the index (brought up to date first):
-        what listings use instead of reading every run (core.store.index)."""
-        run_index.sync(self)
+        what listings use instead of reading every run (core.store.index). Changes made behind the
+        store's back show up within `index.SYNC_INTERVAL_S`."""
+        run_index.sync_if_due(self)
         return self.index.query(filters, sort, limit, offset, search)
 
     def history(self, run_id: str) -> list[dict[str, Any]]:
