@@ -45,6 +45,18 @@ def best_of_family(records: list[dict[str, Any]], family: str) -> dict[str, Any]
     return next((r for r in ranking.ranked(records) if r.get("family") == family), None)
 
 
+def _top_ranked(store: RunStore, count: int, family: str | None = None) -> list[dict[str, Any]]:
+    """The `count` most accurate ranked runs' records, found through the run index (same order as
+    core.evaluation.ranking.ranked: accuracy, then run id)."""
+    rows, _total = store.page({"status": "completed", "full_split": True, "family": family}, "-test_accuracy", count)
+    return [store.get(r["run_id"]) for r in rows]
+
+
+def _best_ranked(store: RunStore, family: str) -> dict[str, Any] | None:
+    found = _top_ranked(store, 1, family)
+    return found[0] if found else None
+
+
 def gap_words(result: dict[str, Any], a: str, b: str) -> str:
     """Whether A's lead over B is beyond chance (stats.beyond_chance), with its sign: never "beats"
     when B is the more accurate."""
@@ -59,8 +71,7 @@ def deep_vs_classic(store: RunStore | None = None) -> dict[str, Any] | None:
     """The best CNN against the best classic (scikit-learn) model, compared on the same photos;
     None when either family has no completed full-split run."""
     store = store or RunStore()
-    records = store.list_runs(status="completed")
-    deep, classic = best_of_family(records, "deep"), best_of_family(records, "classic")
+    deep, classic = _best_ranked(store, "deep"), _best_ranked(store, "classic")
     if deep is None or classic is None:
         return None
     result = compare_runs(deep["run_id"], classic["run_id"], store)
@@ -71,9 +82,7 @@ def deep_vs_classic(store: RunStore | None = None) -> dict[str, Any] | None:
 def top_two(store: RunStore | None = None) -> dict[str, Any] | None:
     """The most accurate run against the runner-up: is "the best model" better beyond chance?"""
     store = store or RunStore()
-    from core.evaluation import ranking
-
-    ranked = ranking.ranked(store.list_runs(status="completed"))
+    ranked = _top_ranked(store, 2)
     if len(ranked) < 2:
         return None
     result = compare_runs(ranked[0]["run_id"], ranked[1]["run_id"], store)

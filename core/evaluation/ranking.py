@@ -72,9 +72,19 @@ def counts(records: list[dict[str, Any]]) -> dict[str, int]:
     return out
 
 
-def unranked_words(records: list[dict[str, Any]]) -> str:
-    """e.g. "42 study runs judged on validation and 1 demo run on a small subset" ("" when none)."""
-    found = counts(records)
+def counts_from_index(rows: list[tuple[str, bool, int]]) -> dict[str, int]:
+    """`counts` from the run index's (status, whole split, number) rows: no record is read."""
+    out: dict[str, int] = {}
+    for status, full, number in rows:
+        k = kind({"status": status, "data": {"n_train": FULL_SPLIT if full else 1}})
+        out[k] = out.get(k, 0) + number
+    return out
+
+
+def unranked_words(records: list[dict[str, Any]] | dict[str, int]) -> str:
+    """e.g. "42 study runs judged on validation and 1 demo run on a small subset" ("" when none), from
+    records or from counts by kind."""
+    found = records if isinstance(records, dict) else counts(records)
     parts = [f"{found[k]} {KINDS[k][0] if found[k] == 1 else KINDS[k][1]}" for k in KINDS if found.get(k)]
     if not parts:
         return ""

@@ -37,7 +37,8 @@ ACTIVE_STATUSES = ("queued", "running")
 
 # sortable columns (the API's `sort=`, `-` for descending) and the filters a listing takes
 SORTS = ("created_at", "test_accuracy", "val_accuracy", "train_seconds", "run_id", "model", "status", "n_train")
-FILTERS = ("status", "model", "study", "group_id", "preset", "family", "reference")
+FILTERS = ("status", "model", "study", "group_id", "preset", "family", "reference", "full_split")
+FULL_SPLIT = 48_000  # training photos of a ranked run (core.evaluation.ranking.FULL_SPLIT)
 
 _DDL = f"""
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -49,7 +50,7 @@ CREATE TABLE IF NOT EXISTS runs (
     train_seconds REAL, n_train INTEGER, size_bytes INTEGER, damage TEXT, reference INTEGER,
     summary TEXT
 );
-{"".join(f"CREATE INDEX IF NOT EXISTS runs_{c} ON runs({c});" for c in SORTS + FILTERS if c != "run_id")}
+{"".join(f"CREATE INDEX IF NOT EXISTS runs_{c} ON runs({c});" for c in SORTS + FILTERS if c not in ("run_id", "full_split"))}
 """
 
 
@@ -175,11 +176,16 @@ class RunIndex:
     ) -> tuple[list[dict[str, Any]], int]:
         """(one page of run summaries, how many match): filtered, sorted and paged in SQL. Ties are
         broken by run id, so pages never overlap; missing values sort last."""
-        where, args = [], []
+        where: list[str] = []
+        args: list[Any] = []
         for name, value in (filters or {}).items():
             if name not in FILTERS:
                 raise ValueError(f"cannot filter by {name!r}; use one of {', '.join(FILTERS)}")
             if value is None:
+                continue
+            if name == "full_split":  # trained on the whole split (no photo count recorded = the whole split)
+                where.append("(n_train IS NULL OR n_train >= ?)" if value else "(n_train < ?)")
+                args.append(FULL_SPLIT)
                 continue
             values = value if isinstance(value, list | tuple) else [value]
             where.append(f"{name} IN ({','.join('?' * len(values))})")
@@ -202,6 +208,11 @@ class RunIndex:
             return [json.loads(r[0]) for r in rows], int(total)
 
         return self._run(read)
+
+    def status_counts(self) -> list[tuple[str, bool, int]]:
+        """(status, trained on the whole split, how many runs) for every status present."""
+        sql = "SELECT status, (n_train IS NULL OR n_train >= ?), COUNT(*) FROM runs GROUP BY 1, 2"
+        return [(r[0], bool(r[1]), int(r[2])) for r in self._run(lambda c: c.execute(sql, (FULL_SPLIT,)).fetchall())]
 
     def aggregate(self, sql: str, args: tuple = ()) -> list[tuple]:
         """A read-only aggregate over the runs table (e.g. the best value of a column)."""
