@@ -144,8 +144,10 @@ def test_time_costs_inside_the_noise_are_no_cost():
     assert not same["measurable"] and same["words"].startswith("No measurable cost")
     slower = wording.time_cost([300, 320, 340], [150, 160, 170])
     assert slower["measurable"] and "2.0×" in slower["words"]
-    small = wording.time_cost([171, 172], [160, 161])  # apart, but under 10 %
+    small = wording.time_cost([171, 172, 173], [160, 161, 162])  # apart, but under 10 %
     assert not small["measurable"]
+    two = wording.time_cost([83, 145], [157, 283])  # apart, but two runs each: noise on this machine
+    assert not two["measurable"] and "too few" in two["words"]
 
 
 def _row(effect, ci, measurable, unadjusted, kind="removes", change="0.15 → 0"):

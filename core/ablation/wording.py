@@ -12,6 +12,7 @@ from typing import Any
 
 NOISE_SHARE = 0.10  # time differences under 10 % are never called a cost, whatever the ranges say
 NOISE_SECONDS = 2.0  # nor are differences of a second or two (start-up, the VM's hiccups)
+MIN_TIMED_RUNS = 3  # fewer runs on either side: two runs of one recipe here have differed 1.8x
 
 
 def points(value: float, signed: bool = True) -> str:
@@ -37,11 +38,12 @@ def time_cost(seconds: list[float], base_seconds: list[float]) -> dict[str, Any]
         and base > 0
         and abs(mean - base) / base >= NOISE_SHARE
         and abs(mean - base) >= NOISE_SECONDS
-        and len(seconds) > 1
+        and min(len(seconds), len(base_seconds)) >= MIN_TIMED_RUNS
     )
     runs = f"{lo:.0f}–{hi:.0f} s a run against the base's {blo:.0f}–{bhi:.0f} s"
-    if len(seconds) < 2 or len(base_seconds) < 2:
-        words = f"Time: one run each ({mean:.0f} s against {base:.0f} s), too few to tell a cost from noise."
+    if min(len(seconds), len(base_seconds)) < MIN_TIMED_RUNS:
+        counted = "one run each" if max(len(seconds), len(base_seconds)) == 1 else "too few runs"
+        words = f"Time: {counted} ({mean:.0f} s against {base:.0f} s a run), too few to tell a cost from noise."
     elif measurable:
         words = f"It takes {mean / base:.1f}× the base's training time ({runs})."
     else:
