@@ -214,12 +214,6 @@ class RunIndex:
         sql = "SELECT status, (n_train IS NULL OR n_train >= ?), COUNT(*) FROM runs GROUP BY 1, 2"
         return [(r[0], bool(r[1]), int(r[2])) for r in self._run(lambda c: c.execute(sql, (FULL_SPLIT,)).fetchall())]
 
-    def aggregate(self, sql: str, args: tuple = ()) -> list[tuple]:
-        """A read-only aggregate over the runs table (e.g. the best value of a column)."""
-        if not sql.lstrip().upper().startswith("SELECT"):
-            raise ValueError("only SELECT queries")
-        return self._run(lambda c: c.execute(sql, args).fetchall())
-
 
 def _mtime(store, run_id: str) -> int | None:
     try:
