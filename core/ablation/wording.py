@@ -42,7 +42,8 @@ def time_cost(seconds: list[float], base_seconds: list[float]) -> dict[str, Any]
     )
     runs = f"{lo:.0f}–{hi:.0f} s a run against the base's {blo:.0f}–{bhi:.0f} s"
     if min(len(seconds), len(base_seconds)) < MIN_TIMED_RUNS:
-        counted = "one run each" if max(len(seconds), len(base_seconds)) == 1 else "too few runs"
+        fewest = min(len(seconds), len(base_seconds))
+        counted = "one run each" if max(len(seconds), len(base_seconds)) == 1 else f"{fewest} timed runs"
         words = f"Time: {counted} ({mean:.0f} s against {base:.0f} s a run), too few to tell a cost from noise."
     elif measurable:
         words = f"It takes {mean / base:.1f}× the base's training time ({runs})."
