@@ -284,22 +284,35 @@ def factorial_summary(plan: dict[str, Any], store: RunStore) -> dict[str, Any]:
     }
 
 
-def cited_study(store: RunStore | None = None) -> dict[str, Any] | None:
-    """The study the managers' summary and the story may cite: the newest finished one whose every
-    budget uses all training photos and at least the fast preset's epochs (None when there is none)."""
+def _plans() -> list[dict[str, Any]]:
+    """Every readable study plan, by name (a damaged plan never hides the others)."""
     from core.ablation.plan import folder
-    from core.training import presets
 
-    store = store or RunStore()
-    fast_epochs = int(presets.get("fast").config.epochs or 0)
-    rows = []
+    out = []
     for path in sorted(folder().glob("*.json")):
         try:
             plan = load(path.stem)
-        except (ConfigError, ValueError, KeyError, TypeError):  # a damaged plan never hides the others
+            budgets_of(plan)
+        except (ConfigError, ValueError, KeyError, TypeError):
             continue
-        if not all(budgets_mod.at_least_fast(b, fast_epochs) for b in budgets_of(plan)):
-            continue
+        out.append(plan)
+    return out
+
+
+def _citable(plan: dict[str, Any]) -> bool:
+    """Every budget of the plan uses all training photos and at least the fast preset's epochs."""
+    from core.training import presets
+
+    fast_epochs = int(presets.get("fast").config.epochs or 0)
+    return all(budgets_mod.at_least_fast(b, fast_epochs) for b in budgets_of(plan))
+
+
+def cited_study(store: RunStore | None = None) -> dict[str, Any] | None:
+    """The study the managers' summary and the story may cite: the newest finished one whose every
+    budget uses all training photos and at least the fast preset's epochs (None when there is none)."""
+    store = store or RunStore()
+    rows = []
+    for plan in filter(_citable, _plans()):
         ids = [variant_run_id(plan, v, i) for i in range(1, len(plan["seeds"]) + 1) for v in plan["variants"]]
         done = sum(1 for run_id in ids if (r := _result(store, run_id)) and r["status"] == "validated")
         if done == len(ids) and ids:
@@ -311,15 +324,9 @@ def cited_study(store: RunStore | None = None) -> dict[str, Any] | None:
 
 def study_budgets() -> list[dict[str, Any]]:
     """Each study's largest budget, for the story's "not measured at full budget yet" chart."""
-    from core.ablation.plan import folder
-
     out = []
-    for path in sorted(folder().glob("*.json")):
-        try:
-            plan = load(path.stem)
-            biggest = max(budgets_of(plan), key=lambda b: int(b["epochs"]) * int(b["photos"]))
-        except (ConfigError, ValueError, KeyError, TypeError):
-            continue
+    for plan in _plans():
+        biggest = max(budgets_of(plan), key=lambda b: int(b["epochs"]) * int(b["photos"]))
         out.append(
             {
                 "study": plan["name"],
@@ -332,16 +339,4 @@ def study_budgets() -> list[dict[str, Any]]:
 
 def short_studies(store: RunStore | None = None) -> list[str]:
     """Names of studies below the citable budget (shown on the What helps page, never cited)."""
-    from core.ablation.plan import folder
-    from core.training import presets
-
-    fast_epochs = int(presets.get("fast").config.epochs or 0)
-    out = []
-    for path in sorted(folder().glob("*.json")):
-        try:
-            plan = load(path.stem)
-        except (ConfigError, ValueError, KeyError, TypeError):
-            continue
-        if not all(budgets_mod.at_least_fast(b, fast_epochs) for b in budgets_of(plan)):
-            out.append(plan["name"])
-    return out
+    return [plan["name"] for plan in _plans() if not _citable(plan)]
