@@ -14,12 +14,14 @@ run: setup data
 test: setup-test data lint
 	$(PY) -m pytest --headless --durations=15 $(PYTEST_ARGS) tests
 
-# ruff (lint + format check) and mypy, configured in pyproject.toml; each problem is printed as
-# file:line:column, and any problem fails the target (and so `make test` and CI).
+# ruff (lint + format check), mypy and import-linter (the layer contracts), configured in
+# pyproject.toml; each problem is printed with its file and line, and any problem fails the target
+# (and so `make test` and CI).
 lint: setup-lint
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-cache
 
 setup: $(VENV)/.runtime.stamp
 

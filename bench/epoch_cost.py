@@ -21,8 +21,8 @@ import numpy as np
 
 from bench.common import save
 from core import data, models
+from core.models.config import TrainConfig
 from core.training import presets
-from core.training.config import TrainConfig
 from core.training.reference import REFERENCE_CONFIGS
 
 RECIPES = {

@@ -14,7 +14,7 @@ from PIL import Image
 
 from bench.common import save, timings_ms
 from core import data, explain
-from core.explain import inference
+from core.models import loading
 from core.paths import PROJECT_ROOT
 from core.store import RunStore
 
@@ -24,7 +24,7 @@ RUN = "ref-cnn_dropout"
 def main() -> dict:
     os.environ["STUDIO_ARTIFACTS"] = str(PROJECT_ROOT / "artifacts")
     store = RunStore()
-    model = inference.load_classifier(RUN, store).model_
+    model = loading.load_classifier(RUN, store).model_
     ds = data.load()
     one = data.to_images(ds.x_test[:1])
     results = {"run": RUN}

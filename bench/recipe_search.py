@@ -16,8 +16,8 @@ import time
 from dataclasses import replace
 
 from bench.common import machine, save
+from core.models.config import TrainConfig
 from core.training import presets
-from core.training.config import TrainConfig
 
 BF16 = {"precision": "mixed_bfloat16"}
 

@@ -18,8 +18,8 @@ import numpy as np
 
 from bench.common import save
 from core import data, models
+from core.models.config import TrainConfig
 from core.training import presets
-from core.training.config import TrainConfig
 
 ORIGINAL = TrainConfig("cnn", epochs=15, batch_size=128, learning_rate=1e-3, params={"padding": "valid"})
 

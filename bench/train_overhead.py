@@ -17,9 +17,9 @@ import tempfile
 import time
 
 from bench.common import save, timings_ms
+from core.models.config import TrainConfig, to_cli_args
 from core.paths import PROJECT_ROOT
 from core.store import RunStore
-from core.training.config import TrainConfig, to_cli_args
 
 CONFIG = TrainConfig("cnn", epochs=4, subset=8000)
 ROUNDS = 4

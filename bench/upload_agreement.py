@@ -18,7 +18,7 @@ from PIL import Image
 from bench.common import save
 from core import data, paths
 from core.data import upload
-from core.explain.inference import load_classifier
+from core.models.loading import load_classifier
 
 BACKGROUNDS = (255, 250, 240)
 NOISE = (0.0, 3.0, 5.0)

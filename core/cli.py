@@ -15,8 +15,8 @@ from typing import Any
 from core import __version__, cli_evidence, cli_lab
 from core.data import DataError
 from core.explain.gradcam import METHODS as EXPLAIN_METHODS
+from core.models.config import ConfigError, TrainConfig, parse_param
 from core.store import DAMAGED, STATUSES, InvalidRunId, RunError, run_summary
-from core.training.config import ConfigError, TrainConfig, parse_param
 
 EXIT_USAGE = 2
 EXIT_FAILED = 1
@@ -266,7 +266,7 @@ def _cmd_runs(args) -> int:
                 print(f"{r['run_id']:<40} {r['model'] or '?'!s:<14} {r['status']:<12} {acc}{extra}")
         return 0
     if args.runs_command == "check":
-        from core.store.check import check_all
+        from core.models.check import check_all
 
         results = check_all(store, load_models=not args.no_models)
         if args.json:
@@ -282,7 +282,7 @@ def _cmd_runs(args) -> int:
     if args.runs_command == "time":
         from core import data
         from core.evaluation.latency import single_image_ms
-        from core.explain.inference import load_classifier
+        from core.models.loading import load_classifier
 
         for run_id in args.run_ids:
             record = store.usable(run_id)

@@ -11,8 +11,8 @@ import os
 import sys
 
 from core.ablation import study
+from core.models.rules import ConfigError
 from core.store import validate_run_id
-from core.training.rules import ConfigError
 from dashboard.training_job import tied_to_launcher
 from dashboard.tuning_job import _launch
 

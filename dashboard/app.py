@@ -83,7 +83,7 @@ PRELOAD_MODULES = (
     "core.data.explore",
     "core.evaluation.drilldown",
     "core.explain.gradcam",
-    "core.explain.inference",
+    "core.models.loading",
     "core.data.upload",
     "core.training.progress",
     "core.evaluation.analysis",
@@ -131,7 +131,7 @@ def warm_up() -> None:
             from core.data import familiar
 
             familiar.warm()
-            from core.explain.inference import load_classifier
+            from core.models.loading import load_classifier
             from dashboard import runs_view, state
 
             run_id = runs_view.default_run("deep")

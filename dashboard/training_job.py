@@ -28,9 +28,9 @@ from pathlib import Path
 from typing import Any
 
 from core import paths
+from core.models.config import TrainConfig, to_cli_args
 from core.store import RunError, RunStore, new_run_id
 from core.training import progress
-from core.training.config import TrainConfig, to_cli_args
 from core.training.seeds import run_ids
 
 POLL_SECONDS = 0.5

@@ -15,8 +15,8 @@ import os
 import sys
 
 from core import paths
+from core.models.rules import ConfigError
 from core.store import InvalidRunId, RunStore, validate_run_id
-from core.training.rules import ConfigError
 from core.tuning import study
 from dashboard.training_job import _spawn, tied_to_launcher
 

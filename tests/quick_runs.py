@@ -5,7 +5,7 @@ copy it first."""
 
 from __future__ import annotations
 
-from core.training.config import TrainConfig
+from core.models.config import TrainConfig
 
 QUICK = {
     "cnn": TrainConfig("cnn", epochs=2, subset=600),

@@ -15,9 +15,9 @@ import statsmodels.api as sm
 
 from core.ablation import budget, factorial, results, study, techniques, wording
 from core.evaluation import stats
+from core.models.rules import ConfigError
 from core.store import RunStore
 from core.training import presets
-from core.training.rules import ConfigError
 
 
 @pytest.mark.parametrize("n", [4, 5, 6, 7])

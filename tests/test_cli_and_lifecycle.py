@@ -12,8 +12,8 @@ import time
 import pytest
 
 from core.cli import build_parser, config_from_args
+from core.models.config import TrainConfig, to_cli_args
 from core.store import RunStore
-from core.training.config import TrainConfig, to_cli_args
 from tests.conftest import PROJECT_ROOT, run_cli, wait_until
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from core import data
 from core.data import explore
-from core.training.config import MAX_TRAIN_SIZE
+from core.models.config import MAX_TRAIN_SIZE
 from tests.conftest import run_cli
 
 

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from core import data, training
+from core.models.config import TrainConfig
 from core.store import NoModel, RunError, RunStore
 from core.training import ensemble_select
-from core.training.config import TrainConfig
 from tests.conftest import run_cli
 
 CANDIDATES = {

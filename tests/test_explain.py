@@ -9,7 +9,7 @@ import pytest
 
 from core import data, explain
 from core.evaluation import analysis
-from core.explain import inference
+from core.models import loading
 from tests.conftest import PROJECT_ROOT, REFERENCE_ENV, run_cli
 
 RUN = "ref-cnn_dropout"
@@ -17,7 +17,7 @@ RUN = "ref-cnn_dropout"
 
 @pytest.fixture(scope="module")
 def model(reference_store):
-    return inference.load_classifier(RUN, reference_store).model_
+    return loading.load_classifier(RUN, reference_store).model_
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +66,7 @@ def test_heat_is_on_the_item_more_than_on_the_background(model, images, referenc
     inside, outside = _inside_outside(explain.heatmaps(model, images, method="gradcam++"), raw)
     assert inside[0] > outside[0]  # test image 0, an ankle boot
     assert (inside > outside).mean() >= 0.75 and inside.mean() > 1.1 * outside.mean()
-    baseline = inference.load_classifier("ref-cnn", reference_store).model_
+    baseline = loading.load_classifier("ref-cnn", reference_store).model_
     inside, outside = _inside_outside(explain.heatmaps(baseline, images[:1]), raw[:1])
     assert inside[0] > outside[0]  # plain Grad-CAM of the baseline CNN on the same ankle boot
 

@@ -7,7 +7,7 @@ import json
 import numpy as np
 
 from core.explain import INPUT_METHODS, METHODS, faithfulness
-from core.explain.inference import load_classifier
+from core.models.loading import load_classifier
 from core.store import RunStore
 from tests.conftest import REFERENCE_ENV, run_cli
 

@@ -10,8 +10,7 @@ import shutil
 
 import pytest
 
-from core.explain import inference
-from core.models import sklearn_models
+from core.models import loading, sklearn_models
 from core.store import DamagedRun, RunStore
 from core.store.atomic import sha256_file
 from tests.conftest import PROJECT_ROOT
@@ -60,7 +59,7 @@ def test_a_crafted_pickle_with_a_matching_checksum_is_refused_and_runs_nothing(s
     (folder / "model.joblib").write_bytes(pickle.dumps(_Payload(marker)))
     _point_record_at(store, "model.joblib")
     with pytest.raises(DamagedRun, match="pickle, which can run code"):
-        inference.load_classifier("ref-logreg", store)
+        loading.load_classifier("ref-logreg", store)
     assert not marker.exists()
     assert store.get("ref-logreg")["status"] == "damaged"  # and every later read says so
 
@@ -76,7 +75,7 @@ def test_a_skops_file_naming_untrusted_types_is_refused_and_runs_nothing(store, 
     )
     _point_record_at(store, "model.skops")
     with pytest.raises(DamagedRun, match="not trusted"):
-        inference.load_classifier("ref-logreg", store)
+        loading.load_classifier("ref-logreg", store)
     assert not marker.exists()
 
 
@@ -84,4 +83,4 @@ def test_garbage_in_a_skops_file_is_a_clear_error(store):
     (store.path("ref-logreg") / "model.skops").write_bytes(b"PK\x03\x04 not really a zip")
     _point_record_at(store, "model.skops")
     with pytest.raises(DamagedRun, match="not a readable skops file"):
-        inference.load_classifier("ref-logreg", store)
+        loading.load_classifier("ref-logreg", store)

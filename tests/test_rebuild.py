@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from core import data, training
-from core.explain import inference
+from core.models import loading
+from core.models.config import TrainConfig
 from core.store import NoModel, RunError, RunStore
 from core.training import rebuild
-from core.training.config import TrainConfig
 from tests.conftest import click, run_cli, wait_until
 
 
@@ -28,7 +28,7 @@ def forest(tmp_path) -> RunStore:
 
 def test_a_missing_model_is_rebuilt_and_reproduces_the_stored_predictions(forest):
     with pytest.raises(NoModel, match="python -m core rebuild ref-forest"):
-        inference.load_classifier("ref-forest", forest)
+        loading.load_classifier("ref-forest", forest)
     assert rebuild.needs_rebuild("ref-forest", forest) and rebuild.missing(forest) == ["ref-forest"]
     assert rebuild.estimate_seconds(forest.get("ref-forest")) >= 10
     result = rebuild.rebuild("ref-forest", forest)
@@ -36,7 +36,7 @@ def test_a_missing_model_is_rebuilt_and_reproduces_the_stored_predictions(forest
     record = forest.get("ref-forest")
     assert record["model_rebuilt"]["agreement"] == 1.0 and record["status"] == "completed"
     assert [r["run_id"] for r in forest.list_runs()] == ["ref-forest"]  # the retrained copy is gone
-    proba = inference.predict_images("ref-forest", data.load().x_test, forest)
+    proba = loading.predict_images("ref-forest", data.load().x_test, forest)
     np.testing.assert_array_equal(proba.argmax(axis=1), forest.predictions("ref-forest")["y_pred"])
     assert not rebuild.needs_rebuild("ref-forest", forest)
     with pytest.raises(RunError, match="already has its model file"):

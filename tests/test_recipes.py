@@ -9,9 +9,9 @@ import pytest
 
 from core import data
 from core.evaluation import leaderboard, metrics
+from core.models.config import ConfigError, TrainConfig
 from core.store import RunError, RunStore
 from core.training import ensemble, presets
-from core.training.config import ConfigError, TrainConfig
 from tests.conftest import completed_run, run_cli
 
 
@@ -105,7 +105,7 @@ def test_time_to_accuracy_and_the_pareto_front():
 
 def test_the_epoch_cost_benchmark_counts_multiply_adds_and_times_real_training_steps():
     from bench import epoch_cost
-    from core.training.config import TrainConfig
+    from core.models.config import TrainConfig
 
     tiny = TrainConfig("cnn", batch_size=32, params={"padding": "valid", "width": 8})
     row = epoch_cost.measure(tiny, batches=3, warmup=1)
@@ -125,7 +125,7 @@ def test_bfloat16_training_computes_in_bfloat16_keeps_float32_outputs_and_is_rec
 
     from core import training
     from core.explain import gradcam
-    from core.explain.inference import load_classifier
+    from core.models.loading import load_classifier
     from core.store import RunStore
 
     monkeypatch.setenv("STUDIO_ARTIFACTS", str(tmp_path))

@@ -9,7 +9,7 @@ import pytest
 
 from core import data
 from core.evaluation import metrics
-from core.explain import inference
+from core.models import loading
 from core.paths import PROJECT_ROOT
 from core.store import NoModel
 from core.training import rebuild
@@ -77,7 +77,7 @@ def test_model_file_reproduces_the_recorded_accuracy(ref, reference_store):
     # answers' metrics are checked against the record above); Keras models are checked on all photos
     photos = data.load().x_test[:CLASSIC_SAMPLE] if classic else data.load().x_test
     try:
-        proba = inference.predict_images(run_id, photos, reference_store)
+        proba = loading.predict_images(run_id, photos, reference_store)
     except NoModel as missing:
         # only the forest may be missing (as on a fresh clone), and then it offers its rebuild: how long it
         # takes and the command (the rebuild itself is tested on a small forest in test_rebuild.py)

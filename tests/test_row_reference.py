@@ -10,8 +10,7 @@ import numpy as np
 import pytest
 
 from core import data
-from core.explain import inference
-from core.models import sklearn_models
+from core.models import loading, sklearn_models
 from core.store import DamagedRun, RunStore
 from core.store.atomic import sha256_file
 
@@ -75,6 +74,6 @@ def test_rows_that_do_not_fit_the_model_are_a_clear_error(trained, tmp_path):
     record["artifact"]["sha256"] = sha256_file(path)
     (trained.path("quick-svm") / "run.json").write_text(json.dumps(record))
     with pytest.raises(DamagedRun, match="rows do not match"):
-        inference.load_classifier("quick-svm", trained)
+        loading.load_classifier("quick-svm", trained)
     # the other runs still load
-    assert inference.predict_images("quick-knn", data.load().x_test[:3], trained).shape == (3, 10)
+    assert loading.predict_images("quick-knn", data.load().x_test[:3], trained).shape == (3, 10)

@@ -305,7 +305,7 @@ def test_a_40_megapixel_upload_stays_within_the_memory_budget(tmp_path, fmt):
 
 
 def test_16_bit_png_and_mpo_jpeg_are_predicted_like_their_8_bit_originals(reference_store):
-    from core.explain import inference
+    from core.models import loading
 
     ds = data.load()
     indices = [0, 1, 2, 3, 8]
@@ -325,7 +325,7 @@ def test_16_bit_png_and_mpo_jpeg_are_predicted_like_their_8_bit_originals(refere
     assert mpo["format"] == "MPO"
     jpeg = io.BytesIO()
     base.save(jpeg, format="JPEG", quality=95)
-    proba = inference.predict_images(
+    proba = loading.predict_images(
         "ref-cnn", np.stack([mpo["image"], upload.preprocess(jpeg.getvalue())["image"]]), reference_store
     )
     assert proba[0].argmax() == proba[1].argmax() == ds.y_test[1]

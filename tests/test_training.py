@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from core import data
-from core.explain import inference
-from core.training.config import TrainConfig
+from core.models import loading
+from core.models.config import TrainConfig
 from tests.quick_runs import MODEL_OF, QUICK
 
 
@@ -39,7 +39,7 @@ def test_model_trains_into_a_complete_run(name, quick_runs, quick_store):
 @pytest.mark.parametrize("name", list(QUICK))
 def test_saved_model_reproduces_the_recorded_predictions(name, quick_runs, quick_store):
     run_id = quick_runs["records"][name]["run_id"]
-    proba = inference.predict_images(run_id, data.load().x_test, store=quick_store)
+    proba = loading.predict_images(run_id, data.load().x_test, store=quick_store)
     stored = quick_store.predictions(run_id)
     assert (proba.argmax(axis=1) == stored["y_pred"]).mean() >= 0.999
 
@@ -67,7 +67,7 @@ def test_early_stopping_records_and_restores_the_best_epoch(quick_runs, quick_st
 
 
 def test_recipe_options_reach_the_network_and_the_record(quick_runs, quick_store):
-    from core.explain.inference import load_classifier
+    from core.models.loading import load_classifier
 
     record = quick_runs["records"]["recipe"]
     assert record["config"]["params"]["optimizer"] == "sgd" and record["config"]["params"]["tta"] is True
@@ -122,7 +122,7 @@ def test_weight_ema_leaves_the_averaged_weights_in_the_model():
 
 def test_the_mobilenet_is_built_from_depthwise_separable_blocks(quick_runs, quick_store):
     from core.explain import layers_of_run
-    from core.explain.inference import load_classifier
+    from core.models.loading import load_classifier
 
     model = load_classifier(quick_runs["records"]["mobilenet"]["run_id"], quick_store).model_
     kinds = {layer.__class__.__name__ for layer in model.layers}

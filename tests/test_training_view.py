@@ -7,9 +7,9 @@ import datetime as dt
 import pytest
 
 from core.evaluation import analysis
+from core.models.config import TrainConfig
 from core.store import RunError, RunStore
 from core.training import progress
-from core.training.config import TrainConfig
 from dashboard import training_job
 from dashboard.figures.training import compare_curves, training_curves
 

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
+from core.models.rules import ConfigError
 from core.store import RunStore
-from core.training.rules import ConfigError
 from core.tuning import space, study
 from tests.conftest import run_cli
 

@@ -10,7 +10,7 @@ from PIL import Image
 
 from core import data
 from core.data import upload
-from core.explain import inference
+from core.models import loading
 from core.store import RunStore
 
 
@@ -82,7 +82,7 @@ def test_a_real_test_image_round_trips_to_the_same_prediction(reference_store):
     raw = _png(np.kron(ds.x_test[0], np.ones((8, 8), dtype=np.uint8)))  # 224x224 upscaled copy
     processed = upload.preprocess(raw)
     assert not processed["inverted"]
-    proba = inference.predict_images("ref-cnn_dropout", processed["image"][None], reference_store)[0]
+    proba = loading.predict_images("ref-cnn_dropout", processed["image"][None], reference_store)[0]
     assert proba.argmax() == ds.y_test[0]
 
 

@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from core.training.config import COMMON_RANGES, MAX_TRAIN_SIZE
-from core.training.rules import ConfigError
+from core.models.config import COMMON_RANGES, MAX_TRAIN_SIZE
+from core.models.rules import ConfigError
 
 MAX_BUDGETS = 5
 _BUDGET_RE = re.compile(r"^\s*(\d{1,3})\s*[x×]\s*(\d{3,5}|all)\s*$", re.IGNORECASE)

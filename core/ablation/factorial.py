@@ -23,8 +23,8 @@ import numpy as np
 
 from core.ablation import techniques
 from core.ablation.budget import epochs_words
-from core.training.config import TrainConfig
-from core.training.rules import ConfigError
+from core.models.config import TrainConfig
+from core.models.rules import ConfigError
 
 RESOLUTION = 4
 MIN_RESIDUAL_DF = 4

@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from core import paths
+from core.models.config import MAX_TRAIN_SIZE
+from core.models.rules import ConfigError
 from core.store import ACTIVE, RunStore, validate_run_id
 from core.store.locks import lock_held
-from core.training.config import MAX_TRAIN_SIZE
-from core.training.rules import ConfigError
 
 BASE = "base"
 FACTORIAL = "factorial"

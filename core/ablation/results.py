@@ -14,8 +14,8 @@ from core.ablation import budget as budgets_mod
 from core.ablation import factorial, techniques, wording
 from core.ablation.plan import BASE, FACTORIAL, budget_of, budgets_of, is_running, load, variant_run_id
 from core.evaluation import stats
+from core.models.rules import ConfigError
 from core.store import RunStore
-from core.training.rules import ConfigError
 
 
 def _result(store: RunStore, run_id: str) -> dict[str, Any] | None:
@@ -41,9 +41,9 @@ def recipe_note(plan: dict[str, Any]) -> str | None:
     source = str(plan.get("base_from") or "")
     if not source.startswith("preset "):
         return None
+    from core.models.config import TrainConfig
+    from core.models.rules import ConfigError
     from core.training import presets
-    from core.training.config import TrainConfig
-    from core.training.rules import ConfigError
 
     name = source.split(" ", 1)[1]
     try:

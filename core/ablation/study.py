@@ -40,10 +40,10 @@ from core.ablation.plan import (
 )
 from core.ablation.results import summary
 from core.data.dataset import N_VAL
+from core.models.config import COMMON_RANGES, MAX_TRAIN_SIZE, TrainConfig
+from core.models.rules import ConfigError
 from core.store import DAMAGED, RunStore, TrainingBusy, atomic, validate_run_id
 from core.store.locks import LockTaken, hold_lock
-from core.training.config import COMMON_RANGES, MAX_TRAIN_SIZE, TrainConfig
-from core.training.rules import ConfigError
 
 __all__ = [
     "BASE",

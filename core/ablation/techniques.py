@@ -12,8 +12,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from core.models import get_spec
-from core.training.config import TrainConfig
-from core.training.rules import ConfigError
+from core.models.config import TrainConfig
+from core.models.rules import ConfigError
 
 
 @dataclass(frozen=True)

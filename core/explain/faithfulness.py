@@ -115,7 +115,7 @@ def evaluate_run(
     """Scores of every method x layer (default: the last two explainable layers) on `n` photos,
     explaining the predicted class; `best` names the method and layer with the largest deletion gain."""
     from core.explain.gradcam import INPUT, INPUT_METHODS, METHODS, explainable_layers, heatmaps, keras_model_of
-    from core.explain.inference import load_classifier
+    from core.models.loading import load_classifier
 
     if not isinstance(n, int) or not 10 <= n <= 10000:
         raise ValueError(f"n must be a whole number from 10 to 10000, got {n!r}")
@@ -142,7 +142,7 @@ def clear_photo(run_id: str, method: str, layer: str, store: RunStore | None = N
     and sure (>= 90 %), and hiding the map's top 20 % costs the most confidence, weighted by the
     share of heat on the item. Only picks what to show first; nothing is chosen or scored on it."""
     from core.explain.gradcam import INPUT, heatmaps, keras_model_of
-    from core.explain.inference import load_classifier
+    from core.models.loading import load_classifier
 
     dataset = data.load()
     images, labels = dataset.x_test[:n], dataset.y_test[:n]

@@ -31,8 +31,8 @@ _EPS = 1e-12
 
 def keras_model_of(run_id: str, store: RunStore | None = None) -> Any:
     """The Keras model of a CNN run (loaded once per process); ValueError for other runs."""
-    from core.explain.inference import load_classifier
     from core.models.keras_model import KerasClassifier
+    from core.models.loading import load_classifier
 
     clf = load_classifier(run_id, store)
     if not isinstance(clf, KerasClassifier):
@@ -173,7 +173,7 @@ def explain_image(
     store: RunStore | None = None,
 ) -> dict:
     """Prediction and heatmap of one 28x28 uint8 image with a run's Keras model."""
-    from core.explain.inference import load_classifier
+    from core.models.loading import load_classifier
 
     model = keras_model_of(run_id, store)
     clf = load_classifier(run_id, store)

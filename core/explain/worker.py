@@ -47,10 +47,10 @@ def predict_upload_here(raw: bytes, run_id: str, store: RunStore | None = None) 
     """Preprocess upload bytes and predict them with a run's model, in this process:
     {"image": (28, 28) uint8, "probabilities": (10,) float32, "inverted", "familiarity", "warnings"}."""
     from core.data import upload
-    from core.explain import inference
+    from core.models import loading
 
     processed = upload.preprocess(raw)
-    proba = inference.predict_images(run_id, processed["image"][None], store=store)[0]
+    proba = loading.predict_images(run_id, processed["image"][None], store=store)[0]
     return {
         "image": processed["image"],
         "probabilities": proba,
@@ -69,11 +69,11 @@ def _child(conn, warm_run: str | None) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the server; the worker then leaves by itself
 
     from core.data import upload  # noqa: F401  (imported before any request thread runs)
-    from core.explain import inference
+    from core.models import loading
 
     if warm_run:
         try:
-            inference.predict_images(warm_run, np.zeros((1, 28, 28), dtype=np.uint8))
+            loading.predict_images(warm_run, np.zeros((1, 28, 28), dtype=np.uint8))
         except Exception:  # a damaged default run: its requests will say so
             log.exception("prediction worker: warming %s failed", warm_run)
     store = RunStore()

@@ -44,8 +44,15 @@ class Classifier(ABC):
         y_val: np.ndarray,
         emit: Emit = no_emit,
         logdir: Path | None = None,
+        *,
+        train_rows: np.ndarray | None = None,
+        soft_targets: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> Classifier:
-        """Train on (x, y), watching (x_val, y_val); report progress through `emit`; return self."""
+        """Train on (x, y), watching (x_val, y_val); report progress through `emit`; return self.
+
+        `train_rows`: the dataset rows of `x` (a model that stores training photos keeps their rows
+        instead of copies); `soft_targets`: a teacher's softened probabilities on (x, x_val), for
+        distillation. A model ignores what it has no use for."""
 
     @abstractmethod
     def predict_proba(self, x: np.ndarray) -> np.ndarray:

@@ -19,7 +19,7 @@ import numpy as np
 from core.models.base import Classifier, Emit, no_emit
 
 if TYPE_CHECKING:
-    from core.training.config import TrainConfig
+    from core.models.config import TrainConfig
 
 BATCH_EVENT_INTERVAL_S = 0.5
 SMALL_BATCH = 256
@@ -80,10 +80,9 @@ class KerasClassifier(Classifier):
         self.ema = ema  # momentum of an exponential moving average of the weights (0 = off)
         self.tta = tta  # predict = mean of the photo and its mirror image (test-time augmentation)
         self.precision = precision  # "float32" or "mixed_bfloat16" (Keras mixed precision, training and inference)
-        self.teacher = teacher  # distillation: the teacher run (its probabilities come in `soft_targets`)
+        self.teacher = teacher  # distillation: the teacher run (its probabilities come to `fit`)
         self.distill_temperature = distill_temperature
         self.distill_weight = distill_weight
-        self.soft_targets: tuple[np.ndarray, np.ndarray] | None = None  # teacher_T on (train, validation)
         self.model_: Any = None
 
     def build_network(self) -> Any:
@@ -122,6 +121,9 @@ class KerasClassifier(Classifier):
         y_val: np.ndarray | None,
         emit: Emit = no_emit,
         logdir: Path | None = None,
+        *,
+        train_rows: np.ndarray | None = None,
+        soft_targets: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> KerasClassifier:
         import keras
 
@@ -129,16 +131,16 @@ class KerasClassifier(Classifier):
         model = self.build_network()
         steps = int(np.ceil(len(x) / self.batch_size))
         smoothing = self.label_smoothing > 0  # Keras smooths only one-hot (categorical) targets
-        distilling = self.soft_targets is not None
+        distilling = soft_targets is not None
         if distilling:
-            from core.training import distill
+            from core.models import distill_loss
 
             model.compile(
                 optimizer=self._optimizer(steps),
-                loss=distill.loss(self.distill_temperature, self.distill_weight),
-                metrics=[distill.accuracy],
+                loss=distill_loss.loss(self.distill_temperature, self.distill_weight),
+                metrics=[distill_loss.accuracy],
             )
-            soft = iter(self.soft_targets or ())
+            soft = iter(soft_targets or ())
 
             def target(labels):  # [one-hot labels | the teacher's softened probabilities]
                 return np.concatenate([keras.utils.to_categorical(labels, 10), next(soft)], axis=1)

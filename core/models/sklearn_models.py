@@ -18,7 +18,7 @@ from core.models import row_reference
 from core.models.base import Classifier, Emit, no_emit
 
 if TYPE_CHECKING:
-    from core.training.config import TrainConfig
+    from core.models.config import TrainConfig
 
 RF_CHUNK = 20  # trees added per progress event
 GB_CHUNK = 10  # boosting rounds per progress event (and validation check)
@@ -41,7 +41,6 @@ class SklearnClassifier(Classifier):
         self.estimator_: Any = None
         # the dataset rows of the photos `fit` gets, when known (the training engine sets them):
         # SVM and k-NN files then name their stored photos by row (core.models.row_reference)
-        self.train_rows: np.ndarray | None = None
 
     # -- training -------------------------------------------------------------------------
     def fit(
@@ -52,14 +51,17 @@ class SklearnClassifier(Classifier):
         y_val: np.ndarray | None,
         emit: Emit = no_emit,
         logdir: Path | None = None,
+        *,
+        train_rows: np.ndarray | None = None,
+        soft_targets: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> SklearnClassifier:
         fitter = getattr(self, f"_fit_{self.kind}")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", category=UserWarning)
             warnings.filterwarnings("ignore", message=".*converge.*")
             fitter(x, np.asarray(y), x_val, np.asarray(y_val), emit)
-        if self.train_rows is not None:  # store dataset rows, not copies of training photos
-            row_reference.attach(self, x, self.train_rows)
+        if train_rows is not None:  # store dataset rows, not copies of training photos
+            row_reference.attach(self, x, train_rows)
         return self
 
     def _fit_logreg(self, x, y, x_val, y_val, emit):

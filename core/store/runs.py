@@ -27,12 +27,12 @@ import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from core import paths
-from core.evaluation.stats import with_intervals
+from core.intervals import with_intervals
 from core.store import atomic
 from core.store import index as run_index
 from core.store.errors import DamagedRun, InvalidRunId, RunError, UnknownRun
@@ -45,8 +45,14 @@ from core.store.record import (
     record_problem,
 )
 
-if TYPE_CHECKING:
-    from core.models.base import Classifier
+
+class SavableModel(Protocol):
+    """What the store needs of a fitted model to keep it (core.models.base.Classifier has both)."""
+
+    file_suffix: str
+
+    def save(self, path: Path) -> None: ...
+
 
 RUN_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
 ACTIVE = ("queued", "running")
@@ -156,7 +162,7 @@ class RunStore(RunFiles, RunLocks):
         }
         atomic.write_with(self.path(run_id) / "predictions.npz", lambda buf: np.savez_compressed(buf, **arrays))
 
-    def save_model(self, run_id: str, classifier: Classifier) -> dict[str, Any]:
+    def save_model(self, run_id: str, classifier: SavableModel) -> dict[str, Any]:
         """Save a fitted Classifier as `model<suffix>`; returns {file, bytes, sha256}."""
         folder = self.path(run_id)
         final = folder / f"model{classifier.file_suffix}"

@@ -16,6 +16,7 @@ from pathlib import Path
 from core.store import RunStore
 from core.story import slides as story_slides
 from core.story import summary
+from core.story.parts import Slide, Story
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 PDF_TIMEOUT_S = 120
@@ -36,7 +37,7 @@ table { border-collapse: collapse; font-size: .8rem; width: 100%; } td, th { bor
 """
 
 
-def _slide_html(index: int, slide: story_slides.Slide) -> str:
+def _slide_html(index: int, slide: Slide) -> str:
     parts = [f'<section class="slide" id="slide-{index}"><h2>{index}. {html.escape(slide.title)}</h2>', "<ul>"]
     parts += [f"<li>{html.escape(s)}</li>" for s in slide.sentences]
     parts.append("</ul>")
@@ -91,7 +92,7 @@ def _appendix_html(facts: dict) -> str:
     )
 
 
-def render(story: story_slides.Story, facts: dict) -> str:
+def render(story: Story, facts: dict) -> str:
     """The whole report as one HTML string."""
     from plotly.offline import get_plotlyjs
 
@@ -111,7 +112,7 @@ def render(story: story_slides.Story, facts: dict) -> str:
     )
 
 
-def write_html(out: Path, run_id: str | None = None, store: RunStore | None = None) -> story_slides.Story:
+def write_html(out: Path, run_id: str | None = None, store: RunStore | None = None) -> Story:
     """Build the story and write the report to `out` (atomically); returns the story."""
     from core.store import atomic
 

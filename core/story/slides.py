@@ -10,7 +10,6 @@ page, an action; plus the headline numbers, a summary for managers and the appen
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -20,40 +19,17 @@ from core.data import images
 from core.evaluation import analysis, comparison, drilldown, labels, leaderboard, ranking, stats
 from core.store import RunError, RunStore
 from core.story import figures
+from core.story.parts import Slide, Story, pct, recorded_date
+from core.story.summary import manager_summary
 
 MAX_SENTENCES = 3
-
-
-@dataclass
-class Slide:
-    key: str
-    title: str
-    sentences: list[str]
-    terms: dict[str, str] = field(default_factory=dict)
-    figure: Any = None  # a plotly Figure, or None when the slide shows photos
-    gallery: list[dict[str, str]] = field(default_factory=list)  # {"src": data URI, "caption"}
-    source: str = ""
-    action: tuple[str, str] | None = None  # (label, href) on the live page
-
-
-@dataclass
-class Story:
-    run_id: str
-    slides: list[Slide]
-    headline: dict[str, Any]
-    summary: str
-    runs_used: list[str]
-
-
-def _date(record: dict[str, Any]) -> str:
-    return str(record.get("finished_at") or record.get("created_at") or "")[:10]
 
 
 def _source(store: RunStore, *run_ids: str, extra: str = "") -> str:
     parts = []
     for run_id in dict.fromkeys(r for r in run_ids if r):
         try:
-            parts.append(f"run {run_id}, recorded {_date(store.get(run_id))}")
+            parts.append(f"run {run_id}, recorded {recorded_date(store.get(run_id))}")
         except RunError:
             parts.append(f"run {run_id}")
     return "Source: " + "; ".join(parts) + (f"; {extra}" if extra else "")
@@ -62,10 +38,6 @@ def _source(store: RunStore, *run_ids: str, extra: str = "") -> str:
 def full_split_runs(store: RunStore) -> list[dict[str, Any]]:
     """The ranked runs (core.evaluation.ranking): completed on the whole training split, most accurate first."""
     return ranking.ranked(store.list_runs(status="completed"))
-
-
-def _pct(value: float) -> str:
-    return f"{100 * value:.2f} %"
 
 
 def build(run_id: str | None = None, store: RunStore | None = None, explain: bool = True) -> Story:
@@ -86,7 +58,7 @@ def build(run_id: str | None = None, store: RunStore | None = None, explain: boo
         "test_accuracy": metrics["test_accuracy"],
         "test_accuracy_ci95": metrics.get("test_accuracy_ci95"),
         "interval": leaderboard.interval_text(metrics.get("test_accuracy_ci95")),
-        "recorded": _date(record),
+        "recorded": recorded_date(record),
     }
     slides = [
         _problem(),
@@ -102,8 +74,6 @@ def build(run_id: str | None = None, store: RunStore | None = None, explain: boo
     for s in shown:
         s.sentences = s.sentences[:MAX_SENTENCES]
     used = [run_id] + ([deep["run_id"]] if deep else []) + [r["run_id"] for r in ranked[:2]]
-    from core.story.summary import manager_summary
-
     summary = manager_summary(store, record, headline, ranked)
     return Story(run_id, shown, headline, summary, list(dict.fromkeys(used)))
 
@@ -163,15 +133,15 @@ def _models(store: RunStore, ranked: list[dict[str, Any]], headline: dict[str, A
     versus = comparison.deep_vs_classic(store)
     if versus:
         sentences.append(
-            f"The best CNN ({versus['label_a']}) gets {_pct(versus['accuracy_a'])} of the test photos right, the "
-            f"best classic model ({versus['label_b']}) {_pct(versus['accuracy_b'])}."
+            f"The best CNN ({versus['label_a']}) gets {pct(versus['accuracy_a'])} of the test photos right, the "
+            f"best classic model ({versus['label_b']}) {pct(versus['accuracy_b'])}."
         )
         sentences.append(comparison.gap_words(versus, "the CNN", "the classic model"))
     top = comparison.top_two(store)
     if top:
         beyond = stats.beyond_chance(top)
         sentences.append(
-            f"The most accurate run, {top['label_a']} ({_pct(top['accuracy_a'])}, 95 % interval "
+            f"The most accurate run, {top['label_a']} ({pct(top['accuracy_a'])}, 95 % interval "
             f"{headline['interval'] if top['a'] == headline['run_id'] else 'on the leaderboard'}), leads the "
             f"runner-up by {100 * top['difference']:.2f} points: "
             + ("beyond chance." if beyond else "that could be noise.")

@@ -13,7 +13,7 @@ from core.data.dataset import N_TEST
 from core.evaluation import comparison, drilldown, ranking
 from core.evaluation.ranking import FULL_SPLIT
 from core.store import RunError, RunStore
-from core.story.slides import Story, _date, _pct
+from core.story.parts import Story, pct, recorded_date
 
 
 def display_name(record: dict[str, Any]) -> str:
@@ -27,7 +27,7 @@ def headline_sentence(record: dict[str, Any], headline: dict[str, Any], ranked: 
     the first; otherwise its rank, with the most accurate named beside it."""
     name = display_name(record)
     scored = (
-        f"names {_pct(headline['test_accuracy'])} of the {N_TEST:,} test photos it never saw correctly (95 % "
+        f"names {pct(headline['test_accuracy'])} of the {N_TEST:,} test photos it never saw correctly (95 % "
         f"interval {headline['interval']})"
     ).replace(",", " ")
     place = ranking.rank_of(record["run_id"], ranked)
@@ -43,7 +43,7 @@ def headline_sentence(record: dict[str, Any], headline: dict[str, Any], ranked: 
     top = ranked[0]
     return (
         f"{name} ranks {rank} of {total}; it {scored}. The most accurate is {display_name(top)}, at "
-        f"{_pct(top['metrics']['test_accuracy'])}. "
+        f"{pct(top['metrics']['test_accuracy'])}. "
     )
 
 
@@ -94,7 +94,7 @@ def appendix(store: RunStore, story: Story) -> dict[str, Any]:
                 "command": produced.get("command") or "not recorded",
                 "source_version": produced.get("source_version") or "not recorded",
                 "machine": (r.get("environment") or {}).get("platform") or "not recorded",
-                "recorded": _date(r),
+                "recorded": recorded_date(r),
             }
         )
     return {

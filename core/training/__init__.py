@@ -7,7 +7,7 @@ can import the configuration rules without importing the engine).
 
 from typing import Any
 
-_ENGINE = ("train", "environment", "source_version")
+_ENGINE = ("train",)
 
 
 def __getattr__(name: str) -> Any:

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from core.models.rules import ConfigError
 from core.store import RunError, RunStore
-from core.training.rules import ConfigError
 
 
 def check_teacher(teacher: str, store: RunStore) -> dict:
@@ -34,32 +34,8 @@ def soften(proba: np.ndarray, temperature: float) -> np.ndarray:
 
 def teacher_probabilities(teacher: str, indices: np.ndarray, store: RunStore) -> np.ndarray:
     """The teacher's probabilities on these training-set photos (cached per teacher model version)."""
-    from core.explain.inference import training_photo_probabilities
+    from core.models.loading import training_photo_probabilities
 
     record = check_teacher(teacher, store)
     version = (record.get("artifact") or {}).get("sha256") or str(record.get("finished_at"))
     return training_photo_probabilities(teacher, indices, store, version, "teacher")
-
-
-def loss(temperature: float, weight: float):
-    """The distillation loss for targets [one-hot labels | teacher_T] (20 columns) and the student's
-    probabilities (10 columns)."""
-    from keras import ops
-
-    def distillation(y, p):
-        hard, soft = y[:, :10], y[:, 10:]
-        p = ops.clip(ops.cast(p, "float32"), 1e-7, 1.0)
-        cross_entropy = -ops.sum(hard * ops.log(p), axis=-1)
-        logits = ops.log(p) / temperature
-        log_student = logits - ops.logsumexp(logits, axis=-1, keepdims=True)
-        kl = ops.sum(soft * (ops.log(ops.clip(soft, 1e-7, 1.0)) - log_student), axis=-1)
-        return (1 - weight) * cross_entropy + weight * temperature * temperature * kl
-
-    return distillation
-
-
-def accuracy(y, p):
-    """Accuracy against the labels in the first 10 columns of distillation targets."""
-    from keras import ops
-
-    return ops.cast(ops.equal(ops.argmax(y[:, :10], axis=-1), ops.argmax(p, axis=-1)), "float32")

@@ -24,8 +24,9 @@ import numpy as np
 from core import data, models
 from core.evaluation import latency, metrics
 from core.models.base import Emit, no_emit
+from core.models.config import TrainConfig
 from core.store import RunStore, new_run_id, now_iso, validate_run_id
-from core.training.config import TrainConfig
+from core.training.provenance import environment, source_version
 
 WATCH_INTERVAL_S = 0.25
 
@@ -62,57 +63,6 @@ class _Watcher(threading.Thread):
             return
         self.store.mark_interrupted(self.run_id, reason)
         os._exit(code)
-
-
-def environment() -> dict[str, Any]:
-    """Versions and machine facts recorded with every run."""
-    import sklearn
-
-    env = {
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "scikit_learn": sklearn.__version__,
-        "platform": platform.platform(),
-        "machine": platform.machine(),
-        "cpus": os.cpu_count(),
-    }
-    if "keras" in sys.modules:
-        import keras
-        import tensorflow as tf
-
-        env.update(
-            tensorflow=tf.__version__,
-            keras=keras.__version__,
-            devices=[d.device_type for d in tf.config.list_physical_devices()],
-        )
-    return env
-
-
-def source_version() -> str | None:
-    """The project's git commit (with `+dirty` when files differ), or None outside a checkout."""
-    import subprocess
-
-    from core.paths import PROJECT_ROOT
-
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short=12", "HEAD"],
-            cwd=PROJECT_ROOT,
-            text=True,
-            capture_output=True,
-            timeout=5,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no", "core"],
-            cwd=PROJECT_ROOT,
-            text=True,
-            capture_output=True,
-            timeout=5,
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return commit + ("+dirty" if dirty else "")
 
 
 def _sink(store: RunStore, run_id: str, emit: Emit) -> Callable[[dict[str, Any]], None]:
@@ -213,17 +163,17 @@ def _train_run(
     train_idx, val_idx = data.split_indices(data.DEFAULT_SEED)
     train_idx = data.subset_indices(train_idx, dataset.y_train, config.subset, config.seed)
     clf = models.build(config)
+    soft_targets = None
     if config.params.get("teacher"):
         from core.training import distill
 
         sink({"type": "stage", "stage": "teacher", "message": "Asking the teacher run", "fraction": None})
         temperature = config.params["distill_temperature"]
-        clf.soft_targets = tuple(  # type: ignore[attr-defined]
+        train_soft, val_soft = (
             distill.soften(distill.teacher_probabilities(config.params["teacher"], idx, store), temperature)
             for idx in (train_idx, val_idx)
         )
-    if hasattr(clf, "train_rows"):  # models that can name their stored training photos by row
-        clf.train_rows = train_idx
+        soft_targets = (train_soft, val_soft)
     x_train, y_train = clf.prepare(dataset.x_train[train_idx]), dataset.y_train[train_idx]
     x_val, y_val = clf.prepare(dataset.x_train[val_idx]), dataset.y_train[val_idx]
     store.update(
@@ -240,7 +190,14 @@ def _train_run(
     )
     started = time.perf_counter()
     clf.fit(
-        x_train, y_train, x_val, y_val, emit=sink, logdir=store.logdir(run_id) if clf.input_kind == "image" else None
+        x_train,
+        y_train,
+        x_val,
+        y_val,
+        emit=sink,
+        logdir=store.logdir(run_id) if clf.input_kind == "image" else None,
+        train_rows=train_idx,  # a model that stores training photos keeps their dataset rows
+        soft_targets=soft_targets,
     )
     train_seconds = time.perf_counter() - started
     if not score_test:

@@ -19,30 +19,11 @@ import numpy as np
 
 from core import data
 from core.evaluation import metrics
+from core.models.loading import EnsembleClassifier, load_classifier
 from core.store import RunError, RunStore, new_run_id, now_iso, validate_run_id
+from core.training.provenance import environment, source_version
 
 MIN_MEMBERS, MAX_MEMBERS = 2, 20
-
-
-class EnsembleClassifier:
-    """Averages the probabilities of member Classifiers; each prepares its own input."""
-
-    input_kind = "uint8"
-
-    def __init__(self, members: list):
-        self.members = members
-
-    def prepare(self, images_uint8: np.ndarray) -> np.ndarray:
-        return np.asarray(images_uint8)
-
-    def predict_proba(self, images_uint8: np.ndarray) -> np.ndarray:
-        return np.mean([m.predict_proba(m.prepare(images_uint8)) for m in self.members], axis=0).astype(np.float32)
-
-    def predict(self, images_uint8: np.ndarray) -> np.ndarray:
-        return self.predict_proba(images_uint8).argmax(axis=1)
-
-    def param_count(self) -> int:
-        return int(sum(m.param_count() for m in self.members))
 
 
 def _members(store: RunStore, run_ids: list[str]) -> list[dict[str, Any]]:
@@ -59,7 +40,6 @@ def _members(store: RunStore, run_ids: list[str]) -> list[dict[str, Any]]:
 
 def _val_accuracy(store: RunStore, run_ids: list[str]) -> float | None:
     """Validation accuracy of the averaged members, or None when a member's model file is absent."""
-    from core.explain.inference import load_classifier
     from core.store import RunError as StoreError
 
     dataset = data.load()
@@ -81,8 +61,6 @@ def create(
 ) -> dict[str, Any]:
     """Build and store an ensemble run of `run_ids`; returns its record. RunError when a member
     is missing, damaged, not completed or itself an ensemble (nothing is written then)."""
-    from core.training.engine import environment, source_version
-
     store = store or RunStore()
     records = _members(store, list(run_ids))
     ids = [r["run_id"] for r in records]

@@ -22,7 +22,7 @@ MAX_CANDIDATES = 12
 
 def val_probabilities(run_id: str, store: RunStore) -> np.ndarray:
     """(12 000, 10) validation probabilities of a completed run with a model file (cached)."""
-    from core.explain.inference import training_photo_probabilities
+    from core.models.loading import training_photo_probabilities
 
     record = store.usable(run_id)
     if record.get("family") == "ensemble":

@@ -14,8 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from core.training.config import TrainConfig
-from core.training.rules import ConfigError
+from core.models.config import TrainConfig
+from core.models.rules import ConfigError
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,9 @@ import platform
 import secrets
 from collections.abc import Callable, Iterator
 
+from core.models.config import TrainConfig
 from core.store import RunStore
 from core.training import presets
-from core.training.config import TrainConfig
 
 REFERENCE_CONFIGS: dict[str, TrainConfig] = {
     "cnn": TrainConfig("cnn", epochs=15),

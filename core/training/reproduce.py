@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from core.models.config import TrainConfig
 from core.store import RunError, RunStore, now_iso
-from core.training.config import TrainConfig
 
 
 def reproduce(

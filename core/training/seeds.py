@@ -12,9 +12,9 @@ from dataclasses import replace
 from typing import Any
 
 from core.models.base import Emit, no_emit
+from core.models.config import TrainConfig
+from core.models.rules import ConfigError
 from core.store import RunError, RunStore, new_run_id, validate_run_id
-from core.training.config import TrainConfig
-from core.training.rules import ConfigError
 
 MAX_SEEDS = 10
 

@@ -1,7 +1,7 @@
 """Search spaces: which settings a study varies, over which ranges, checked against the model zoo.
 
 A dimension is (kind, low, high, log) for numbers or ("choice", values) for categories. Every range
-must lie inside the option's own allowed range (core.models / core.training.config), so a study can
+must lie inside the option's own allowed range (core.models / core.models.config), so a study can
 never sample a setting that training would refuse.
 """
 
@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.models import get_spec
-from core.training.config import COMMON_RANGES
-from core.training.rules import ConfigError, Range, show_number
+from core.models.config import COMMON_RANGES
+from core.models.rules import ConfigError, Range, show_number
 
 MAX_TRIALS = 500
 

@@ -16,10 +16,10 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+from core.models.config import COMMON_RANGES, TrainConfig
+from core.models.rules import ConfigError
 from core.store import RunStore, validate_run_id
 from core.store.locks import LockTaken, hold_lock, lock_held
-from core.training.config import COMMON_RANGES, TrainConfig
-from core.training.rules import ConfigError
 from core.tuning import trials as trial_runner
 from core.tuning.space import COMMON, Dim, check_budget, parse
 

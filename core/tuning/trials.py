@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from core import paths
+from core.models.config import TrainConfig
 from core.store import RunStore
 from core.store.locks import hold_lock, lock_held
-from core.training.config import TrainConfig
 from core.tuning.space import Dim
 
 GRACE_SECONDS = 10  # a RUNNING trial younger than this is left alone (it is taking its lock)

@@ -12,7 +12,7 @@ from dash import dcc, html
 
 from core.store import InvalidRunId, RunError
 from core.story import slides
-from core.story.slides import Slide
+from core.story.parts import Slide, Story
 from dashboard import state
 
 STATIC: Any = {"displayModeBar": False, "responsive": True}
@@ -113,11 +113,11 @@ def _fingerprint() -> tuple:
 
 
 @functools.lru_cache(maxsize=4)
-def _story(run: str | None, _version: tuple) -> slides.Story:
+def _story(run: str | None, _version: tuple) -> Story:
     return slides.build(run, state.store())
 
 
-def story(run: str | None) -> slides.Story:
+def story(run: str | None) -> Story:
     return _story(run, _fingerprint())
 
 

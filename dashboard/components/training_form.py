@@ -8,8 +8,8 @@ import dash_bootstrap_components as dbc
 from dash import html
 
 from core.models import SPECS, get_spec
-from core.training.config import MAX_TRAIN_SIZE, ConfigError, TrainConfig
-from core.training.rules import Range, RunRef, show_number
+from core.models.config import MAX_TRAIN_SIZE, ConfigError, TrainConfig
+from core.models.rules import Range, RunRef, show_number
 
 # (option, label, help, input kwargs); numbers use dbc.Input(type="number")
 NUMBER_FIELDS: list[tuple[str, str, str, dict]] = [

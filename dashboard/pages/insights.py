@@ -12,8 +12,8 @@ from dash import Input, Output, State, callback, html, no_update
 
 from core.ablation import study as studies
 from core.ablation import wording
+from core.models.rules import ConfigError
 from core.store import InvalidRunId, RunError
-from core.training.rules import ConfigError
 from dashboard import ablation_job, state
 from dashboard.components import insights_layout, insights_results
 from dashboard.figures.insights import forest_plot, variant_curves, variant_label

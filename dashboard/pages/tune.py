@@ -11,8 +11,8 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html, no_update
 
+from core.models.rules import ConfigError
 from core.store import InvalidRunId, RunError
-from core.training.rules import ConfigError
 from core.tuning import study as studies
 from dashboard import tuning_job
 from dashboard.components import tune_layout

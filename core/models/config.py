@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
-from core.models import get_spec
-from core.training.rules import ConfigError, Range
+from core.models.registry import get_spec
+from core.models.rules import ConfigError, Range
 
 __all__ = ["MAX_TRAIN_SIZE", "MIN_SUBSET", "ConfigError", "Range", "TrainConfig", "parse_param", "to_cli_args"]
 

@@ -2,12 +2,14 @@
 
 Reading a run (RunStore.get) already validates run.json and the predictions' structure; this
 also loads every prediction array and every model file a run needs, which pages do only on demand.
+It lives beside the model loader (core.models.loading), not in the store, because it loads models.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from core.models.loading import load_classifier
 from core.store.errors import DamagedRun, NoModel
 from core.store.runs import DAMAGED, RunStore
 
@@ -25,8 +27,6 @@ def check_run(store: RunStore, run_id: str, load_model: bool = True) -> dict[str
         try:
             store.predictions(run_id)
             if load_model:
-                from core.explain.inference import load_classifier
-
                 try:
                     load_classifier(run_id, store)
                 except NoModel:

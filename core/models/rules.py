@@ -1,7 +1,7 @@
 """Validation primitives shared by the model zoo and the training configuration.
 
 They live apart from both, so `core.models` (which declares each model's parameter ranges) and
-`core.config` (which resolves a configuration against the zoo) import them without importing
+`core.models.config` (which resolves a configuration against the registry) import them without importing
 each other.
 """
 
