@@ -99,6 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     rename.add_argument("run_id")
     rename.add_argument("name")
     runs_sub.add_parser("reindex", help="rebuild the run index (artifacts/index.sqlite) from the run folders")
+    runs_sub.add_parser("reap", help="record runs whose training process died as interrupted")
     delete = runs_sub.add_parser("delete", help="remove a run (not a running one)")
     delete.add_argument("run_id")
     delete.add_argument("--force", action="store_true", help="also delete a committed reference run (ref-*)")
@@ -255,6 +256,10 @@ def _cmd_runs(args) -> int:
         count = index.reindex(store)
         print(f"indexed {count} runs in {store.index.path}")
         return 0
+    if args.runs_command == "reap":
+        reaped = store.reap()
+        print(f"recorded as interrupted: {', '.join(reaped)}" if reaped else "no dead run to record")
+        return 0
     if args.runs_command == "list":
         runs = [run_summary(r) for r in store.list_runs(status=args.status)]
         if args.json:
@@ -268,6 +273,7 @@ def _cmd_runs(args) -> int:
     if args.runs_command == "check":
         from core.models.check import check_all
 
+        store.reap()
         results = check_all(store, load_models=not args.no_models)
         if args.json:
             _print_json(results)

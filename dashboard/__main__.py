@@ -10,6 +10,7 @@ Flask's development server with Dash's debug tools instead.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 
 # Request threads per lane (dashboard.lanes). Page work is pure Python and holds the interpreter lock:
@@ -53,6 +54,8 @@ def main(argv=None) -> None:
 
     hosts = security.allowed_hosts(args.host, args.allow_host)
     app = create_app(warm=True, hosts=hosts)  # imports everything before the first request
+    with contextlib.suppress(Exception):  # record runs whose training died while no server watched
+        state.store().reap()
     print(f"Fashion-MNIST Studio on http://{args.host}:{args.port}/", flush=True)
     if args.dev:
         app.run(host=args.host, port=args.port, debug=True)

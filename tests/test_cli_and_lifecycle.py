@@ -134,6 +134,11 @@ def test_killed_training_is_marked_interrupted_and_other_runs_are_untouched(tmp_
         for r in json.loads(run_cli("runs", "list", "--json", env={"STUDIO_ARTIFACTS": str(tmp_path)}).stdout)
     }
     assert listed == {"victim": "interrupted", "finished-before": "completed"}
+    assert json.loads((store.path("victim") / "run.json").read_text())["status"] == "running"  # only reported
+    reaped = run_cli("runs", "reap", env={"STUDIO_ARTIFACTS": str(tmp_path)})
+    assert reaped.returncode == 0 and "victim" in reaped.stdout
+    assert json.loads((store.path("victim") / "run.json").read_text())["status"] == "interrupted"
+    assert "no dead run" in run_cli("runs", "reap", env={"STUDIO_ARTIFACTS": str(tmp_path)}).stdout
 
 
 def test_cancel_request_and_second_training_refused(tmp_path):

@@ -65,13 +65,19 @@ def test_damaged_run_json_is_reported_and_skipped_in_listings(store):
         store.usable("bad")
 
 
-def test_running_run_without_live_owner_is_marked_interrupted(store):
+def test_running_run_without_live_owner_is_reported_interrupted_and_reap_records_it(store):
     with store.open_run("alive", {"model": "cnn"}):
         assert store.get("alive")["status"] == "running"  # the lock is held: still alive
+        assert store.reap() == []  # a live run is never reaped
     # the block ended without completing the run, as if the process had died
+    on_disk = (store.path("alive") / "run.json").read_bytes()
     record = store.get("alive")
-    assert record["status"] == "interrupted" and "unexpectedly" in record["error"]
+    assert record["status"] == "interrupted" and "unexpectedly" in record["error"] and record["finished_at"]
+    assert (store.path("alive") / "run.json").read_bytes() == on_disk  # reading wrote nothing
+    assert [r["status"] for r in store.list_runs()] == ["interrupted"]
+    assert store.reap() == ["alive"]  # the explicit reaper records it
     assert json.loads((store.path("alive") / "run.json").read_text())["status"] == "interrupted"
+    assert store.reap() == []
 
 
 def _hold_slot(root, ready, release):

@@ -6,7 +6,7 @@ Layout of one run: `run.json` (config, status, timings, environment, metrics), `
 `logs/` (TensorBoard). Every write is atomic. A training process holds an exclusive `flock` on
 `<run>/.lock` for its whole life, and one on `runs/.training.lock` (one training at a time); the
 kernel drops both when the process dies, so a run still marked `running` whose lock is free died
-mid-way and is reported (and recorded) as `interrupted`, never as completed.
+mid-way and is reported as `interrupted` (recorded so by `reap()`), never as completed.
 
 Reading validates (core.record): a record or file that does not match the contract comes back as
 status `damaged` with a one-line reason, never an exception. The store is split by concern:
@@ -247,28 +247,62 @@ class RunStore(RunFiles, RunLocks):
         return record
 
     def get(self, run_id: str) -> dict[str, Any]:
-        """run.json of a run, validated; never raises for a damaged run.
+        """run.json of a run, validated; never raises for a damaged run, and never writes.
 
-        A dead `running` run is recorded as `interrupted` first. A record or file that does not
-        match the contract comes back with status `damaged` and a one-line `damage` reason.
-        UnknownRun / InvalidRunId for ids that name no run.
+        A `queued`/`running` run whose training process is gone is reported as `interrupted` (with
+        the reason and its last sign of life as `finished_at`); `reap()` records that in run.json. A
+        record or file that does not match the contract comes back with status `damaged` and a
+        one-line `damage` reason. UnknownRun / InvalidRunId for ids that name no run.
         """
         record, problem = self._validated_record(run_id)
         if record.get("status") in ACTIVE and not self._owner_alive(run_id):
             try:
                 record = self._read_record(run_id)  # re-read: it may have finished just now
-                if record.get("status") in ACTIVE:
-                    reason = (
-                        "cancelled by the user"
-                        if self.cancel_requested(run_id)
-                        else "the training process stopped unexpectedly"
-                    )
-                    record = self.mark_interrupted(run_id, reason)
             except DamagedRun as exc:
                 return {"run_id": run_id, "status": DAMAGED, "recorded_status": None, "damage": str(exc)}
+            if record.get("status") in ACTIVE:
+                record = {
+                    **record,
+                    "status": "interrupted",
+                    "error": self._dead_reason(run_id),
+                    "finished_at": self._last_sign_of_life(run_id),
+                }
             problem = record_problem(record)
         problem = problem or self._files_problem(record)
         return damaged(record, problem) if problem else record
+
+    def _dead_reason(self, run_id: str) -> str:
+        return "cancelled by the user" if self.cancel_requested(run_id) else "the training process stopped unexpectedly"
+
+    def _last_sign_of_life(self, run_id: str) -> str:
+        """When a dead run last wrote anything (its record, progress or history), as ISO time."""
+        times = []
+        for name in ("run.json", "progress.json", "history.jsonl"):
+            with contextlib.suppress(OSError):
+                times.append((self.path(run_id) / name).stat().st_mtime)
+        when = dt.datetime.fromtimestamp(max(times), dt.UTC) if times else dt.datetime.now(dt.UTC)
+        return when.isoformat(timespec="seconds")
+
+    def reap(self, run_ids: list[str] | None = None) -> list[str]:
+        """Record as `interrupted` every run still marked queued/running whose training process is
+        gone (its lock is free), as Optuna fails stale trials; returns their ids. `get()` already
+        reports such runs as interrupted; this writes it down. Run by the training launcher, the
+        studies, the server at start-up and `python -m core runs reap`."""
+        if run_ids is None:
+            run_index.sync_if_due(self)
+            # the index lists a dead run as interrupted already (it reads through get): check those too
+            candidates = {"status": [*ACTIVE, "interrupted"]}
+            run_ids = [row["run_id"] for row in self.index.query(candidates, limit=None)[0]]
+        reaped = []
+        for run_id in run_ids:
+            try:
+                record = self._read_record(run_id)
+            except (DamagedRun, UnknownRun):
+                continue
+            if record.get("status") in ACTIVE and not self._owner_alive(run_id):
+                self.mark_interrupted(run_id, self._dead_reason(run_id))
+                reaped.append(run_id)
+        return reaped
 
     def _validated_record(self, run_id: str) -> tuple[dict[str, Any], str | None]:
         """(a copy of run.json, its schema problem or None), cached per version of the file."""

@@ -121,6 +121,8 @@ def train(
 
         distill.check_teacher(config.params["teacher"], store)
     with store.training_slot(run_id) if exclusive else contextlib.nullcontext():
+        if exclusive:  # holding the slot, no other training is alive: record the dead ones as such
+            store.reap()
         record = {
             "model": config.model,
             "label": spec.label,
