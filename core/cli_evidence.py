@@ -139,14 +139,12 @@ def _cmd_ablate(args) -> int:
             name, base, base_from, args.seeds, args.subset, args.epochs, args.only, budgets=budgets, design=args.design
         )
         n_budgets = len(study.budgets_of(plan))
-        if plan["design"] == "factorial":
-            log(
-                f"study {name}: {len(plan['factors'])} factors in {len(plan['variants'])} runs, {len(plan['seeds'])} seeds"
-            )
+        if plan.design == "factorial":
+            log(f"study {name}: {len(plan.factors)} factors in {len(plan.variants)} runs, {len(plan.seeds)} seeds")
         else:
             log(
-                f"study {name}: {len(plan['variants']) - n_budgets} variants + the base at {n_budgets} budget(s), "
-                f"{len(plan['seeds'])} seeds"
+                f"study {name}: {len(plan.variants) - n_budgets} variants + the base at {n_budgets} budget(s), "
+                f"{len(plan.seeds)} seeds"
             )
         result = study.run(name, log=log)
     elif command == "resume":

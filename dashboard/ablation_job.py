@@ -32,7 +32,7 @@ def start(
     from core.ablation import budget
 
     name = validate_run_id(name or f"ablation-{dt.datetime.now(dt.UTC):%Y%m%d-%H%M%S}")
-    if (study.folder() / f"{name}.json").exists() and study.is_running(name):
+    if study.FOLDER.has_plan(name) and study.is_running(name):
         raise ConfigError(f"study {name} is already running")
     base, base_from = study.base_config(preset=preset)
     mode = "queued" if tied_to_launcher() else "local"
@@ -40,8 +40,8 @@ def start(
     plan = study.create(
         name, base, base_from, seeds, subset, epochs, only or None, mode=mode, budgets=parsed, design=design
     )
-    resume(plan["name"])
-    return plan["name"]
+    resume(plan.name)
+    return plan.name
 
 
 def resume(name: str) -> None:

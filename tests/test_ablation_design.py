@@ -271,3 +271,26 @@ def test_show_json_gives_every_variant_its_budget_and_the_factorial_its_effects_
     assert all(e["sentence"].startswith("At 1 and 2 epochs on 300 photos") for e in fact["main_effects"])
     text = run_cli("ablate", "show", "fact", env=env).stdout
     assert "Training length (epochs)" in text and "Holm p" in text
+
+
+def test_a_plan_is_a_frozen_dataclass_that_round_trips_every_committed_plan_and_refuses_a_broken_one():
+    import dataclasses
+    import json
+
+    from core.ablation.plan import Plan
+    from core.models.rules import ConfigError
+    from core.paths import PROJECT_ROOT
+
+    committed = sorted((PROJECT_ROOT / "artifacts" / "ablations").glob("*.json"))
+    assert committed
+    for path in committed:
+        raw = json.loads(path.read_text())
+        plan = Plan.from_dict(raw)
+        assert plan.to_dict() == raw  # nothing lost or added, old plans (no budgets) included
+        assert plan.name == raw["name"] and len(plan.variants) == len(raw["variants"])
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        plan.name = "renamed"  # type: ignore[misc]
+    with pytest.raises(ConfigError, match="incomplete"):
+        Plan.from_dict({"name": "broken", "variants": [{"key": "base"}]})  # no seeds
+    with pytest.raises(ConfigError, match="no variants"):
+        Plan.from_dict({"name": "empty", "variants": [], "seeds": [1]})

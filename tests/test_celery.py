@@ -217,7 +217,7 @@ def test_an_ablation_study_runs_on_celery_workers(redis_url, tmp_path, monkeypat
     try:
         # (TTA on a base without mirror augmentation would measure a mismatch: refused since issue 31)
         name = ablation_job.start("demo", 1, 300, 1, ["batchnorm"], "queued-ablation")
-        assert study.load(name)["mode"] == "queued" and study.is_running(name)
+        assert study.load(name).mode == "queued" and study.is_running(name)
         result = wait_until(
             lambda: (r := study.summary(name))["runs_done"] == 2 and not r["running"] and r, timeout=240, interval=1
         )

@@ -12,7 +12,7 @@ from typing import Any
 
 from core.ablation import budget as budgets_mod
 from core.ablation import factorial, techniques, wording
-from core.ablation.plan import BASE, FACTORIAL, budget_of, budgets_of, is_running, load, variant_run_id
+from core.ablation.plan import BASE, FACTORIAL, Plan, budget_of, budgets_of, is_running, load, variant_run_id
 from core.evaluation import stats
 from core.models.rules import ConfigError
 from core.store import RunStore
@@ -36,9 +36,9 @@ def _mean(values: list[float]) -> float | None:
     return sum(values) / len(values) if values else None
 
 
-def recipe_note(plan: dict[str, Any]) -> str | None:
+def recipe_note(plan: Plan) -> str | None:
     """When a study started from a preset that has changed since, say how (the budget aside)."""
-    source = str(plan.get("base_from") or "")
+    source = str(plan.base_from or "")
     if not source.startswith("preset "):
         return None
     from core.models.config import TrainConfig
@@ -51,7 +51,7 @@ def recipe_note(plan: dict[str, Any]) -> str | None:
     except ConfigError:
         return f"It started from preset {name}, which no longer exists."
     try:
-        used = TrainConfig.from_dict(plan.get("base_recipe") or plan["variants"][0]["config"]).resolve().to_dict()
+        used = TrainConfig.from_dict(plan.base_recipe or plan.variants[0]["config"]).resolve().to_dict()
     except (ConfigError, TypeError):
         return f"Its base recipe can no longer be read against today's preset {name}."
     ignore = {"seed", "subset", "epochs", "params"}
@@ -61,7 +61,7 @@ def recipe_note(plan: dict[str, Any]) -> str | None:
     ]
     if not changes:
         return None
-    date = str(plan.get("created_at") or "")[:10]
+    date = str(plan.created_at or "")[:10]
     return f"Its base is preset {name} as it was on {date}, not today's: " + "; ".join(changes).replace("_", " ") + "."
 
 
@@ -136,14 +136,14 @@ def summary(name: str, store: RunStore | None = None) -> dict[str, Any]:
     `budget` and a plain `sentence` that names the budget."""
     plan = load(name)
     store = store or RunStore()
-    if plan.get("design") == FACTORIAL:
+    if plan.design == FACTORIAL:
         return factorial_summary(plan, store)
-    k = len(plan["seeds"])
+    k = len(plan.seeds)
     results = {
         (budget_of(plan, v), v["key"]): [_result(store, variant_run_id(plan, v, i)) for i in range(1, k + 1)]
-        for v in plan["variants"]
+        for v in plan.variants
     }
-    base_of = {budget_of(plan, v): v["config"] for v in plan["variants"] if v["key"] == BASE}
+    base_of = {budget_of(plan, v): v["config"] for v in plan.variants if v["key"] == BASE}
     entries = {b["key"]: _budget_entry(b, results[(b["key"], BASE)]) for b in budgets_of(plan)}
     rows = [
         _row(
@@ -153,7 +153,7 @@ def summary(name: str, store: RunStore | None = None) -> dict[str, Any]:
             entries[budget_of(plan, v)],
             base_of[budget_of(plan, v)],
         )
-        for v in plan["variants"]
+        for v in plan.variants
         if v["key"] != BASE
     ]
     comparisons = _adjust(rows)
@@ -176,16 +176,16 @@ def summary(name: str, store: RunStore | None = None) -> dict[str, Any]:
     return {
         "study": name,
         "design": "one-at-a-time",
-        "base_from": plan.get("base_from"),
-        "base": plan["variants"][0]["config"],
+        "base_from": plan.base_from,
+        "base": plan.variants[0]["config"],
         "recipe_note": recipe_note(plan),
-        "seeds": plan["seeds"],
-        "subset": plan.get("subset"),
-        "epochs": plan.get("epochs"),
+        "seeds": plan.seeds,
+        "subset": plan.subset,
+        "epochs": plan.epochs,
         "budget": entries[first],
         "budgets": list(entries.values()),
-        "judged_on": plan.get("judged_on"),
-        "created_at": plan.get("created_at"),
+        "judged_on": plan.judged_on,
+        "created_at": plan.created_at,
         "base_accuracy": stats.spread([r["val_accuracy"] if r else None for r in base_runs]),
         "base_seconds": entries[first]["seconds_per_run"],
         "base_runs": [r for r in base_runs if r],
@@ -199,18 +199,18 @@ def summary(name: str, store: RunStore | None = None) -> dict[str, Any]:
             if len(group) > 1 and not group[0]["mismatch"]
         ],
         "runs_done": done,
-        "runs_total": k * len(plan["variants"]),
+        "runs_total": k * len(plan.variants),
         "running": is_running(name, store),
     }
 
 
-def factorial_summary(plan: dict[str, Any], store: RunStore) -> dict[str, Any]:
+def factorial_summary(plan: Plan, store: RunStore) -> dict[str, Any]:
     """A factorial study: each design row's runs, the fitted main effects and interactions (with their
     aliases), and one sentence each."""
-    name, k = plan["name"], len(plan["seeds"])
-    factors = plan["factors"]
+    name, k = plan.name, len(plan.seeds)
+    factors = plan.factors
     levels, y, rows = [], [], []
-    for v in plan["variants"]:
+    for v in plan.variants:
         runs = [_result(store, variant_run_id(plan, v, i)) for i in range(1, k + 1)]
         for r in runs:
             if r and r["val_accuracy"] is not None:
@@ -228,7 +228,7 @@ def factorial_summary(plan: dict[str, Any], store: RunStore) -> dict[str, Any]:
         )
     entries = [_budget_entry(b, []) for b in budgets_of(plan)]
     secs_all = [row["seconds"] for row in rows if row["seconds"] is not None]
-    fit = factorial.fit(factors, levels, y)
+    fit = factorial.fit(list(factors), levels, y)
     epochs = sorted({int(b["epochs"]) for b in entries})
     photos = entries[0]
     scope_budget = (
@@ -260,18 +260,18 @@ def factorial_summary(plan: dict[str, Any], store: RunStore) -> dict[str, Any]:
     return {
         "study": name,
         "design": FACTORIAL,
-        "base_from": plan.get("base_from"),
-        "base": plan.get("base_recipe"),
+        "base_from": plan.base_from,
+        "base": plan.base_recipe,
         "recipe_note": recipe_note(plan),
-        "seeds": plan["seeds"],
+        "seeds": plan.seeds,
         "budget": entries[0],
         "budgets": entries,
         "scope": scope,
-        "judged_on": plan.get("judged_on"),
-        "created_at": plan.get("created_at"),
+        "judged_on": plan.judged_on,
+        "created_at": plan.created_at,
         "factors": factors,
-        "resolution": plan.get("resolution"),
-        "aliases": plan.get("aliases", []),
+        "resolution": plan.resolution,
+        "aliases": plan.aliases,
         "fit": {x: fit[x] for x in fit if x != "effects"},
         "main_effects": main,
         "interactions": sorted(inter, key=lambda e: -abs(e["effect"])),
@@ -279,19 +279,19 @@ def factorial_summary(plan: dict[str, Any], store: RunStore) -> dict[str, Any]:
         "adjustment": "Holm",
         "variants": rows,
         "runs_done": len(y),
-        "runs_total": k * len(plan["variants"]),
+        "runs_total": k * len(plan.variants),
         "running": is_running(name, store),
     }
 
 
-def _plans() -> list[dict[str, Any]]:
+def _plans() -> list[Plan]:
     """Every readable study plan, by name (a damaged plan never hides the others)."""
-    from core.ablation.plan import folder
+    from core.ablation.plan import FOLDER
 
     out = []
-    for path in sorted(folder().glob("*.json")):
+    for study_name in FOLDER.names():
         try:
-            plan = load(path.stem)
+            plan = load(study_name)
             budgets_of(plan)
         except (ConfigError, ValueError, KeyError, TypeError):
             continue
@@ -299,7 +299,7 @@ def _plans() -> list[dict[str, Any]]:
     return out
 
 
-def _citable(plan: dict[str, Any]) -> bool:
+def _citable(plan: Plan) -> bool:
     """Every budget of the plan uses all training photos and at least the fast preset's epochs."""
     from core.training import presets
 
@@ -313,10 +313,10 @@ def cited_study(store: RunStore | None = None) -> dict[str, Any] | None:
     store = store or RunStore()
     rows = []
     for plan in filter(_citable, _plans()):
-        ids = [variant_run_id(plan, v, i) for i in range(1, len(plan["seeds"]) + 1) for v in plan["variants"]]
+        ids = [variant_run_id(plan, v, i) for i in range(1, len(plan.seeds) + 1) for v in plan.variants]
         done = sum(1 for run_id in ids if (r := _result(store, run_id)) and r["status"] == "validated")
         if done == len(ids) and ids:
-            rows.append((plan.get("created_at") or "", plan["name"]))
+            rows.append((plan.created_at or "", plan.name))
     if not rows:
         return None
     return summary(max(rows)[1], store)
@@ -329,7 +329,7 @@ def study_budgets() -> list[dict[str, Any]]:
         biggest = max(budgets_of(plan), key=lambda b: int(b["epochs"]) * int(b["photos"]))
         out.append(
             {
-                "study": plan["name"],
+                "study": plan.name,
                 "passes": int(biggest["epochs"]) * int(biggest["photos"]),
                 "words": wording.short_budget(biggest),
             }
@@ -339,4 +339,4 @@ def study_budgets() -> list[dict[str, Any]]:
 
 def short_studies(store: RunStore | None = None) -> list[str]:
     """Names of studies below the citable budget (shown on the What helps page, never cited)."""
-    return [plan["name"] for plan in _plans() if not _citable(plan)]
+    return [plan.name for plan in _plans() if not _citable(plan)]

@@ -23,19 +23,16 @@ from core.ablation import factorial, techniques
 from core.ablation.plan import (
     BASE,
     FACTORIAL,
+    FOLDER,
+    Plan,
     budget_of,
     budgets_of,
-    cell_lock,
     cells,
-    folder,
     is_running,
     load,
-    plan_path,
     run_id_of,
     run_ids,
     state,
-    stop_flag,
-    study_lock,
     variant_run_id,
 )
 from core.ablation.results import summary
@@ -47,11 +44,11 @@ from core.store.locks import LockTaken, hold_lock
 
 __all__ = [
     "BASE",
+    "FOLDER",
     "base_config",
     "budgets_of",
     "cells",
     "create",
-    "folder",
     "is_running",
     "list_studies",
     "load",
@@ -93,7 +90,7 @@ def create(
     mode: str = "local",
     budgets: list[budgets_mod.Budget] | None = None,
     design: str = "one-at-a-time",
-) -> dict[str, Any]:
+) -> Plan:
     """Validate everything and write the plan (ConfigError when anything is wrong; nothing written).
     An existing plan of the same name is kept as it is (a study is resumed, never silently redefined).
 
@@ -105,7 +102,7 @@ def create(
     name = validate_run_id(name)
     if len(name) > MAX_NAME:
         raise ConfigError(f"a study name has at most {MAX_NAME} characters")
-    path = plan_path(name)
+    path = FOLDER.plan(name)
     if path.exists():
         return load(name)
     if not 1 <= int(seeds) <= MAX_SEEDS:
@@ -120,23 +117,25 @@ def create(
     if design not in (FACTORIAL, "one-at-a-time"):
         raise ConfigError(f"design must be one-at-a-time or factorial, got {design!r}")
     if design == FACTORIAL:
-        plan = _factorial_plan(recipe, budgets, only)
+        layout = _factorial_plan(recipe, budgets, only)
     else:
-        plan = _one_at_a_time_plan(recipe, budgets, only)
-    plan = {
-        "name": name,
-        "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "base_from": base_from,
-        "base_recipe": recipe.to_dict(),  # what the preset (or run) was when the study began
-        "design": design,
-        "seeds": [recipe.seed + i for i in range(int(seeds))],
-        "subset": budgets[0].subset,
-        "epochs": budgets[0].epochs,
-        "mode": mode,
-        "judged_on": f"validation split ({N_VAL:,} photos); the test set is never scored".replace(",", " "),
-        **plan,
-    }
-    atomic.write_json(path, plan)
+        layout = _one_at_a_time_plan(recipe, budgets, only)
+    plan = Plan.from_dict(
+        {
+            "name": name,
+            "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "base_from": base_from,
+            "base_recipe": recipe.to_dict(),  # what the preset (or run) was when the study began
+            "design": design,
+            "seeds": [recipe.seed + i for i in range(int(seeds))],
+            "subset": budgets[0].subset,
+            "epochs": budgets[0].epochs,
+            "mode": mode,
+            "judged_on": f"validation split ({N_VAL:,} photos); the test set is never scored".replace(",", " "),
+            **layout,
+        }
+    )
+    atomic.write_json(path, plan.to_dict())
     return plan
 
 
@@ -188,7 +187,7 @@ def _one_at_a_time_plan(
 def _train_cell(plan, variant, index, seed, store, log, exclusive: bool, parent_pid: int | None = None) -> dict:
     from core import training
 
-    name = plan["name"]
+    name = plan.name
     run_id = variant_run_id(plan, variant, index)
     if store.exists(run_id):
         store.delete(run_id, force=True)  # died mid-way: train it again from scratch
@@ -223,20 +222,19 @@ def run(name: str, store: RunStore | None = None, log: Callable[[str], None] = l
     another training holds the slot); returns the summary. A stop request ends it between runs."""
     plan = load(name)
     store = store or RunStore()
-    flag = stop_flag(name)
     try:
-        with hold_lock(study_lock(name), f"ablation study {name}"):
-            flag.unlink(missing_ok=True)
+        with hold_lock(FOLDER.lock(name), f"ablation study {name}"):
+            FOLDER.clear_stop(name)
             for variant, index, seed in cells(plan):
-                if flag.exists():
+                if FOLDER.stop_requested(name):
                     log(f"study {name} stopped; resume it with: python -m core ablate resume {name}")
                     break
                 run_id = variant_run_id(plan, variant, index)
                 if state(store, run_id) in ("done", "running"):
                     continue
-                with hold_lock(cell_lock(name, run_id), f"run {run_id}"):
+                with hold_lock(FOLDER.cell_lock(run_id), f"run {run_id}"):
                     _train_waiting(plan, variant, index, seed, store, log)
-            flag.unlink(missing_ok=True)
+            FOLDER.clear_stop(name)
     except LockTaken as exc:
         raise ConfigError(str(exc)) from None
     return summary(name, store)
@@ -259,14 +257,14 @@ def work_one(
     so N workers train N runs at once). Returns its run id, or "skipped" when nothing is left."""
     plan = load(name)
     store = store or RunStore()
-    if stop_flag(name).exists():
+    if FOLDER.stop_requested(name):
         return "skipped"
     for variant, index, seed in cells(plan):
         run_id = variant_run_id(plan, variant, index)
         if state(store, run_id) in ("done", "running"):
             continue
         try:
-            with hold_lock(cell_lock(name, run_id), f"run {run_id}"):
+            with hold_lock(FOLDER.cell_lock(run_id), f"run {run_id}"):
                 if state(store, run_id) in ("done", "running"):
                     continue
                 _train_cell(plan, variant, index, seed, store, log, exclusive=False, parent_pid=parent_pid)
@@ -281,7 +279,7 @@ def request_stop(name: str) -> bool:
     load(name)
     if not is_running(name):
         return False
-    stop_flag(name).write_text("stop")
+    FOLDER.request_stop(name)
     return True
 
 
@@ -289,25 +287,25 @@ def list_studies(store: RunStore | None = None) -> list[dict[str, Any]]:
     """Every study, newest first: name, base, seeds, budget, runs done of total, running."""
     store = store or RunStore()
     rows = []
-    for path in sorted(folder().glob("*.json")):
+    for study_name in FOLDER.names():
         try:
-            plan = load(path.stem)
+            plan = load(study_name)
         except (ConfigError, ValueError):
             continue
         ids = run_ids(plan)
         rows.append(
             {
-                "study": plan["name"],
-                "base_from": plan.get("base_from"),
-                "model": plan["variants"][0]["config"]["model"],
-                "seeds": len(plan["seeds"]),
-                "subset": plan.get("subset"),
-                "epochs": plan.get("epochs"),
-                "variants": len(plan["variants"]) - 1,
+                "study": plan.name,
+                "base_from": plan.base_from,
+                "model": plan.variants[0]["config"]["model"],
+                "seeds": len(plan.seeds),
+                "subset": plan.subset,
+                "epochs": plan.epochs,
+                "variants": len(plan.variants) - 1,
                 "runs_done": sum(state(store, run_id) == "done" for run_id in ids),
                 "runs_total": len(ids),
-                "created_at": plan.get("created_at"),
-                "running": is_running(plan["name"], store),
+                "created_at": plan.created_at,
+                "running": is_running(plan.name, store),
             }
         )
     return sorted(rows, key=lambda r: r["created_at"] or "", reverse=True)

@@ -19,7 +19,8 @@ from typing import Any
 from core.models.config import COMMON_RANGES, TrainConfig
 from core.models.rules import ConfigError
 from core.store import RunStore, validate_run_id
-from core.store.locks import LockTaken, hold_lock, lock_held
+from core.store.locks import LockTaken, hold_lock
+from core.store.studies import TUNING
 from core.tuning import trials as trial_runner
 from core.tuning.space import COMMON, Dim, check_budget, parse
 
@@ -29,10 +30,10 @@ DEFAULT_SUBSET = 2000
 def storage_url() -> str:
     if os.environ.get("OPTUNA_STORAGE"):
         return os.environ["OPTUNA_STORAGE"]
-    return f"sqlite:///{_folder() / 'optuna.db'}"
+    return f"sqlite:///{FOLDER.root / 'optuna.db'}"
 
 
-_folder = trial_runner.folder
+FOLDER = TUNING  # artifacts/tuning/: the Optuna database, study and trial locks, stop flags
 
 
 def request_stop(name: str, store: RunStore | None = None) -> bool:
@@ -41,7 +42,7 @@ def request_stop(name: str, store: RunStore | None = None) -> bool:
     name = validate_run_id(name)
     if not is_running(name):
         return False
-    (_folder() / f"{name}.stop").write_text("stop")
+    FOLDER.request_stop(name)
     store = store or RunStore()
     for trial in trial_runner.running(load(name)):
         run_id = trial.user_attrs.get("run_id")
@@ -54,7 +55,7 @@ def is_running(name: str) -> bool:
     """True while a process runs this study (the kernel drops its lock on death), one of its trials
     is alive, or queued trials wait for a worker."""
     name = validate_run_id(name)
-    if lock_held(_folder() / f"{name}.lock"):
+    if FOLDER.locked(name):
         return True
     try:
         study = load(name)
@@ -158,16 +159,15 @@ def run(
     space, base = plan(model, trials, subset, epochs, overrides or [], seed)
     store = store or RunStore()
     name = validate_run_id(name or f"study-{model}-{dt.datetime.now(dt.UTC):%Y%m%d-%H%M%S}")
-    stop_flag = _folder() / f"{name}.stop"
     try:
-        with hold_lock(_folder() / f"{name}.lock", f"study {name}"):
+        with hold_lock(FOLDER.lock(name), f"study {name}"):
             study = _create(name, model, overrides or [], base, seed, trials, "local")
-            stop_flag.unlink(missing_ok=True)
+            FOLDER.clear_stop(name)
             for _ in range(trials):
-                if stop_flag.exists():
+                if FOLDER.stop_requested(name):
                     break
                 trial_runner.execute(study, model, base, space, config_for, store, log)
-            stop_flag.unlink(missing_ok=True)
+            FOLDER.clear_stop(name)
     except LockTaken as exc:
         raise ConfigError(str(exc)) from None
     return summary(name, store)
@@ -190,7 +190,7 @@ def dispatch(
     if is_running(name):
         raise ConfigError(f"study {name} is already running")
     _create(name, model, overrides, base, seed, trials, "queued")
-    (_folder() / f"{name}.stop").unlink(missing_ok=True)
+    FOLDER.clear_stop(name)
     for _ in range(trials):
         send(name)
     return name
@@ -204,7 +204,7 @@ def run_queued_trial(
     its budget is spent."""
     study = load(name)
     attrs = study.user_attrs
-    if (_folder() / f"{name}.stop").exists() or len(study.trials) >= attrs["budget"]:
+    if FOLDER.stop_requested(name) or len(study.trials) >= attrs["budget"]:
         return "skipped"
     base = TrainConfig.from_dict(attrs["base"])
     space = parse(attrs["model"], list(attrs.get("overrides", [])))
@@ -257,14 +257,14 @@ def _iso(moment: dt.datetime | None) -> str | None:
 def _waiting(study) -> int:
     """Queued trials no worker has taken yet (0 for a local study, or once it was stopped)."""
     attrs = study.user_attrs
-    if attrs.get("mode") != "queued" or (_folder() / f"{study.study_name}.stop").exists():
+    if attrs.get("mode") != "queued" or FOLDER.stop_requested(study.study_name):
         return 0
     return max(0, int(attrs.get("budget", 0)) - len(study.trials))
 
 
 def _running(study) -> bool:
     name = study.study_name
-    return lock_held(_folder() / f"{name}.lock") or bool(trial_runner.running(study)) or _waiting(study) > 0
+    return FOLDER.locked(name) or bool(trial_runner.running(study)) or _waiting(study) > 0
 
 
 def promote(name: str, store: RunStore | None = None, log: Callable[[str], None] = lambda _line: None) -> dict:

@@ -15,26 +15,15 @@ import os
 import socket
 import traceback
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-from core import paths
 from core.models.config import TrainConfig
 from core.store import RunStore
-from core.store.locks import hold_lock, lock_held
+from core.store.locks import hold_lock
+from core.store.studies import TUNING
 from core.tuning.space import Dim
 
 GRACE_SECONDS = 10  # a RUNNING trial younger than this is left alone (it is taking its lock)
-
-
-def folder() -> Path:
-    path = paths.artifacts_dir() / "tuning"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def lock_path(study: str, number: int) -> Path:
-    return folder() / f"{study}-t{number:03d}.lock"
 
 
 def run_id_of(study: str, number: int) -> str:
@@ -77,7 +66,7 @@ def execute(
 
     name = study.study_name
     trial = study.ask()
-    with hold_lock(lock_path(name, trial.number), f"trial {trial.number} of {name}"):
+    with hold_lock(TUNING.cell_lock(run_id_of(name, trial.number)), f"trial {trial.number} of {name}"):
         run_id = run_id_of(name, trial.number)
         trial.set_user_attr("run_id", run_id)
         trial.set_user_attr("worker", worker_name())
@@ -137,7 +126,7 @@ def _train(trial, name, model, run_id, base, space, configure, store, log, exclu
 
 def alive(study: str, trial) -> bool:
     """True while the trial's process holds its lock, or while it is too young to have taken it."""
-    if lock_held(lock_path(study, trial.number)):
+    if TUNING.cell_locked(run_id_of(study, trial.number)):
         return True
     started = trial.datetime_start
     if started is None:
