@@ -128,8 +128,10 @@ def usable(run_id: Any) -> Usable | str:
     record, problem = resolve_run(run_id)
     if record is None:
         return problem or "No run chosen."
-    preds, problem = predictions_for(record["run_id"])
-    return Usable(record, preds) if preds is not None else (problem or "This run cannot be read.")
+    try:
+        return Usable(record, state.store().predictions(record["run_id"]))
+    except RunError as exc:
+        return f"{exc}."
 
 
 def damaged_runs() -> list[dict[str, Any]]:
