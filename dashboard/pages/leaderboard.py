@@ -8,17 +8,15 @@ from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, dcc, html, no_update
+from dash import Input, Output, callback, dcc, html, no_update
 
 from core.data import CLASS_NAMES
 from core.evaluation import leaderboard
-from core.store import RunError
-from core.training import ensemble
 from dashboard import runs_view, state
-from dashboard.components import compare_panel, rebuild_panel
+from dashboard.components import compare_panel, leaderboard_actions, rebuild_panel
 from dashboard.components import leaderboard_table as table
 from dashboard.components.cards import figure_card
-from dashboard.components.leaderboard_table import column_defs
+from dashboard.components.leaderboard_columns import column_defs
 from dashboard.figures.errors import accuracy_bars, per_class_f1
 from dashboard.figures.leaderboard import cost_scatter
 from dashboard.figures.style import empty_figure
@@ -34,6 +32,7 @@ _table = runs_view.leaderboard_table
 ENSEMBLE_LABEL = table.ENSEMBLE_LABEL
 callback(*compare_panel.VERDICT_IO)(compare_panel.leaderboard_verdict)
 callback(*rebuild_panel.CALLBACK_IO, prevent_initial_call=True)(rebuild_panel.rebuild_clicked)
+leaderboard_actions.register()
 
 
 def layout(show: str | None = None, highlight: str | None = None, **_query) -> html.Div:
@@ -154,66 +153,6 @@ def export_csv(_n):
 @callback(Output("leaderboard-grid", "selectedRows"), Input("leaderboard-clear", "n_clicks"), prevent_initial_call=True)
 def clear_selection(_n):
     return []
-
-
-@callback(
-    Output("leaderboard-rename-message", "children"),
-    Output("leaderboard-grid", "rowTransaction"),
-    Input("leaderboard-grid", "cellValueChanged"),
-    prevent_initial_call=True,
-)
-def rename(changes):
-    """Save an edited Name cell; on a refused name, say why and put the old name back."""
-    change = changes[-1] if isinstance(changes, list) and changes and isinstance(changes[-1], dict) else {}
-    if change.get("colId") != "name" or not isinstance(change.get("data"), dict):
-        return no_update, no_update
-    run_id = str((change.get("data") or {}).get("run_id"))
-    try:
-        record = state.store().rename(run_id, change.get("value"))
-    except (RunError, TypeError) as exc:
-        restored = {**change["data"], "name": change.get("oldValue") or ""}
-        return dbc.Alert(f"Name not saved: {exc}", color="danger", dismissable=True), {"update": [restored]}
-    name = record.get("name")
-    text = f"{run_id} is now called “{name}”." if name else f"{run_id}: name removed."
-    return dbc.Alert(text, color="success", dismissable=True, duration=4000), no_update
-
-
-@callback(
-    Output("leaderboard-ensemble-message", "children"),
-    Output("leaderboard-grid", "rowData", allow_duplicate=True),
-    Output("leaderboard-intro", "children", allow_duplicate=True),
-    Input("leaderboard-ensemble", "n_clicks"),
-    State("leaderboard-grid", "selectedRows"),
-    State("leaderboard-show-all", "value"),
-    State("leaderboard-group-seeds", "value"),
-    prevent_initial_call=True,
-    running=[
-        (Output("leaderboard-ensemble", "disabled"), True, False),
-        (Output("leaderboard-ensemble", "children"), "Making the ensemble (about 15 s)…", ENSEMBLE_LABEL),
-    ],
-)
-def make_ensemble(_n, selected, show_everything, group):
-    """A new ensemble run of the ticked runs (core.training.ensemble), listed at once, with whether it
-    beats its best member beyond chance (paired, on the same test photos)."""
-    ids = [row["run_id"] for row in selected or [] if isinstance(row, dict)]
-    try:
-        record = ensemble.create(ids, store=state.store())
-    except RunError as exc:
-        return dbc.Alert(f"No ensemble made: {exc}.", color="warning", dismissable=True), no_update, no_update
-    accuracy = 100 * record["metrics"]["test_accuracy"]
-    best = max(selected, key=lambda r: r.get("test_accuracy") or 0)
-    message = dbc.Alert(
-        [
-            f"Made {record['run_id']}: the average of {len(ids)} runs ({', '.join(ids)}), {accuracy:.2f} % test accuracy. ",
-            dcc.Link("Inspect its mistakes", href=f"/errors?run={record['run_id']}"),
-            compare_panel.verdict_card(record["run_id"], str(best["run_id"]), "leaderboard-ensemble-verdict"),
-        ],
-        color="success",
-        dismissable=True,
-        id="leaderboard-ensemble-made",
-    )
-    rows, _good, intro = _table(bool(show_everything), bool(group))
-    return message, rows, intro
 
 
 @callback(
