@@ -5,6 +5,7 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from dashboard.components import train_presets
 from dashboard.components import training_form as form
 from dashboard.figures.training import training_curves
 
@@ -27,7 +28,7 @@ def page(replay_options: list[dict[str, str]], replay: str | None = None) -> htm
                                 dbc.CardHeader(html.H5("Settings", className="mb-0")),
                                 dbc.CardBody(
                                     [
-                                        form.preset_buttons(),
+                                        train_presets.preset_buttons(),
                                         dbc.Label("Model", html_for="train-model", className="small fw-semibold mb-0"),
                                         dbc.Select(
                                             id="train-model",

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import ALL, Input, Output, State, callback, html, no_update
+from dash import Input, Output, State, callback, html, no_update
 
 from core.store import RunError
-from core.training import presets
 from dashboard import runs_view, state, training_job
-from dashboard.components import train_layout
+from dashboard.components import train_layout, training_form_sync
 from dashboard.components import training_form as form
 from dashboard.components.training_view import CurveCache, render, result_panel
 
@@ -42,93 +41,15 @@ def _outputs(allow_duplicate: bool = False) -> list[Output]:
     ]
 
 
+training_form_sync.register()
+# the replay picker searches the run index as you type (never every run at once)
+callback(*runs_view.search_io("train-view-run"), prevent_initial_call=True)(runs_view.replay_search)
+
+
 def layout(run: str | None = None, **_query) -> html.Div:
     """`?run=RUN_ID` replays that run's curves (a shareable link)."""
-    options = _replay_options()
+    options = runs_view.replay_options(keep=run)
     return train_layout.page(options, run if any(o["value"] == run for o in options) else None)
-
-
-@callback(
-    *[Output(f"{form.field_id(n)}-wrap", "style") for n in form.FIELD_NAMES],
-    *[Output(form.field_id(n), "value") for n in form.FIELD_NAMES],
-    *[Output(form.field_id(n), "disabled") for n in form.FIELD_NAMES],
-    Output("train-model", "value"),
-    Output("train-model", "disabled"),
-    Output("train-model-help", "children"),
-    Output({"type": "train-preset", "name": ALL}, "outline"),
-    Input("train-model", "value"),
-    Input("train-active", "data"),
-    Input({"type": "train-preset", "name": ALL}, "n_clicks"),
-    State("train-watch", "data"),
-)
-def sync_form(model, active, _presets, watched):
-    """The chosen model's fields and defaults, or a preset's settings (still editable); while a
-    run trains, that run's own settings, read-only; once it ends (or is cancelled), the same settings,
-    editable again, so "change one thing and train again" needs no retyping."""
-    active = active if isinstance(active, str) else None  # anything else is a tampered request
-    watched = watched if isinstance(watched, str) else None
-    config = _active_config(active)
-    picked = dash.ctx.triggered_id
-    preset = presets.PRESETS.get(picked["name"]) if isinstance(picked, dict) and not config else None
-    ended = _active_config(watched) if picked == "train-active" and not config else None
-    if config:
-        model = config["model"]
-    elif preset:
-        model, config = preset.config.model, preset.config.to_dict()
-    elif ended:
-        model, config = ended["model"], ended
-    elif not isinstance(model, str) or model not in form.SPECS:
-        model = form.DEFAULT_MODEL
-    styles = [None if form.applies(model, n) else {"display": "none"} for n in form.FIELD_NAMES]
-    locked = [bool(config) and not preset and not ended] * len(form.FIELD_NAMES)
-    help_text = form.SPECS[model].description
-    if preset:
-        help_text = (
-            f"Preset “{preset.title}”: {preset.goal}. {form.preset_measured(preset)} Every value can be changed."
-        )
-    elif ended:
-        help_text = f"The settings of {watched}, which has ended: change any of them and press Start to train again."
-    elif config:
-        help_text = f"Showing the settings of {active}, which is training (read-only until it ends)."
-    chosen = presets.matching(config) if config else None
-    outline = [name != chosen for name in presets.PRESETS]  # the preset these settings are: filled
-    return (
-        *styles,
-        *form.values_of(model, config),
-        *locked,
-        model,
-        bool(config) and not preset and not ended,
-        help_text,
-        outline,
-    )
-
-
-def _active_config(active: str | None) -> dict | None:
-    if not active:
-        return None
-    try:
-        config = state.store().get(active).get("config")
-    except RunError:  # still starting: no folder yet
-        config = training_job.launch_config(active)
-    return config if isinstance(config, dict) and config.get("model") in form.SPECS else None
-
-
-@callback(
-    Output("train-form-error", "children"),
-    Output("train-start", "disabled", allow_duplicate=True),
-    *[Output(form.field_id(n), "invalid") for n in form.NUMERIC_FIELDS],
-    Input("train-model", "value"),
-    Input("train-active", "data"),
-    *[Input(form.field_id(n), "value") for n in form.FIELD_NAMES],
-    prevent_initial_call="initial_duplicate",
-)
-def check_form(model, active, *values):
-    _, error = form.validate(model, dict(zip(form.FIELD_NAMES, values, strict=True)))
-    invalid = [bool(error and error.field == n) for n in form.NUMERIC_FIELDS]
-    message = f"Cannot start: {error}." if error else ""
-    if active and not error:
-        message = f"{active} is training; Start is available again when it ends (or after Cancel)."
-    return (message, bool(error or active), *invalid)
 
 
 def _refusal(model, values):
@@ -232,15 +153,6 @@ def monitor(_n, picked, watched, shown_active):
     result = no_update if live else (result_panel(snap) if run_id == watched else None)
     message = no_update if live else ""  # "Stopping …" is over once the run is
     return (*render(snap), not (live or active), changed(active or (run_id if live else None)), result, message)
-
-
-def _replay_options() -> list[dict[str, str]]:
-    """Every run with a history to show (not damaged), newest first; reference runs included."""
-    return [
-        {"label": f"{r.get('label') or r.get('model')} · {r['run_id']} · {r['status']}", "value": r["run_id"]}
-        for r in state.store().list_runs()
-        if r["status"] != "damaged"
-    ]
 
 
 @callback(
