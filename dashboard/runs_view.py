@@ -57,6 +57,37 @@ def picker_options(
     return [_option(r) for r in found]
 
 
+REPLAYABLE = ("completed", "validated", "interrupted", "failed", "running", "queued", "pruned")  # not damaged
+
+
+def replay_options(search: str | None = None, keep: Any = None) -> list[dict[str, str]]:
+    """The /train replay picker: runs with curves to show (any status but damaged), from the index:
+    the newest and the reference runs, or the best matches for the typed text, plus `keep`."""
+    store = state.store()
+    filters: dict[str, Any] = {"status": list(REPLAYABLE)}
+    if search:
+        found, _n = store.page(filters, "-created_at", PICKER_FOUND, 0, str(search)[:100])
+    else:
+        recent, _n = store.page({**filters, "reference": "0"}, "-created_at", PICKER_RECENT)
+        refs, _n = store.index.query({**filters, "reference": "1"}, "-created_at", PICKER_FOUND)
+        found = recent + refs
+    if isinstance(keep, str) and keep and keep not in {r["run_id"] for r in found}:
+        try:
+            record = store.get(keep)
+            if record.get("status") in REPLAYABLE:
+                found.insert(0, record)
+        except RunError:
+            pass
+    return [
+        {"label": f"{r.get('label') or r.get('model')} · {r['run_id']} · {r['status']}", "value": r["run_id"]}
+        for r in found
+    ]
+
+
+def replay_search(text: Any, value: Any) -> list[dict[str, str]]:
+    return replay_options(text.strip()[:100] if isinstance(text, str) and text.strip() else None, value)
+
+
 def search_io(picker: str) -> tuple:
     """A run picker's search callback (options as you type, from the index), for its page to register:
     `callback(*runs_view.search_io("errors-run"), prevent_initial_call=True)(runs_view.searcher())`."""
@@ -180,10 +211,6 @@ def leaderboard_table(show_all: bool, group: bool = False) -> tuple[list[dict], 
 
 def latest_user_run(store) -> str | None:
     """The newest training of the user's own: not a reference run, a tuning trial or an ablation run
-    (those belong to /tune and /insights, and a one-pass trial has no curves to show)."""
-    runs = [
-        r
-        for r in store.list_runs()
-        if not r["run_id"].startswith("ref-") and not r.get("study") and not r.get("ablation")
-    ]
-    return runs[0]["run_id"] if runs else None
+    (those belong to /tune and /insights, and a one-pass trial has no curves to show). From the index."""
+    rows, _total = store.page({"reference": "0", "in_study": False}, "-created_at", 1)
+    return rows[0]["run_id"] if rows else None

@@ -27,7 +27,7 @@ from typing import Any
 
 from core.store.errors import RunError
 
-SCHEMA = 1
+SCHEMA = 2  # 2: a tuning trial's study name is indexed too
 FILE_NAME = "index.sqlite"
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
@@ -37,7 +37,7 @@ ACTIVE_STATUSES = ("queued", "running")
 
 # sortable columns (the API's `sort=`, `-` for descending) and the filters a listing takes
 SORTS = ("created_at", "test_accuracy", "val_accuracy", "train_seconds", "run_id", "model", "status", "n_train")
-FILTERS = ("status", "model", "study", "group_id", "preset", "family", "reference", "full_split")
+FILTERS = ("status", "model", "study", "group_id", "preset", "family", "reference", "full_split", "in_study")
 FULL_SPLIT = 48_000  # training photos of a ranked run (core.evaluation.ranking.FULL_SPLIT)
 
 _DDL = f"""
@@ -50,7 +50,7 @@ CREATE TABLE IF NOT EXISTS runs (
     train_seconds REAL, n_train INTEGER, size_bytes INTEGER, damage TEXT, reference INTEGER,
     summary TEXT
 );
-{"".join(f"CREATE INDEX IF NOT EXISTS runs_{c} ON runs({c});" for c in SORTS + FILTERS if c not in ("run_id", "full_split"))}
+{"".join(f"CREATE INDEX IF NOT EXISTS runs_{c} ON runs({c});" for c in SORTS + FILTERS if c not in ("run_id", "full_split", "in_study"))}
 """
 
 
@@ -60,7 +60,8 @@ def _row(summary: dict[str, Any], record: dict[str, Any], mtime_ns: int | None) 
     ablation: dict[str, Any] = record["ablation"] if isinstance(record.get("ablation"), dict) else {}
     produced: dict[str, Any] = record["produced_by"] if isinstance(record.get("produced_by"), dict) else {}
     artifact: dict[str, Any] = record["artifact"] if isinstance(record.get("artifact"), dict) else {}
-    study = record.get("study") if isinstance(record.get("study"), str) else ablation.get("study")
+    tuning: dict[str, Any] = record["study"] if isinstance(record.get("study"), dict) else {}
+    study = record.get("study") if isinstance(record.get("study"), str) else tuning.get("name") or ablation.get("study")
     return (
         summary["run_id"],
         mtime_ns,
@@ -186,6 +187,10 @@ class RunIndex:
             if name == "full_split":  # trained on the whole split (no photo count recorded = the whole split)
                 where.append("(n_train IS NULL OR n_train >= ?)" if value else "(n_train < ?)")
                 args.append(FULL_SPLIT)
+                continue
+            if name == "in_study":  # a tuning trial or an ablation run (True), or neither (False)
+                truthy = value not in (False, 0, "0", "false", "False")
+                where.append("study IS NOT NULL" if truthy else "study IS NULL")
                 continue
             values = value if isinstance(value, list | tuple) else [value]
             where.append(f"{name} IN ({','.join('?' * len(values))})")
