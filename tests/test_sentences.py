@@ -377,3 +377,17 @@ def test_an_unmeasured_explanation_is_never_called_the_most_faithful(quick_store
     assert slide is not None
     assert "has not been measured" in slide.sentences[-1]
     assert not any("measured most faithful" in meaning for meaning in slide.terms.values())
+
+
+def test_the_data_captions_claim_balance_and_background_only_when_the_numbers_say_so():
+    from core.data import captions, explore
+
+    counts = explore.dataset_stats()["class_counts"]
+    text = captions.balance_caption(counts)
+    assert all(len(set(c.values())) == 1 for c in counts.values())  # the real dataset is balanced
+    assert "equally common" in text and f"{sum(counts['test'].values()):,} test photos (1,000 per class)" in text
+    skewed = {**counts, "val": {**counts["val"], "T-shirt/top": counts["val"]["T-shirt/top"] - 1}}
+    uneven = captions.balance_caption(skewed)
+    assert "not equally common" in uneven and "unequal counts" in uneven and "Every class" not in uneven
+    assert captions.pixel_caption({"median": 0, "mean": 72.9, "std": 90.0}).startswith("Most pixels are black")
+    assert captions.pixel_caption({"median": 200, "mean": 180.0, "std": 20.0}).startswith("Most pixels are not black")

@@ -10,7 +10,7 @@ import numpy as np
 from dash import Input, Output, State, callback, dcc, html, no_update
 
 from core import data
-from core.data import explore, images
+from core.data import captions, explore, images
 from dashboard.components.cards import figure_card
 from dashboard.figures import data as figs
 
@@ -81,7 +81,10 @@ def layout(**_query) -> html.Div:
                     ),
                     dbc.Col(
                         figure_card(
-                            "Class balance", "data-balance", static["balance"], _balance_caption(stats["class_counts"])
+                            "Class balance",
+                            "data-balance",
+                            static["balance"],
+                            captions.balance_caption(stats["class_counts"]),
                         ),
                         lg=5,
                     ),
@@ -95,7 +98,7 @@ def layout(**_query) -> html.Div:
                             "Pixel intensities",
                             "data-histogram",
                             static["histogram"],
-                            _pixel_caption(pixel_stats),
+                            captions.pixel_caption(pixel_stats),
                             controls=[
                                 dbc.RadioItems(
                                     id="data-hist-mode",
@@ -115,7 +118,7 @@ def layout(**_query) -> html.Div:
                             "Average photo and variation per class",
                             "data-meanstd",
                             static["meanstd"],
-                            _meanstd_caption(stds),
+                            captions.meanstd_caption(stds),
                             photos=True,
                         ),
                         lg=6,
@@ -163,35 +166,6 @@ def _samples(per_class: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
 def _embedding_figure(method: str):
     emb = explore.embedding(method)
     return figs.embedding_scatter(emb["xy"], emb["label"], emb["index"], list(data.CLASS_NAMES), method)
-
-
-def _balance_caption(counts: dict[str, dict[str, int]]) -> str:
-    parts = []
-    for split, label in (("train", "training"), ("val", "validation"), ("test", "test")):
-        values = set(counts[split].values())
-        per = f"{values.pop():,} per class" if len(values) == 1 else "unequal counts"
-        parts.append(f"{sum(counts[split].values()):,} {label} photos ({per})")
-    return (
-        "Every class is equally common, so accuracy is a fair summary and guessing gets 10 %. " + "; ".join(parts) + "."
-    )
-
-
-def _meanstd_caption(stds) -> str:
-    spread = stds.mean(axis=(1, 2))
-    order = spread.argsort()
-    names = data.CLASS_NAMES
-    return (
-        "Top: the average of all training photos of a class. Bottom: where photos of that class differ "
-        f"most (bright = varies a lot). The most uniform class is {names[order[0]]} (average spread "
-        f"{spread[order[0]]:.0f}); the most varied is {names[order[-1]]} ({spread[order[-1]]:.0f})."
-    )
-
-
-def _pixel_caption(stats: dict[str, float]) -> str:
-    return (
-        f"Most pixels are black background: the median pixel is {stats['median']:.0f} and the average "
-        f"{stats['mean']:.1f} out of 255 (spread {stats['std']:.1f}). Models see these values divided by 255."
-    )
 
 
 @callback(
