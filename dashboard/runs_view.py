@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from core.evaluation import leaderboard, ranking
+from core.evaluation import board, leaderboard
 from core.store import DAMAGED, InvalidRunId, RunError, UnknownRun
 from dashboard import state
 
@@ -178,35 +178,12 @@ def gradcam_run_for(record: dict[str, Any]) -> dict[str, str] | None:
     return {"run": best, "from": record["run_id"]} if best else None
 
 
-def leaderboard_rows() -> list[dict[str, Any]]:
-    """Completed runs, best first, then damaged runs (greyed, with their reason)."""
-    store = state.store()
-    records = store.list_runs()
-    histories = {}
-    for r in records:
-        if r.get("status") == "completed":
-            try:
-                histories[r["run_id"]] = store.history(r["run_id"])
-            except RunError:
-                continue  # deleted since the listing
-    return leaderboard.rows(records, histories)
-
-
-def leaderboard_table(show_all: bool, group: bool = False) -> tuple[list[dict], list[dict], str]:
-    """The leaderboard's (rows shown, comparable rows among them, the sentence above the table):
-    `show_all` adds failed, interrupted and small-subset runs; `group` folds seed repeats into one row."""
-    everything = leaderboard_rows()
-    rows = leaderboard.shown(everything, show_all)
-    shown_ids = {r["run_id"] for r in rows}
-    hidden = [r for r in everything if r["run_id"] not in shown_ids]
-    rows = leaderboard.grouped(rows) if group else rows
-    good = leaderboard.completed(rows)
-    ranked = [r for r in good if not r.get("small")]
-    text = f"{len(ranked)} finished runs ranked by test accuracy; best value of each column in green. "
-    if hidden:
-        words = ranking.unranked_words([{"status": r["status"], "data": {"n_train": r.get("n_train")}} for r in hidden])
-        text += f"Hidden: {words}. "
-    return rows, good, text
+def leaderboard_intro(show_all: bool, group: bool = False) -> str:
+    """The sentence above the leaderboard: how many finished runs are ranked and, by default, what
+    is hidden (from the board's counts: no run is read)."""
+    ranked, hidden = board.counts(state.store(), show_all, group)
+    text = f"{ranked} finished runs ranked by test accuracy; best value of each column in green. "
+    return text + (f"Hidden: {hidden}. " if hidden else "")
 
 
 def latest_user_run(store) -> str | None:

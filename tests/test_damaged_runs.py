@@ -175,8 +175,19 @@ def test_every_page_renders_with_damaged_runs_in_the_store(client, path):
     if path == "/":
         assert "8 damaged runs left out" in body and "bad-no-metrics" in body
     if path == "/leaderboard":
-        assert "damaged: predictions.npz: y_true has shape (10,)" in body and "bad-nan-acc" in body
-        assert '"ref-cnn"' in body and "damaged-row" in body
+        assert "damaged-row" in body and "damaged runs are greyed out" in body
+        rows = _callback(  # the table's first block of rows, as the grid asks for it
+            client,
+            "..leaderboard-grid.getRowsResponse...leaderboard-count.children..",
+            [{"id": "leaderboard-grid", "property": "getRowsRequest", "value": {"startRow": 0, "endRow": 100}}],
+            [
+                {"id": "leaderboard-show-all", "property": "value", "value": False},
+                {"id": "leaderboard-group-seeds", "property": "value", "value": False},
+            ],
+        )
+        text = json.dumps(rows)
+        assert "damaged: predictions.npz: y_true has shape (10,)" in text and "bad-nan-acc" in text
+        assert '"ref-cnn"' in text
 
 
 @pytest.mark.parametrize("run_id", sorted(CASES))

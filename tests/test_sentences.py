@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.evaluation import analysis, comparison, drilldown, leaderboard, ranking, stats
+from core.evaluation import analysis, board, comparison, drilldown, leaderboard, ranking, stats
 from core.store import RunStore
 from core.story import figures, slides, summary
 
@@ -195,7 +195,7 @@ def test_a_seed_groups_csv_interval_is_an_interval_not_the_range():
 def test_the_leaderboard_names_what_it_hides_and_shows_validation_runs_numbers(with_reference_runs):
     from dashboard import runs_view
 
-    _rows, _good, text = runs_view.leaderboard_table(show_all=False)
+    text = runs_view.leaderboard_intro(show_all=False)
     records = RunStore().list_runs()
     counts = ranking.counts(records)
     assert f"{counts['ranked']} finished runs ranked" in text
@@ -204,7 +204,7 @@ def test_the_leaderboard_names_what_it_hides_and_shows_validation_runs_numbers(w
         in text
     )
     assert "failed" not in text
-    everything, _good, _text = runs_view.leaderboard_table(show_all=True)
+    everything, _total = board.page(RunStore(), 0, 10_000, show_all=True)
     studies = [r for r in everything if r["status"] == "validated"]
     assert len(studies) == counts["study"]
     for r in studies:
@@ -361,7 +361,7 @@ def test_the_overview_counts_and_names_what_the_leaderboard_and_the_story_do(wit
     assert _text(_find(page, "home-run-count")).strip() == str(len(ranked))
     everything = _text(page)
     assert "study runs judged on validation" in everything and "demo run on a small subset" in everything
-    _rows, _good, intro = runs_view.leaderboard_table(show_all=False)
+    intro = runs_view.leaderboard_intro(show_all=False)
     assert intro.startswith(f"{len(ranked)} finished runs ranked")
     assert _text(_find(page, "home-best-accuracy")).strip() == f"{100 * ranked[0]['metrics']['test_accuracy']:.2f} %"
     assert f"{summary.display_name(ranked[0])}; 95 % interval" in everything

@@ -75,12 +75,13 @@ def grid_rows(value) -> list[dict]:
 VERDICT_IO = (
     Output("leaderboard-verdict-box", "children"),
     Input("leaderboard-grid", "selectedRows"),
-    Input("leaderboard-grid", "rowData"),
+    Input("leaderboard-top", "data"),
 )
 
 
 def leaderboard_verdict(selected, rows):
-    """The paired test of the two most accurate ticked runs (the top two until rows are ticked)."""
+    """The paired test of the two most accurate ticked runs (the top two of the table, `rows`, until
+    rows are ticked)."""
     chosen = [r for r in grid_rows(selected) if r.get("status") == "completed"]
     chosen = chosen if len(chosen) >= 2 else leaderboard.completed(grid_rows(rows))
     chosen = sorted(chosen, key=lambda r: -(r.get("test_accuracy") or 0))[:2]

@@ -14,8 +14,8 @@ from dashboard.components import compare_panel
 from dashboard.components.leaderboard_table import ENSEMBLE_LABEL
 
 
-def rename(changes):
-    """Save an edited Name cell; on a refused name, say why and put the old name back."""
+def rename(changes, version):
+    """Save an edited Name cell; on a refused name, say why and load the rows again (the old name)."""
     change = changes[-1] if isinstance(changes, list) and changes and isinstance(changes[-1], dict) else {}
     if change.get("colId") != "name" or not isinstance(change.get("data"), dict):
         return no_update, no_update
@@ -23,14 +23,13 @@ def rename(changes):
     try:
         record = state.store().rename(run_id, change.get("value"))
     except (RunError, TypeError) as exc:
-        restored = {**change["data"], "name": change.get("oldValue") or ""}
-        return dbc.Alert(f"Name not saved: {exc}", color="danger", dismissable=True), {"update": [restored]}
+        return dbc.Alert(f"Name not saved: {exc}", color="danger", dismissable=True), (version or 0) + 1
     name = record.get("name")
     text = f"{run_id} is now called “{name}”." if name else f"{run_id}: name removed."
     return dbc.Alert(text, color="success", dismissable=True, duration=4000), no_update
 
 
-def make_ensemble(_n, selected, show_everything, group):
+def make_ensemble(_n, selected, show_everything, group, version):
     """A new ensemble run of the ticked runs (core.training.ensemble), listed at once, with whether it
     beats its best member beyond chance (paired, on the same test photos)."""
     ids = [row["run_id"] for row in selected or [] if isinstance(row, dict)]
@@ -50,26 +49,27 @@ def make_ensemble(_n, selected, show_everything, group):
         dismissable=True,
         id="leaderboard-ensemble-made",
     )
-    rows, _good, intro = runs_view.leaderboard_table(bool(show_everything), bool(group))
-    return message, rows, intro
+    return message, (version or 0) + 1, runs_view.leaderboard_intro(bool(show_everything), bool(group))
 
 
 def register() -> None:
     """Wire the actions' callbacks (the page calls it each time Dash loads the page module)."""
     callback(
         Output("leaderboard-rename-message", "children"),
-        Output("leaderboard-grid", "rowTransaction"),
+        Output("leaderboard-version", "data", allow_duplicate=True),
         Input("leaderboard-grid", "cellValueChanged"),
+        State("leaderboard-version", "data"),
         prevent_initial_call=True,
     )(rename)
     callback(
         Output("leaderboard-ensemble-message", "children"),
-        Output("leaderboard-grid", "rowData", allow_duplicate=True),
+        Output("leaderboard-version", "data", allow_duplicate=True),
         Output("leaderboard-intro", "children", allow_duplicate=True),
         Input("leaderboard-ensemble", "n_clicks"),
         State("leaderboard-grid", "selectedRows"),
         State("leaderboard-show-all", "value"),
         State("leaderboard-group-seeds", "value"),
+        State("leaderboard-version", "data"),
         prevent_initial_call=True,
         running=[
             (Output("leaderboard-ensemble", "disabled"), True, False),

@@ -1,5 +1,5 @@
-"""The leaderboard table itself (AG Grid: sort, filter, tick to compare, rename in place) and its
-toolbar. The columns, their tooltips, formats and CSV headers are in leaderboard_columns."""
+"""The leaderboard table itself (AG Grid: sort, filter, tick to compare, rename in place, paged from
+the server) and its toolbar. The columns, their tooltips, formats and CSV headers are in leaderboard_columns."""
 
 from __future__ import annotations
 
@@ -7,26 +7,30 @@ import json
 
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
-from dash import html
+from dash import dcc, html
 
-from dashboard.components.leaderboard_columns import CSV_EXPORT, column_defs
+from dashboard.components.leaderboard_columns import column_defs
 
-__all__ = ["ENSEMBLE_LABEL", "column_defs", "grid", "toolbar"]
+__all__ = ["BLOCK", "ENSEMBLE_LABEL", "column_defs", "grid", "toolbar"]
 
 
-def grid(rows: list[dict], columns: list[dict], highlight: str | None = None) -> dag.AgGrid:
-    """The sortable, filterable table (tick rows to compare; double-click a Name to edit it);
-    `highlight` marks one run's row."""
-    rules = {"damaged-row": "params.data.status !== 'completed'"}
+BLOCK = 100  # rows per request: what the browser holds of a store of any size, a block at a time
+
+
+def grid(columns: list[dict], highlight: dict | None = None) -> dag.AgGrid:
+    """The sortable, filterable table (tick rows to compare; double-click a Name to edit it), fed a
+    block of rows at a time by the server (AG Grid's infinite row model over core.evaluation.board);
+    `highlight`, a run's row, is pinned on top and marked."""
+    rules = {"damaged-row": "params.data && params.data.status !== 'completed'"}
     if highlight:
-        rules["highlight-row"] = f"params.data.run_id === {json.dumps(highlight)}"
+        rules["highlight-row"] = f"params.data && params.data.run_id === {json.dumps(highlight['run_id'])}"
     return dag.AgGrid(
         id="leaderboard-grid",
-        rowData=rows,
+        rowModelType="infinite",
         columnDefs=columns,
         rowClassRules=rules,
         defaultColDef={
-            "useValueFormatterForExport": False,  # CSV: raw numbers (fractions, seconds, bytes)
+            "useValueFormatterForExport": False,
             "sortable": True,
             "filter": True,
             "floatingFilter": True,
@@ -36,16 +40,18 @@ def grid(rows: list[dict], columns: list[dict], highlight: str | None = None) ->
             "autoHeaderHeight": True,
         },
         dashGridOptions={
-            "rowSelection": {"mode": "multiRow", "enableClickSelection": False},
+            "rowSelection": {"mode": "multiRow", "enableClickSelection": False, "headerCheckbox": False},
             "tooltipShowDelay": 300,
             "animateRows": False,
-            "domLayout": "autoHeight",
             "stopEditingWhenCellsLoseFocus": True,
+            "cacheBlockSize": BLOCK,
+            "maxBlocksInCache": 20,
+            "infiniteInitialRowCount": 1,
+            "pinnedTopRowData": [highlight] if highlight else [],
         },
         getRowId="params.data.run_id",
-        csvExportParams=CSV_EXPORT,
         columnSize="autoSize",
-        style={"width": "100%"},
+        style={"width": "100%", "height": "min(75vh, 900px)"},
     )
 
 
@@ -57,6 +63,7 @@ def toolbar(show_everything: bool) -> html.Div:
     return html.Div(
         [
             dbc.Button("Export CSV", id="leaderboard-export", color="secondary", size="sm", n_clicks=0),
+            dcc.Download(id="leaderboard-download"),
             dbc.Button("Clear selection", id="leaderboard-clear", color="link", size="sm", n_clicks=0),
             dbc.Button(
                 ENSEMBLE_LABEL,
@@ -85,6 +92,7 @@ def toolbar(show_everything: bool) -> html.Div:
                 value=show_everything,
                 className="ms-3 mb-0 d-inline-block",
             ),
+            html.Span(id="leaderboard-count", className="small text-muted"),
             html.Span(
                 "More columns to the right: scroll the table sideways →",
                 id="leaderboard-scroll-hint",

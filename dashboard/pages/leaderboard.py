@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, callback, dcc, html, no_update
+from dash import Input, Output, State, callback, dcc, html, no_update
 
 from core.data import CLASS_NAMES
-from core.evaluation import leaderboard
+from core.evaluation import board, leaderboard
 from dashboard import runs_view, state
-from dashboard.components import compare_panel, leaderboard_actions, rebuild_panel
+from dashboard.components import compare_panel, leaderboard_actions, leaderboard_rows, rebuild_panel
 from dashboard.components import leaderboard_table as table
 from dashboard.components.cards import figure_card
 from dashboard.components.leaderboard_columns import column_defs
@@ -28,28 +28,53 @@ dash.register_page(
 DEFAULT_COMPARE = 3  # runs compared before any row is ticked: the best ones
 
 
-_table = runs_view.leaderboard_table
 ENSEMBLE_LABEL = table.ENSEMBLE_LABEL
+BARS = 40  # most accurate runs drawn as bars (a store of any size sends no more)
 callback(*compare_panel.VERDICT_IO)(compare_panel.leaderboard_verdict)
 callback(*rebuild_panel.CALLBACK_IO, prevent_initial_call=True)(rebuild_panel.rebuild_clicked)
 leaderboard_actions.register()
+leaderboard_rows.register()
+
+
+def _exactly(run_id: str) -> dict:
+    return {"run_id": {"filterType": "text", "type": "equals", "filter": run_id}}
+
+
+def _highlighted(run_id: object) -> dict | None:
+    """The row of a run to mark (any status), or None when there is no such run."""
+    if not isinstance(run_id, str) or not run_id:
+        return None
+    found, _ = board.page(state.store(), 0, 1, filter_model=_exactly(run_id), show_all=True)
+    return found[0] if found else None
+
+
+def _charts(show_all: bool, group: bool) -> tuple:
+    """The bars (the most accurate runs), the accuracy-for-time chart (its Pareto front over every run),
+    the best values and the runs compared until rows are ticked: from index queries."""
+    store = state.store()
+    best = board.top(store, BARS, show_all, group)
+    bars = accuracy_bars(best) if best else empty_figure("No finished runs yet.")
+    dots, _n = board.pareto(store, show_all)
+    keys = ("run_id", "name", "model", "test_accuracy", "status")
+    top = [{k: r.get(k) for k in keys} for r in best]
+    return bars, cost_scatter(dots), board.best_values(store, show_all, group), top[:DEFAULT_COMPARE]
 
 
 def layout(show: str | None = None, highlight: str | None = None, **_query) -> html.Div:
     """`?show=all` opens the table with every run listed; `?highlight=RUN` marks one run (a run just
-    trained from /train), listing every run when it would otherwise be hidden."""
+    trained from /train), pinned on top, listing every run when it would otherwise be hidden."""
     show_everything = show == "all"
-    rows, good, intro = _table(show_everything)
-    marked = highlight if isinstance(highlight, str) else None
-    if marked and not show_everything and all(r["run_id"] != marked for r in rows):
+    marked = _highlighted(highlight)
+    store = state.store()
+    if marked and not show_everything and not board.page(store, 0, 1, filter_model=_exactly(marked["run_id"]))[1]:
         show_everything = True
-        rows, good, intro = _table(True)
-    if marked and any(r["run_id"] == marked for r in rows):
-        intro += f"Your run {marked} is highlighted. "
-    else:
-        marked = None
-    broken = sum(r["status"] == "damaged" for r in rows)
-    grid = table.grid(rows, column_defs(leaderboard.best_values(good)), highlight=marked)
+    intro = runs_view.leaderboard_intro(show_everything)
+    if marked:
+        intro += f"Your run {marked['run_id']} is highlighted (pinned on top). "
+    damaged = {"status": {"filterType": "text", "type": "equals", "filter": "damaged"}}
+    broken = board.page(store, 0, 0, filter_model=damaged)[1]
+    bars, cost, best, top = _charts(show_everything, False)
+    grid = table.grid(column_defs(best), highlight=marked)
     toolbar = table.toolbar(show_everything)
     return html.Div(
         [
@@ -78,15 +103,18 @@ def layout(show: str | None = None, highlight: str | None = None, **_query) -> h
             dcc.Loading(html.Div(id="leaderboard-ensemble-message"), type="circle"),
             rebuild_panel.panel(),
             dbc.Card(dbc.CardBody([toolbar, grid])),
+            dcc.Store(id="leaderboard-top", data=top),
+            dcc.Store(id="leaderboard-version", data=0),
             dbc.Row(
                 [
                     dbc.Col(
                         figure_card(
                             "Test accuracy by model",
                             "leaderboard-bars",
-                            accuracy_bars(good) if good else empty_figure("No finished runs yet."),
-                            "Deep-learning models in green, classic scikit-learn models in blue, ensembles in "
-                            "purple. Bars start at 0 %. Click a bar for its mistakes.",
+                            bars,
+                            f"The {BARS} most accurate runs at most. Deep-learning models in green, classic "
+                            "scikit-learn models in blue, ensembles in purple. Bars start at 0 %. Click a bar for "
+                            "its mistakes.",
                         ),
                         lg=7,
                     ),
@@ -94,8 +122,8 @@ def layout(show: str | None = None, highlight: str | None = None, **_query) -> h
                         figure_card(
                             "Accuracy for the training time",
                             "leaderboard-cost",
-                            cost_scatter(good),
-                            "Each dot is a run. The dotted line joins the runs that no other run beats on both "
+                            cost,
+                            "Each dot is a run (every run on the front, and the most accurate others). The dotted line joins the runs that no other run beats on both "
                             "accuracy and training time: the best answer for each time budget. Click a dot for "
                             "its mistakes.",
                         ),
@@ -127,27 +155,22 @@ def layout(show: str | None = None, highlight: str | None = None, **_query) -> h
 
 
 @callback(
-    Output("leaderboard-grid", "rowData"),
+    Output("leaderboard-version", "data"),
     Output("leaderboard-grid", "columnDefs"),
     Output("leaderboard-intro", "children"),
     Output("leaderboard-bars", "figure"),
     Output("leaderboard-cost", "figure"),
+    Output("leaderboard-top", "data"),
     Input("leaderboard-show-all", "value"),
     Input("leaderboard-group-seeds", "value"),
     Input("leaderboard-settings-columns", "value"),
+    State("leaderboard-version", "data"),
     prevent_initial_call=True,
 )
-def show_all(value, group, settings_columns):
-    rows, good, intro = _table(bool(value), bool(group))
-    bars = accuracy_bars(good) if good else empty_figure("No finished runs yet.")
-    return rows, column_defs(leaderboard.best_values(good), bool(settings_columns)), intro, bars, cost_scatter(good)
-
-
-@callback(
-    Output("leaderboard-grid", "exportDataAsCsv"), Input("leaderboard-export", "n_clicks"), prevent_initial_call=True
-)
-def export_csv(_n):
-    return True
+def show_all(value, group, settings_columns, version):
+    bars, cost, best, top = _charts(bool(value), bool(group))
+    intro = runs_view.leaderboard_intro(bool(value), bool(group))
+    return (version or 0) + 1, column_defs(best, bool(settings_columns)), intro, bars, cost, top
 
 
 @callback(Output("leaderboard-grid", "selectedRows"), Input("leaderboard-clear", "n_clicks"), prevent_initial_call=True)
@@ -180,7 +203,7 @@ def open_run(cell, bar, dot):
     Output("leaderboard-curves", "figure"),
     Output("leaderboard-f1", "figure"),
     Input("leaderboard-grid", "selectedRows"),
-    Input("leaderboard-grid", "rowData"),
+    Input("leaderboard-top", "data"),
 )
 def compare(selected, rows):
     """Overlay the ticked runs' curves and per-class F1; the best few until rows are ticked."""
