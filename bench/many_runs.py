@@ -68,6 +68,7 @@ def measure(count: int) -> dict:
                 "warm": timings_ms(lambda p=path: render(p), repeat=3, warmup=0),
                 "bytes": size,
             }
+
         def block(sort: list, filters: dict) -> int:
             """The leaderboard grid's request for its first block of rows (sorted and filtered on the server)."""
             request = {"startRow": 0, "endRow": 100, "sortModel": sort, "filterModel": filters}
