@@ -257,6 +257,8 @@ def test_show_json_gives_every_variant_its_budget_and_the_factorial_its_effects_
     assert row["effect"] == pytest.approx(np.mean(diffs))
     assert store.get("multi-2x300-base-s1")["config"]["epochs"] == 2
     assert store.get("multi-1x300-base-s1")["ablation"]["budget"] == "1x300"
+    # a validation-only run records the software it trained with, as a scored run does
+    assert {"tensorflow", "keras", "devices"} <= set(store.get("multi-1x300-base-s1")["environment"])
 
     fact = json.loads(run_cli("ablate", "show", "fact", "--json", env=env).stdout)
     assert fact["design"] == "factorial" and fact["runs_done"] == 8 and fact["fit"]["fitted"]

@@ -202,12 +202,12 @@ def _train_run(
         soft_targets=soft_targets,
     )
     train_seconds = time.perf_counter() - started
+    store.update(run_id, environment=environment())  # now including TensorFlow, when used
     if not score_test:
         _finish_validated(clf, run_id, store, x_val, y_val, train_seconds, watcher, sink, save_model)
         return
     sink({"type": "stage", "stage": "evaluate", "message": "Evaluating on the 10 000 test images", "fraction": None})
     evaluation, proba, timings = _evaluate(clf, dataset, x_val, y_val)
-    store.update(run_id, environment=environment())  # now including TensorFlow, when used
     with watcher.finishing:
         store.save_predictions(run_id, dataset.y_test, proba)
         artifact = {**store.save_model(run_id, clf), "params": clf.param_count()}
