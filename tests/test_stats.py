@@ -105,6 +105,29 @@ def test_seed_effect_matches_scipy_t_interval():
     assert stats.seed_effect([0.01])["ci95"] is None
 
 
+def test_seeds_that_agree_exactly_are_not_called_measurable():
+    """Accuracy moves in steps of one photo: two seeds can give the same difference (−2 of 12 000
+    photos each, as weight averaging did in ref-ablation-fast). A t-test over no spread is undefined,
+    not "p = 0": no p-value, no interval, and a sentence that says so."""
+    from core.ablation import wording
+
+    same = stats.seed_effect([-2 / 12000, -2 / 12000])
+    assert same["p"] is None and same["ci95"] is None and same["sd"] == 0 and same["seeds"] == 2
+    row = {
+        "technique": "Weight averaging (EMA)",
+        "change": "0 → 0.99",
+        "kind": "add",
+        "technique_effect": same["mean"],
+        "technique_ci95": None,
+        "seeds": 2,
+        "measurable": False,
+    }
+    assert wording.verdict(row) == "no spread"
+    sentence = wording.effect_sentence(row, "8 epochs on all 48 000 photos", 13, with_cost=False)
+    assert sentence.startswith("At 8 epochs on all 48 000 photos") and "not tested" in sentence
+    assert "measurable" not in sentence and "one seed" not in sentence
+
+
 def test_leaderboard_groups_seed_repeats_as_mean_and_spread(store):
     for i, acc in enumerate((0.7, 0.72, 0.74)):
         completed_run(store, f"g-{i}", accuracy=acc, seed=i)

@@ -63,11 +63,12 @@ def _verb(value: float) -> str:
 
 
 def verdict(row: dict[str, Any]) -> str:
-    """helps, hurts, hint (beyond chance alone but not after the adjustment), noise or one seed."""
+    """helps, hurts, hint (beyond chance alone but not after the adjustment), noise, one seed, or no
+    spread (every seed gave the same difference: nothing to judge it against)."""
     if row.get("technique_effect") is None:
         return "pending"
     if not row.get("technique_ci95"):
-        return "one seed"
+        return "one seed" if (row.get("seeds") or 0) < 2 else "no spread"
     if row.get("measurable"):
         return "helps" if row["technique_effect"] > 0 else "hurts"
     if row.get("measurable_unadjusted"):
@@ -97,6 +98,11 @@ def effect_sentence(row: dict[str, Any], budget_words: str, comparisons: int, wi
     cost = f" {row['time']['words']}" if with_cost and row.get("time", {}).get("words") else ""
     if value is None:
         return f"{lead}: no finished pair of runs yet."
+    if not ci and (row.get("seeds") or 0) >= 2:
+        return (
+            f"{lead}: {points(value)} points in each of {row['seeds']} seeds; with no spread between seeds there "
+            f"is nothing to judge it against (not tested): run more seeds.{cost}"
+        )
     if not ci:
         return f"{lead}: {points(value)} points with one seed; no interval without repeats.{cost}"
     amount = f"{points(value, signed=False)} points ({span(ci)}) over {row['seeds']} seeds"
@@ -137,9 +143,13 @@ def across_budgets(technique: str, rows: list[dict[str, Any]]) -> str:
             continue
         kind = verdict(row)
         verdicts.append(kind)
-        label = {"helps": "measurable", "hurts": "measurable", "hint": "a hint only", "one seed": "one seed"}.get(
-            kind, "within noise"
-        )
+        label = {
+            "helps": "measurable",
+            "hurts": "measurable",
+            "hint": "a hint only",
+            "one seed": "one seed",
+            "no spread": "no spread between seeds",
+        }.get(kind, "within noise")
         parts.append(f"{_verb(value)} {points(value, signed=False)} points at {short_budget(row['budget'])} ({label})")
     decided = {v for v in verdicts if v in ("helps", "hurts")}
     if len(decided) > 1:

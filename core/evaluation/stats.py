@@ -130,10 +130,13 @@ def seed_effect(differences: list[float | None], level: float = LEVEL) -> dict[s
     from scipy.stats import t
 
     sd = float(values.std(ddof=1))
+    if sd == 0:
+        # identical differences (accuracy moves in steps of one photo, so two seeds can agree exactly):
+        # the seeds show no spread to judge the difference against, and the t-test is undefined
+        return {"mean": mean, "ci95": None, "sd": 0.0, "seeds": k, "p": None}
     half = float(t.ppf(1 - (1 - level) / 2, k - 1)) * sd / math.sqrt(k)
-    # two-sided one-sample t-test of "no effect" (scipy.stats.ttest_1samp); identical differences
-    # with a non-zero mean are as far from zero as can be
-    p = float(2 * t.sf(abs(mean) / (sd / math.sqrt(k)), k - 1)) if sd > 0 else (0.0 if mean else 1.0)
+    # two-sided one-sample t-test of "no effect" (scipy.stats.ttest_1samp)
+    p = float(2 * t.sf(abs(mean) / (sd / math.sqrt(k)), k - 1))
     return {"mean": mean, "ci95": [mean - half, mean + half], "sd": sd, "seeds": k, "p": p}
 
 
