@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from core.evaluation import board, leaderboard
+from core.evaluation import board, leaderboard, ranking
 from core.store import DAMAGED, InvalidRunId, RunError, UnknownRun
 from dashboard import state
 
@@ -46,15 +46,32 @@ def picker_options(
         refs, _n = store.page({**filters, "reference": "1"}, "-test_accuracy", PICKER_FOUND)
         recent, _n = store.index.query({**filters, "reference": "0"}, "-created_at", PICKER_RECENT)
         found = recent + refs
-    ids = {r["run_id"] for r in found}
-    if isinstance(keep, str) and keep and keep not in ids:
-        try:
-            record = store.get(keep)
-            if record.get("status") == "completed" and (family is None or record.get("family") == family):
-                found.insert(0, record)
-        except RunError:
-            pass
+    found = _with_kept(found, keep, lambda r: r.get("status") == "completed" and family in (None, r.get("family")))
     return [_option(r) for r in found]
+
+
+def _with_kept(found: list[dict[str, Any]], keep: Any, accept) -> list[dict[str, Any]]:
+    """`found`, with the chosen run `keep` first when it is missing and `accept(record)` holds."""
+    if not isinstance(keep, str) or not keep or keep in {r["run_id"] for r in found}:
+        return found
+    try:
+        record = state.store().get(keep)
+    except RunError:
+        return found
+    return [record, *found] if accept(record) else found
+
+
+def ranked_options(search: str | None = None, keep: Any = None) -> list[dict[str, str]]:
+    """The /story run picker: runs ranked on the whole training split (completed, full split), the
+    most accurate first or the best matches for the typed text, plus `keep`; from the index."""
+    store = state.store()
+    filters: dict[str, Any] = {"status": "completed", "full_split": True}
+    found, _n = store.page(filters, "-test_accuracy", PICKER_FOUND, 0, str(search)[:100] if search else None)
+    return [_option(r) for r in _with_kept(found, keep, lambda r: ranking.kind(r) == "ranked")]
+
+
+def ranked_search(text: Any, value: Any) -> list[dict[str, str]]:
+    return ranked_options(text.strip()[:100] if isinstance(text, str) and text.strip() else None, value)
 
 
 REPLAYABLE = ("completed", "validated", "interrupted", "failed", "running", "queued", "pruned")  # not damaged
@@ -71,13 +88,7 @@ def replay_options(search: str | None = None, keep: Any = None) -> list[dict[str
         recent, _n = store.page({**filters, "reference": "0"}, "-created_at", PICKER_RECENT)
         refs, _n = store.index.query({**filters, "reference": "1"}, "-created_at", PICKER_FOUND)
         found = recent + refs
-    if isinstance(keep, str) and keep and keep not in {r["run_id"] for r in found}:
-        try:
-            record = store.get(keep)
-            if record.get("status") in REPLAYABLE:
-                found.insert(0, record)
-        except RunError:
-            pass
+    found = _with_kept(found, keep, lambda r: r.get("status") in REPLAYABLE)
     return [
         {"label": f"{r.get('label') or r.get('model')} · {r['run_id']} · {r['status']}", "value": r["run_id"]}
         for r in found

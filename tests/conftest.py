@@ -97,6 +97,21 @@ def reference_store(reference_artifacts) -> RunStore:
     return RunStore(reference_artifacts / "runs")
 
 
+def linked_store(root: Path, copies: int) -> RunStore:
+    """A store of `copies` × the committed reference runs under `root`: hard links to their files under
+    new ids (`c<k>-<id>`), so every run is real and valid and nothing is copied."""
+    root.mkdir(parents=True)
+    sources = sorted(p for p in (PROJECT_ROOT / "artifacts" / "runs").glob("ref-*") if (p / "run.json").is_file())
+    for k in range(copies):
+        for source in sources:
+            folder = root / f"c{k:02d}-{source.name}"
+            folder.mkdir()
+            for f in source.iterdir():
+                if f.is_file():
+                    os.link(f, folder / f.name)
+    return RunStore(root)
+
+
 def completed_run(
     store: RunStore, run_id: str, accuracy: float = 0.8, model: str = "logreg", family: str = "classic", seed: int = 0
 ) -> dict:

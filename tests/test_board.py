@@ -6,14 +6,13 @@ the next request; a sort or filter it cannot apply is a clear error."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 
 import pytest
 
 from core.evaluation import board, leaderboard, ranking
 from core.store import RunStore, index
-from tests.conftest import PROJECT_ROOT
+from tests.conftest import linked_store
 
 COPIES = 10  # × the committed runs
 
@@ -25,17 +24,7 @@ def every_request_syncs(monkeypatch):
 
 @pytest.fixture(scope="module")
 def many(tmp_path_factory) -> RunStore:
-    root = tmp_path_factory.mktemp("board") / "runs"
-    root.mkdir()
-    sources = sorted(p for p in (PROJECT_ROOT / "artifacts" / "runs").glob("ref-*") if (p / "run.json").is_file())
-    for k in range(COPIES):
-        for source in sources:
-            folder = root / f"c{k:02d}-{source.name}"
-            folder.mkdir()
-            for f in source.iterdir():
-                if f.is_file():
-                    os.link(f, folder / f.name)
-    return RunStore(root)
+    return linked_store(tmp_path_factory.mktemp("board") / "runs", COPIES)
 
 
 def _reference(store: RunStore, show_all: bool = False) -> list[dict]:

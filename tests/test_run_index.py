@@ -14,7 +14,7 @@ import sys
 import pytest
 
 from core.store import RunStore, index, run_summary
-from tests.conftest import PROJECT_ROOT, run_cli
+from tests.conftest import PROJECT_ROOT, linked_store, run_cli
 
 COPIES = 40  # × the 57 committed runs: a store of about 2 300 runs
 
@@ -28,17 +28,7 @@ def every_listing_syncs(monkeypatch):
 @pytest.fixture(scope="module")
 def big_store(tmp_path_factory):
     """Hard links to the committed runs' files under new ids (`c<k>-<id>`): real, valid runs."""
-    root = tmp_path_factory.mktemp("many") / "runs"
-    root.mkdir()
-    sources = sorted(p for p in (PROJECT_ROOT / "artifacts" / "runs").glob("ref-*") if (p / "run.json").is_file())
-    for k in range(COPIES):
-        for source in sources:
-            folder = root / f"c{k:02d}-{source.name}"
-            folder.mkdir()
-            for f in source.iterdir():
-                if f.is_file():
-                    os.link(f, folder / f.name)
-    return RunStore(root)
+    return linked_store(tmp_path_factory.mktemp("many") / "runs", COPIES)
 
 
 def _python_sorted(records: list[dict], key: str, descending: bool) -> list[str]:
@@ -152,27 +142,37 @@ def test_reindex_and_the_paged_api(with_reference_runs):
         assert answer.status_code == 400 and json.loads(answer.data)["error"]
 
 
+def _picker_options(client, deps, picker: str, typed: str, chosen: str) -> list[dict]:
+    """A run picker's options as the server answers them while a person types."""
+    spec = next(d for d in deps if d["output"] == f"{picker}.options")
+    body = {
+        "output": spec["output"],
+        "outputs": {"id": picker, "property": "options"},
+        "changedPropIds": [f"{picker}.search_value"],
+        "inputs": [{"id": picker, "property": "search_value", "value": typed}],
+        "state": [{"id": picker, "property": "value", "value": chosen}],
+    }
+    answer = client.post("/_dash-update-component", json=body)
+    assert answer.status_code == 200
+    return answer.get_json()["response"][picker]["options"]
+
+
 def test_run_pickers_search_the_index_as_you_type(big_store, monkeypatch):
     """With about 2 300 runs, /errors' picker offers the reference and recent runs, not every run, and
-    typing searches all of them on the server."""
+    typing searches all of them on the server; /story's offers the ranked runs, best first."""
     from dashboard.app import create_app
 
     monkeypatch.setenv("STUDIO_ARTIFACTS", str(big_store.root.parent))
     client = create_app().server.test_client()
     deps = client.get("/_dash-dependencies").get_json()
-    spec = next(d for d in deps if d["output"] == "errors-run.options")
-    body = {
-        "output": spec["output"],
-        "outputs": {"id": "errors-run", "property": "options"},
-        "changedPropIds": ["errors-run.search_value"],
-        "inputs": [{"id": "errors-run", "property": "search_value", "value": "c12-ref-hog"}],
-        "state": [{"id": "errors-run", "property": "value", "value": "c00-ref-svm"}],
-    }
-    answer = client.post("/_dash-update-component", json=body)
-    assert answer.status_code == 200
-    options = answer.get_json()["response"]["errors-run"]["options"]
+    options = _picker_options(client, deps, "errors-run", "c12-ref-hog", "c00-ref-svm")
     assert [o["value"] for o in options] == ["c00-ref-svm", "c12-ref-hog_svm"]  # the chosen run stays listed
-    body["inputs"][0]["value"] = ""
-    options = client.post("/_dash-update-component", json=body).get_json()["response"]["errors-run"]["options"]
+    options = _picker_options(client, deps, "errors-run", "", "c00-ref-svm")
     completed = big_store.page({"status": "completed"}, limit=0)[1]
     assert 1 <= len(options) <= 120 < completed  # a short list, never every run
+    # /story's picker: the ranked runs (full split), best first, searched on the server
+    options = _picker_options(client, deps, "story-run", "c03-ref-cnn_dropout", "c07-ref-logreg")
+    assert [o["value"] for o in options] == ["c07-ref-logreg", "c03-ref-cnn_dropout"]
+    options = _picker_options(client, deps, "story-run", "", "c07-ref-logreg")
+    ranked, total = big_store.page({"status": "completed", "full_split": True}, "-test_accuracy", limit=1)
+    assert 1 <= len(options) <= 60 < total and options[1]["value"] == ranked[0]["run_id"]

@@ -15,6 +15,11 @@ EXPORT_MAX = 100_000  # rows in one CSV export
 MAX_BLOCK = 10 * BLOCK  # the most rows one request may ask for
 
 
+def next_version(version: object) -> int:
+    """The table's next version number (anything but a whole number counts as 0)."""
+    return (version if isinstance(version, int) and not isinstance(version, bool) and version >= 0 else 0) + 1
+
+
 def sort_and_filters(request: object) -> tuple[list | None, dict | None]:
     """The grid request's sort and filter models (None where absent or malformed)."""
     request = request if isinstance(request, dict) else {}

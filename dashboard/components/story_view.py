@@ -13,7 +13,7 @@ from dash import dcc, html
 from core.store import InvalidRunId, RunError
 from core.story import slides
 from core.story.parts import Slide, Story
-from dashboard import state
+from dashboard import runs_view, state
 
 STATIC: Any = {"displayModeBar": False, "responsive": True}
 
@@ -121,14 +121,9 @@ def story(run: str | None) -> Story:
     return _story(run, _fingerprint())
 
 
-def _run_options() -> list[dict[str, str]]:
-    return [
-        {
-            "label": f"{r.get('label')} · {r['run_id']} · {100 * r['metrics']['test_accuracy']:.2f} %",
-            "value": r["run_id"],
-        }
-        for r in slides.full_split_runs(state.store())
-    ]
+def _run_options(chosen: str | None) -> list[dict[str, str]]:
+    """The ranked runs to tell the story of: the most accurate ones, searched as you type (from the index)."""
+    return runs_view.ranked_options(keep=chosen)
 
 
 def page(slide: str | None = None, run: str | None = None, asked: str | None = None) -> html.Div:
@@ -146,7 +141,7 @@ def page(slide: str | None = None, run: str | None = None, asked: str | None = N
     return html.Div(
         [
             dbc.Alert(note, color="info", id="story-corrected", className="py-1 small") if note else None,
-            slide_view(told.slides[number - 1], number, len(told.slides), run, _run_options(), told.run_id),
+            slide_view(told.slides[number - 1], number, len(told.slides), run, _run_options(told.run_id), told.run_id),
             dcc.Location(id="story-location", refresh="callback-nav"),
             # a slide number that does not exist: the address moves to the slide shown
             dcc.Store(id="story-fix", data=fix),

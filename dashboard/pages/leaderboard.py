@@ -170,7 +170,7 @@ def layout(show: str | None = None, highlight: str | None = None, **_query) -> h
 def show_all(value, group, settings_columns, version):
     bars, cost, best, top = _charts(bool(value), bool(group))
     intro = runs_view.leaderboard_intro(bool(value), bool(group))
-    return (version or 0) + 1, column_defs(best, bool(settings_columns)), intro, bars, cost, top
+    return leaderboard_rows.next_version(version), column_defs(best, bool(settings_columns)), intro, bars, cost, top
 
 
 @callback(Output("leaderboard-grid", "selectedRows"), Input("leaderboard-clear", "n_clicks"), prevent_initial_call=True)

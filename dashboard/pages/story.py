@@ -14,13 +14,14 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 
 from core.store import InvalidRunId, RunError
 from core.story import report, summary
-from dashboard import state
+from dashboard import runs_view, state
 from dashboard.components import story_view
 from dashboard.components.story_view import story
 
 dash.register_page(
     __name__, path_template="/story/<slide>", name="Present", title="Present · Fashion-MNIST Studio", nav=False
 )
+callback(*runs_view.search_io("story-run"), prevent_initial_call=True)(runs_view.ranked_search)
 
 
 def layout(slide: str | None = None, run: str | None = None, asked: str | None = None, **_query) -> html.Div:
