@@ -23,7 +23,9 @@ def rename(changes, version):
     try:
         record = state.store().rename(run_id, change.get("value"))
     except (RunError, TypeError) as exc:
-        return dbc.Alert(f"Name not saved: {exc}", color="danger", dismissable=True), leaderboard_rows.next_version(version)
+        return dbc.Alert(f"Name not saved: {exc}", color="danger", dismissable=True), leaderboard_rows.next_version(
+            version
+        )
     name = record.get("name")
     text = f"{run_id} is now called “{name}”." if name else f"{run_id}: name removed."
     return dbc.Alert(text, color="success", dismissable=True, duration=4000), no_update
@@ -49,7 +51,11 @@ def make_ensemble(_n, selected, show_everything, group, version):
         dismissable=True,
         id="leaderboard-ensemble-made",
     )
-    return message, leaderboard_rows.next_version(version), runs_view.leaderboard_intro(bool(show_everything), bool(group))
+    return (
+        message,
+        leaderboard_rows.next_version(version),
+        runs_view.leaderboard_intro(bool(show_everything), bool(group)),
+    )
 
 
 def register() -> None:
