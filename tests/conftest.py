@@ -231,3 +231,32 @@ def click_plot_point(dash_duo, graph_id: str, x, y) -> None:
         y,
     )
     ActionChains(dash_duo.driver).move_to_location(int(geometry["x"]), int(geometry["y"])).click().perform()
+
+
+# -- running on several workers (pytest-xdist, `make test` runs two) --------------------------------
+# Each test module runs whole on one worker, so its module fixtures are built once; modules that share
+# an expensive session fixture run on the same worker, so it is built once too.
+SHARED_FIXTURE_GROUPS = {
+    "test_training": "quick_runs",
+    "test_row_reference": "quick_runs",
+    "test_sentences": "quick_runs",
+    "test_ablation_design": "tiny_studies",
+    "test_browser_evidence": "tiny_studies",
+}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        module = item.module.__name__.rsplit(".", 1)[-1] if item.module else item.nodeid
+        item.add_marker(pytest.mark.xdist_group(SHARED_FIXTURE_GROUPS.get(module, module)))
+
+
+def pytest_configure(config):
+    """Browser tests' Dash servers get ports of their own on each worker (dash.testing counts up from
+    one fixed port in every process)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if worker.startswith("gw") and worker[2:].isdigit():
+        from dash.testing.application_runners import BaseDashRunner
+
+        BaseDashRunner._next_port = 58050 + 1000 * int(worker[2:])
