@@ -20,7 +20,7 @@ from bench.common import machine, save, timings_ms
 from core import paths
 from dashboard.pagerequest import page_request
 
-PAGES = ["/", "/leaderboard", "/errors", "/gradcam", "/train", "/insights"]
+PAGES = ["/", "/leaderboard", "/errors", "/gradcam", "/train", "/insights", "/story/2"]
 
 
 def build_store(root: Path, count: int) -> int:

@@ -5,7 +5,7 @@
 """
 
 from core.store.errors import DamagedRun, InvalidRunId, NoModel, RunError, TrainingBusy, UnknownRun
-from core.store.record import STATUSES, run_summary
+from core.store.record import STATUSES, listed_record, run_summary
 from core.store.runs import ACTIVE, DAMAGED, RunStore, new_run_id, now_iso, validate_run_id
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "RunStore",
     "TrainingBusy",
     "UnknownRun",
+    "listed_record",
     "new_run_id",
     "now_iso",
     "run_summary",

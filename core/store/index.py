@@ -27,7 +27,7 @@ from typing import Any
 
 from core.store.errors import RunError
 
-SCHEMA = 2  # 2: a tuning trial's study name is indexed too
+SCHEMA = 3  # 2: a tuning trial's study name is indexed too; 3: summaries name their preset
 FILE_NAME = "index.sqlite"
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
@@ -213,6 +213,12 @@ class RunIndex:
             return [json.loads(r[0]) for r in rows], int(total)
 
         return self._run(read)
+
+    def version(self) -> tuple:
+        """Changes whenever a run is added, removed or rewritten: (runs, sum and latest of their
+        run.json modification times, statuses)."""
+        sql = "SELECT COUNT(*), TOTAL(mtime_ns), MAX(mtime_ns), group_concat(status, '') FROM runs"
+        return tuple(self._run(lambda c: c.execute(sql).fetchone()))
 
     def status_counts(self) -> list[tuple[str, bool, int]]:
         """(status, trained on the whole split, how many runs) for every status present."""

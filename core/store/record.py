@@ -218,7 +218,33 @@ def run_summary(record: dict[str, Any]) -> dict[str, Any]:
             (isinstance(produced_by, dict) and produced_by.get("reference"))
             or str(record.get("run_id", "")).startswith("ref-")
         ),
+        "preset": record.get("preset") or (produced_by.get("preset") if isinstance(produced_by, dict) else None),
     }
     if record.get("status") == DAMAGED:
         summary["damage"] = record.get("damage")
     return summary
+
+
+def listed_record(summary: dict[str, Any]) -> dict[str, Any]:
+    """A run summary (an index row) in the shape of the record it came from, holding only what the
+    summary keeps (id, names, preset, status, dates, training photos, test accuracy with its interval,
+    macro-F1, training seconds): what rankings and counts read, without opening run.json."""
+    return {
+        "run_id": summary["run_id"],
+        "model": summary.get("model"),
+        "label": summary.get("label"),
+        "name": summary.get("name"),
+        "family": summary.get("family"),
+        "preset": summary.get("preset"),
+        "status": summary.get("status"),
+        "created_at": summary.get("created_at"),
+        "finished_at": summary.get("finished_at"),
+        "data": {"n_train": summary.get("n_train")},
+        "metrics": {
+            "test_accuracy": summary.get("test_accuracy"),
+            "test_accuracy_ci95": summary.get("test_accuracy_ci95"),
+            "macro_f1": summary.get("macro_f1"),
+        },
+        "timings": {"train_seconds": summary.get("train_seconds")},
+        "listed": True,  # not the whole record: open it with RunStore.get for anything else
+    }

@@ -363,6 +363,12 @@ class RunStore(RunFiles, RunLocks):
                 runs.append(record)
         return sorted(runs, key=lambda r: str(r.get("created_at") or ""), reverse=True)
 
+    def version(self) -> tuple:
+        """A token that changes whenever any run changes (from the index, brought up to date first):
+        what caches of whole-store answers (the story) key on."""
+        run_index.sync_if_due(self)
+        return self.index.version()
+
     def page(
         self,
         filters: dict[str, Any] | None = None,

@@ -17,7 +17,7 @@ import numpy as np
 from core import data
 from core.data import images
 from core.evaluation import analysis, comparison, drilldown, labels, leaderboard, ranking, stats
-from core.store import RunError, RunStore
+from core.store import RunError, RunStore, listed_record
 from core.story import figures
 from core.story.parts import Slide, Story, pct, recorded_date
 from core.story.summary import manager_summary
@@ -36,8 +36,11 @@ def _source(store: RunStore, *run_ids: str, extra: str = "") -> str:
 
 
 def full_split_runs(store: RunStore) -> list[dict[str, Any]]:
-    """The ranked runs (core.evaluation.ranking): completed on the whole training split, most accurate first."""
-    return ranking.ranked(store.list_runs(status="completed"))
+    """The ranked runs (core.evaluation.ranking): completed on the whole training split, most accurate
+    first (ties by run id), from the run index: each a listed record (store.listed_record), so a store
+    of any size is ranked without opening every run.json."""
+    rows, _total = store.page({"status": "completed", "full_split": True}, "-test_accuracy", None)
+    return ranking.ranked([listed_record(r) for r in rows])
 
 
 def build(run_id: str | None = None, store: RunStore | None = None, explain: bool = True) -> Story:
@@ -50,7 +53,8 @@ def build(run_id: str | None = None, store: RunStore | None = None, explain: boo
             raise RunError("no completed run to tell the story of yet: train one first")
         run_id = ranked[0]["run_id"]
     record = store.usable(run_id)
-    deep = record if record.get("family") == "deep" else comparison.best_of_family(ranked, "deep")
+    best_deep = comparison.best_of_family(ranked, "deep")
+    deep = record if record.get("family") == "deep" else store.usable(best_deep["run_id"]) if best_deep else None
     metrics = record["metrics"]
     headline = {
         "run_id": run_id,

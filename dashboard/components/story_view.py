@@ -107,9 +107,10 @@ def slide_view(
 
 
 def _fingerprint() -> tuple:
-    """Changes whenever a run record changes, so a cached story is never stale."""
-    root = state.store().root
-    return tuple(sorted((p.parent.name, p.stat().st_mtime_ns) for p in root.glob("*/run.json")))
+    """Changes whenever a run record changes, so a cached story is never stale (from the run index:
+    no folder is listed)."""
+    store = state.store()
+    return (str(store.root), *store.version())
 
 
 @functools.lru_cache(maxsize=4)
