@@ -8,13 +8,6 @@ from core.evaluation import board, leaderboard, ranking
 from core.store import DAMAGED, InvalidRunId, RunError, UnknownRun
 from dashboard import state
 
-
-def completed_runs() -> list[dict[str, Any]]:
-    """Completed runs, best test accuracy first."""
-    runs = state.store().list_runs(status="completed")
-    return sorted(runs, key=lambda r: -r["metrics"]["test_accuracy"])
-
-
 PICKER_RECENT = 20  # run pickers list the reference runs and this many recent runs; typing searches all
 PICKER_FOUND = 50
 
@@ -174,10 +167,6 @@ def usable(run_id: Any) -> Usable | str:
         return Usable(record, state.store().predictions(record["run_id"]))
     except RunError as exc:
         return f"{exc}."
-
-
-def damaged_runs() -> list[dict[str, Any]]:
-    return state.store().list_runs(status=DAMAGED)
 
 
 def gradcam_run_for(record: dict[str, Any]) -> dict[str, str] | None:

@@ -110,7 +110,7 @@ def test_a_classic_runs_gallery_opens_grad_cam_and_says_which_model_explains_it(
 
     record = runs_view.resolve_run("ref-knn")[0]
     link = runs_view.gradcam_run_for(record)
-    deep = [r for r in runs_view.completed_runs() if r.get("family") == "deep"]
+    deep = [r for r in RunStore().list_runs(status="completed") if r.get("family") == "deep"]
     best_cnn = max(deep, key=lambda r: r["metrics"]["test_accuracy"])["run_id"]  # the most accurate CNN
     assert link == {"run": best_cnn, "from": "ref-knn"}
     got = client.get("/_dash-dependencies")

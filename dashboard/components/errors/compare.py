@@ -38,7 +38,7 @@ def block(run_id: str, compare: str | None) -> dbc.Card:
                         id=ids.picker,
                         value=compare,
                         placeholder="Choose a second run",
-                        options=[o for o in runs_view.picker_options() if o["value"] != run_id],
+                        options=[o for o in runs_view.picker_options(keep=compare) if o["value"] != run_id],
                     ),
                     html.Div(id=ids.body, className="mt-3"),
                 ]
