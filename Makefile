@@ -12,10 +12,11 @@ run: setup data
 	$(PY) -m dashboard --host $(HOST) --port $(PORT)
 
 # two workers (pytest-xdist): the suite alone keeps one of the two cores busy; each test module runs
-# whole on one worker (tests/conftest.py groups them). PYTEST_WORKERS=0 runs it in one process.
+# whole on one worker, and the expensive shared fixtures are built once (tests/conftest.py).
+# PYTEST_WORKERS=0 runs it in one process.
 PYTEST_WORKERS ?= 2
 test: setup-test data lint
-	$(PY) -m pytest --headless -n $(PYTEST_WORKERS) --dist loadgroup --durations=15 $(PYTEST_ARGS) tests
+	$(PY) -m pytest --headless -n $(PYTEST_WORKERS) --dist loadfile --durations=15 $(PYTEST_ARGS) tests
 
 # ruff (lint + format check), mypy and import-linter (the layer contracts), configured in
 # pyproject.toml; each problem is printed with its file and line, and any problem fails the target

@@ -7,6 +7,7 @@ Tests never write into the project's artifacts/: STUDIO_ARTIFACTS points at a te
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -43,18 +44,38 @@ def reference_artifacts(tmp_path_factory) -> Path:
     return root
 
 
-@pytest.fixture(scope="session")
-def tiny_studies(tmp_path_factory) -> Path:
-    """An artifacts root with two small real ablation studies of the demo preset on 300 photos: `multi`
-    (BatchNorm at two budgets, 1 and 2 epochs, 2 seeds: 8 runs) and `fact` (BatchNorm and the epochs in
-    a full two-level factorial design, 2 seeds: 8 runs)."""
-    root = tmp_path_factory.mktemp("tiny-studies")
+def shared_folder(tmp_path_factory, name: str, build) -> Path:
+    """A folder built once per test session and shared by its workers (pytest-xdist): the first to
+    ask builds it, `build(folder)`, under a file lock; the others wait for it and reuse it. Tests read
+    it; a test that changes what is inside copies it first."""
+    import fcntl
+
+    base = tmp_path_factory.getbasetemp()
+    root = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / f"shared-{name}"
+    with open(root.with_suffix(".lock"), "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        if not (root / ".built").exists():
+            shutil.rmtree(root, ignore_errors=True)
+            root.mkdir(parents=True)
+            build(root)
+            (root / ".built").touch()
+    return root
+
+
+def _build_tiny_studies(root: Path) -> None:
     env = {"STUDIO_ARTIFACTS": str(root)}
     common = ["--preset", "demo", "--budgets", "1x300,2x300", "--seeds", "2", "--only", "batchnorm"]
     for extra in (["--name", "multi"], ["--name", "fact", "--design", "factorial"]):
         done = run_cli("ablate", *common, *extra, "--json", env=env, timeout=900)
         assert done.returncode == 0, done.stderr[-2000:]
-    return root
+
+
+@pytest.fixture(scope="session")
+def tiny_studies(tmp_path_factory) -> Path:
+    """An artifacts root with two small real ablation studies of the demo preset on 300 photos: `multi`
+    (BatchNorm at two budgets, 1 and 2 epochs, 2 seeds: 8 runs) and `fact` (BatchNorm and the epochs in
+    a full two-level factorial design, 2 seeds: 8 runs). Built once per session."""
+    return shared_folder(tmp_path_factory, "tiny-studies", _build_tiny_studies)
 
 
 @pytest.fixture()
@@ -64,25 +85,39 @@ def with_reference_runs(reference_artifacts, monkeypatch) -> Path:
     return reference_artifacts
 
 
-@pytest.fixture(scope="session")
-def quick_store(tmp_path_factory) -> RunStore:
-    """The store of the quick runs (tests/quick_runs.py); tests that change a run copy it first."""
-    return RunStore(tmp_path_factory.mktemp("quick") / "runs")
+def _build_quick_runs(root: Path) -> None:
+    import pickle
 
-
-@pytest.fixture(scope="session")
-def quick_runs(quick_store) -> dict[str, dict]:
-    """Every model kind trained once on a small real subset: {"records": {name: record}, "events":
-    {name: [progress events]}}, run ids `quick-NAME`."""
     from core import training
     from tests.quick_runs import QUICK
 
+    store = RunStore(root / "runs")
     events: dict[str, list] = {}
     records = {}
     for name, config in QUICK.items():
         events[name] = []
-        records[name] = training.train(config, run_id=f"quick-{name}", store=quick_store, emit=events[name].append)
-    return {"records": records, "events": events}
+        records[name] = training.train(config, run_id=f"quick-{name}", store=store, emit=events[name].append)
+    (root / "quick.pickle").write_bytes(pickle.dumps({"records": records, "events": events}))
+
+
+@pytest.fixture(scope="session")
+def quick_folder(tmp_path_factory) -> Path:
+    return shared_folder(tmp_path_factory, "quick", _build_quick_runs)
+
+
+@pytest.fixture(scope="session")
+def quick_store(quick_folder) -> RunStore:
+    """The store of the quick runs (tests/quick_runs.py); tests that change a run copy it first."""
+    return RunStore(quick_folder / "runs")
+
+
+@pytest.fixture(scope="session")
+def quick_runs(quick_folder) -> dict[str, dict]:
+    """Every model kind trained once on a small real subset: {"records": {name: record}, "events":
+    {name: [progress events]}}, run ids `quick-NAME`. Built once per session."""
+    import pickle
+
+    return pickle.loads((quick_folder / "quick.pickle").read_bytes())
 
 
 @pytest.fixture()
@@ -234,22 +269,8 @@ def click_plot_point(dash_duo, graph_id: str, x, y) -> None:
 
 
 # -- running on several workers (pytest-xdist, `make test` runs two) --------------------------------
-# Each test module runs whole on one worker, so its module fixtures are built once; modules that share
-# an expensive session fixture run on the same worker, so it is built once too.
-SHARED_FIXTURE_GROUPS = {
-    "test_training": "quick_runs",
-    "test_row_reference": "quick_runs",
-    "test_sentences": "quick_runs",
-    "test_ablation_design": "tiny_studies",
-    "test_browser_evidence": "tiny_studies",
-}
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(config, items):
-    for item in items:
-        module = item.module.__name__.rsplit(".", 1)[-1] if item.module else item.nodeid
-        item.add_marker(pytest.mark.xdist_group(SHARED_FIXTURE_GROUPS.get(module, module)))
+# Each test module runs whole on one worker (--dist loadfile); the expensive session folders (the
+# quick runs, the tiny studies) are built once and shared (shared_folder).
 
 
 def pytest_configure(config):

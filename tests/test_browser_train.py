@@ -150,7 +150,7 @@ def test_reload_keeps_showing_the_run_and_cancel_works_from_the_new_tab(dash_duo
     _open_train_page(dash_duo, app_factory, epochs=40, subset=1500, batch_size=64)
     click(dash_duo, "#train-start")
     wait_until(lambda: _curve_points(dash_duo) >= 1, timeout=120)
-    run_id = RunStore().active_run_id()
+    run_id = wait_until(lambda: RunStore().active_run_id(), timeout=30)
     dash_duo.driver.refresh()  # the launching tab is gone; the run goes on
     dash_duo.wait_for_contains_text("#train-run-title", run_id, timeout=30)
     assert "running" in dash_duo.find_element("#train-run-title").text

@@ -121,7 +121,7 @@ def _launch(dash_duo, model: str, help_text: str, epochs: int | None, subset: in
         )
         return help_text in dash_duo.find_element("#train-model-help").text
 
-    wait_until(picked, timeout=30, interval=1)
+    wait_until(picked, timeout=90, interval=1)  # a loaded machine (two test workers) is slow here
     for field, value in (("train-epochs", epochs), ("train-subset", subset)):
         if value is None:
             continue

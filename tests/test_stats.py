@@ -145,12 +145,13 @@ def test_leaderboard_groups_seed_repeats_as_mean_and_spread(store):
 
 def test_compare_cli_json_and_refusals(reference_artifacts):
     env = {"STUDIO_ARTIFACTS": str(reference_artifacts)}
-    done = run_cli("compare", "ref-cnn_dropout", "ref-preset-fast", "--json", env=env)
+    done = run_cli("compare", "ref-cnn_dropout", "ref-logreg", "--json", env=env)
     assert done.returncode == 0, done.stderr
     import json
 
-    result = json.loads(done.stdout)
-    assert result["mcnemar_p"] < 0.05 and result["verdict"].startswith("ref-cnn_dropout is better than ref-preset-fast")
+    result = json.loads(done.stdout)  # a CNN against logistic regression: far apart on the same photos
+    assert result["mcnemar_p"] < 0.05 and result["verdict"].startswith("ref-cnn_dropout is better than ref-logreg")
+    assert result["difference"] == pytest.approx(result["accuracy_a"] - result["accuracy_b"])
     missing = run_cli("compare", "ref-cnn", "nope", env=env)
     assert missing.returncode == 1 and "no run named nope" in missing.stderr
     bad = run_cli("compare", "ref-cnn", "../etc", env=env)
