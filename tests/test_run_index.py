@@ -23,6 +23,8 @@ COPIES = 40  # × the 57 committed runs: a store of about 2 300 runs
 def every_listing_syncs(monkeypatch):
     """Listings re-check the folders at most once a second; these tests check every change at once."""
     monkeypatch.setattr(index, "SYNC_INTERVAL_S", 0.0)
+    monkeypatch.setattr(index, "SYNC_COST_FACTOR", 0.0)
+    index._next_sync.clear()
 
 
 @pytest.fixture(scope="module")

@@ -271,8 +271,8 @@ def _top(store: RunStore, n: int, show_all: bool, group: bool) -> list[dict[str,
 
 def pareto(store: RunStore, show_all: bool = False, limit: int = 300) -> tuple[list[dict[str, Any]], int]:
     """(the rows to draw on the accuracy-for-time chart, how many completed rows have both numbers):
-    every run on the Pareto front, computed over all of them, and the most accurate others up to
-    `limit` dots in all."""
+    every point of the Pareto front, computed over all of them, and the most accurate others up to
+    `limit` dots in all; runs with identical accuracy and time share one dot."""
     refresh(store)
     return _remembered(store, ("pareto", show_all, limit), lambda: _pareto(store, show_all, limit))
 
@@ -282,11 +282,18 @@ def _pareto(store: RunStore, show_all: bool, limit: int) -> tuple[list[dict[str,
     base = f"FROM board WHERE {_shown_clause(show_all)} AND status = 'completed' AND {acc} IS NOT NULL AND {secs} > 0"
     with _db(store) as conn:
         points = conn.execute(f"SELECT run_id, {acc}, {secs} {base} ORDER BY {secs} ASC, {acc} DESC, run_id").fetchall()
-        front = _front(points)
+        where = {run_id: (accuracy, seconds) for run_id, accuracy, seconds in points}
+        drawn: dict[tuple, str] = {}  # one dot per distinct point: runs with identical numbers overlap
+        for run_id in _front(points):
+            drawn.setdefault(where[run_id], run_id)
         rest = conn.execute(
-            f"SELECT run_id {base} ORDER BY {acc} DESC, run_id LIMIT ?", [max(0, limit - len(front))]
+            f"SELECT run_id, {acc}, {secs} {base} ORDER BY {acc} DESC, run_id LIMIT ?", [max(0, 4 * limit)]
         ).fetchall()
-        chosen = list(dict.fromkeys(front + [r[0] for r in rest]))
+        for run_id, accuracy, seconds in rest:
+            if len(drawn) >= limit:
+                break
+            drawn.setdefault((accuracy, seconds), run_id)
+        chosen = list(drawn.values())
         rows = (
             conn.execute(f"SELECT row FROM board WHERE run_id IN ({','.join('?' * len(chosen))})", chosen).fetchall()
             if chosen

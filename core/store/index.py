@@ -32,12 +32,26 @@ FILE_NAME = "index.sqlite"
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 SYNC_INTERVAL_S = 1.0  # a listing re-checks the folders at most this often per process (one stat per run)
-_last_sync: dict[str, float] = {}
+# ... and, for a big store, at most once per this many times the last check took (a check of 100 000
+# folders takes seconds here: it then runs at most about a tenth of the time)
+SYNC_COST_FACTOR = 10.0
+_next_sync: dict[str, float] = {}
 ACTIVE_STATUSES = ("queued", "running")
 
 # sortable columns (the API's `sort=`, `-` for descending) and the filters a listing takes
 SORTS = ("created_at", "test_accuracy", "val_accuracy", "train_seconds", "run_id", "model", "status", "n_train")
-FILTERS = ("status", "model", "study", "group_id", "preset", "family", "reference", "full_split", "in_study")
+FILTERS = (
+    "status",
+    "model",
+    "study",
+    "group_id",
+    "preset",
+    "family",
+    "reference",
+    "full_split",
+    "in_study",
+    "id_prefix",
+)
 FULL_SPLIT = 48_000  # training photos of a ranked run (core.evaluation.ranking.FULL_SPLIT)
 
 _DDL = f"""
@@ -50,7 +64,7 @@ CREATE TABLE IF NOT EXISTS runs (
     train_seconds REAL, n_train INTEGER, size_bytes INTEGER, damage TEXT, reference INTEGER,
     summary TEXT
 );
-{"".join(f"CREATE INDEX IF NOT EXISTS runs_{c} ON runs({c});" for c in SORTS + FILTERS if c not in ("run_id", "full_split", "in_study"))}
+{"".join(f"CREATE INDEX IF NOT EXISTS runs_{c} ON runs({c});" for c in SORTS + FILTERS if c not in ("run_id", "full_split", "in_study", "id_prefix"))}
 """
 
 
@@ -188,6 +202,10 @@ class RunIndex:
                 where.append("(n_train IS NULL OR n_train >= ?)" if value else "(n_train < ?)")
                 args.append(FULL_SPLIT)
                 continue
+            if name == "id_prefix":  # run ids that start with this text (a range of the primary key)
+                where.append("run_id >= ? AND run_id < ?")
+                args += [str(value), str(value) + "\U0010ffff"]
+                continue
             if name == "in_study":  # a tuning trial or an ablation run (True), or neither (False)
                 truthy = value not in (False, 0, "0", "false", "False")
                 where.append("study IS NOT NULL" if truthy else "study IS NULL")
@@ -247,15 +265,17 @@ def record_write(store, run_id: str, record: dict[str, Any] | None = None) -> No
 
 
 def sync_if_due(store) -> int:
-    """`sync`, unless this process synced the same store less than SYNC_INTERVAL_S ago (writes through
-    the store update the index at once; only changes behind its back wait that long)."""
+    """`sync`, unless this process synced the same store less than SYNC_INTERVAL_S ago, or less than
+    SYNC_COST_FACTOR times as long ago as that check took (writes through the store update the index
+    at once; only changes behind its back wait that long)."""
     import time
 
-    key, now = str(store.root), time.monotonic()
-    if now - _last_sync.get(key, -1e9) < SYNC_INTERVAL_S:
+    key, began = str(store.root), time.monotonic()
+    if began < _next_sync.get(key, -1e9):
         return 0
     changed = sync(store)
-    _last_sync[key] = time.monotonic()
+    ended = time.monotonic()
+    _next_sync[key] = ended + max(SYNC_INTERVAL_S, SYNC_COST_FACTOR * (ended - began))
     return changed
 
 

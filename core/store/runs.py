@@ -379,7 +379,8 @@ class RunStore(RunFiles, RunLocks):
     ) -> tuple[list[dict[str, Any]], int]:
         """(one page of run summaries, how many match), from the index (brought up to date first):
         what listings use instead of reading every run (core.store.index). Changes made behind the
-        store's back show up within `index.SYNC_INTERVAL_S`."""
+        store's back show up within `index.SYNC_INTERVAL_S` (longer for a store so big that checking
+        its folders takes long: `index.SYNC_COST_FACTOR`)."""
         run_index.sync_if_due(self)
         return self.index.query(filters, sort, limit, offset, search)
 

@@ -76,6 +76,5 @@ def rebuild(run_id: str, store: RunStore | None = None, emit: Callable[[dict], N
 def missing(store: RunStore | None = None, prefix: str = "ref-") -> list[str]:
     """Runs (by default the reference runs) whose model file can be rebuilt."""
     store = store or RunStore()
-    return [
-        r["run_id"] for r in store.list_runs() if r["run_id"].startswith(prefix) and needs_rebuild(r["run_id"], store)
-    ]
+    rows, _total = store.page({"id_prefix": prefix or None}, "run_id", None)  # from the index: no run.json read
+    return [r["run_id"] for r in rows if needs_rebuild(r["run_id"], store)]
