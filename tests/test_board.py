@@ -11,17 +11,13 @@ import shutil
 import pytest
 
 from core.evaluation import board, leaderboard, ranking
-from core.store import RunStore, index
+from core.store import RunStore
 from tests.conftest import linked_store
 
 COPIES = 10  # × the committed runs
 
 
-@pytest.fixture(autouse=True)
-def every_request_syncs(monkeypatch):
-    monkeypatch.setattr(index, "SYNC_INTERVAL_S", 0.0)
-    monkeypatch.setattr(index, "SYNC_COST_FACTOR", 0.0)
-    index._next_sync.clear()
+pytestmark = pytest.mark.usefixtures("every_listing_syncs")
 
 
 @pytest.fixture(scope="module")
