@@ -16,7 +16,7 @@ run: setup data
 # PYTEST_WORKERS=0 runs it in one process.
 PYTEST_WORKERS ?= 2
 test: setup-test data lint
-	$(PY) -m pytest --headless -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=15 $(PYTEST_ARGS) tests
+	$(PY) -m pytest --headless -n $(PYTEST_WORKERS) --dist loadfile --durations=15 $(PYTEST_ARGS) tests
 
 # ruff (lint + format check), mypy and import-linter (the layer contracts), configured in
 # pyproject.toml; each problem is printed with its file and line, and any problem fails the target

@@ -132,17 +132,6 @@ def reference_store(reference_artifacts) -> RunStore:
     return RunStore(reference_artifacts / "runs")
 
 
-@pytest.fixture()
-def every_listing_syncs(monkeypatch):
-    """Listings re-check the run folders at most once a second (longer for a big store); tests of the
-    index and the leaderboard check every change at once."""
-    from core.store import index
-
-    monkeypatch.setattr(index, "SYNC_INTERVAL_S", 0.0)
-    monkeypatch.setattr(index, "SYNC_COST_FACTOR", 0.0)
-    index._next_sync.clear()
-
-
 def linked_store(root: Path, copies: int) -> RunStore:
     """A store of `copies` × the committed reference runs under `root`: hard links to their files under
     new ids (`c<k>-<id>`), so every run is real and valid and nothing is copied."""
@@ -282,23 +271,6 @@ def click_plot_point(dash_duo, graph_id: str, x, y) -> None:
 # -- running on several workers (pytest-xdist, `make test` runs two) --------------------------------
 # Each test module runs whole on one worker (--dist loadfile); the expensive session folders (the
 # quick runs, the tiny studies) are built once and shared (shared_folder).
-FIRST = ("test_ablation_design", "test_training")  # each builds one shared folder: both start at once
-# then the modules that take longest (fresh-clone durations), so no worker is left alone at the end
-LONG = ("test_celery", "test_server_restart", "test_browser_train", "test_browser_tune", "test_ablation")
-LONG += ("test_serving", "test_tuning", "test_sentences", "test_browser_pages", "test_browser_fixes")
-
-
-def pytest_collection_modifyitems(config, items):
-    """The modules that build the shared folders first, then the long ones (in one process too:
-    nothing depends on the order of modules): two workers build the folders side by side, and the
-    short modules fill the end."""
-    order = FIRST + LONG
-
-    def rank(item) -> int:
-        module = item.module.__name__.rsplit(".", 1)[-1] if item.module else ""
-        return order.index(module) if module in order else len(order)
-
-    items.sort(key=rank)  # stable: the order inside each module is kept
 
 
 def pytest_configure(config):

@@ -11,13 +11,17 @@ import shutil
 import pytest
 
 from core.evaluation import board, leaderboard, ranking
-from core.store import RunStore
+from core.store import RunStore, index
 from tests.conftest import linked_store
 
 COPIES = 10  # × the committed runs
 
 
-pytestmark = pytest.mark.usefixtures("every_listing_syncs")
+@pytest.fixture(autouse=True)
+def every_request_syncs(monkeypatch):
+    monkeypatch.setattr(index, "SYNC_INTERVAL_S", 0.0)
+    monkeypatch.setattr(index, "SYNC_COST_FACTOR", 0.0)
+    index._next_sync.clear()
 
 
 @pytest.fixture(scope="module")

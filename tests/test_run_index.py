@@ -19,7 +19,12 @@ from tests.conftest import PROJECT_ROOT, linked_store, run_cli
 COPIES = 40  # × the 57 committed runs: a store of about 2 300 runs
 
 
-pytestmark = pytest.mark.usefixtures("every_listing_syncs")
+@pytest.fixture(autouse=True)
+def every_listing_syncs(monkeypatch):
+    """Listings re-check the folders at most once a second; these tests check every change at once."""
+    monkeypatch.setattr(index, "SYNC_INTERVAL_S", 0.0)
+    monkeypatch.setattr(index, "SYNC_COST_FACTOR", 0.0)
+    index._next_sync.clear()
 
 
 @pytest.fixture(scope="module")
