@@ -279,6 +279,13 @@ def sync_if_due(store) -> int:
     return changed
 
 
+def version(store) -> tuple:
+    """A token that changes whenever any run of `store` changes (the index, brought up to date first):
+    what caches of whole-store answers (the story) key on."""
+    sync_if_due(store)
+    return store.index.version()
+
+
 def sync(store) -> int:
     """Make the index match the folders: read again every run whose run.json changed (by modification
     time), is new, or is still training; drop rows of folders that are gone. Returns how many rows

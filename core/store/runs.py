@@ -363,12 +363,6 @@ class RunStore(RunFiles, RunLocks):
                 runs.append(record)
         return sorted(runs, key=lambda r: str(r.get("created_at") or ""), reverse=True)
 
-    def version(self) -> tuple:
-        """A token that changes whenever any run changes (from the index, brought up to date first):
-        what caches of whole-store answers (the story) key on."""
-        run_index.sync_if_due(self)
-        return self.index.version()
-
     def page(
         self,
         filters: dict[str, Any] | None = None,
@@ -379,8 +373,7 @@ class RunStore(RunFiles, RunLocks):
     ) -> tuple[list[dict[str, Any]], int]:
         """(one page of run summaries, how many match), from the index (brought up to date first):
         what listings use instead of reading every run (core.store.index). Changes made behind the
-        store's back show up within `index.SYNC_INTERVAL_S` (longer for a store so big that checking
-        its folders takes long: `index.SYNC_COST_FACTOR`)."""
+        store's back show up after `index.sync_if_due` checks the folders again."""
         run_index.sync_if_due(self)
         return self.index.query(filters, sort, limit, offset, search)
 

@@ -11,6 +11,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from core.store import InvalidRunId, RunError
+from core.store import index as run_index
 from core.story import slides
 from core.story.parts import Slide, Story
 from dashboard import runs_view, state
@@ -110,7 +111,7 @@ def _fingerprint() -> tuple:
     """Changes whenever a run record changes, so a cached story is never stale (from the run index:
     no folder is listed)."""
     store = state.store()
-    return (str(store.root), *store.version())
+    return (str(store.root), *run_index.version(store))
 
 
 @functools.lru_cache(maxsize=4)
