@@ -7,6 +7,7 @@ Background callbacks (training from the browser) use a DiskcacheManager with its
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 import dash
@@ -151,6 +152,33 @@ def warm_up() -> None:
     threading.Thread(target=work, name="warm-up", daemon=True).start()
 
 
+def _setup_once(app: dash.Dash) -> None:
+    """Dash finishes its setup on the first request, in before-request hooks (`_setup_server`, and the
+    pages router's `router_sync`) that mark themselves done before doing the work. Two first requests at
+    once (a threaded server, a burst of uploads) could both start one ("dictionary changed size during
+    iteration", a 500) or go on half set up (a callback list without the page router). Dash's hooks are
+    replaced by one that runs them under a lock until they have all finished once."""
+    dash_hooks = list(app.server.before_request_funcs.get(None, []))
+    lock, done = threading.Lock(), threading.Event()
+
+    def run_hooks():
+        for hook in dash_hooks:
+            answer = hook()
+            if answer is not None:
+                return answer
+        return None
+
+    def first_requests_wait_for_setup():
+        if done.is_set():
+            return run_hooks()  # each returns at once now
+        with lock:
+            answer = run_hooks()
+            done.set()
+            return answer
+
+    app.server.before_request_funcs[None] = [first_requests_wait_for_setup]
+
+
 def create_app(warm: bool = False, hosts: frozenset[str] | None = None) -> dash.Dash:
     """Build the app. Pages are imported by Dash from dashboard/pages (use_pages=True).
 
@@ -168,6 +196,7 @@ def create_app(warm: bool = False, hosts: frozenset[str] | None = None) -> dash.
         update_title=None,  # type: ignore[arg-type]  # documented: None keeps the title while updating
     )
     app.layout = html.Div([navbar(), dbc.Container(dash.page_container, fluid=True, className="pb-5")])
+    _setup_once(app)
     from dashboard import api, callback_guard, security
 
     security.install(

@@ -213,11 +213,25 @@ def app_factory():
 
 
 def click(dash_duo, selector: str):
-    """Scroll an element to the middle of the window, then click it like a user."""
-    element = dash_duo.wait_for_element(selector, timeout=20)
-    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", element)
-    element.click()
-    return element
+    """Scroll an element to the middle of the window, then click it like a user. An element Dash
+    re-rendered between finding and clicking it (stale) is found again: a person clicks what is there."""
+    import time
+
+    from selenium.common.exceptions import StaleElementReferenceException
+
+    deadline = time.time() + 20
+    while True:
+        element = dash_duo.wait_for_element(selector, timeout=20)
+        try:
+            dash_duo.driver.execute_script(
+                "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", element
+            )
+            element.click()
+            return element
+        except StaleElementReferenceException:
+            if time.time() > deadline:
+                raise
+            time.sleep(0.2)
 
 
 def wait_until(predicate, timeout: float = 20.0, interval: float = 0.2):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select
 
@@ -16,7 +17,15 @@ def _fill(dash_duo, selector: str, value) -> None:
     element.send_keys(str(value))
 
 
-def test_a_study_starts_from_the_page_and_is_followed_live(dash_duo, app_factory):
+@pytest.fixture
+def own_artifacts(tmp_path, monkeypatch):
+    """A store of its own: studies other tests of this worker made must not be offered (the page opens
+    the newest study, and "no study chosen yet" needs none)."""
+    monkeypatch.setenv("STUDIO_ARTIFACTS", str(tmp_path))
+    return tmp_path
+
+
+def test_a_study_starts_from_the_page_and_is_followed_live(dash_duo, app_factory, own_artifacts):
     dash_duo.start_server(app_factory())
     dash_duo.driver.get(dash_duo.server_url + "/tune")
     dash_duo.wait_for_element("#tune-start", timeout=20)
