@@ -7,6 +7,8 @@ import json
 import sys
 from typing import Any
 
+from core.data.dataset import N_TRAIN, spaced
+
 EXIT_FAILED = 1
 
 
@@ -48,7 +50,10 @@ def add_parsers(sub, parser_class) -> None:
     abl.add_argument("--from-run", metavar="RUN", help="base recipe: any run's recorded settings")
     abl.add_argument("--seeds", type=int, default=3, help="seeds per variant (default 3)")
     abl.add_argument(
-        "--subset", type=_photos, default=12000, help="training photos per run (default 12000; 'all' for 48 000)"
+        "--subset",
+        type=_photos,
+        default=12000,
+        help=f"training photos per run (default 12000; 'all' for {spaced(N_TRAIN)})",
     )
     abl.add_argument(
         "--budgets",

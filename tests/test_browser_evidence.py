@@ -6,6 +6,8 @@ from __future__ import annotations
 from core.ablation import study as studies
 from core.ablation import wording
 from core.evaluation import comparison
+from core.evaluation import wording as run_wording
+from core.evaluation.facts import Paired
 from core.store import RunStore
 from tests.conftest import click, click_plot_point, graph_traces, wait_until
 
@@ -93,7 +95,9 @@ def test_a_comparison_gives_its_verdict_and_the_discordant_photos_are_one_click_
     top = comparison.top_two(RunStore())
     dash_duo.start_server(app_factory())
     dash_duo.driver.get(dash_duo.server_url + "/")
-    dash_duo.wait_for_contains_text("#home-top-two", top["verdict"], timeout=30)
+    # the overview speaks to managers: model names, not run ids; the same sentence rule as everywhere
+    dash_duo.wait_for_contains_text("#home-top-two", run_wording.verdict(Paired.of(top)), timeout=30)
+    assert top["a"] not in dash_duo.find_element("#home-top-two").text
     assert "95 % interval" in dash_duo.find_element("#home-best-accuracy").find_element("xpath", "..").text
     assert "beyond chance" in dash_duo.find_element("#home-deep-vs-classic").text
     dash_duo.driver.get(dash_duo.server_url + "/leaderboard")

@@ -9,9 +9,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.evaluation import analysis, board, comparison, drilldown, leaderboard, ranking, stats
+from core.evaluation import analysis, board, comparison, drilldown, facts, leaderboard, ranking, stats, wording
+from core.evaluation.facts import Paired
 from core.store import RunStore
-from core.story import figures, slides, summary
+from core.story import figures, slides
 
 
 def _hist(values: list[float]) -> list[dict]:
@@ -80,9 +81,9 @@ def test_p_values_and_negative_differences_read_right():
     b = y.copy()
     a[:3] = (a[:3] + 1) % 10  # A gets 3 more wrong: A − B = −0.30 points
     result = stats.paired(y, a, b, "A", "B")
-    text = stats.verdict(result)
+    text = wording.verdict(Paired.of(result))
     assert "could be noise" in text and "A − B = −0.30 points" in text and "= <" not in text
-    assert "could be noise" in comparison.gap_words(result, "A", "B")
+    assert "could be noise" in wording.gap(Paired.of(result), "A", "B")
 
 
 def test_unranked_runs_are_named_by_what_they_are():
@@ -127,11 +128,11 @@ def test_the_overview_the_leaderboard_the_story_and_compare_agree_for_every_comm
         assert story.headline["test_accuracy"] == record["metrics"]["test_accuracy"]
         place = ranking.rank_of(record["run_id"], records)
         if place == (1, len(ranked)):
-            assert f"The most accurate, {summary.display_name(record)}," in story.summary
+            assert f"The most accurate, {facts.display_name(record)}," in story.summary
         elif place:
             assert f"ranks {place[0]} of {place[1]}" in story.summary
             assert "The most accurate, " not in story.summary
-            assert f"The most accurate is {summary.display_name(top)}" in story.summary
+            assert f"The most accurate is {facts.display_name(top)}" in story.summary
         else:
             assert "is not ranked" in story.summary and "The most accurate, " not in story.summary
         assert record["run_id"] not in story.summary  # managers read model names, not run ids
@@ -241,7 +242,7 @@ def test_api_errors_name_the_path_and_keep_the_run_ids_quote(with_reference_runs
         validate_run_id("x" * 70 + "!")
     shown = str(caught.value).split("invalid run id ")[1].split(":")[0]
     assert shown.startswith("'") and shown.endswith("'") and "…" in shown
-    listed = client.get("/api/runs").get_json()
+    listed = client.get("/api/runs?limit=1000").get_json()
     rows = listed if isinstance(listed, list) else listed.get("runs", [])
     assert all(r["reference"] for r in rows if r["run_id"].startswith("ref-ablation-"))
 
@@ -364,7 +365,7 @@ def test_the_overview_counts_and_names_what_the_leaderboard_and_the_story_do(wit
     intro = runs_view.leaderboard_intro(show_all=False)
     assert intro.startswith(f"{len(ranked)} finished runs ranked")
     assert _text(_find(page, "home-best-accuracy")).strip() == f"{100 * ranked[0]['metrics']['test_accuracy']:.2f} %"
-    assert f"{summary.display_name(ranked[0])}; 95 % interval" in everything
+    assert f"{facts.display_name(ranked[0])}; 95 % interval" in everything
     story = slides.build(None, RunStore(), explain=False)
     assert story.run_id == ranked[0]["run_id"]
 
@@ -391,3 +392,84 @@ def test_the_data_captions_claim_balance_and_background_only_when_the_numbers_sa
     assert "not equally common" in uneven and "unequal counts" in uneven and "Every class" not in uneven
     assert captions.pixel_caption({"median": 0, "mean": 72.9, "std": 90.0}).startswith("Most pixels are black")
     assert captions.pixel_caption({"median": 200, "mean": 180.0, "std": 20.0}).startswith("Most pixels are not black")
+
+
+def _ranked_record(run_id: str, accuracy: float, label: str = "CNN", n_train: int = 48000) -> dict:
+    return {
+        "run_id": run_id,
+        "status": "completed",
+        "label": label,
+        "model": label.lower(),
+        "data": {"n_train": n_train, "n_test": 10000},
+        "metrics": {"test_accuracy": accuracy, "test_accuracy_ci95": [accuracy - 0.005, accuracy + 0.005]},
+    }
+
+
+def test_the_standing_sentence_is_true_of_the_run_it_is_about():
+    records = [
+        _ranked_record("a", 0.93, "CNN"),
+        _ranked_record("b", 0.90, "SVM (RBF)"),
+        _ranked_record("c", 0.85, "Random forest"),
+        _ranked_record("demo", 0.97, "MLP", n_train=2000),
+    ]
+    ranked = ranking.ranked(records)
+    first, third, demo = (facts.run_facts(r, ranked) for r in (records[0], records[2], records[3]))
+    assert wording.standing(first).startswith("The most accurate, CNN, names 93.00 % of the 10 000 test photos")
+    said = wording.standing(third)
+    assert said.startswith("Random forest ranks 3 of 3;") and "The most accurate is CNN, at 93.00 %." in said
+    assert "most accurate, " not in said.lower().replace("the most accurate is", "")
+    said = wording.standing(demo)  # the most accurate number on the page, but on 2 000 photos: never "the best"
+    assert "is not ranked" in said and "2 000 of the 48 000 training photos" in said and "most accurate" not in said
+    study = facts.run_facts({"run_id": "s", "status": "validated", "label": "CNN", "data": {"n_train": 48000}}, ranked)
+    assert study.accuracy is None and "validation photos only" in wording.standing(study)
+    assert wording.models_trained(first).startswith("We trained 3 models of 3 kinds on all 48 000 training photos")
+
+
+def test_a_comparison_names_the_better_run_with_its_sign_and_two_runs_of_one_model_apart():
+    y = np.arange(1000) % 10
+    a, b = y.copy(), y.copy()
+    a[:40] = (a[:40] + 1) % 10  # B gets 40 more photos right: B is better beyond chance
+    duel = Paired.of(stats.paired(y, a, b, "run-a", "run-b"), "Random forest", "CNN")
+    assert duel.better == "b" and duel.beyond_chance and duel.difference < 0
+    assert wording.gap(duel, "the forest", "the CNN") == "The CNN is better beyond chance (McNemar p < 0.001)."
+    assert wording.verdict(duel).startswith("CNN is better than Random forest beyond chance: 4.00 points")
+    said = wording.difference(duel, "the forest", "the CNN")
+    assert said.startswith("The forest and the CNN differ by 4.0 points (the CNN leads): the CNN is better")
+    same = Paired.of(stats.paired(y, a, b, "run-a", "run-b"), "CNN", "CNN")
+    assert (same.name_a, same.name_b) == ("CNN (run-a)", "CNN (run-b)")  # never "CNN is better than CNN"
+    noise = Paired.of(stats.paired(y, y, y, "x", "y"))
+    assert (
+        noise.better is None and "could be noise" in wording.verdict(noise) and "+0.00 points" in wording.verdict(noise)
+    )
+
+
+def test_no_sentence_types_a_dataset_size_as_a_literal():
+    """Sizes come from core.data.dataset (N_TRAIN, N_VAL, N_TEST, N_ALL_TRAIN, `spaced`): a string
+    shown to a person (docstrings aside) never types 60 000, 48 000, 12 000 or 10 000 itself."""
+    import ast
+    import re
+
+    from tests.conftest import PROJECT_ROOT
+
+    size = re.compile(r"\b(60|48|12|10)[ ,]000\b")
+    typed = []
+    for root in ("core", "dashboard"):
+        for path in sorted((PROJECT_ROOT / root).rglob("*.py")):
+            tree = ast.parse(path.read_text())
+            docstrings = {
+                id(node.body[0].value)
+                for node in ast.walk(tree)
+                if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+                and node.body
+                and isinstance(node.body[0], ast.Expr)
+                and isinstance(node.body[0].value, ast.Constant)
+            }
+            typed += [
+                f"{path.relative_to(PROJECT_ROOT)}:{node.lineno}"
+                for node in ast.walk(tree)
+                if isinstance(node, ast.Constant)
+                and isinstance(node.value, str)
+                and id(node) not in docstrings
+                and size.search(node.value)
+            ]
+    assert typed == []

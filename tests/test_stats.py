@@ -9,7 +9,8 @@ from scipy import stats as sps
 from statsmodels.stats.contingency_tables import mcnemar
 from statsmodels.stats.proportion import proportion_confint
 
-from core.evaluation import comparison, leaderboard, metrics, stats
+from core.evaluation import comparison, leaderboard, metrics, stats, wording
+from core.evaluation.facts import Paired
 from tests.conftest import completed_run, run_cli
 
 REFERENCE_ENV_PAIRS = [("ref-ensemble", "ref-preset-best"), ("ref-hog_svm", "ref-resnet")]
@@ -51,15 +52,18 @@ def test_paired_comparison_keys_counts_and_verdicts():
     result = stats.paired(y, a, b, "good", "worse")
     assert set(result) >= {
         "a", "b", "n", "accuracy_a", "accuracy_b", "difference", "difference_ci95",
-        "a_right_b_wrong", "b_right_a_wrong", "mcnemar_p", "verdict",
+        "a_right_b_wrong", "b_right_a_wrong", "mcnemar_p",
     }  # fmt: skip
     assert result["a_right_b_wrong"] == int(((a == y) & (b != y)).sum())
     assert result["difference"] == pytest.approx((a == y).mean() - (b == y).mean())
     low, high = result["difference_ci95"]
     assert low < result["difference"] < high and low > 0
-    assert result["verdict"].startswith("good is better than worse beyond chance")
+    assert wording.verdict(Paired.of(result)).startswith("good is better than worse beyond chance")
+    assert wording.verdict(Paired.of(stats.paired(y, b, a, "worse", "good"))).startswith(
+        "good is better than worse beyond chance"
+    )  # the better one is named first whichever side it is on
     same = stats.paired(y, a, a.copy(), "x", "y")
-    assert same["mcnemar_p"] == 1.0 and "could be noise" in same["verdict"]
+    assert same["mcnemar_p"] == 1.0 and "could be noise" in wording.verdict(Paired.of(same))
 
 
 @pytest.mark.parametrize(("a", "b"), REFERENCE_ENV_PAIRS)

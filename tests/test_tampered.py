@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from core.store import RunStore
 from dashboard.pagerequest import page_request
 
 
@@ -138,15 +139,13 @@ def test_every_callback_refuses_bodies_of_the_wrong_shape_with_a_4xx(app_client)
     assert response.status_code == 400 and b"pathname" in response.data
 
 
-def test_no_callback_answers_5xx_to_a_wrong_value_in_any_input_or_state(app_client):
-    """Every callback, each input and each state in turn set to a number, an object, a word, a list,
-    null, a huge number, a negative one or a `../` path: a 4xx or an answer, never a 5xx (callbacks
-    that start work are left out: they are tested with real clicks)."""
-    _app, client = app_client
+def _tamper_values(client, actions: bool) -> tuple[list, int]:
+    """Post every callback (`actions`: only those that start work; otherwise all the others) with each
+    input and each state in turn set to each of TAMPERED_VALUES; returns the 5xx answers and the count."""
     deps = client.get("/_dash-dependencies").get_json()
     failures, sent = [], 0
     for spec in deps:
-        if any(action in spec["output"] for action in ACTIONS) or spec.get("clientside_function"):
+        if spec.get("clientside_function") or actions != any(action in spec["output"] for action in ACTIONS):
             continue
         outputs = _outputs(spec)
         slots = [("inputs", k) for k in range(len(spec["inputs"]))] + [
@@ -175,4 +174,29 @@ def test_no_callback_answers_5xx_to_a_wrong_value_in_any_input_or_state(app_clie
                 sent += 1
                 if response.status_code >= 500:
                     failures.append((spec["output"][:60], where, target["property"], repr(value)[:20]))
+    return failures, sent
+
+
+def test_no_callback_answers_5xx_to_a_wrong_value_in_any_input_or_state(app_client):
+    """Every callback, each input and each state in turn set to a number, an object, a word, a list,
+    null, a huge number, a negative one or a `../` path: a 4xx or an answer, never a 5xx (the callbacks
+    that start work: the next test, on a store of their own)."""
+    _app, client = app_client
+    failures, sent = _tamper_values(client, actions=False)
     assert sent > 1000 and failures == [], failures
+
+
+def test_callbacks_that_start_work_refuse_wrong_values_and_start_nothing(tmp_path, monkeypatch):
+    """Train, tune, a study, an ensemble, a report, cancel: the same wrong values in each input and
+    state answer a 4xx or a refusal, never a 5xx, and nothing starts (an empty store of their own
+    stays empty: no run, no study, no training slot taken)."""
+    from dashboard.app import create_app
+
+    monkeypatch.setenv("STUDIO_ARTIFACTS", str(tmp_path))
+    client = create_app().server.test_client()
+    failures, sent = _tamper_values(client, actions=True)
+    assert sent > 200 and failures == [], sorted({(f[0][:30], f[1], f[2], f[3]) for f in failures})
+    runs = tmp_path / "runs"
+    assert not runs.exists() or [p.name for p in runs.iterdir() if not p.name.startswith(".")] == []
+    assert not list((tmp_path / "ablations").glob("*.json")) if (tmp_path / "ablations").exists() else True
+    assert RunStore().active_run_id() is None

@@ -148,7 +148,7 @@ def test_api_run_without_its_model_file_is_a_conflict(tmp_path, monkeypatch, ref
 
 def test_api_runs_lists_summaries(client, with_reference_runs):
     reference_store = RunStore(with_reference_runs / "runs")  # the app's store, never the user's artifacts/
-    body = client.get("/api/runs").get_json()
+    body = client.get("/api/runs?limit=1000").get_json()
     assert {r["run_id"] for r in body} == set(reference_store.list_ids())
     ref = next(r for r in body if r["run_id"] == "ref-cnn")
     assert ref["test_accuracy"] == reference_store.get("ref-cnn")["metrics"]["test_accuracy"]

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.data.dataset import N_TRAIN, spaced
+
 NOISE_SHARE = 0.10  # time differences under 10 % are never called a cost, whatever the ranges say
 NOISE_SECONDS = 2.0  # nor are differences of a second or two (start-up, the VM's hiccups)
 MIN_TIMED_RUNS = 3  # fewer runs on either side: two runs of one recipe here have differed 1.8x
@@ -200,7 +202,7 @@ def tested(summary: dict[str, Any]) -> list[str]:
 
 
 def full_budget_words(fast_epochs: int) -> str:
-    return f"all 48 000 training photos and at least the fast preset's {fast_epochs} epochs"
+    return f"all {spaced(N_TRAIN)} training photos and at least the fast preset's {fast_epochs} epochs"
 
 
 def measured_claims(summary: dict[str, Any]) -> list[tuple[float, str, str]]:

@@ -42,6 +42,13 @@ N_VAL = round(N_ALL_TRAIN * VAL_FRACTION)  # 12 000 validation photos
 N_TRAIN = N_ALL_TRAIN - N_VAL  # 48 000 photos to learn from (the full training split)
 N_TEST = 10_000  # the official test file: the final score only
 
+
+def spaced(n: int) -> str:
+    """A count as sentences write it, thousands apart by a space: 48000 -> "48 000". Sentences take
+    the dataset's sizes from the constants above, never from literals."""
+    return f"{n:,}".replace(",", " ")
+
+
 # name -> (file, sha256 of the decompressed bytes, shape of the payload)
 FILES: dict[str, tuple[str, str, tuple[int, ...]]] = {
     "train_images": (

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from core.data.dataset import N_TRAIN, spaced
+
 PLAIN_TOLERANCE = 0.08 * 255  # a border pixel this close to the border's median counts as background
 PLAIN_MIN = 0.9  # share of plain border pixels below which the photo has no plain background
 DISTANCE_QUANTILE = 0.995
@@ -141,7 +143,7 @@ def assess(image: np.ndarray, plain_border: float | None) -> dict:
         )
     if distance > threshold:
         reasons.append(
-            "as the model sees it, it is farther from every one of the 48,000 training photos than "
+            f"as the model sees it, it is farther from every one of the {spaced(N_TRAIN)} training photos than "
             f"{100 * DISTANCE_QUANTILE:.1f} % of real validation photos are"
         )
     return {

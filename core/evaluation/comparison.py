@@ -10,12 +10,14 @@ from typing import Any
 
 import numpy as np
 
-from core.evaluation import stats
+from core.evaluation import stats, wording
+from core.evaluation.facts import Paired, display_name
 from core.store import RunError, RunStore
 
 
 def compare_runs(a: str, b: str, store: RunStore | None = None) -> dict[str, Any]:
-    """The paired comparison of two completed runs (stats.paired keys), from their predictions.npz.
+    """The paired comparison of two completed runs (stats.paired keys, and its `verdict` sentence,
+    core.evaluation.wording), from their predictions.npz.
 
     RunError (UnknownRun, DamagedRun, …) when either run has no usable test predictions."""
     store = store or RunStore()
@@ -26,7 +28,9 @@ def compare_runs(a: str, b: str, store: RunStore | None = None) -> dict[str, Any
     pa, pb = store.predictions(a), store.predictions(b)
     if not np.array_equal(pa["y_true"], pb["y_true"]):
         raise RunError(f"{a} and {b} were not scored on the same test photos")
-    return stats.paired(pa["y_true"], pa["y_pred"], pb["y_pred"], a, b)
+    result = stats.paired(pa["y_true"], pa["y_pred"], pb["y_pred"], a, b)
+    result["verdict"] = wording.verdict(Paired.of(result, a, b))
+    return result
 
 
 def discordant(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -57,16 +61,6 @@ def _best_ranked(store: RunStore, family: str) -> dict[str, Any] | None:
     return found[0] if found else None
 
 
-def gap_words(result: dict[str, Any], a: str, b: str) -> str:
-    """Whether A's lead over B is beyond chance (stats.beyond_chance), with its sign: never "beats"
-    when B is the more accurate."""
-    if not stats.beyond_chance(result):
-        return f"That gap could be noise (McNemar {stats.p_text(result['mcnemar_p'])})."
-    if result["difference"] > 0:
-        return f"{a[0].upper() + a[1:]} is better beyond chance (McNemar {stats.p_text(result['mcnemar_p'])})."
-    return f"{b[0].upper() + b[1:]} is better beyond chance (McNemar {stats.p_text(result['mcnemar_p'])})."
-
-
 def deep_vs_classic(store: RunStore | None = None) -> dict[str, Any] | None:
     """The best CNN against the best classic (scikit-learn) model, compared on the same photos;
     None when either family has no completed full-split run."""
@@ -75,7 +69,7 @@ def deep_vs_classic(store: RunStore | None = None) -> dict[str, Any] | None:
     if deep is None or classic is None:
         return None
     result = compare_runs(deep["run_id"], classic["run_id"], store)
-    result["label_a"], result["label_b"] = deep.get("label"), classic.get("label")
+    result["label_a"], result["label_b"] = display_name(deep), display_name(classic)
     return result
 
 
@@ -86,5 +80,5 @@ def top_two(store: RunStore | None = None) -> dict[str, Any] | None:
     if len(ranked) < 2:
         return None
     result = compare_runs(ranked[0]["run_id"], ranked[1]["run_id"], store)
-    result["label_a"], result["label_b"] = ranked[0].get("label"), ranked[1].get("label")
+    result["label_a"], result["label_b"] = display_name(ranked[0]), display_name(ranked[1])
     return result

@@ -4,7 +4,8 @@
   every test accuracy and per-class recall carries one.
 - `paired`: two runs on the same test photos: the discordant counts, the exact two-sided McNemar
   p-value (scipy's binomial test on the discordant photos), and Newcombe's hybrid-score interval for
-  the paired difference of accuracies (Newcombe 1998, method 10), plus a one-sentence verdict.
+  the paired difference of accuracies (Newcombe 1998, method 10); its sentence is
+  core.evaluation.wording.verdict, from the typed facts of core.evaluation.facts.
 - `seed_effect`: the mean of per-seed paired differences with a Student-t 95 % interval.
 
 The tests check these against statsmodels' independent implementations.
@@ -81,31 +82,13 @@ def paired(y_true: np.ndarray, pred_a: np.ndarray, pred_b: np.ndarray, a: str = 
         "both_wrong": neither,
         "mcnemar_p": mcnemar_exact(a_only, b_only),
     }
-    result["verdict"] = verdict(result)
     return result
 
 
 def beyond_chance(result: dict[str, Any]) -> bool:
+    """The one definition of "beyond chance" for a paired comparison: exact McNemar p < ALPHA, and the
+    photos only one run gets right are not equally many."""
     return result["mcnemar_p"] < ALPHA and result["a_right_b_wrong"] != result["b_right_a_wrong"]
-
-
-def verdict(result: dict[str, Any]) -> str:
-    """One plain sentence: which run is better beyond chance, or that the difference could be noise."""
-    a, b = result["a"], result["b"]
-    points = 100 * abs(result["difference"])
-    low, high = (100 * v for v in result["difference_ci95"])
-    counts = f"{result['a_right_b_wrong']} photos only {a} gets right, {result['b_right_a_wrong']} only {b} gets right"
-    if beyond_chance(result):
-        better, worse = (a, b) if result["difference"] > 0 else (b, a)
-        return (
-            f"{better} is better than {worse} beyond chance: {points:.2f} points more accurate "
-            f"(95 % interval {low:+.2f} to {high:+.2f} for {a} − {b}; {counts}; McNemar {p_text(result['mcnemar_p'])})."
-        )
-    signed = f"{100 * result['difference']:+.2f}".replace("-", "−")
-    return (
-        f"The difference between {a} and {b} could be noise: {a} − {b} = {signed} points "
-        f"(95 % interval {low:+.2f} to {high:+.2f}; {counts}; McNemar {p_text(result['mcnemar_p'])})."
-    )
 
 
 def _p(p: float) -> str:

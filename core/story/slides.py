@@ -16,11 +16,13 @@ import numpy as np
 
 from core import data
 from core.data import images
-from core.evaluation import analysis, comparison, drilldown, labels, leaderboard, ranking, stats
+from core.data.dataset import N_TEST, N_VAL, spaced
+from core.evaluation import analysis, comparison, drilldown, labels, leaderboard, ranking, wording
+from core.evaluation.facts import Paired
 from core.store import RunError, RunStore, listed_record
 from core.story import figures
 from core.story.parts import Slide, Story, pct, recorded_date
-from core.story.summary import manager_summary
+from core.story.summary import manager_summary, run_facts
 
 MAX_SENTENCES = 3
 
@@ -78,7 +80,7 @@ def build(run_id: str | None = None, store: RunStore | None = None, explain: boo
     for s in shown:
         s.sentences = s.sentences[:MAX_SENTENCES]
     used = [run_id] + ([deep["run_id"]] if deep else []) + [r["run_id"] for r in ranked[:2]]
-    summary = manager_summary(store, record, headline, ranked)
+    summary = manager_summary(store, run_facts(store, record, ranked))
     return Story(run_id, shown, headline, summary, list(dict.fromkeys(used)))
 
 
@@ -134,21 +136,22 @@ def _models(store: RunStore, ranked: list[dict[str, Any]], headline: dict[str, A
         for label, r in best_per_kind.items()
     ]
     sentences = []
-    versus = comparison.deep_vs_classic(store)
-    if versus:
+    found = comparison.deep_vs_classic(store)
+    if found:
+        versus = Paired.of(found)
         sentences.append(
-            f"The best CNN ({versus['label_a']}) gets {pct(versus['accuracy_a'])} of the test photos right, the "
-            f"best classic model ({versus['label_b']}) {pct(versus['accuracy_b'])}."
+            f"The best CNN ({versus.name_a}) gets {pct(versus.accuracy_a)} of the test photos right, the "
+            f"best classic model ({versus.name_b}) {pct(versus.accuracy_b)}."
         )
-        sentences.append(comparison.gap_words(versus, "the CNN", "the classic model"))
-    top = comparison.top_two(store)
-    if top:
-        beyond = stats.beyond_chance(top)
+        sentences.append(wording.gap(versus, "the CNN", "the classic model"))
+    found = comparison.top_two(store)
+    if found:
+        top = Paired.of(found)
         sentences.append(
-            f"The most accurate run, {top['label_a']} ({pct(top['accuracy_a'])}, 95 % interval "
-            f"{headline['interval'] if top['a'] == headline['run_id'] else 'on the leaderboard'}), leads the "
-            f"runner-up by {100 * top['difference']:.2f} points: "
-            + ("beyond chance." if beyond else "that could be noise.")
+            f"The most accurate run, {top.name_a} ({pct(top.accuracy_a)}, 95 % interval "
+            f"{headline['interval'] if top.a == headline['run_id'] else 'on the leaderboard'}), leads the "
+            f"runner-up by {100 * top.difference:.2f} points: "
+            + ("beyond chance." if top.beyond_chance else "that could be noise.")
         )
     return Slide(
         "models",
@@ -157,7 +160,7 @@ def _models(store: RunStore, ranked: list[dict[str, Any]], headline: dict[str, A
         {
             "CNN": "A convolutional neural network: it learns small patterns (edges, textures) and combines them.",
             "classic model": "Logistic regression, SVM, random forest, k-NN, boosting: no learned image features.",
-            "95 % interval": "The range the true accuracy lies in with 95 % confidence, given 10,000 test photos.",
+            "95 % interval": f"The range the true accuracy lies in with 95 % confidence, given {spaced(N_TEST)} test photos.",
             "beyond chance": "An exact McNemar test on the photos only one of the two gets right gives p < 0.05.",
         },
         figures.model_bars(rows),
@@ -190,7 +193,7 @@ def _learning(store: RunStore, record: dict[str, Any], deep: dict[str, Any] | No
         sentences,
         {
             "epoch": "One pass over all the training photos.",
-            "validation": "12,000 labelled photos kept out of training, to watch for memorising.",
+            "validation": f"{spaced(N_VAL)} labelled photos kept out of training, to watch for memorising.",
             "overfitting": "Learning the training photos by heart instead of what each item looks like.",
         },
         figures.learning_curves(history, reading.get("best_epoch")),

@@ -9,70 +9,41 @@ import platform
 from typing import Any
 
 from core import data
-from core.data.dataset import N_TEST
-from core.evaluation import comparison, drilldown, ranking
-from core.evaluation.ranking import FULL_SPLIT
+from core.data.dataset import N_ALL_TRAIN, N_TEST, N_TRAIN, N_VAL, spaced
+from core.evaluation import comparison, drilldown, facts, wording
 from core.store import RunError, RunStore
-from core.story.parts import Story, pct, recorded_date
+from core.story.parts import Story, recorded_date
 
 
-def display_name(record: dict[str, Any]) -> str:
-    """A model's name for managers (never a run id): its label, and its preset when it came from one."""
-    preset = record.get("preset") or (record.get("produced_by") or {}).get("preset")
-    return f"{record.get('label')} ({preset} recipe)" if preset else str(record.get("label"))
+def run_facts(store: RunStore, record: dict[str, Any], ranked: list[dict[str, Any]]) -> facts.RunFacts:
+    """The facts of the run the story is about (core.evaluation.facts), with its most common mistake."""
+    top = None
+    if record.get("status") == "completed":
+        preds = store.predictions(record["run_id"])
+        pairs = drilldown.top_confusions(drilldown.confusion_matrix(preds["y_true"], preds["y_pred"]), 1)
+        if pairs:
+            t, p, n = pairs[0]
+            top = (data.CLASS_NAMES[t], data.CLASS_NAMES[p], int(n))
+    return facts.run_facts(record, ranked, top)
 
 
-def headline_sentence(record: dict[str, Any], headline: dict[str, Any], ranked: list[dict[str, Any]]) -> str:
-    """The sentence about the run the story is about, true of its rank: "the most accurate" only for
-    the first; otherwise its rank, with the most accurate named beside it."""
-    name = display_name(record)
-    scored = (
-        f"names {pct(headline['test_accuracy'])} of the {N_TEST:,} test photos it never saw correctly (95 % "
-        f"interval {headline['interval']})"
-    ).replace(",", " ")
-    place = ranking.rank_of(record["run_id"], ranked)
-    if place is None:
-        return (
-            f"{name} is not ranked (it was not trained on all {FULL_SPLIT:,} training photos); it {scored}. ".replace(
-                ",", " "
-            )
-        )
-    rank, total = place
-    if rank == 1:
-        return f"The most accurate, {name}, {scored}. "
-    top = ranked[0]
-    return (
-        f"{name} ranks {rank} of {total}; it {scored}. The most accurate is {display_name(top)}, at "
-        f"{pct(top['metrics']['test_accuracy'])}. "
-    )
-
-
-def manager_summary(store: RunStore, record: dict[str, Any], headline: dict[str, Any], ranked: list) -> str:
-    """One paragraph for managers, from the same numbers as the slides."""
-    kinds = len({r.get("label") or r.get("model") for r in ranked})
-    text = (
-        f"We trained {len(ranked)} models of {kinds} kinds to recognise ten kinds of clothing in small photos. "
-        + headline_sentence(record, headline, ranked)
-    )
+def manager_summary(store: RunStore, told: facts.RunFacts) -> str:
+    """One paragraph for managers, from the same facts as the slides (wording: core.evaluation.wording)."""
+    parts = [wording.models_trained(told), wording.standing(told)]
     versus = comparison.deep_vs_classic(store)
     if versus:
-        lead = "lead" if versus["difference"] > 0 else "trail"
-        text += (
-            f"The best neural network (CNN) and the best classic method differ by "
-            f"{100 * abs(versus['difference']):.1f} points (the CNN's {lead}): "
-            + (lambda t: t[0].lower() + t[1:])(comparison.gap_words(versus, "the CNN", "the classic method"))
-            + " "
+        parts.append(
+            wording.difference(facts.Paired.of(versus), "the best neural network (CNN)", "the best classic method")
         )
-    preds = store.predictions(record["run_id"])
-    pairs = drilldown.top_confusions(drilldown.confusion_matrix(preds["y_true"], preds["y_pred"]), 1)
-    if pairs:
-        t, p, n = pairs[0]
-        text += f"Its most common mistake is calling a {data.CLASS_NAMES[t]} a {data.CLASS_NAMES[p]} ({n} photos). "
-    from core.ablation import results, wording
+    parts.append(wording.most_common_mistake(told))
+    from core.ablation import results
+    from core.ablation import wording as study_wording
     from core.training import presets
 
-    text += wording.manager_sentence(results.cited_study(store), int(presets.get("fast").config.epochs or 0))
-    return text.strip()
+    parts.append(
+        study_wording.manager_sentence(results.cited_study(store), int(presets.get("fast").config.epochs or 0))
+    )
+    return " ".join(p.strip() for p in parts if p.strip())
 
 
 def appendix(store: RunStore, story: Story) -> dict[str, Any]:
@@ -99,8 +70,9 @@ def appendix(store: RunStore, story: Story) -> dict[str, Any]:
         )
     return {
         "dataset": [{"file": name, "sha256": sha} for name, sha, _shape in FILES.values()],
-        "split": "60,000 training photos split 80/20 (stratified by class, seed 42) into 48,000 to train on and "
-        "12,000 for validation; the 10,000 test photos are scored once, at the end of a run.",
+        "split": f"{spaced(N_ALL_TRAIN)} training photos split 80/20 (stratified by class, seed 42) into "
+        f"{spaced(N_TRAIN)} to train on and {spaced(N_VAL)} for validation; the {spaced(N_TEST)} test photos are "
+        "scored once, at the end of a run.",
         "choices": [
             "Epochs, early stopping, presets and every setting: chosen on the validation photos.",
             "Ablation studies: validation photos only; the test set is never scored.",

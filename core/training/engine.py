@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from core import data, models
+from core.data.dataset import N_TEST, spaced
 from core.evaluation import latency, metrics
 from core.models.base import Emit, no_emit
 from core.models.config import TrainConfig
@@ -206,7 +207,14 @@ def _train_run(
     if not score_test:
         _finish_validated(clf, run_id, store, x_val, y_val, train_seconds, watcher, sink, save_model)
         return
-    sink({"type": "stage", "stage": "evaluate", "message": "Evaluating on the 10 000 test images", "fraction": None})
+    sink(
+        {
+            "type": "stage",
+            "stage": "evaluate",
+            "message": f"Evaluating on the {spaced(N_TEST)} test images",
+            "fraction": None,
+        }
+    )
     evaluation, proba, timings = _evaluate(clf, dataset, x_val, y_val)
     with watcher.finishing:
         store.save_predictions(run_id, dataset.y_test, proba)

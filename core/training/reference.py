@@ -11,6 +11,7 @@ import platform
 import secrets
 from collections.abc import Callable, Iterator
 
+from core.data.dataset import N_TRAIN, spaced
 from core.models.config import TrainConfig
 from core.store import RunStore
 from core.training import presets
@@ -78,7 +79,7 @@ def retrain(
                 "command": f"python -m core reference --only {name}",
                 "reference": True,
                 "host": platform.node(),
-                "note": f"trained on {config.subset or 'the full 48 000'} photos of the training split",
+                "note": f"trained on {config.subset or 'the full ' + spaced(N_TRAIN)} photos of the training split",
                 **({"preset": name.removeprefix("preset-")} if name.startswith("preset-") else {}),
             },
         )

@@ -9,12 +9,13 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import Input, Output, dcc, html
 
+from core.data.dataset import N_TEST, spaced
 from core.evaluation import comparison, leaderboard, stats
 from core.store import RunError
 from dashboard import state
 
 HELP = (
-    "Both runs are scored on the same 10,000 test photos, so only the photos where exactly one of them is "
+    f"Both runs are scored on the same {spaced(N_TEST)} test photos, so only the photos where exactly one of them is "
     "right tell them apart. The exact McNemar test asks how likely a split at least this lopsided is if the "
     "two were equally good (the p-value); below 0.05 the difference is called beyond chance. The interval is "
     "Newcombe's 95 % interval for the difference in accuracy."

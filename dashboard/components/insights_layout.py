@@ -9,6 +9,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from core.ablation.techniques import TECHNIQUES
+from core.data.dataset import N_VAL, spaced
 from core.training import presets
 from dashboard.components.cards import figure_card
 from dashboard.figures.style import empty_figure
@@ -26,7 +27,7 @@ TERMS = {
     "95 % interval": "Student-t interval of the mean paired difference over seeds (not adjusted).",
     "budget": "Epochs × training photos of every run in a study; a verdict holds at that budget.",
     "Holm": "An adjustment for testing many techniques at once, so chance alone rarely makes one look real.",
-    "validation": "12,000 labelled photos kept out of training and used to make choices.",
+    "validation": f"{spaced(N_VAL)} labelled photos kept out of training and used to make choices.",
 }
 
 

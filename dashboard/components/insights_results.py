@@ -10,6 +10,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from core.ablation import wording
+from core.data.dataset import N_TRAIN, spaced
 from dashboard.figures.insights import interaction_plot
 
 MAX_INTERACTION_PLOTS = 3
@@ -30,8 +31,8 @@ def budget_block(s: dict[str, Any]) -> list[Any]:
         out.append(
             dbc.Alert(
                 "A short budget: its verdicts favour whatever learns fast and may not hold at the budgets the presets "
-                "train at (all 48 000 photos, at least the fast preset's epochs). The story and the managers' "
-                "summary never cite it.",
+                f"train at (all {spaced(N_TRAIN)} photos, at least the fast preset's epochs). The story and the "
+                "managers' summary never cite it.",
                 color="warning",
                 className="small py-2 mb-1",
                 id="insights-short-budget",

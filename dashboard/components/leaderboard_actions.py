@@ -34,13 +34,14 @@ def rename(changes, version):
 def make_ensemble(_n, selected, show_everything, group, version):
     """A new ensemble run of the ticked runs (core.training.ensemble), listed at once, with whether it
     beats its best member beyond chance (paired, on the same test photos)."""
-    ids = [row["run_id"] for row in selected or [] if isinstance(row, dict)]
+    rows = [r for r in compare_panel.grid_rows(selected) if isinstance(r.get("run_id"), str)]
+    ids = [row["run_id"] for row in rows]
     try:
         record = ensemble.create(ids, store=state.store())
     except RunError as exc:
         return dbc.Alert(f"No ensemble made: {exc}.", color="warning", dismissable=True), no_update, no_update
     accuracy = 100 * record["metrics"]["test_accuracy"]
-    best = max(selected, key=lambda r: r.get("test_accuracy") or 0)
+    best = max(rows, key=lambda r: float(r["test_accuracy"]) if isinstance(r.get("test_accuracy"), float) else 0.0)
     message = dbc.Alert(
         [
             f"Made {record['run_id']}: the average of {len(ids)} runs ({', '.join(ids)}), {accuracy:.2f} % test accuracy. ",

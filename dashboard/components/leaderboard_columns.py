@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.data.dataset import N_TEST, N_TRAIN, N_VAL, spaced
+
 
 def _fmt(spec: str, scale: str = "") -> dict[str, str]:
     return {"function": f"params.value == null ? '' : d3.format('{spec}')(params.value{scale})"}
@@ -49,14 +51,14 @@ COLUMNS: list[tuple[str, str, str, dict[str, Any]]] = [
     (
         "test_accuracy",
         "Test accuracy",
-        "Share of the 10,000 test photos classified correctly (the test set is used once, at the end of a run).",
+        f"Share of the {spaced(N_TEST)} test photos classified correctly (the test set is used once, at the end of a run).",
         {"valueFormatter": PCT, "sort": "desc", **NUMBER, "filterParams": PERCENT_FILTER},
     ),
     (
         "val_accuracy",
         "Validation accuracy",
         (
-            "Share of the 12,000 validation photos classified correctly: what settings were chosen on "
+            f"Share of the {spaced(N_VAL)} validation photos classified correctly: what settings were chosen on "
             "(with test-time augmentation where the run uses it)."
         ),
         {"valueFormatter": PCT, **NUMBER, "filterParams": PERCENT_FILTER},
@@ -65,7 +67,7 @@ COLUMNS: list[tuple[str, str, str, dict[str, Any]]] = [
         "ci_text",
         "95 % interval",
         (
-            "Where the true accuracy lies with 95 % confidence, given 10,000 test photos (Wilson score interval). "
+            f"Where the true accuracy lies with 95 % confidence, given {spaced(N_TEST)} test photos (Wilson score interval). "
             "Overlapping intervals do not settle which run is better: tick two runs for a paired test below."
         ),
         {"minWidth": 150},
@@ -89,7 +91,7 @@ COLUMNS: list[tuple[str, str, str, dict[str, Any]]] = [
     (
         "n_train",
         "Training photos",
-        "How many training photos this run learned from (the full split is 48,000; fewer = a quick demo run).",
+        f"How many training photos this run learned from (the full split is {spaced(N_TRAIN)}; fewer = a quick demo run).",
         {"valueFormatter": NUM, **NUMBER},
     ),
     (
@@ -122,7 +124,7 @@ COLUMNS: list[tuple[str, str, str, dict[str, Any]]] = [
     (
         "inference_ms",
         "Batch ms / photo",
-        "Throughput: time to score all 10,000 test photos in one call, divided by 10,000 (milliseconds).",
+        f"Throughput: time to score all {spaced(N_TEST)} test photos in one call, divided by {spaced(N_TEST)} (milliseconds).",
         {"valueFormatter": MS3, **NUMBER},
     ),
     (

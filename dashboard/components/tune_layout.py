@@ -5,6 +5,7 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from core.data.dataset import N_TRAIN, spaced
 from core.models import SPECS
 from dashboard.components.cards import figure_card
 from dashboard.figures.style import empty_figure
@@ -47,7 +48,7 @@ def form() -> dbc.Card:
                     _field(
                         "Training photos per trial",
                         dbc.Input(id="tune-subset", type="number", value=2000, size="sm"),
-                        "small = fast trials; the best is retrained on all 48,000 when promoted",
+                        f"small = fast trials; the best is retrained on all {spaced(N_TRAIN)} when promoted",
                     ),
                     _field(
                         "Epochs per trial",

@@ -7,9 +7,8 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from core import data
-from core.evaluation import comparison, leaderboard, ranking
+from core.evaluation import comparison, facts, leaderboard, ranking, wording
 from core.store import RunError
-from core.story import summary
 from dashboard import state
 from dashboard.components.cards import stat_tile
 
@@ -91,8 +90,7 @@ def _evidence() -> html.Div | None:
                         [
                             html.H6(title, className="mb-1"),
                             html.P(
-                                f"{result['label_a']} ({result['a']}) against {result['label_b']} ({result['b']}): "
-                                + result["verdict"],
+                                wording.verdict(facts.Paired.of(result)),
                                 className="small mb-1",
                                 id=element_id,
                             ),
@@ -124,16 +122,14 @@ def layout(**_query) -> html.Div:
         stat_tile(
             "Finished runs",
             str(n_ranked),
-            "trained on all 48 000 photos and scored on the test photos"
+            f"trained on all {ranking.FULL_SPLIT:,} photos and scored on the test photos".replace(",", " ")
             + (f"; besides them: {others}" if others else ""),
             tile_id="home-run-count",
         ),
         stat_tile(
             "Best test accuracy",
             f"{100 * best['metrics']['test_accuracy']:.2f} %" if best else "–",
-            f"{summary.display_name(best)}; 95 % interval {_interval(best)}"
-            if best
-            else "train a model to fill this in",
+            f"{facts.display_name(best)}; 95 % interval {_interval(best)}" if best else "train a model to fill this in",
             tile_id="home-best-accuracy",
         ),
         stat_tile(

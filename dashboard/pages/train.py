@@ -13,7 +13,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, html, no_update
 
-from core.store import RunError
+from core.store import InvalidRunId, RunError, validate_run_id
 from dashboard import runs_view, state, training_job
 from dashboard.components import train_layout, training_form_sync
 from dashboard.components import training_form as form
@@ -173,6 +173,10 @@ def follow_new_run(_n):
 )
 def cancel(_n, watched):
     store = state.store()
+    try:  # the run this page started (train-watch): a run id, or nothing if the page sent anything else
+        watched = validate_run_id(watched) if isinstance(watched, str) else None
+    except InvalidRunId:
+        watched = None
     run_id = store.active_run_id() or watched
     if run_id and not store.exists(run_id) and training_job.cancel_launch(run_id):
         return f"Stopped {run_id} before it started."

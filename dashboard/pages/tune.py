@@ -11,6 +11,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html, no_update
 
+from core.data.dataset import N_TRAIN, spaced
 from core.models.rules import ConfigError
 from core.store import InvalidRunId, RunError
 from core.tuning import study as studies
@@ -100,22 +101,29 @@ def promote_needs_a_study(name):
 @callback(Output("tune-message", "children", allow_duplicate=True), Input("tune-stop", "n_clicks"),
           State("tune-study", "value"), prevent_initial_call=True)  # fmt: skip
 def stop(_n, name):
-    if not name:
+    if not isinstance(name, str) or not name:
         return "Choose a study first."
-    return f"Stopping {name}…" if studies.request_stop(name) else f"{name} is not running."
+    try:
+        return f"Stopping {name}…" if studies.request_stop(name) else f"{name} is not running."
+    except InvalidRunId:
+        return f"No study named {name[:40]!r}: choose one from the list."
 
 
 @callback(Output("tune-message", "children", allow_duplicate=True), Input("tune-promote", "n_clicks"),
           State("tune-study", "value"), prevent_initial_call=True)  # fmt: skip
 def promote(_n, name):
-    if not name:
+    if not isinstance(name, str) or not name:
         return "Choose a study first."
     try:
         tuning_job.promote(name)
     except (ConfigError, InvalidRunId, RunError) as exc:
         return dbc.Alert(f"Not promoted: {exc}.", color="warning", className="mb-0")
     return html.Span(
-        ["Retraining the best settings on all 48,000 photos: follow it on ", dcc.Link("Train", href="/train"), "."],
+        [
+            f"Retraining the best settings on all {spaced(N_TRAIN)} photos: follow it on ",
+            dcc.Link("Train", href="/train"),
+            ".",
+        ],
         id="tune-promoting",
     )
 

@@ -1,0 +1,98 @@
+"""The sentences about runs and comparisons, built from facts only (core.evaluation.facts).
+
+Each function takes typed facts and returns words; none reads a store, a record or another module's
+prose. The overview, the leaderboard's and /errors' comparison panels, the CLI's `compare`, the story,
+the managers' summary and the report all phrase a comparison or a run's standing here, so the same
+fact is said the same way everywhere, with its sign and its scope.
+"""
+
+from __future__ import annotations
+
+from core.data.dataset import N_TEST, spaced
+from core.evaluation.facts import Paired, RunFacts
+from core.evaluation.ranking import FULL_SPLIT
+from core.evaluation.stats import p_text
+
+
+def pct(value: float) -> str:
+    return f"{100 * value:.2f} %"
+
+
+def points(value: float) -> str:
+    """A signed difference in points, with a real minus sign: "+0.42", "−0.03"."""
+    return f"{100 * value:+.2f}".replace("-", "−")
+
+
+def verdict(c: Paired) -> str:
+    """One sentence for engineers: which run is better beyond chance, or that the difference could be
+    noise; with the signed difference, its interval, the photos that decide it and the p-value."""
+    low, high = c.interval
+    counts = f"{c.a_only} photos only {c.name_a} gets right, {c.b_only} only {c.name_b} gets right"
+    span = f"95 % interval {100 * low:+.2f} to {100 * high:+.2f}"
+    if c.better:
+        better, worse = (c.name_a, c.name_b) if c.better == "a" else (c.name_b, c.name_a)
+        return (
+            f"{better} is better than {worse} beyond chance: {100 * abs(c.difference):.2f} points more accurate "
+            f"({span} for {c.name_a} − {c.name_b}; {counts}; McNemar {p_text(c.p)})."
+        )
+    return (
+        f"The difference between {c.name_a} and {c.name_b} could be noise: {c.name_a} − {c.name_b} = "
+        f"{points(c.difference)} points ({span}; {counts}; McNemar {p_text(c.p)})."
+    )
+
+
+def gap(c: Paired, a_words: str, b_words: str) -> str:
+    """Whether the gap between A and B is beyond chance, naming the better one: never "beats" when B
+    is the more accurate."""
+    if c.better is None:
+        return f"That gap could be noise (McNemar {p_text(c.p)})."
+    better = a_words if c.better == "a" else b_words
+    return f"{better[0].upper() + better[1:]} is better beyond chance (McNemar {p_text(c.p)})."
+
+
+def difference(c: Paired, a_words: str, b_words: str) -> str:
+    """For managers: how far apart A and B are, who leads, and whether that is beyond chance."""
+    leader = a_words if c.difference > 0 else b_words
+    lead = (
+        f"{a_words[0].upper() + a_words[1:]} and {b_words} differ by {100 * abs(c.difference):.1f} points"
+        + (f" ({leader} leads)" if c.difference != 0 else "")
+        + ": "
+    )
+    said = gap(c, a_words, b_words)
+    return lead + said[0].lower() + said[1:]
+
+
+def standing(f: RunFacts) -> str:
+    """The sentence about the run on screen, true of its rank: "the most accurate" only for the first;
+    otherwise its rank, with the most accurate run named beside it; an unranked run says why."""
+    if f.accuracy is None:
+        return f"{f.name} was judged on validation photos only; it has no test score to rank."
+    interval = f"95 % interval {pct(f.interval[0])} to {pct(f.interval[1])}" if f.interval else "interval not known"
+    n_test = spaced(f.n_test or N_TEST)
+    scored = f"names {pct(f.accuracy)} of the {n_test} test photos it never saw correctly ({interval})"
+    s = f.standing
+    if s.rank is None:
+        return f"{f.name} is not ranked (it was trained on {spaced(f.n_train)} of the {spaced(FULL_SPLIT)} training photos); it {scored}."
+    if s.is_leader:
+        return f"The most accurate, {f.name}, {scored}."
+    return (
+        f"{f.name} ranks {s.rank} of {s.ranked_runs}; it {scored}. The most accurate is {s.leader_name}, at "
+        f"{pct(s.leader_accuracy or 0.0)}."
+    )
+
+
+def models_trained(f: RunFacts) -> str:
+    s = f.standing
+    models = "model" if s.ranked_runs == 1 else "models"
+    kinds = "kind" if s.model_kinds == 1 else "kinds"
+    return (
+        f"We trained {s.ranked_runs} {models} of {s.model_kinds} {kinds} on all {spaced(FULL_SPLIT)} training "
+        "photos to recognise ten kinds of clothing in small photos."
+    )
+
+
+def most_common_mistake(f: RunFacts) -> str:
+    if f.top_confusion is None:
+        return ""
+    true, said, n = f.top_confusion
+    return f"Its most common mistake is calling a {true} a {said} ({n} {'photo' if n == 1 else 'photos'})."
