@@ -473,3 +473,17 @@ def test_no_sentence_types_a_dataset_size_as_a_literal():
                 and size.search(node.value)
             ]
     assert typed == []
+
+
+def test_an_explanation_says_whose_heatmap_it_is_and_calls_a_method_faithful_only_when_measured():
+    from core.evaluation.facts import Explanation
+
+    borrowed = Explanation("SVM (RBF)", "CNN (best recipe)", borrowed=True, method="occlusion", measured=False)
+    said = wording.explanation_intro(borrowed, "Shirt", "T-shirt/top")
+    assert said.startswith("SVM (RBF) has no heatmap") and "the best CNN's, CNN (best recipe), instead" in said
+    assert "measured" not in wording.explanation_method_meaning(borrowed).replace("has not been measured", "")
+    own = Explanation("CNN", "CNN", borrowed=False, method="gradcam", measured=True)
+    assert wording.explanation_intro(own, "Shirt", "T-shirt/top") == (
+        "The colours show which parts of this Shirt photo made the model answer T-shirt/top."
+    )
+    assert wording.explanation_method_meaning(own).startswith("The explanation method measured most faithful for CNN")

@@ -87,6 +87,18 @@ class Paired:
 
 
 @dataclass(frozen=True)
+class Explanation:
+    """A heatmap shown for a run: whose it is (`shown_name`; borrowed when the run on screen, `about`,
+    has none of its own), the method, and whether that method's faithfulness was measured for it."""
+
+    about: str
+    shown_name: str
+    borrowed: bool
+    method: str
+    measured: bool
+
+
+@dataclass(frozen=True)
 class Standing:
     """Where a run stands: its rank among the ranked runs (None when it is not ranked) and the most
     accurate run (None when nothing is ranked)."""

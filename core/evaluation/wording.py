@@ -9,7 +9,7 @@ fact is said the same way everywhere, with its sign and its scope.
 from __future__ import annotations
 
 from core.data.dataset import N_TEST, spaced
-from core.evaluation.facts import Paired, RunFacts
+from core.evaluation.facts import Explanation, Paired, RunFacts
 from core.evaluation.ranking import FULL_SPLIT
 from core.evaluation.stats import p_text
 
@@ -89,6 +89,29 @@ def models_trained(f: RunFacts) -> str:
         f"We trained {s.ranked_runs} {models} of {s.model_kinds} {kinds} on all {spaced(FULL_SPLIT)} training "
         "photos to recognise ten kinds of clothing in small photos."
     )
+
+
+def explanation_intro(e: Explanation, true_class: str, answer: str) -> str:
+    """What the heatmap on screen is: never another model's map under this run's name."""
+    if e.borrowed:
+        return (
+            f"{e.about} has no heatmap (it does not look at the photo through learned filters); here is the best "
+            f"CNN's, {e.shown_name}, instead."
+        )
+    return f"The colours show which parts of this {true_class} photo made the model answer {answer}."
+
+
+def explanation_method_meaning(e: Explanation) -> str:
+    """The glossary line of the method: "measured most faithful" only when it was measured."""
+    if e.measured:
+        return (
+            f"The explanation method measured most faithful for {e.shown_name} (hiding its top pixels hurts the "
+            "answer most)."
+        )
+    return "An explanation method; how faithful it is for this model has not been measured."
+
+
+UNMEASURED = "How faithful this map is has not been measured yet, so read it with care."
 
 
 def most_common_mistake(f: RunFacts) -> str:

@@ -17,8 +17,8 @@ import numpy as np
 from core import data
 from core.data import images
 from core.data.dataset import N_TEST, N_VAL, spaced
-from core.evaluation import analysis, comparison, drilldown, labels, leaderboard, ranking, wording
-from core.evaluation.facts import Paired
+from core.evaluation import analysis, comparison, drilldown, facts, labels, leaderboard, ranking, wording
+from core.evaluation.facts import Explanation, Paired
 from core.store import RunError, RunStore, listed_record
 from core.story import figures
 from core.story.parts import Slide, Story, pct, recorded_date
@@ -271,30 +271,20 @@ def _trust(store: RunStore, record: dict[str, Any], deep: dict[str, Any] | None,
     except (RunError, ValueError, OSError):
         return None
     image = data.load().x_test[index]
-    borrowed = deep["run_id"] != record["run_id"]
+    shown = Explanation(
+        about=str(record.get("label")),
+        shown_name=facts.display_name(deep),
+        borrowed=deep["run_id"] != record["run_id"],
+        method=method,
+        measured=bool(measured),
+    )
     sentences = [
-        (
-            f"{record.get('label')} has no heatmap (it does not look at the photo through learned filters); "
-            f"here is the best CNN's, {deep.get('label')}, instead."
-        )
-        if borrowed
-        else (
-            f"The colours show which parts of this {result['true_class']} photo made the model answer "
-            f"{result['predicted_class']}."
-        ),
+        wording.explanation_intro(shown, result["true_class"], result["predicted_class"]),
         analysis.describe_heatmap(result["heatmap"], image, result["target_class"]),
+        faithfulness.sentence(measured) if measured else wording.UNMEASURED,
     ]
-    sentences.append(
-        faithfulness.sentence(measured)
-        if measured
-        else "How faithful this map is has not been measured yet, so read it with care."
-    )
-    meaning = (
-        f"The explanation method measured most faithful for {deep.get('label')} (hiding its top pixels hurts "
-        "the answer most)."
-        if measured
-        else "An explanation method; how faithful it is for this model has not been measured."
-    )
+    borrowed = shown.borrowed
+    meaning = wording.explanation_method_meaning(shown)
     return Slide(
         "trust",
         f"Why trust it: where {'the best CNN' if borrowed else 'the model'} looks",

@@ -10,7 +10,8 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, dcc, html
 
 from core.data.dataset import N_TEST, spaced
-from core.evaluation import comparison, leaderboard, stats
+from core.evaluation import comparison, leaderboard, stats, wording
+from core.evaluation.facts import Paired
 from core.store import RunError
 from dashboard import state
 
@@ -32,34 +33,34 @@ def verdict_card(a: str, b: str, component_id: str, link: bool = True) -> Any:
 
 
 def verdict_body(result: dict[str, Any], component_id: str, link: bool = True) -> Any:
-    a, b = result["a"], result["b"]
-    low, high = (100 * v for v in result["difference_ci95"])
-    beyond = stats.beyond_chance(result)
+    c = Paired.of(result, result["a"], result["b"])  # engineers' panel: run ids, the same facts and words
+    a, b = c.a, c.b
+    low, high = (100 * v for v in c.interval)
+    beyond = c.beyond_chance
     counts = html.Ul(
         [
-            html.Li(f"{a}: {100 * result['accuracy_a']:.2f} % · {b}: {100 * result['accuracy_b']:.2f} %"),
+            html.Li(f"{a}: {100 * c.accuracy_a:.2f} % · {b}: {100 * c.accuracy_b:.2f} %"),
             html.Li(
-                f"Only {a} right: {result['a_right_b_wrong']} photos · only {b} right: "
-                f"{result['b_right_a_wrong']} photos · both right {result['both_right']:,}, both wrong "
-                f"{result['both_wrong']:,}"
+                f"Only {a} right: {c.a_only} photos · only {b} right: {c.b_only} photos · both right "
+                f"{c.both_right:,}, both wrong {c.both_wrong:,}"
             ),
             html.Li(
-                f"Difference {100 * result['difference']:+.2f} points (95 % interval {low:+.2f} to {high:+.2f}); "
-                f"exact McNemar {stats.p_text(result['mcnemar_p'])}"
+                f"Difference {wording.points(c.difference)} points (95 % interval {low:+.2f} to {high:+.2f}); "
+                f"exact McNemar {stats.p_text(c.p)}"
             ),
         ],
         className="small mb-1",
     )
     children = [
         html.Strong("Beyond chance. " if beyond else "Could be noise. "),
-        html.Span(result["verdict"], className="verdict-text"),
+        html.Span(wording.verdict(c), className="verdict-text"),
         counts,
         html.Details([html.Summary("How is this decided?"), html.P(HELP, className="small mb-0")], className="small"),
     ]
     if link:
         children.append(
             dcc.Link(
-                f"See the {result['a_right_b_wrong'] + result['b_right_a_wrong']} photos only one of them gets right →",
+                f"See the {c.a_only + c.b_only} photos only one of them gets right →",
                 href=f"/errors?run={a}&compare={b}",
                 className="small",
             )
