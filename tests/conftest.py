@@ -78,6 +78,20 @@ def tiny_studies(tmp_path_factory) -> Path:
     return shared_folder(tmp_path_factory, "tiny-studies", _build_tiny_studies)
 
 
+# which worker builds which shared folder before its first test (pytest-xdist workers gw0, gw1)
+BUILT_FIRST = {"gw0": "tiny_studies", "gw1": "quick_folder"}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_folders_built_first(request):
+    """With two workers, each builds one of the two shared folders before its first test, side by
+    side on the two cores, so that no worker later sits idle waiting for the other to finish one (a
+    worker's TensorFlow uses one thread: see the Makefile). Only when some collected test uses it."""
+    name = BUILT_FIRST.get(os.environ.get("PYTEST_XDIST_WORKER", ""))
+    if name and any(name in item.fixturenames for item in request.session.items):
+        request.getfixturevalue(name)
+
+
 @pytest.fixture()
 def with_reference_runs(reference_artifacts, monkeypatch) -> Path:
     """Point the app (STUDIO_ARTIFACTS) at the reference-run copy for this test."""

@@ -6,13 +6,15 @@ with `compare`."""
 
 from __future__ import annotations
 
+import html
+
 import numpy as np
 import pytest
 
 from core.evaluation import analysis, board, comparison, drilldown, facts, leaderboard, ranking, stats, wording
 from core.evaluation.facts import Paired
 from core.store import RunStore
-from core.story import figures, slides
+from core.story import figures, report, slides, summary
 
 
 def _hist(values: list[float]) -> list[dict]:
@@ -136,6 +138,8 @@ def test_the_overview_the_leaderboard_the_story_and_compare_agree_for_every_comm
         else:
             assert "is not ranked" in story.summary and "The most accurate, " not in story.summary
         assert record["run_id"] not in story.summary  # managers read model names, not run ids
+        page = report.render(story, summary.appendix(store, story))  # the exported report says the same
+        assert html.escape(story.summary) in page and f"{100 * record['metrics']['test_accuracy']:.2f} %" in page
         models = next(s for s in story.slides if s.key == "models")
         said = " ".join(models.sentences)
         assert ("leads the runner-up" in said) and (
