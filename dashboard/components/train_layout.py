@@ -125,5 +125,6 @@ def page(replay_options: list[dict[str, str]], replay: str | None = None) -> htm
             dcc.Interval(id="train-monitor", interval=1000, n_intervals=0),
             dcc.Store(id="train-watch"),
             dcc.Store(id="train-active"),
+            dcc.Store(id="train-result-of"),  # which run's ending the result panel shows (sent once, not each second)
         ]
     )

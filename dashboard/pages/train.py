@@ -9,6 +9,8 @@ through `set_progress`.
 
 from __future__ import annotations
 
+from typing import Any
+
 import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, html, no_update
@@ -129,13 +131,15 @@ else:
     Output("train-active", "data"),
     Output("train-result", "children", allow_duplicate=True),
     Output("train-message", "children", allow_duplicate=True),
+    Output("train-result-of", "data"),
     Input("train-monitor", "n_intervals"),
     Input("train-view-run", "value"),
     State("train-watch", "data"),
     State("train-active", "data"),
+    State("train-result-of", "data"),
     prevent_initial_call="initial_duplicate",
 )
-def monitor(_n, picked, watched, shown_active):
+def monitor(_n, picked, watched, shown_active, result_of):
     store = state.store()
     active = store.active_run_id()
     run_id = picked or active or watched or runs_view.latest_user_run(store)
@@ -144,15 +148,28 @@ def monitor(_n, picked, watched, shown_active):
         return no_update if value == shown_active else value
 
     if not run_id:
-        return (*render(None), True, changed(None), no_update, no_update)
+        return (*render(None), True, changed(None), no_update, no_update, no_update)
     try:
         snap = training_job.launch_snapshot(store, run_id)
     except RunError:
-        return (*render(None), True, changed(active), no_update, no_update)
+        return (*render(None), True, changed(active), no_update, no_update, no_update)
     live = snap["status"] in ("starting", "running", "queued")
-    result = no_update if live else (result_panel(snap) if run_id == watched else None)
-    message = no_update if live else ""  # "Stopping …" is over once the run is
-    return (*render(snap), not (live or active), changed(active or (run_id if live else None)), result, message)
+    # the result panel (and the end of "Stopping …") is sent once per run ending shown, never each
+    # second: a panel re-sent every tick would be replaced under the pointer of a person clicking its links
+    ending = None if live else f"{run_id}:{snap['status']}:{run_id == watched}"
+    result: Any = no_update
+    message: Any = no_update
+    ending_out: Any = no_update
+    if not live and ending != result_of:
+        result, message, ending_out = (result_panel(snap) if run_id == watched else None), "", ending
+    return (
+        *render(snap),
+        not (live or active),
+        changed(active or (run_id if live else None)),
+        result,
+        message,
+        ending_out,
+    )
 
 
 @callback(
