@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import shutil
 
+import numpy as np
 import pytest
 
 from core.evaluation import board, leaderboard, ranking
@@ -144,3 +145,16 @@ def test_a_sort_or_filter_it_cannot_apply_is_a_clear_error(many, sort, filters):
     with pytest.raises(ValueError, match=r"sort|filter"):
         board.page(many, 0, 10, sort, filters)
     assert board.page(many, 0, 10)[1] > 0  # and nothing changed
+
+
+def test_a_seed_groups_csv_interval_is_an_interval_not_the_range():
+    runs = [
+        {"run_id": f"g-s{i}", "group": "g", "status": "completed", "test_accuracy": acc, "settings": "x"}
+        for i, acc in enumerate((0.90, 0.91, 0.93))
+    ]
+    (row,) = leaderboard.grouped(runs)
+    assert row["seed_min"] == 0.90 and row["seed_max"] == 0.93
+    assert row["ci_low"] < 0.90 and row["ci_high"] > 0.93  # a t-interval of the mean of 3 seeds is wider
+    assert row["ci_low"] == pytest.approx(
+        np.mean([0.9, 0.91, 0.93]) - 4.302653 * np.std([0.9, 0.91, 0.93], ddof=1) / 3**0.5, abs=1e-6
+    )

@@ -69,7 +69,9 @@ def test_every_slide_fits_and_the_arrow_keys_move_through_them(dash_duo, app_fac
     assert dash_duo.get_logs() == []
 
 
-def test_a_slide_that_does_not_exist_moves_the_address_to_the_nearest_one(dash_duo, app_factory, with_reference_runs):
+def test_a_slide_that_does_not_exist_moves_the_address_to_the_nearest_one_and_a_study_run_is_told(
+    dash_duo, app_factory, with_reference_runs
+):
     dash_duo.start_server(app_factory())
     dash_duo.driver.get(dash_duo.server_url + "/story/99")
     first = wait_until(lambda: (lambda s: s if s and s["progress"] else None)(dash_duo.driver.execute_script(FITS)), 60)
@@ -86,4 +88,16 @@ def test_a_slide_that_does_not_exist_moves_the_address_to_the_nearest_one(dash_d
         timeout=30,
     )
     assert "There is no slide “abc”" in wait_until(lambda: dash_duo.find_element("#story-corrected").text, timeout=20)
+    # a study run's story is told on validation: its own slide says so, drawn and not cut
+    dash_duo.driver.get(dash_duo.server_url + "/story/4?run=ref-ablation-width-s1")
+    state = wait_until(
+        lambda: (lambda s: s if s and s["drawn"] and s["progress"].startswith("4 / 5") else None)(
+            dash_duo.driver.execute_script(FITS)
+        ),
+        timeout=60,
+    )
+    assert state["cut"] == [] and not state["scroll"]
+    assert dash_duo.find_element("#story-title").text == "A study run: judged on validation only"
+    said = dash_duo.find_element("#story-sentences").text
+    assert "validation photos only" in said and "test mistakes" in said
     assert dash_duo.get_logs() == []

@@ -102,3 +102,40 @@ def test_an_explanation_says_whose_heatmap_it_is_and_calls_a_method_faithful_onl
         "The colours show which parts of this Shirt photo made the model answer T-shirt/top."
     )
     assert wording.explanation_method_meaning(own).startswith("The explanation method measured most faithful for CNN")
+
+
+def test_a_study_run_is_told_by_its_validation_score_and_budget_never_ranked():
+    ranked = ranking.ranked([_ranked_record("a", 0.93, "CNN")])
+    record = {
+        "run_id": "study-r01-s1",
+        "status": "validated",
+        "label": "CNN + Dropout",
+        "data": {"n_train": 48000, "n_val": 12000},
+        "epochs_run": 8,
+        "validation": {"val_accuracy": 0.9342, "n_val": 12000},
+        "ablation": {"study": "study"},
+    }
+    told = facts.run_facts(record, ranked)
+    assert (told.accuracy, told.validation_accuracy, told.study) == (None, 0.9342, "study")
+    said = wording.standing(told)
+    assert said.startswith(
+        "CNN + Dropout is a run of the study study: it trained on 48 000 photos for 8 epochs and was judged on its "
+        "12 000 validation photos only and got 93.42 % of them right."
+    )
+    assert "not ranked" in said and "The most accurate ranked run is CNN, which gets 93.00 % of the test photos" in said
+    assert "most accurate, " not in said
+
+
+def test_the_curve_facts_decide_flat_rising_or_levelled_and_the_sentence_follows():
+    def history(values):
+        return [{"epoch": i + 1, "val_accuracy": v} for i, v in enumerate(values)]
+
+    flat = facts.Curve.of(history([0.90, 0.92, 0.93, 0.9413, 0.9448, 0.944, 0.9443, 0.9445, 0.9444, 0.9445]))
+    assert flat is not None and flat.flat and not flat.improving and flat.flat_for >= 5
+    assert wording.curve(flat).startswith(f"Its validation accuracy was flat for its last {flat.flat_for} epochs")
+    rising = facts.Curve.of(history([0.80, 0.84, 0.87, 0.89, 0.905, 0.915, 0.925, 0.933]))
+    assert rising is not None and rising.improving and rising.best_epoch == 8
+    assert "still rising at epoch 8" in wording.curve(rising) and "would probably help" in wording.curve(rising)
+    assert facts.Curve.of([{"epoch": 1, "loss": 0.3}]) is None and wording.curve(None) == ""
+    told = facts.run_facts(_ranked_record("a", 0.93), [], history=history([0.8, 0.85, 0.86]))
+    assert told.curve is not None and told.curve.epochs == 3

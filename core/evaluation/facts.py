@@ -8,7 +8,8 @@ literals) and then phrase them. Here each fact is decided once:
   the single definition of "beyond chance" (`stats.beyond_chance`) and of which run is the better;
 - `RunFacts`: one run as a sentence may speak of it: its name for people, what kind of run it is
   (core.evaluation.ranking), its accuracy and interval, its rank among the ranked runs and the most
-  accurate run beside it, its budget (photos, epochs, precision) and its most common mistake.
+  accurate run beside it, its budget (photos, epochs, precision), the shape of its validation curve
+  (`Curve`, from analysis.curve_shape), the study it belongs to and its most common mistake.
 
 The sentences themselves live in `core.evaluation.wording`; its functions take only these facts.
 """
@@ -116,6 +117,40 @@ class Standing:
 
 
 @dataclass(frozen=True)
+class Curve:
+    """How a run's validation accuracy ended (core.evaluation.analysis.curve_shape): still rising beyond
+    its epoch-to-epoch noise, or flat for its last `flat_for` epochs, or neither."""
+
+    epochs: int
+    best_epoch: int | None
+    improving: bool
+    flat: bool
+    flat_for: int
+    rise: float  # validation accuracy gained over the last `window` epochs (a fraction)
+    window: int
+
+    @classmethod
+    def of(cls, history: list[dict[str, Any]]) -> Curve | None:
+        """None when the run has no epochs with a validation accuracy (a classic model, say)."""
+        from core.evaluation import analysis
+
+        rows = [h for h in history if isinstance(h.get("val_accuracy"), (int, float))]
+        if not rows:
+            return None
+        shape = analysis.curve_shape(rows)
+        best = max(rows, key=lambda h: h["val_accuracy"])
+        return cls(
+            epochs=len(rows),
+            best_epoch=best.get("epoch"),
+            improving=bool(shape["improving"]),
+            flat=bool(shape["flat"]),
+            flat_for=int(shape["flat_for"]),
+            rise=float(shape["rise"]),
+            window=int(shape["window"]),
+        )
+
+
+@dataclass(frozen=True)
 class RunFacts:
     run_id: str
     name: str  # for people: label (and preset), never the run id
@@ -129,6 +164,10 @@ class RunFacts:
     precision: str
     standing: Standing
     top_confusion: tuple[str, str, int] | None  # (true class, answer, photos) of its most common mistake
+    validation_accuracy: float | None = None  # on its validation photos (every run that trained has one)
+    n_val: int | None = None
+    study: str | None = None  # the ablation study it is a cell of
+    curve: Curve | None = None
 
 
 def standing(run_id: str, ranked: list[dict[str, Any]]) -> Standing:
@@ -146,10 +185,16 @@ def standing(run_id: str, ranked: list[dict[str, Any]]) -> Standing:
 
 
 def run_facts(
-    record: dict[str, Any], ranked: list[dict[str, Any]], top_confusion: tuple[str, str, int] | None = None
+    record: dict[str, Any],
+    ranked: list[dict[str, Any]],
+    top_confusion: tuple[str, str, int] | None = None,
+    history: list[dict[str, Any]] | None = None,
 ) -> RunFacts:
-    """The facts of one run record, placed among `ranked` (the ranked runs, most accurate first)."""
+    """The facts of one run record, placed among `ranked` (the ranked runs, most accurate first);
+    `history` (its epochs, store.history) gives the shape of its curve."""
     metrics = record.get("metrics") or {}
+    validation = record.get("validation") or {}
+    val_accuracy = validation.get("val_accuracy", metrics.get("val_accuracy"))
     ci = metrics.get("test_accuracy_ci95")
     config = record.get("config") or {}
     accuracy = metrics.get("test_accuracy")
@@ -166,4 +211,8 @@ def run_facts(
         precision=str((config.get("params") or {}).get("precision") or "float32"),
         standing=standing(record["run_id"], ranked),
         top_confusion=top_confusion,
+        validation_accuracy=float(val_accuracy) if isinstance(val_accuracy, (int, float)) else None,
+        n_val=validation.get("n_val") or (record.get("data") or {}).get("n_val"),
+        study=(record.get("ablation") or {}).get("study"),
+        curve=Curve.of(history) if history else None,
     )

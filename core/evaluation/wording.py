@@ -8,8 +8,8 @@ fact is said the same way everywhere, with its sign and its scope.
 
 from __future__ import annotations
 
-from core.data.dataset import N_TEST, spaced
-from core.evaluation.facts import Explanation, Paired, RunFacts
+from core.data.dataset import N_TEST, N_VAL, spaced
+from core.evaluation.facts import Curve, Explanation, Paired, RunFacts
 from core.evaluation.ranking import FULL_SPLIT
 from core.evaluation.stats import p_text
 
@@ -66,7 +66,7 @@ def standing(f: RunFacts) -> str:
     """The sentence about the run on screen, true of its rank: "the most accurate" only for the first;
     otherwise its rank, with the most accurate run named beside it; an unranked run says why."""
     if f.accuracy is None:
-        return f"{f.name} was judged on validation photos only; it has no test score to rank."
+        return judged_on_validation(f)
     interval = f"95 % interval {pct(f.interval[0])} to {pct(f.interval[1])}" if f.interval else "interval not known"
     n_test = spaced(f.n_test or N_TEST)
     scored = f"names {pct(f.accuracy)} of the {n_test} test photos it never saw correctly ({interval})"
@@ -79,6 +79,49 @@ def standing(f: RunFacts) -> str:
         f"{f.name} ranks {s.rank} of {s.ranked_runs}; it {scored}. The most accurate is {s.leader_name}, at "
         f"{pct(s.leader_accuracy or 0.0)}."
     )
+
+
+def validation_score(f: RunFacts) -> str:
+    """What a run never scored on the test photos was judged on, and its score there."""
+    subject = f"{f.name} is a run of the study {f.study}: it" if f.study else f"{f.name}"
+    epochs = f" for {f.epochs_run} {'epoch' if f.epochs_run == 1 else 'epochs'}" if f.epochs_run else ""
+    return (
+        f"{subject} trained on {spaced(f.n_train)} photos{epochs} and was judged on its {spaced(f.n_val or N_VAL)} validation photos only"
+        + (f" and got {pct(f.validation_accuracy)} of them right." if f.validation_accuracy is not None else ".")
+    )
+
+
+def judged_on_validation(f: RunFacts) -> str:
+    """A run never scored on the test photos (a study's cell): its validation score, named as such,
+    and why it is not ranked; the most accurate ranked run beside it."""
+    s = f.standing
+    leader = (
+        f" The most accurate ranked run is {s.leader_name}, which gets {pct(s.leader_accuracy)} of the test photos right."
+        if s.leader_name is not None and s.leader_accuracy is not None
+        else ""
+    )
+    return (
+        f"{validation_score(f)} It has no test score, so it is not ranked beside the runs scored on the test "
+        f"photos.{leader}"
+    )
+
+
+def curve(c: Curve | None) -> str:
+    """How the run's validation accuracy ended, from its curve's facts."""
+    if c is None:
+        return ""
+    if c.epochs == 1:
+        return "It trained for one epoch: no curve to read."
+    if c.flat:
+        return (
+            f"Its validation accuracy was flat for its last {c.flat_for} epochs: more epochs would probably not help."
+        )
+    if c.improving:
+        return (
+            f"Its validation accuracy was still rising at epoch {c.epochs} ({points(c.rise)} points over the last "
+            f"{c.window} epochs): more epochs would probably help."
+        )
+    return f"Its validation accuracy levelled off (best at epoch {c.best_epoch})."
 
 
 def models_trained(f: RunFacts) -> str:

@@ -197,3 +197,22 @@ def study_budgets(rows: list[dict[str, Any]], full_epochs: int, full_photos: int
     fig.update_xaxes(title="photos seen in training per run (thousands)", rangemode="tozero")
     fig.update_yaxes(automargin=True)
     return _layout(fig, showlegend=False)
+
+
+def study_runs(rows: list[dict[str, Any]], shown: str) -> go.Figure:
+    """Validation accuracy of every finished run of one study (`rows`: run_id, label, val_accuracy),
+    the run on screen (`shown`) in colour: where it stands among the runs it is compared with."""
+    rows = sorted(rows, key=lambda r: r["val_accuracy"])
+    fig = go.Figure(
+        go.Bar(
+            x=[100 * r["val_accuracy"] for r in rows],
+            y=[r["label"] for r in rows],
+            orientation="h",
+            marker_color=["#2c3e50" if r["run_id"] == shown else "#95a5a6" for r in rows],
+            hovertemplate="%{y}: %{x:.2f} % of the validation photos<extra></extra>",
+        )
+    )
+    low = min(100 * r["val_accuracy"] for r in rows)
+    fig.update_xaxes(title="validation photos right (%; the axis starts near the lowest run)", range=[low - 1, 100])
+    fig.update_yaxes(automargin=True)
+    return _layout(fig, showlegend=False)

@@ -92,6 +92,22 @@ def _appendix_html(facts: dict) -> str:
     )
 
 
+def _headline(head: dict) -> str:
+    """The test accuracy with its interval; for a run never scored on the test photos, its validation
+    accuracy, named as such."""
+    if head.get("test_accuracy") is None:
+        value = head.get("validation_accuracy")
+        shown = f"{100 * value:.2f} %" if value is not None else "not recorded"
+        return (
+            f'Headline: validation accuracy <b id="headline-accuracy">{shown}</b> (a study run: never scored '
+            "on the test photos, so not ranked)."
+        )
+    return (
+        f'Headline: test accuracy <b id="headline-accuracy">{100 * head["test_accuracy"]:.2f} %</b> (95 % interval '
+        f"{html.escape(head['interval'])})."
+    )
+
+
 def render(story: Story, facts: dict) -> str:
     """The whole report as one HTML string."""
     from plotly.offline import get_plotlyjs
@@ -104,9 +120,7 @@ def render(story: Story, facts: dict) -> str:
         f"<style>{STYLE}</style><script>{get_plotlyjs()}</script></head><body>"
         "<h1>Fashion-MNIST Studio: what the evidence says</h1>"
         f'<p class="source">About run {html.escape(head["run_id"])} ({html.escape(str(head["label"]))}), recorded '
-        f"{html.escape(head['recorded'])}. Headline: test accuracy "
-        f'<b id="headline-accuracy">{100 * head["test_accuracy"]:.2f} %</b> (95 % interval '
-        f"{html.escape(head['interval'])}).</p>"
+        f"{html.escape(head['recorded'])}. {_headline(head)}</p>"
         f'<p class="summary" id="summary">{html.escape(story.summary)}</p>'
         f"{slides_html}{_appendix_html(facts)}</body></html>"
     )

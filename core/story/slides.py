@@ -20,7 +20,7 @@ from core.data.dataset import N_TEST, N_VAL, spaced
 from core.evaluation import analysis, comparison, drilldown, facts, labels, leaderboard, ranking, wording
 from core.evaluation.facts import Explanation, Paired
 from core.store import RunError, RunStore, listed_record
-from core.story import figures
+from core.story import figures, study_run
 from core.story.parts import Slide, Story, pct, recorded_date
 from core.story.summary import manager_summary, run_facts
 
@@ -54,6 +54,9 @@ def build(run_id: str | None = None, store: RunStore | None = None, explain: boo
         if not ranked:
             raise RunError("no completed run to tell the story of yet: train one first")
         run_id = ranked[0]["run_id"]
+    record = store.get(run_id)
+    if record["status"] == "validated":  # a study run: told on validation, with no test slides
+        return _study_run_story(store, record, ranked)
     record = store.usable(run_id)
     best_deep = comparison.best_of_family(ranked, "deep")
     deep = record if record.get("family") == "deep" else store.usable(best_deep["run_id"]) if best_deep else None
@@ -82,6 +85,33 @@ def build(run_id: str | None = None, store: RunStore | None = None, explain: boo
     used = [run_id] + ([deep["run_id"]] if deep else []) + [r["run_id"] for r in ranked[:2]]
     summary = manager_summary(store, run_facts(store, record, ranked))
     return Story(run_id, shown, headline, summary, list(dict.fromkeys(used)))
+
+
+def _study_run_story(store: RunStore, record: dict[str, Any], ranked: list[dict[str, Any]]) -> Story:
+    """The story of a run judged on validation only: the problem, the ranked models (it is not one of
+    them), its own curve, what its study is for and what helps; no slide of test photos."""
+    told = run_facts(store, record, ranked)
+    headline = {
+        "run_id": record["run_id"],
+        "label": record.get("label"),
+        "test_accuracy": None,
+        "validation_accuracy": told.validation_accuracy,
+        "test_accuracy_ci95": None,
+        "interval": "not scored on the test photos",
+        "recorded": recorded_date(record),
+    }
+    slides = [
+        _problem(),
+        _models(store, ranked, headline),
+        _learning(store, record, None),
+        study_run.slide(store, record, told),
+        _what_helps(store),
+    ]
+    shown: list[Slide] = [s for s in slides if s is not None]
+    for s in shown:
+        s.sentences = s.sentences[:MAX_SENTENCES]
+    used = [record["run_id"]] + [r["run_id"] for r in ranked[:2]]
+    return Story(record["run_id"], shown, headline, manager_summary(store, told), list(dict.fromkeys(used)))
 
 
 def _problem() -> Slide:

@@ -24,7 +24,7 @@ def run_facts(store: RunStore, record: dict[str, Any], ranked: list[dict[str, An
         if pairs:
             t, p, n = pairs[0]
             top = (data.CLASS_NAMES[t], data.CLASS_NAMES[p], int(n))
-    return facts.run_facts(record, ranked, top)
+    return facts.run_facts(record, ranked, top, store.history(record["run_id"]))
 
 
 def manager_summary(store: RunStore, told: facts.RunFacts) -> str:
