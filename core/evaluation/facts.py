@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from core.evaluation import ranking, stats
+from core.evaluation import analysis, ranking, stats
 
 
 def display_name(record: dict[str, Any]) -> str:
@@ -132,8 +132,6 @@ class Curve:
     @classmethod
     def of(cls, history: list[dict[str, Any]]) -> Curve | None:
         """None when the run has no epochs with a validation accuracy (a classic model, say)."""
-        from core.evaluation import analysis
-
         rows = [h for h in history if isinstance(h.get("val_accuracy"), (int, float))]
         if not rows:
             return None
