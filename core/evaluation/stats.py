@@ -13,6 +13,7 @@ The tests check these against statsmodels' independent implementations.
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -128,10 +129,19 @@ def holm(p_values: list[float], alpha: float = ALPHA) -> tuple[list[bool], list[
     p-values stay below `alpha`, and the adjusted p-values."""
     if not p_values:
         return [], []
+    reject, adjusted = _holm(tuple(float(p) for p in p_values), float(alpha))
+    return list(reject), list(adjusted)
+
+
+@functools.lru_cache(maxsize=256)
+def _holm(p_values: tuple[float, ...], alpha: float) -> tuple[tuple[bool, ...], tuple[float, ...]]:
+    # remembered per set of p-values: statsmodels' Holm branch ends with a full gc.collect(), which took
+    # 0.1 s in a small process here and more in a page-serving one, and every story, report and "What
+    # helps" view adjusts the same committed studies again
     from statsmodels.stats.multitest import multipletests
 
-    reject, adjusted, _, _ = multipletests(p_values, alpha=alpha, method="holm")
-    return [bool(r) for r in reject], [float(a) for a in adjusted]
+    reject, adjusted, _, _ = multipletests(list(p_values), alpha=alpha, method="holm")
+    return tuple(bool(r) for r in reject), tuple(float(a) for a in adjusted)
 
 
 def spread(values: list[float | None]) -> dict[str, Any]:
