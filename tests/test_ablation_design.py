@@ -153,6 +153,13 @@ def test_time_costs_inside_the_noise_are_no_cost():
     assert not small["measurable"]
     two = wording.time_cost([83, 145], [157, 283])  # apart, but two runs each: noise on this machine
     assert not two["measurable"] and "too few" in two["words"]
+    # apart, but closer than identical runs of the base are to each other (the fast study's dropout
+    # row, trained beside the test suite): noise, said with its reason
+    busy = wording.time_cost([83, 145, 142], [157, 283, 227])
+    assert not busy["measurable"] and busy["words"].startswith("No measurable cost")
+    assert "identical runs of the base differed by 126 s, more than the 99 s" in busy["words"]
+    wide = wording.time_cost([525, 599, 495], [157, 283, 227])  # twice the width: well past that spread
+    assert wide["measurable"] and "2.4×" in wide["words"]
 
 
 def _row(effect, ci, measurable, unadjusted, kind="removes", change="0.15 → 0"):
