@@ -23,6 +23,7 @@ import numpy as np
 
 from core.ablation import techniques
 from core.ablation.budget import epochs_words
+from core.evaluation import stats
 from core.models.config import TrainConfig
 from core.models.rules import ConfigError
 
@@ -186,7 +187,6 @@ def fit(factors: list[dict[str, Any]], levels: list[list[int]], y: list[float], 
     at least MIN_RESIDUAL_DF residual degrees of freedom, epochs' first). Effects with their 95 %
     intervals, p-values and Holm-adjusted p-values over every fitted effect."""
     import statsmodels.api as sm
-    from statsmodels.stats.multitest import multipletests
 
     x = np.asarray(levels, dtype=float)
     values = np.asarray(y, dtype=float)
@@ -207,7 +207,7 @@ def fit(factors: list[dict[str, Any]], levels: list[list[int]], y: list[float], 
     model = sm.OLS(values, exog).fit()
     ci = model.conf_int(alpha)
     pvalues = np.asarray(model.pvalues[1:], dtype=float)
-    holm = multipletests(pvalues, alpha=alpha, method="holm")
+    holm = stats.holm(pvalues.tolist(), alpha)
     effects = []
     for j, term in enumerate(terms):
         scale = 2.0 if len(term) == 1 else 4.0
