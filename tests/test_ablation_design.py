@@ -241,8 +241,9 @@ def test_the_story_and_the_managers_cite_only_a_finished_full_budget_study(with_
         assert "No study at the budget people train at" in helps.sentences[0]
         assert "No technique has been measured yet" in story.summary
     else:
-        assert cited["study"] != "ref-ablation" and cited["budget"]["words"] in story.summary
-        assert cited["study"] in helps.source and f"{fast} epochs" in helps.source
+        scope = wording.scope_words(cited)  # a factorial study crosses epochs: "8 and 24 epochs on …"
+        assert cited["study"] != "ref-ablation" and scope in story.summary
+        assert cited["study"] in helps.source and scope in helps.source and f"{fast} " in scope
         for sentence in helps.sentences[:-1]:
             assert sentence.startswith("At ") and "photos" in sentence
     assert "ref-ablation," not in helps.source  # the 4-epoch study is never the story's source
@@ -285,6 +286,16 @@ def test_show_json_gives_every_variant_its_budget_and_the_factorial_its_effects_
     assert all(e["sentence"].startswith("At 1 and 2 epochs on 300 photos") for e in fact["main_effects"])
     text = run_cli("ablate", "show", "fact", env=env).stdout
     assert "Training length (epochs)" in text and "Holm p" in text
+    # cited, a factorial study is named by the epochs it crossed, and the story counts its settings,
+    # not its comparisons (which count the interactions too)
+    scope = wording.scope_words(fact)
+    assert scope.startswith("1 and 2 epochs on 300 photos")
+    assert wording.manager_sentence(fact, 8).startswith(f"In a controlled study at {scope}, ")
+    found = len(wording.measured_claims(fact))
+    assert wording.story_sentences(fact, [], 8)[-1].startswith(
+        f"{2 - found} of the 2 settings crossed in the design (training length (epochs), BatchNorm) had no "
+        f"measurable effect on average over the others at {scope}, adjusted for 3 comparisons"
+    )
 
 
 def test_a_plan_is_a_frozen_dataclass_that_round_trips_every_committed_plan_and_refuses_a_broken_one():
@@ -308,3 +319,9 @@ def test_a_plan_is_a_frozen_dataclass_that_round_trips_every_committed_plan_and_
         Plan.from_dict({"name": "broken", "variants": [{"key": "base"}]})  # no seeds
     with pytest.raises(ConfigError, match="no variants"):
         Plan.from_dict({"name": "empty", "variants": [], "seeds": [1]})
+
+
+def test_a_techniques_name_inside_a_sentence_keeps_its_inner_capitals():
+    assert wording.in_sentence("Label smoothing") == "label smoothing"
+    assert wording.in_sentence("Weight averaging (EMA)") == "weight averaging (EMA)"
+    assert wording.in_sentence("BatchNorm") == "BatchNorm" and wording.in_sentence("EMA decay") == "EMA decay"

@@ -200,6 +200,13 @@ def factorial_sentence(effect: dict[str, Any], scope: str, others: int, comparis
     )
 
 
+def in_sentence(name: str) -> str:
+    """A technique's name inside a sentence: "Label smoothing" → "label smoothing", but a first word
+    with a capital inside it stays as written ("BatchNorm", "EMA", "AdamW")."""
+    first = name.split(" ", 1)[0]
+    return name if any(c.isupper() for c in first[1:]) else name[:1].lower() + name[1:]
+
+
 def comparisons_words(n: int) -> str:
     return f"{n} comparison" + ("" if n == 1 else "s")
 
@@ -209,6 +216,14 @@ def tested(summary: dict[str, Any]) -> list[str]:
     if summary.get("design") == "factorial":
         return [e["name"] for e in summary["main_effects"]]
     return list(dict.fromkeys(r["technique"] for r in summary["variants"] if not r["mismatch"]))
+
+
+def scope_words(summary: dict[str, Any]) -> str:
+    """The budget a study's verdicts hold at, to follow "at": its budget's words, or for a factorial
+    study the epochs it crossed ("8 and 24 epochs on all 48 000 photos (bfloat16, 2.2–7.1 min a run)")."""
+    if summary.get("design") == "factorial":
+        return str(summary["scope"]).removeprefix("At ")
+    return str(summary["budget"]["words"])
 
 
 def full_budget_words(fast_epochs: int) -> str:
@@ -247,7 +262,14 @@ def story_sentences(summary: dict[str, Any] | None, short: list[str], fast_epoch
     total = summary["comparisons"]
     out = [text for _, _, text in claims[:2]]
     names = tested(summary)
-    what = f" ({', '.join(n[0].lower() + n[1:] for n in names)})" if len(names) <= 3 else ""
+    what = f" ({', '.join(in_sentence(n) for n in names)})" if len(names) <= 3 else ""
+    if summary.get("design") == "factorial":  # its comparisons count the interactions too
+        out.append(
+            f"{len(names) - len(claims)} of the {len(names)} settings crossed in the design{what} had no "
+            f"measurable effect on average over the others at {scope_words(summary)}, adjusted for "
+            f"{comparisons_words(total)} (the settings and their separable interactions)."
+        )
+        return out
     out.append(
         f"{total - len(claims)} of the {total} changes tested{what} had no effect beyond the seed-to-seed spread "
         f"at that budget, adjusted for {comparisons_words(total)}."
@@ -262,10 +284,10 @@ def manager_sentence(summary: dict[str, Any] | None, fast_epochs: int) -> str:
             f"No technique has been measured yet at the budget the presets train at ({full_budget_words(fast_epochs)})."
         )
     claims = [c for c in measured_claims(summary) if c[0] > 0]
-    words = summary["budget"]["words"] if summary.get("design") != "factorial" else summary["scope"][3:]
+    words = scope_words(summary)
     if not claims:
         names = tested(summary)
-        what = f" ({', '.join(n[0].lower() + n[1:] for n in names)})" if len(names) <= 3 else ""
+        what = f" ({', '.join(in_sentence(n) for n in names)})" if len(names) <= 3 else ""
         if len(names) == 1:
             return f"In a controlled study at {words}, the one technique tested{what} did not change accuracy beyond chance."
         return (
@@ -274,7 +296,7 @@ def manager_sentence(summary: dict[str, Any] | None, fast_epochs: int) -> str:
         )
     effect, name, _ = claims[0]
     return (
-        f"In a controlled study at {words}, {name[0].lower() + name[1:]} gave the largest measured gain, "
+        f"In a controlled study at {words}, {in_sentence(name)} gave the largest measured gain, "
         f"+{100 * effect:.1f} points on validation photos (adjusted for {comparisons_words(summary['comparisons'])})."
     )
 

@@ -358,7 +358,7 @@ def _what_helps(store: RunStore) -> Slide:
         terms,
         figures.effects(wording.forest_rows(summary)),
         source=f"Source: ablation study {summary['study']}, recorded {str(summary['created_at'])[:10]}; "
-        f"{len(summary['seeds'])} seeds, {summary['budget']['words']}, judged on validation, "
+        f"{len(summary['seeds'])} seeds, {wording.scope_words(summary)}, judged on validation, "
         f"Holm-adjusted for {wording.comparisons_words(summary['comparisons'])}",
         action=("Open What helps", f"/insights?study={summary['study']}"),
     )
@@ -380,9 +380,9 @@ def _next(store: RunStore, record: dict[str, Any]) -> Slide:
     gains = [c for c in (wording.measured_claims(summary) if summary else []) if c[0] > 0]
     if gains and summary:
         effect, name, _ = gains[0]
-        where = summary["budget"]["words"] if summary.get("design") != "factorial" else summary["scope"][3:]
+        where = wording.scope_words(summary)
         sentences.append(
-            f"The largest measured gain at {where} came from {name[0].lower() + name[1:]} "
+            f"The largest measured gain at {where} came from {wording.in_sentence(name)} "
             f"(+{100 * effect:.1f} points on validation): worth keeping in the recipe."
         )
     sentences.append("Next: confirm each gain over seeds at full size, and check a fresh batch of real photos.")
