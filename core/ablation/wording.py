@@ -207,6 +207,11 @@ def in_sentence(name: str) -> str:
     return name if any(c.isupper() for c in first[1:]) else name[:1].lower() + name[1:]
 
 
+def _listed(names: list[str]) -> str:
+    """' (dropout, label smoothing)' after "techniques tested", for up to three names; else nothing."""
+    return f" ({', '.join(in_sentence(n) for n in names)})" if len(names) <= 3 else ""
+
+
 def comparisons_words(n: int) -> str:
     return f"{n} comparison" + ("" if n == 1 else "s")
 
@@ -262,7 +267,7 @@ def story_sentences(summary: dict[str, Any] | None, short: list[str], fast_epoch
     total = summary["comparisons"]
     out = [text for _, _, text in claims[:2]]
     names = tested(summary)
-    what = f" ({', '.join(in_sentence(n) for n in names)})" if len(names) <= 3 else ""
+    what = _listed(names)
     if summary.get("design") == "factorial":  # its comparisons count the interactions too
         out.append(
             f"{len(names) - len(claims)} of the {len(names)} settings crossed in the design{what} had no "
@@ -287,7 +292,7 @@ def manager_sentence(summary: dict[str, Any] | None, fast_epochs: int) -> str:
     words = scope_words(summary)
     if not claims:
         names = tested(summary)
-        what = f" ({', '.join(in_sentence(n) for n in names)})" if len(names) <= 3 else ""
+        what = _listed(names)
         if len(names) == 1:
             return f"In a controlled study at {words}, the one technique tested{what} did not change accuracy beyond chance."
         return (
