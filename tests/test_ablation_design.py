@@ -229,6 +229,26 @@ def test_the_committed_short_study_is_labelled_with_its_budget_its_old_recipe_an
     assert "ref-ablation" in results.short_studies()
 
 
+def test_a_recipe_note_names_what_the_preset_changed_but_not_a_factor_the_design_varied(with_reference_runs):
+    from core.ablation import plan as plan_mod
+
+    today = presets.get("fast").config.resolve().to_dict()["params"]
+    for name in ("ref-ablation-fast", "ref-factorial"):
+        plan = plan_mod.load(name)
+        used = plan.base_recipe["params"]
+        varied = {k for f in plan.factors for level in ("low", "high") for k in f[level]}
+        differs = {k for k in today if used.get(k) != today[k]}
+        note = results.recipe_note(plan) or ""
+        for k in differs:
+            named = f"{k.replace('_', ' ')} {used.get(k)} (today {today[k]})" in note
+            assert named == (f"params.{k}" not in varied), (name, k, note)
+        if not differs:
+            assert note == ""
+    # the fast preset gained random erasing from ref-factorial, where erasing was a factor
+    assert "erasing" in results.recipe_note(plan_mod.load("ref-ablation-fast"))
+    assert "erasing" not in (results.recipe_note(plan_mod.load("ref-factorial")) or "")
+
+
 def test_the_story_and_the_managers_cite_only_a_finished_full_budget_study(with_reference_runs):
     from core.story import slides
 

@@ -54,10 +54,14 @@ def recipe_note(plan: Plan) -> str | None:
         used = TrainConfig.from_dict(plan.base_recipe or plan.variants[0]["config"]).resolve().to_dict()
     except (ConfigError, TypeError):
         return f"Its base recipe can no longer be read against today's preset {name}."
-    ignore = {"seed", "subset", "epochs", "params"}
+    # a factorial design tried both levels of its factors, so a factor's setting is no change of recipe
+    varied = {key for f in plan.factors for level in ("low", "high") for key in (f.get(level) or {})}
+    ignore = {"seed", "subset", "epochs", "params"} | varied
     changes = [f"{k} {used.get(k)} (today {v})" for k, v in today.items() if k not in ignore and used.get(k) != v]
     changes += [
-        f"{k} {used['params'].get(k)} (today {v})" for k, v in today["params"].items() if used["params"].get(k) != v
+        f"{k} {used['params'].get(k)} (today {v})"
+        for k, v in today["params"].items()
+        if f"params.{k}" not in varied and used["params"].get(k) != v
     ]
     if not changes:
         return None
