@@ -5,6 +5,7 @@ sentences (every sentence names its budget; mismatches and noise are called what
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 
@@ -244,9 +245,15 @@ def test_a_recipe_note_names_what_the_preset_changed_but_not_a_factor_the_design
             assert named == (f"params.{k}" not in varied), (name, k, note)
         if not differs:
             assert note == ""
-    # the fast preset gained random erasing from ref-factorial, where erasing was a factor
-    assert "erasing" in results.recipe_note(plan_mod.load("ref-ablation-fast"))
-    assert "erasing" not in (results.recipe_note(plan_mod.load("ref-factorial")) or "")
+    # a base that differs from today's preset in a factor (erasing) and in a setting it kept (width)
+    factorial_plan = plan_mod.load("ref-factorial")
+    recipe = factorial_plan.base_recipe
+    other = {**recipe, "params": {**recipe["params"], "erasing": 0.5, "width": 32}}
+    note = results.recipe_note(dataclasses.replace(factorial_plan, base_recipe=other)) or ""
+    assert f"width 32 (today {today['width']})" in note and "erasing" not in note
+    one_change = plan_mod.load("ref-ablation-fast")  # no factors: every difference is named
+    note = results.recipe_note(dataclasses.replace(one_change, base_recipe=other)) or ""
+    assert f"width 32 (today {today['width']})" in note and "erasing 0.5 (today" in note
 
 
 def test_the_story_and_the_managers_cite_only_a_finished_full_budget_study(with_reference_runs):
@@ -304,6 +311,10 @@ def test_show_json_gives_every_variant_its_budget_and_the_factorial_its_effects_
             accs[store.get(r["run_id"])["config"]["epochs"]].append(r["val_accuracy"])
     assert fact["main_effects"][0]["effect"] == pytest.approx(np.mean(accs[2]) - np.mean(accs[1]))
     assert all(e["sentence"].startswith("At 1 and 2 epochs on 300 photos") for e in fact["main_effects"])
+    # a technique's main effect is its average over the epochs crossed, not a verdict at either budget
+    said = {e["key"]: e["sentence"] for e in fact["main_effects"]}
+    assert "), averaged over both budgets, BatchNorm (" in said["batchnorm"]
+    assert "), averaged over the other setting, Training length (epochs) (" in said["epochs"]
     text = run_cli("ablate", "show", "fact", env=env).stdout
     assert "Training length (epochs)" in text and "Holm p" in text
     # cited, a factorial study is named by the epochs it crossed, and the story counts its settings,

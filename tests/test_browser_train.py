@@ -130,8 +130,8 @@ def test_a_preset_button_fills_the_form_which_stays_editable(dash_duo, app_facto
     assert dash_duo.find_element("#train-batch-size").get_attribute("value") == str(fast.batch_size)
     assert dash_duo.find_element("#train-cnn-dropout-optimizer").get_attribute("value") == "adamw"
     assert dash_duo.find_element("#train-cnn-dropout-tta").get_attribute("value") == "True"
-    erasing = dash_duo.find_element("#train-cnn-dropout-erasing").get_attribute("value")  # chosen by ref-factorial
-    assert float(erasing) == fast.params["erasing"] > 0
+    erasing = dash_duo.find_element("#train-cnn-dropout-erasing").get_attribute("value")
+    assert float(erasing or "nan") == fast.params.get("erasing", 0.0)  # shown, as every setting of the preset
     assert "Preset" in dash_duo.find_element("#train-model-help").text
     assert dash_duo.find_element("#train-epochs").get_attribute("disabled") is None  # still editable
     _fill(dash_duo, "train-epochs", 3)

@@ -242,6 +242,7 @@ def factorial_summary(plan: Plan, store: RunStore) -> dict[str, Any]:
     )
     spread = wording.seconds_span(min(secs_all), max(secs_all)) if secs_all else "no run finished yet"
     scope = f"At {scope_budget} ({budgets_mod.precision_words(photos.get('precision'))}, {spread})"
+    crossed = factorial.EPOCHS in {f["key"] for f in factors} and len(epochs) > 1
     by_key = {f["key"]: f for f in factors}
     main: list[dict[str, Any]] = []
     inter: list[dict[str, Any]] = []
@@ -257,7 +258,7 @@ def factorial_summary(plan: Plan, store: RunStore) -> dict[str, Any]:
             e.update(low_label_2=g["low_label"], high_label_2=g["high_label"])
             i, j = (next(n for n, x in enumerate(factors) if x["key"] == t) for t in e["term"])
             e["cell_means"] = factorial.cell_means(levels, y, i, j)
-        e["sentence"] = wording.factorial_sentence(e, scope, len(factors) - 1, fit["comparisons"])
+        e["sentence"] = wording.factorial_sentence(e, scope, len(factors) - 1, fit["comparisons"], crossed)
         (main if len(e["term"]) == 1 else inter).append(e)
     for f in factors:
         f["budget"] = entries[0] if f["key"] != factorial.EPOCHS else None

@@ -175,8 +175,12 @@ def across_budgets(technique: str, rows: list[dict[str, Any]]) -> str:
     return f"{technique}: {', '.join(parts)}; {tail}."
 
 
-def factorial_sentence(effect: dict[str, Any], scope: str, others: int, comparisons: int) -> str:
-    """A main effect or an interaction of a factorial study, in one sentence with its scope."""
+def factorial_sentence(
+    effect: dict[str, Any], scope: str, others: int, comparisons: int, crossed_epochs: bool = False
+) -> str:
+    """A main effect or an interaction of a factorial study, in one sentence with its scope. A technique's
+    main effect in a design that crossed the epochs (the scope names them: "At 8 and 24 epochs …") is their
+    average, not a verdict at either budget, and says so."""
     value, ci = effect["effect"], effect["effect_ci95"]
     adjusted = (
         f"measurable after adjusting for {comparisons_words(comparisons)}"
@@ -186,8 +190,11 @@ def factorial_sentence(effect: dict[str, Any], scope: str, others: int, comparis
         else "no measurable effect"
     )
     if len(effect["term"]) == 1:
+        averaged = _the_other(others)
+        if crossed_epochs and effect["term"][0] != "epochs":
+            averaged = "both budgets" + (f" and {_others(others - 1)}" if others > 1 else "")
         return (
-            f"{scope}, averaged over the other {others} settings, {effect['name']} ({effect['low_label']} → "
+            f"{scope}, averaged over {averaged}, {effect['name']} ({effect['low_label']} → "
             f"{effect['high_label']}) {_verb(value) if value else 'changes'} {points(value, signed=False)} points "
             f"({span(ci)}); {adjusted}."
         )
@@ -198,6 +205,14 @@ def factorial_sentence(effect: dict[str, Any], scope: str, others: int, comparis
         f"{scope}, {first}'s effect is {points(value, signed=False)} points {larger} with {second} "
         f"{effect['high_label_2']} than {effect['low_label_2']} ({span(ci)}); {adjusted}.{alias}"
     )
+
+
+def _the_other(n: int) -> str:
+    return "the other setting" if n == 1 else f"the other {n} settings"
+
+
+def _others(n: int) -> str:
+    return "1 other setting" if n == 1 else f"{n} other settings"
 
 
 def in_sentence(name: str) -> str:
