@@ -156,3 +156,46 @@ def test_importances_from_a_few_trials_say_they_say_little():
     assert not any("finished trials" in a.text for a in study_figure(few, "importance").layout.annotations)
     history = study_figure(few, "history").to_json()
     assert "Objective Value" not in history and "validation accuracy" in history  # no Optuna jargon
+
+
+OPEN_AT_ONCE = """
+import sys, time
+from pathlib import Path
+from core.tuning import study
+ready, n = Path(sys.argv[1]), int(sys.argv[2])
+(ready / sys.argv[3]).touch()
+deadline = time.time() + 60
+while len(list(ready.iterdir())) < n and time.time() < deadline:
+    pass  # all processes open the new database together
+print(len(study.list_studies()))
+"""
+
+
+def test_processes_opening_a_new_study_database_at_once_all_succeed(tuning_env, tmp_path):
+    """The page, the CLI and workers may open a fresh clone's study database together; creating its
+    tables in two processes at once failed one of them ('table studies already exists')."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import PROJECT_ROOT
+
+    ready = tmp_path / "ready"
+    ready.mkdir()
+    n = 8
+    env = {**os.environ, **tuning_env}
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", OPEN_AT_ONCE, str(ready), str(n), str(i)],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(n)
+    ]
+    results = [p.communicate(timeout=120) for p in procs]
+    assert [(p.returncode, out.strip()) for p, (out, _) in zip(procs, results, strict=True)] == [(0, "0")] * n, [
+        err[-300:] for _, err in results if err
+    ]

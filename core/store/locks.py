@@ -42,6 +42,16 @@ def hold_lock(path: Path, what: str) -> Iterator[None]:
         yield
 
 
+@contextlib.contextmanager
+def waiting_lock(path: Path) -> Iterator[None]:
+    """Hold an exclusive flock on `path` for the block, waiting for another holder to finish: for short
+    steps that must not run in two processes at once."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
 class LockTaken(RuntimeError):
     """`hold_lock` found the lock held by another process."""
 

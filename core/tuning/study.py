@@ -19,7 +19,7 @@ from typing import Any
 from core.models.config import COMMON_RANGES, TrainConfig
 from core.models.rules import ConfigError
 from core.store import RunStore, validate_run_id
-from core.store.locks import LockTaken, hold_lock
+from core.store.locks import LockTaken, hold_lock, waiting_lock
 from core.store.studies import TUNING
 from core.tuning import trials as trial_runner
 from core.tuning.space import COMMON, Dim, check_budget, parse
@@ -34,6 +34,15 @@ def storage_url() -> str:
 
 
 FOLDER = TUNING  # artifacts/tuning/: the Optuna database, study and trial locks, stop flags
+
+
+def storage():
+    """Optuna's storage of the studies. Opening a new database creates its tables and records its schema
+    version, and processes doing that at once collide ("table studies already exists", "UNIQUE constraint
+    failed: alembic_version": the /tune page polling a study that a CLI process or two workers are
+    starting on a fresh clone), so the opening waits for any other process's."""
+    with waiting_lock(FOLDER.root / "storage.lock"):
+        return _optuna().storages.RDBStorage(storage_url())
 
 
 def request_stop(name: str, store: RunStore | None = None) -> bool:
@@ -68,7 +77,7 @@ def list_studies() -> list[dict[str, Any]]:
     """Every study in the storage, newest first: name, model, trials, best validation accuracy, running."""
     optuna = _optuna()
     rows = []
-    for s in optuna.get_all_study_summaries(storage=storage_url(), include_best_trial=True):
+    for s in optuna.get_all_study_summaries(storage=storage(), include_best_trial=True):
         rows.append(
             {
                 "study": s.study_name,
@@ -86,7 +95,7 @@ def load(name: str):
     """The Optuna study object (for its own figures)."""
     name = validate_run_id(name)
     try:
-        return _optuna().load_study(study_name=name, storage=storage_url())
+        return _optuna().load_study(study_name=name, storage=storage())
     except KeyError:  # Optuna's "Record does not exist."
         raise ConfigError(f"there is no study called {name}") from None
 
@@ -125,7 +134,7 @@ def _create(name: str, model: str, overrides: list[str], base: TrainConfig, seed
     optuna = _optuna()
     study = optuna.create_study(
         study_name=name,
-        storage=storage_url(),
+        storage=storage(),
         direction="maximize",
         sampler=optuna.samplers.TPESampler(seed=seed),
         pruner=optuna.pruners.MedianPruner(n_startup_trials=2, n_warmup_steps=1),
