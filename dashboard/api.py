@@ -35,14 +35,7 @@ MAX_REQUEST_BYTES = upload.MAX_BYTES + 256 * 1024  # /api/predict: one photo plu
 MAX_BODY_BYTES = 16 * 1024 * 1024  # any request (a 10 MB photo sent by the page as base64 JSON fits)
 MAX_FIELD_BYTES = 256 * 1024  # a non-file form field (e.g. `run`); Werkzeug reads 64 KB at a time
 ROUTES = {"/api/runs": ("GET",), "/api/predict": ("POST",), "/api/compare": ("GET",)}
-_FILTER_ARGS = {
-    "status": "status",
-    "model": "model",
-    "study": "study",
-    "group_id": "group",
-    "preset": "preset",
-    "family": "family",
-}
+_ONE_RUN_RE = re.compile(r"/api/runs/[^/]+")  # GET /api/runs/RUN: any other method is a 405, not a 404
 _SAFE_PATH_RE = re.compile(r"[^A-Za-z0-9/_.~-]")  # the asked path, echoed back: plain characters only
 _PATH_RE = re.compile(r"(?<![\w.])/(?:[\w.@+-]+/)+[\w.@+-]*")
 
@@ -130,29 +123,22 @@ def register(server: Flask) -> None:
         `sort` (a column, `-` for descending; default newest first), filters `status`, `model`,
         `study`, `group`, `preset`, `family`, and `q` (text in the id, name or model). The body stays a
         list (as before paging); `X-Total-Count` and a `Link: <…>; rel="next"` header give the rest."""
-        from core.store import index
+        from core.store import listing
 
-        args = request.args
         try:
-            limit = int(args.get("limit", index.DEFAULT_LIMIT))
-            offset = int(args.get("offset", 0))
-        except ValueError:
-            return _error(400, "limit and offset must be whole numbers")
-        if not 0 <= limit <= index.MAX_LIMIT or offset < 0:
-            return _error(400, f"limit must be 0 to {index.MAX_LIMIT} and offset 0 or more")
-        filters = {name: args.get(key) for name, key in _FILTER_ARGS.items() if args.get(key)}
-        query = args.get("q") or None
-        if query is not None and len(query) > 100:
-            return _error(400, "q is at most 100 characters")
+            asked = listing.parse(request.args.to_dict(flat=False))
+        except listing.ListingError as exc:
+            return _error(400, str(exc))
         try:
-            rows, total = state.store().page(filters, args.get("sort", "-created_at"), limit, offset, query)
+            rows, total = state.store().page(asked.filters, asked.sort, asked.limit, asked.offset, asked.search)
         except ValueError as exc:
             return _error(400, str(exc))
         response = jsonify(rows)
         response.headers["X-Total-Count"] = str(total)
-        if offset + len(rows) < total:
-            following = {**args.to_dict(), "limit": str(limit), "offset": str(offset + limit)}
-            response.headers["Link"] = f'</api/runs?{urlencode(following)}>; rel="next"'
+        following = asked.following(total, len(rows))
+        if following is not None:
+            query = {**request.args.to_dict(), "limit": str(asked.limit), "offset": str(following)}
+            response.headers["Link"] = f'</api/runs?{urlencode(query)}>; rel="next"'
         return response
 
     @server.get("/api/runs/<run_id>")
@@ -200,7 +186,8 @@ def register(server: Flask) -> None:
     @server.route("/api/", defaults={"rest": ""}, methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"])
     @server.route("/api/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"])
     def api_unknown(rest: str):
-        allowed = ROUTES.get("/api/" + rest.rstrip("/"))
+        path = "/api/" + rest.rstrip("/")
+        allowed = ROUTES.get(path) or (("GET",) if _ONE_RUN_RE.fullmatch(path) else None)
         if allowed:
             return _error(
                 405, f"{request.method} is not allowed here; use {', '.join(allowed)}", {"Allow": ", ".join(allowed)}

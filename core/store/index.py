@@ -21,16 +21,17 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
 from typing import Any
 
+from core.store import index_file
 from core.store.errors import RunError
 
 SCHEMA = 3  # 2: a tuning trial's study name is indexed too; 3: summaries name their preset
-FILE_NAME = "index.sqlite"
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
+MAX_OFFSET = 10**12  # far past any store, far below SQLite's 64-bit integers
 SYNC_INTERVAL_S = 1.0  # a listing re-checks the folders at most this often per process (one stat per run)
 # ... and, for a big store, at most once per this many times the last check took (a check of 100 000
 # folders takes seconds here: it then runs at most about a tenth of the time)
@@ -101,67 +102,96 @@ def _row(summary: dict[str, Any], record: dict[str, Any], mtime_ns: int | None) 
 
 
 class RunIndex:
-    """The SQLite index beside a run store's folder (`<artifacts>/index.sqlite` for `<artifacts>/runs`)."""
+    """The SQLite index beside a run store's folder (the live `<artifacts>/index-<n>.sqlite`, named by
+    `<artifacts>/index.current`; see core.store.index_file). `fill(index)` fills a new, empty index from
+    the run folders: a damaged or missing file is replaced by a filled one, never by an empty one.
+    `path` fixes the file (a replacement being built)."""
 
     _local = threading.local()
 
-    def __init__(self, runs_root: Path, path: Path | None = None):
+    def __init__(self, runs_root: Path, path: Path | None = None, fill: Callable[[RunIndex], Any] | None = None):
         self.runs_root = Path(runs_root)
-        self.path = Path(path) if path else self.runs_root.parent / FILE_NAME
+        self.folder = self.runs_root.parent
+        self._fixed = Path(path) if path else None
+        self.fill = fill
+
+    @property
+    def path(self) -> Path:
+        """The live index file (the pointer is read again each time: a replaced file is left at once)."""
+        return self._fixed or index_file.current(self.folder)
 
     # -- connection -----------------------------------------------------------------------------
     @contextlib.contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
-        """A connection per thread and file; a damaged file or another schema is replaced by a new,
-        empty index (then filled by `sync`)."""
+        """A connection per thread and process to the live file. A missing or damaged file is replaced
+        by a new, filled one (`_replace`); a failing query leaves the file alone and raises."""
         cache = getattr(self._local, "connections", None)
         if cache is None:
             cache = self._local.connections = {}
-        key = (str(self.path), os.getpid())
-        conn = cache.get(key)
-        if conn is None:
-            conn = cache[key] = self._open()
+        path = self.path
+        key = (str(self._fixed or self.folder), os.getpid())
+        found = cache.get(key)
+        if found is not None and found[0] != path:  # the file was replaced: move to the new one
+            cache.pop(key)
+            with contextlib.suppress(sqlite3.Error):
+                found[1].close()
+            found = None
+        if found is None:
+            if not path.exists() and not self._fixed:
+                path = self._replace(path, "missing")
+            found = cache[key] = (path, self._open(path))
         try:
-            yield conn
+            yield found[1]
         except sqlite3.DatabaseError:
             cache.pop(key, None)
             with contextlib.suppress(sqlite3.Error):
-                conn.close()
+                found[1].close()
             raise
 
-    def _open(self) -> sqlite3.Connection:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        for attempt in (1, 2):
-            try:
-                conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-                conn.execute("PRAGMA journal_mode=WAL")
-                conn.execute("PRAGMA synchronous=NORMAL")
-                conn.executescript(_DDL)
-                found = conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
-                if found is None:
-                    conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (str(SCHEMA),))
-                elif found[0] != str(SCHEMA):
-                    raise sqlite3.DatabaseError(f"index schema {found[0]}, expected {SCHEMA}")
-                return conn
-            except sqlite3.DatabaseError:
-                if attempt == 2:
-                    raise
-                self._discard()
-        raise AssertionError("unreachable")
+    def _open(self, path: Path) -> sqlite3.Connection:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.executescript(_DDL)
+            found = conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+            if found is None:
+                conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA),))
+            elif found[0] != str(SCHEMA):
+                raise sqlite3.DatabaseError(f"index schema {found[0]}, expected {SCHEMA}")
+            return conn
+        except BaseException:
+            conn.close()
+            raise
 
-    def _discard(self) -> None:
-        """Remove a damaged index (its WAL files too); the folders rebuild it."""
-        for suffix in ("", "-wal", "-shm"):
-            with contextlib.suppress(FileNotFoundError):
-                Path(str(self.path) + suffix).unlink()
+    def _replace(self, seen: Path, why: str) -> Path:
+        """Build a new index file, filled from the folders, and make it the live one."""
+
+        def build(new: Path) -> None:
+            fresh = RunIndex(self.runs_root, path=new)
+            with fresh._db():
+                pass
+            if self.fill is not None:
+                self.fill(fresh)
+            with fresh._db() as conn:
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+        return index_file.replace(self.folder, seen, SCHEMA, build)
 
     def _run(self, fn):
-        """Run `fn(conn)`; on a damaged index, rebuild the file once and try again."""
+        """Run `fn(conn)`. When it fails because the file is damaged (SQLite's own check says so), the
+        file is replaced by a new, filled one and `fn` runs once more; any other failure (a bad query,
+        a lock that timed out) is raised and changes nothing."""
+        path = self.path
         try:
             with self._db() as conn:
                 return fn(conn)
         except sqlite3.DatabaseError:
-            self._discard()
+            why = index_file.damaged(path, SCHEMA)
+            if why is None or self._fixed:
+                raise
+            self._replace(path, why)
             with self._db() as conn:
                 return fn(conn)
 
@@ -169,6 +199,25 @@ class RunIndex:
     def upsert(self, summary: dict[str, Any], record: dict[str, Any], mtime_ns: int | None) -> None:
         row = _row(summary, record, mtime_ns)
         self._run(lambda c: c.execute(f"INSERT OR REPLACE INTO runs VALUES ({','.join('?' * len(row))})", row))
+
+    def write_many(self, rows: list[tuple], gone: Collection[str] = ()) -> None:
+        """Insert or replace many rows (built by `_row`) and drop others, in one transaction."""
+        if not rows and not gone:
+            return
+
+        def write(c):
+            c.execute("BEGIN IMMEDIATE")
+            try:
+                if rows:
+                    c.executemany(f"INSERT OR REPLACE INTO runs VALUES ({','.join('?' * len(rows[0]))})", rows)
+                c.executemany("DELETE FROM runs WHERE run_id = ?", [(r,) for r in gone])
+                c.execute("COMMIT")
+            except BaseException:
+                with contextlib.suppress(sqlite3.Error):
+                    c.execute("ROLLBACK")
+                raise
+
+        self._run(write)
 
     def remove(self, run_id: str) -> None:
         self._run(lambda c: c.execute("DELETE FROM runs WHERE run_id = ?", (run_id,)))
@@ -223,7 +272,10 @@ class RunIndex:
             raise ValueError(f"cannot sort by {column!r}; use one of {', '.join(SORTS)} (prefix - for descending)")
         clause = f" WHERE {' AND '.join(where)}" if where else ""
         order = f" ORDER BY {column} IS NULL, {column} {'DESC' if descending else 'ASC'}, run_id ASC"
-        page = f" LIMIT {int(limit)} OFFSET {int(offset)}" if limit is not None else ""
+        for name, value, high in (("limit", limit, MAX_LIMIT), ("offset", offset, MAX_OFFSET)):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= high):
+                raise ValueError(f"{name} must be a whole number from 0 to {high}")
+        page = f" LIMIT {limit} OFFSET {offset}" if limit is not None else ""
 
         def read(c):
             total = c.execute(f"SELECT COUNT(*) FROM runs{clause}", args).fetchone()[0]
@@ -286,16 +338,17 @@ def version(store) -> tuple:
     return store.index.version()
 
 
-def sync(store) -> int:
+def sync(store, target: RunIndex | None = None) -> int:
     """Make the index match the folders: read again every run whose run.json changed (by modification
     time), is new, or is still training; drop rows of folders that are gone. Returns how many rows
     changed. One `stat` per run when nothing changed."""
     from core.store.errors import UnknownRun
     from core.store.record import run_summary
 
-    known = store.index.known()
+    index = target or store.index
+    known = index.known()
     ids = store.list_ids()
-    changed = 0
+    rows: list[tuple] = []
     for run_id in ids:
         mtime = _mtime(store, run_id)
         recorded = known.get(run_id)
@@ -305,12 +358,10 @@ def sync(store) -> int:
             record = store.get(run_id)
         except UnknownRun:
             continue
-        store.index.upsert(run_summary(record), record, _mtime(store, run_id))
-        changed += 1
-    for run_id in set(known) - set(ids):
-        store.index.remove(run_id)
-        changed += 1
-    return changed
+        rows.append(_row(run_summary(record), record, _mtime(store, run_id)))
+    gone = set(known) - set(ids)
+    index.write_many(rows, gone)
+    return len(rows) + len(gone)
 
 
 def reindex(store) -> int:

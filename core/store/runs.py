@@ -92,7 +92,7 @@ class RunStore(RunFiles, RunLocks):
         self._files_cache: dict[str, tuple[tuple, str | None]] = {}
         self._record_cache: dict[str, tuple[tuple, dict[str, Any], str | None]] = {}
         self._model_damage: dict[str, tuple[tuple | None, str]] = {}
-        self.index = RunIndex(self.root)
+        self.index = RunIndex(self.root, fill=lambda new: run_index.sync(self, new))
 
     # -- paths ------------------------------------------------------------------------------
     def path(self, run_id: str) -> Path:
