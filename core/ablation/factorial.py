@@ -224,6 +224,7 @@ def fit(factors: list[dict[str, Any]], levels: list[list[int]], y: list[float], 
                 "measurable_unadjusted": bool(pvalues[j] < alpha),
             }
         )
+    _simple_effects(model, terms, effects, alpha)
     return {
         "fitted": True,
         "runs": n_runs,
@@ -233,6 +234,29 @@ def fit(factors: list[dict[str, Any]], levels: list[list[int]], y: list[float], 
         "intercept": float(model.params[0]),
         "effects": effects,
     }
+
+
+def _simple_effects(model, terms: list[tuple[int, ...]], effects: list[dict[str, Any]], alpha: float) -> None:
+    """For each main effect whose interaction with another factor was fitted, its effect at that other
+    factor's low and at its high level (2·β_A ∓ 2·β_AB, with the fit's own 95 % intervals): what a
+    verdict "per budget" states when the interaction with the epochs is measurable. Each entry of
+    `by_level` names the other factor (its key) and holds `low` and `high` (effect, effect_ci95)."""
+    index = {t: j for j, t in enumerate(terms)}
+    for term, j in index.items():
+        if len(term) != 2:
+            continue
+        for mine, other in (term, term[::-1]):
+            if (mine,) not in index:
+                continue
+            a = index[(mine,)]
+            entry: dict[str, Any] = {"other": effects[j]["term"][term.index(other)], "interaction": effects[j]["term"]}
+            for level, sign in (("low", -1.0), ("high", 1.0)):
+                contrast = np.zeros(len(terms) + 1)
+                contrast[a + 1], contrast[j + 1] = 2.0, 2.0 * sign
+                test = model.t_test(contrast)
+                low, high = np.asarray(test.conf_int(alpha)).ravel()[:2]
+                entry[level] = {"effect": float(np.ravel(test.effect)[0]), "effect_ci95": [float(low), float(high)]}
+            effects[a].setdefault("by_level", []).append(entry)
 
 
 def _aliased(term: tuple[int, ...], factors: list[dict[str, Any]], x: np.ndarray) -> list[str]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from core.ablation import budget as budgets_mod
-from core.ablation import factorial, techniques, wording
+from core.ablation import claims, factorial, techniques, wording
 from core.ablation.plan import BASE, FACTORIAL, Plan, budget_of, budgets_of, is_running, load, variant_run_id
 from core.evaluation import stats
 from core.models.rules import ConfigError
@@ -260,6 +260,17 @@ def factorial_summary(plan: Plan, store: RunStore) -> dict[str, Any]:
             e["cell_means"] = factorial.cell_means(levels, y, i, j)
         e["sentence"] = wording.factorial_sentence(e, scope, len(factors) - 1, fit["comparisons"], crossed)
         (main if len(e["term"]) == 1 else inter).append(e)
+    _per_level(main, inter, by_key)
+    for e in main:
+        if e.get("per_level"):
+            short = claims.short_name(e["name"], e["low_label"], e["high_label"])
+            low, high = e["effect_ci95"]
+            split = claims.per_level_words(
+                claims.Effect(
+                    e["key"], e["name"], short, e["effect"], (low, high), e["measurable"], per_level=e["per_level"]
+                )
+            )
+            e["sentence"] = f"{scope}, each averaged over the other settings: {split[0].lower() + split[1:]}"
     for f in factors:
         f["budget"] = entries[0] if f["key"] != factorial.EPOCHS else None
     return {
@@ -289,6 +300,39 @@ def factorial_summary(plan: Plan, store: RunStore) -> dict[str, Any]:
     }
 
 
+def _per_level(main: list[dict[str, Any]], inter: list[dict[str, Any]], by_key: dict[str, dict]) -> None:
+    """A main effect whose interaction with another factor is measurable (after the adjustment) gets
+    `per_level`: its effect at that factor's low and high level (factorial.fit's `by_level`), so it is
+    stated per level (per budget, for the epochs), never as their average."""
+    measurable = {tuple(e["term"]): e for e in inter if e["measurable"]}
+    for e in main:
+        found = []
+        for entry in e.get("by_level", []):
+            term = tuple(entry["interaction"])
+            if term in measurable:
+                found.append((measurable[term]["p_holm"], entry, measurable[term]))
+        if not found:
+            continue
+        _p, entry, interaction = min(found, key=lambda x: x[0])
+        other = by_key[entry["other"]]
+        e["per_level"] = {
+            "other": entry["other"],
+            "other_name": "the training length"
+            if entry["other"] == factorial.EPOCHS
+            else f"{wording.in_sentence(other['name'])}",
+            "low_label": f"at {other['low_label']}"
+            if entry["other"] == factorial.EPOCHS
+            else f"without {wording.in_sentence(other['name'])}",
+            "high_label": f"at {other['high_label']}"
+            if entry["other"] == factorial.EPOCHS
+            else f"with {wording.in_sentence(other['name'])}",
+            "low": entry["low"],
+            "high": entry["high"],
+            "interaction": interaction["name"],
+            "aliased_with": interaction["aliased_with"],
+        }
+
+
 def _plans() -> list[Plan]:
     """Every readable study plan, by name (a damaged plan never hides the others)."""
     from core.ablation.plan import FOLDER
@@ -315,6 +359,12 @@ def _citable(plan: Plan) -> bool:
 def cited_study(store: RunStore | None = None) -> dict[str, Any] | None:
     """The study the managers' summary and the story may cite: the newest finished one whose every
     budget uses all training photos and at least the fast preset's epochs (None when there is none)."""
+    name = cited_name(store)
+    return summary(name, store or RunStore()) if name else None
+
+
+def cited_name(store: RunStore | None = None) -> str | None:
+    """The name of the study `cited_study` summarises (what the menu's "What helps" opens)."""
     store = store or RunStore()
     rows = []
     for plan in filter(_citable, _plans()):
@@ -324,7 +374,7 @@ def cited_study(store: RunStore | None = None) -> dict[str, Any] | None:
             rows.append((plan.created_at or "", plan.name))
     if not rows:
         return None
-    return summary(max(rows)[1], store)
+    return max(rows)[1]
 
 
 def study_budgets() -> list[dict[str, Any]]:

@@ -15,7 +15,7 @@ GAP_WARN = 0.05  # training accuracy this far above validation accuracy = memori
 GAP_MILD = 0.02  # a small, usual gap worth naming
 
 
-def overfitting(history: list[dict[str, Any]]) -> dict[str, Any]:
+def overfitting(history: list[dict[str, Any]], tta: bool = False) -> dict[str, Any]:
     """Best validation epoch, the epochs where val loss rose while train loss fell, and a verdict.
 
     Returns {"best_epoch", "overfit_epochs": [epoch, ...], "overfitting": bool, "gap": float | None,
@@ -38,7 +38,7 @@ def overfitting(history: list[dict[str, Any]]) -> dict[str, Any]:
     last = rows[-1]
     rising = last["epoch"] > best["epoch"] and last["val_loss"] > threshold and last["loss"] < best["loss"]
     gap = accuracy_gap(last)
-    main, gap_words = _verdict(rows, best, last, rising), _gap_sentence(last, gap)
+    main, gap_words = _verdict(rows, best, last, rising, tta), _gap_sentence(last, gap)
     return {
         "best_epoch": best["epoch"],
         "overfit_epochs": diverging,
@@ -72,32 +72,43 @@ def _gap_sentence(last: dict[str, Any], gap: float | None) -> str:
     return f" Training {train:.1f} % vs validation {val:.1f} %: no sign of learning the photos by heart."
 
 
-def _verdict(rows, best, last, overfit: bool) -> str:
+def _verdict(rows, best, last, overfit: bool, tta: bool = False) -> str:
+    scope = " without the test-time mirror" if tta else ""
     acc = f"{100 * best['val_accuracy']:.1f} %" if _finite(best.get("val_accuracy")) else "n/a"
     if len(rows) == 1:
-        return f"After one epoch the model gets {acc} of the validation photos right."
+        return f"After one epoch the model gets {acc} of the validation photos right{scope}."
     if overfit:
         return (
             f"The model started to memorise the training set after epoch {best['epoch']}: its training loss "
             f"kept falling ({best['loss']:.3f} → {last['loss']:.3f}) while the loss on unseen validation "
             f"photos rose ({best['val_loss']:.3f} → {last['val_loss']:.3f}). Epoch {best['epoch']} was its "
-            f"best ({acc} right); early stopping would keep that one."
+            f"best ({acc} right{scope}); early stopping would keep that one."
         )
     shape = curve_shape(rows)
     if shape["flat"]:
         low, high = shape["flat_range"]
         return (
-            f"Flat for the last {shape['flat_for']} epochs (validation accuracy {100 * low:.2f}–{100 * high:.2f} %): "
-            "more epochs of this recipe would probably not help."
+            f"Flat for the last {shape['flat_for']} epochs (validation accuracy {100 * low:.2f}–{100 * high:.2f} %"
+            f"{scope}): more epochs of this recipe would probably not help."
         )
+    accs = [h for h in rows if _finite(h.get("val_accuracy"))]
+    top = max(accs, key=lambda h: h["val_accuracy"]) if accs else best
+    top_acc = f"{100 * top['val_accuracy']:.2f} %" if _finite(top.get("val_accuracy")) else "n/a"
     if shape["improving"]:
+        over = f"the last {shape['window']} epochs" if shape["window"] < len(accs) else f"its {len(accs)} epochs"
         return (
             f"Still improving at epoch {last['epoch']}: validation accuracy rose "
-            f"{100 * shape['rise']:.2f} points over the last {shape['window']} epochs"
+            f"{100 * shape['rise']:.2f} points over {over}"
             + (", more than its epoch-to-epoch noise" if len(rows) >= SHORT_CURVE else "")
-            + f" ({acc} right at best): more epochs would probably help."
+            + f" ({top_acc} right at best{scope}): more epochs would probably help."
         )
-    return f"Validation loss levelled off: best at epoch {best['epoch']} ({acc} right)."
+    first = accs[0] if accs else rows[0]
+    return (
+        f"Validation accuracy went from {100 * first.get('val_accuracy', 0):.2f} % at epoch {first['epoch']} to "
+        f"{100 * last.get('val_accuracy', 0):.2f} % at epoch {last['epoch']} (best {top_acc} at epoch {top['epoch']}"
+        f"{scope}); its last epochs neither clearly rose nor settled, so the curve cannot tell whether more "
+        "epochs would help."
+    )
 
 
 SHORT_CURVE = 6  # epochs: below this, no slope-against-noise test

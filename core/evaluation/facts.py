@@ -128,6 +128,9 @@ class Curve:
     flat_for: int
     rise: float  # validation accuracy gained over the last `window` epochs (a fraction)
     window: int
+    first: float = 0.0  # validation accuracy at the first epoch
+    last: float = 0.0  # ... at the last epoch
+    best: float = 0.0  # ... at its best epoch
 
     @classmethod
     def of(cls, history: list[dict[str, Any]]) -> Curve | None:
@@ -145,6 +148,9 @@ class Curve:
             flat_for=int(shape["flat_for"]),
             rise=float(shape["rise"]),
             window=int(shape["window"]),
+            first=float(rows[0]["val_accuracy"]),
+            last=float(rows[-1]["val_accuracy"]),
+            best=float(best["val_accuracy"]),
         )
 
 
@@ -166,6 +172,7 @@ class RunFacts:
     n_val: int | None = None
     study: str | None = None  # the ablation study it is a cell of
     curve: Curve | None = None
+    tta: bool = False  # its validation (and test) score averages each photo with its mirror; its epochs' do not
 
 
 def standing(run_id: str, ranked: list[dict[str, Any]]) -> Standing:
@@ -213,4 +220,11 @@ def run_facts(
         n_val=validation.get("n_val") or (record.get("data") or {}).get("n_val"),
         study=(record.get("ablation") or {}).get("study"),
         curve=Curve.of(history) if history else None,
+        tta=uses_tta(record),
     )
+
+
+def uses_tta(record: dict[str, Any]) -> bool:
+    """Whether a run's final scores average each photo with its mirror (test-time augmentation): then
+    its per-epoch validation figures (measured without it) differ from its final validation score."""
+    return bool(((record.get("config") or {}).get("params") or {}).get("tta"))

@@ -13,7 +13,27 @@ import weakref
 
 import numpy as np
 
+FLAG_MARGIN = 0.01  # a model may question the labels only within 1 point of the best run's validation accuracy
 _cache: dict[int, tuple[weakref.ref, np.ndarray]] = {}
+
+
+def may_flag(val_accuracy: float | None, best_val_accuracy: float | None) -> bool:
+    """Whether a model is accurate enough for its disagreements with the labels to be shown as flags:
+    its validation accuracy at least the best ranked run's minus FLAG_MARGIN. A weak model disagrees
+    with correct labels (a 75 % model "flagged" a plain sandal labelled Sandal)."""
+    if val_accuracy is None or best_val_accuracy is None:
+        return False
+    return val_accuracy >= best_val_accuracy - FLAG_MARGIN - 1e-12
+
+
+def flag_rule(best_name: str, best_val_accuracy: float) -> str:
+    """The rule in words, naming the best run and its validation accuracy."""
+    return (
+        f"only a model within {100 * FLAG_MARGIN:.0f} point of the best run's validation accuracy "
+        f"({best_name}, {100 * best_val_accuracy:.2f} %) may question the dataset's labels"
+    )
+
+
 _lock = threading.Lock()
 
 

@@ -81,13 +81,22 @@ def standing(f: RunFacts) -> str:
     )
 
 
+MIRROR_ON = " (with the test-time mirror)"
+MIRROR_OFF = " without the test-time mirror"
+
+
 def validation_score(f: RunFacts) -> str:
-    """What a run never scored on the test photos was judged on, and its score there."""
+    """What a run never scored on the test photos was judged on, and its score there (saying when that
+    score averages each photo with its mirror, unlike its per-epoch figures)."""
     subject = f"{f.name} is a run of the study {f.study}: it" if f.study else f"{f.name}"
     epochs = f" for {f.epochs_run} {'epoch' if f.epochs_run == 1 else 'epochs'}" if f.epochs_run else ""
     return (
         f"{subject} trained on {spaced(f.n_train)} photos{epochs} and was judged on its {spaced(f.n_val or N_VAL)} validation photos only"
-        + (f" and got {pct(f.validation_accuracy)} of them right." if f.validation_accuracy is not None else ".")
+        + (
+            f" and got {pct(f.validation_accuracy)} of them right{MIRROR_ON if f.tta else ''}."
+            if f.validation_accuracy is not None
+            else "."
+        )
     )
 
 
@@ -106,22 +115,30 @@ def judged_on_validation(f: RunFacts) -> str:
     )
 
 
-def curve(c: Curve | None) -> str:
-    """How the run's validation accuracy ended, from its curve's facts."""
+def curve(c: Curve | None, tta: bool = False) -> str:
+    """How the run's validation accuracy ended, from its curve's facts (per epoch: without the
+    test-time mirror when the run uses one, and then it says so)."""
     if c is None:
         return ""
+    scope = f",{MIRROR_OFF}" if tta else ""
     if c.epochs == 1:
         return "It trained for one epoch: no curve to read."
     if c.flat:
         return (
-            f"Its validation accuracy was flat for its last {c.flat_for} epochs: more epochs would probably not help."
+            f"Its validation accuracy was flat for its last {c.flat_for} epochs{scope}: more epochs would probably "
+            "not help."
         )
     if c.improving:
+        over = f"the last {c.window} epochs" if c.window < c.epochs else f"its {c.epochs} epochs"
         return (
-            f"Its validation accuracy was still rising at epoch {c.epochs} ({points(c.rise)} points over the last "
-            f"{c.window} epochs): more epochs would probably help."
+            f"Its validation accuracy was still rising at epoch {c.epochs} ({points(c.rise)} points over {over}"
+            f"{scope}): more epochs would probably help."
         )
-    return f"Its validation accuracy levelled off (best at epoch {c.best_epoch})."
+    return (
+        f"Its validation accuracy went from {pct(c.first)} at epoch 1 to {pct(c.last)} at epoch {c.epochs} (best "
+        f"{pct(c.best)} at epoch {c.best_epoch}{scope}); its last epochs neither clearly rose nor settled, so the "
+        "curve cannot tell whether more epochs would help."
+    )
 
 
 def models_trained(f: RunFacts) -> str:
@@ -161,4 +178,7 @@ def most_common_mistake(f: RunFacts) -> str:
     if f.top_confusion is None:
         return ""
     true, said, n = f.top_confusion
-    return f"Its most common mistake is calling a {true} a {said} ({n} {'photo' if n == 1 else 'photos'})."
+    return (
+        f"The most common mistake of {f.name} is calling a {true} a {said} ({n} {'photo' if n == 1 else 'photos'} "
+        "of the test set)."
+    )

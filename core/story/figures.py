@@ -125,9 +125,12 @@ def explanation(image: np.ndarray, heat: np.ndarray, title: str) -> go.Figure:
 
 def effects(rows: list[dict[str, Any]]) -> go.Figure:
     """Each technique's effect on validation accuracy (points, having it against not) with its 95 %
-    interval, from `core.ablation.wording.forest_rows`; grey unless measurable after the adjustment."""
+    interval, from `core.ablation.wording.forest_rows`, in the verdict colours every page uses
+    (core.ablation.claims.colour: green or red measurable, amber a hint, grey no effect)."""
+    from core.ablation import claims
+
     rows = sorted(rows, key=lambda v: v["effect"])
-    colors = [("#18bc9c" if v["effect"] > 0 else "#e74c3c") if v["measurable"] else "#95a5a6" for v in rows]
+    colors = [claims.colour(v) for v in rows]
     fig = go.Figure(
         go.Scatter(
             x=[100 * v["effect"] for v in rows],

@@ -19,8 +19,8 @@ from core.data import images
 from core.data.dataset import N_TEST, N_VAL, spaced
 from core.evaluation import analysis, comparison, drilldown, facts, labels, leaderboard, ranking, wording
 from core.evaluation.facts import Explanation, Paired
-from core.store import RunError, RunStore, listed_record
-from core.story import figures, study_run
+from core.store import RunError, RunStore, listed_record, run_summary
+from core.story import figures, helps, study_run
 from core.story.parts import Slide, Story, pct, recorded_date
 from core.story.summary import manager_summary, run_facts
 
@@ -35,6 +35,18 @@ def _source(store: RunStore, *run_ids: str, extra: str = "") -> str:
         except RunError:
             parts.append(f"run {run_id}")
     return "Source: " + "; ".join(parts) + (f"; {extra}" if extra else "")
+
+
+def _trained(store: RunStore, run_id: str) -> str:
+    """How long a run trained on this machine ("trained 17.7 min"), or that it was not recorded: a
+    comparison of two models names the budget each had."""
+    try:
+        seconds = (store.get(run_id).get("timings") or {}).get("train_seconds")
+    except RunError:
+        seconds = None
+    if not isinstance(seconds, (int, float)) or seconds <= 0:
+        return "training time not recorded"
+    return f"trained {seconds:.0f} s" if seconds < 90 else f"trained {seconds / 60:.1f} min"
 
 
 def full_split_runs(store: RunStore) -> list[dict[str, Any]]:
@@ -74,10 +86,10 @@ def build(run_id: str | None = None, store: RunStore | None = None, explain: boo
         _models(store, ranked, headline),
         _learning(store, record, deep),
         _confusions(store, record),
-        _right_and_wrong(store, record),
+        _right_and_wrong(store, record, ranked),
         _trust(store, record, deep, explain),
-        _what_helps(store),
-        _next(store, record),
+        helps.slide(store),
+        helps.next_slide(store, record, _source(store, record["run_id"])),
     ]
     shown: list[Slide] = [s for s in slides if s is not None]
     for s in shown:
@@ -105,7 +117,7 @@ def _study_run_story(store: RunStore, record: dict[str, Any], ranked: list[dict[
         _models(store, ranked, headline),
         _learning(store, record, None),
         study_run.slide(store, record, told),
-        _what_helps(store),
+        helps.slide(store),
     ]
     shown: list[Slide] = [s for s in slides if s is not None]
     for s in shown:
@@ -166,21 +178,28 @@ def _models(store: RunStore, ranked: list[dict[str, Any]], headline: dict[str, A
         for label, r in best_per_kind.items()
     ]
     sentences = []
+    cited: list[str] = []
     found = comparison.deep_vs_classic(store)
     if found:
         versus = Paired.of(found)
+        cited += [versus.a, versus.b]
         sentences.append(
-            f"The best CNN ({versus.name_a}) gets {pct(versus.accuracy_a)} of the test photos right, the "
-            f"best classic model ({versus.name_b}) {pct(versus.accuracy_b)}."
+            f"The best CNN ({versus.name_a}, {_trained(store, versus.a)}) gets {pct(versus.accuracy_a)} of the "
+            f"test photos right, the best classic model ({versus.name_b}, {_trained(store, versus.b)}) "
+            f"{pct(versus.accuracy_b)}."
         )
         sentences.append(wording.gap(versus, "the CNN", "the classic model"))
     found = comparison.top_two(store)
     if found:
         top = Paired.of(found)
+        cited += [top.a, top.b]
+        leader = next((r for r in ranked if r["run_id"] == top.a), None)
+        interval = leaderboard.interval_text((leader or {}).get("metrics", {}).get("test_accuracy_ci95"))
         sentences.append(
-            f"The most accurate run, {top.name_a} ({pct(top.accuracy_a)}, 95 % interval "
-            f"{headline['interval'] if top.a == headline['run_id'] else 'on the leaderboard'}), leads the "
-            f"runner-up by {100 * top.difference:.2f} points: "
+            f"The most accurate run, {top.name_a} ({pct(top.accuracy_a)}"
+            + (f", 95 % interval {interval}" if interval else "")
+            + "), leads the "
+            f"runner-up, {top.name_b}, by {100 * top.difference:.2f} points: "
             + ("beyond chance." if top.beyond_chance else "that could be noise.")
         )
     return Slide(
@@ -196,8 +215,8 @@ def _models(store: RunStore, ranked: list[dict[str, Any]], headline: dict[str, A
         figures.model_bars(rows),
         source=_source(
             store,
-            *(r["run_id"] for r in rows[-2:]),
-            extra=f"the best of each of {len(rows)} kinds of model, from {len(ranked)} ranked runs",
+            *cited,
+            extra=f"the bars: the best of each of {len(rows)} kinds of model, from {len(ranked)} ranked runs",
         ),
         action=("Open the leaderboard", "/leaderboard"),
     )
@@ -210,7 +229,7 @@ def _learning(store: RunStore, record: dict[str, Any], deep: dict[str, Any] | No
     history = [h for h in store.history(run["run_id"]) if h.get("val_accuracy") is not None]
     if not history:
         return None
-    reading = analysis.overfitting(history)
+    reading = analysis.overfitting(history, facts.uses_tta(run))
     sentences = list(reading["sentences"][:2])
     if run is not record:
         sentences.insert(
@@ -246,39 +265,63 @@ def _confusions(store: RunStore, record: dict[str, Any]) -> Slide:
     )
 
 
-def _right_and_wrong(store: RunStore, record: dict[str, Any]) -> Slide:
+def _label_flags(store: RunStore, record: dict[str, Any], ranked: list[dict[str, Any]], preds) -> tuple[set, str]:
+    """The photos this run's model disagrees with the label on (cleanlab), only when the model is
+    accurate enough to question labels (core.evaluation.labels.may_flag); else none, and why."""
+    best = ranked[0] if ranked else None
+    best_val = run_summary(store.get(best["run_id"])).get("val_accuracy") if best else None
+    own_val = run_summary(record).get("val_accuracy")
+    if best is None or best_val is None:
+        return set(), "No ranked run with a validation score yet, so no label is questioned."
+    if not labels.may_flag(own_val, best_val):
+        shown = f"{100 * own_val:.2f} %" if own_val is not None else "no validation score"
+        return set(), (
+            f"This model ({shown} on validation) does not question the dataset's labels: "
+            + labels.flag_rule(facts.display_name(best), best_val)
+            + "."
+        )
+    return set(labels.label_suspects(preds).tolist()), ""
+
+
+def _right_and_wrong(store: RunStore, record: dict[str, Any], ranked: list[dict[str, Any]]) -> Slide:
     preds = store.predictions(record["run_id"])
     ds = data.load()
     right = np.flatnonzero(preds["y_pred"] == preds["y_true"])
     sure = right[np.argsort(-preds["proba"][right, preds["y_pred"][right]], kind="stable")]
     picks = [int(sure[k * len(sure) // 6]) for k in range(6)]  # right answers across the classes' confidence
     wrong = drilldown.confident_mistakes(preds, 6).tolist()
-    suspects = set(labels.label_suspects(preds).tolist())
+    suspects, why_none = _label_flags(store, record, ranked, preds)
     gallery = []
     for i in picks + wrong:
         true_c, said = int(preds["y_true"][i]), int(preds["y_pred"][i])
         mark = "✓" if true_c == said else "✗"
         caption = f"{mark} {data.CLASS_NAMES[said]} ({100 * preds['proba'][i, said]:.0f} % sure)"
         if true_c != said:
-            caption += f"; label: {data.CLASS_NAMES[true_c]}" + (" (label suspect)" if i in suspects else "")
+            caption += f"; label: {data.CLASS_NAMES[true_c]}" + (" (disagrees with the label)" if i in suspects else "")
         gallery.append({"src": images.data_uri(images.png_bytes(ds.x_test[i], 3)), "caption": caption})
     flagged = sum(i in suspects for i in wrong)
+    if why_none:
+        flags = why_none
+    elif flagged:
+        flags = (
+            f"On {flagged} of those {len(wrong)} mistakes the model disagrees with the label (flagged by cleanlab "
+            "from this model's probabilities; no person has checked which is right)."
+        )
+    else:
+        flags = "On none of those mistakes does the model disagree with the label strongly enough to flag it."
     return Slide(
         "examples",
         "Right and wrong, photo by photo",
         [
             "Top: photos it gets right. Bottom: the mistakes it was most sure of.",
-            (
-                f"For {flagged} of those {len(wrong)} mistakes the model is confident the dataset's label is wrong "
-                "(flagged by cleanlab from this model's probabilities; not checked by a person)."
-                if flagged
-                else "None of those mistakes has a label the model is confident is wrong."
-            ),
+            flags,
             "Open the mistakes to see every one of them, by class.",
         ],
         {
-            "label suspect": "Flagged by confident learning (cleanlab) from one model's predicted probabilities: "
-            "the model is confident the label is wrong. A suspicion, not a verdict: no person has checked it."
+            "disagrees with the label": "Flagged by confident learning (cleanlab) from one model's predicted "
+            "probabilities: the model confidently names another class than the dataset's label. A suspicion, not a "
+            f"verdict: no person has checked it. Shown only for models within {100 * labels.FLAG_MARGIN:.0f} point "
+            "of the best run's validation accuracy."
         },
         gallery=gallery,
         source=_source(store, record["run_id"]),
@@ -323,75 +366,4 @@ def _trust(store: RunStore, record: dict[str, Any], deep: dict[str, Any] | None,
         figures.explanation(image, result["heatmap"], f"{method} heatmap"),
         source=_source(store, deep["run_id"], extra=f"test photo #{index}"),
         action=("Try your own photo", f"/gradcam?run={deep['run_id']}"),
-    )
-
-
-def _what_helps(store: RunStore) -> Slide:
-    """Only a study at the budget the presets train at is cited; otherwise the slide says none exists."""
-    from core.ablation import results, wording
-    from core.training import presets
-
-    fast_epochs = int(presets.get("fast").config.epochs or 0)
-    summary = results.cited_study(store)
-    sentences = wording.story_sentences(summary, results.short_studies(store), fast_epochs)
-    terms = {
-        "seed": "The number that fixes a training's random choices; each change was trained with several.",
-        "ablation": "Training the same recipe with one thing changed, to measure that one thing.",
-        "budget": "How long each run trained (epochs) and on how many photos: a technique's effect depends on it.",
-    }
-    if summary is None:
-        from core.data.dataset import N_TRAIN
-
-        return Slide(
-            "helps",
-            "What helps: not measured at full budget yet",
-            sentences,
-            terms,
-            figures.study_budgets(results.study_budgets(), fast_epochs, N_TRAIN),
-            source="Source: the ablation studies in artifacts/ablations; none at the presets' budget is finished",
-            action=("Open What helps", "/insights"),
-        )
-    return Slide(
-        "helps",
-        "What helped, measured",
-        sentences,
-        terms,
-        figures.effects(wording.forest_rows(summary)),
-        source=f"Source: ablation study {summary['study']}, recorded {str(summary['created_at'])[:10]}; "
-        f"{len(summary['seeds'])} seeds, {wording.scope_words(summary)}, judged on validation, "
-        f"Holm-adjusted for {wording.comparisons_words(summary['comparisons'])}",
-        action=("Open What helps", f"/insights?study={summary['study']}"),
-    )
-
-
-def _next(store: RunStore, record: dict[str, Any]) -> Slide:
-    per_class = record["metrics"]["per_class"]
-    hardest = sorted(per_class, key=lambda r: r["recall"])[:2]
-    sentences = [
-        (
-            f"The hardest classes are {hardest[0]['class']} ({100 * hardest[0]['recall']:.0f} % found) and "
-            f"{hardest[1]['class']} ({100 * hardest[1]['recall']:.0f} %): more and clearer photos of them would "
-            "help most."
-        )
-    ]
-    from core.ablation import results, wording
-
-    summary = results.cited_study(store)
-    gains = [c for c in (wording.measured_claims(summary) if summary else []) if c[0] > 0]
-    if gains and summary:
-        effect, name, _ = gains[0]
-        where = wording.scope_words(summary)
-        sentences.append(
-            f"The largest measured gain at {where} came from {wording.in_sentence(name)} "
-            f"(+{100 * effect:.1f} points on validation): worth keeping in the recipe."
-        )
-    sentences.append("Next: confirm each gain over seeds at full size, and check a fresh batch of real photos.")
-    return Slide(
-        "next",
-        "What to do next",
-        sentences,
-        {"found": "Recall: the share of a class's test photos the model names correctly."},
-        figures.recall_bars(per_class),
-        source=_source(store, record["run_id"]),
-        action=("Start a study", "/insights"),
     )

@@ -59,7 +59,7 @@ def slide(store: RunStore, record: dict[str, Any], told: RunFacts) -> Slide:
             "its study compares its runs with each other on the validation photos they share."
         ),
     ]
-    curve = wording.curve(told.curve)
+    curve = wording.curve(told.curve, told.tta)
     if curve:
         sentences.insert(1, curve)
     terms = {

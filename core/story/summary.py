@@ -29,20 +29,16 @@ def run_facts(store: RunStore, record: dict[str, Any], ranked: list[dict[str, An
 
 def manager_summary(store: RunStore, told: facts.RunFacts) -> str:
     """One paragraph for managers, from the same facts as the slides (wording: core.evaluation.wording)."""
-    parts = [wording.models_trained(told), wording.standing(told)]
+    parts = [wording.models_trained(told), wording.standing(told), wording.most_common_mistake(told)]
     versus = comparison.deep_vs_classic(store)
     if versus:
         parts.append(
             wording.difference(facts.Paired.of(versus), "the best neural network (CNN)", "the best classic method")
         )
-    parts.append(wording.most_common_mistake(told))
-    from core.ablation import results
-    from core.ablation import wording as study_wording
+    from core.ablation import claims, results
     from core.training import presets
 
-    parts.append(
-        study_wording.manager_sentence(results.cited_study(store), int(presets.get("fast").config.epochs or 0))
-    )
+    parts.append(claims.manager_sentence(results.cited_study(store), int(presets.get("fast").config.epochs or 0)))
     return " ".join(p.strip() for p in parts if p.strip())
 
 

@@ -7,10 +7,10 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from core.ablation import wording
+from core.ablation import claims, wording
 from dashboard.figures.style import base_layout, empty_figure
 
-HELPS, HURTS, HINT, NOISE = "#18bc9c", "#e74c3c", "#f39c12", "#95a5a6"
+HELPS, HURTS, HINT, NOISE = (claims.STYLE[k][1] for k in ("helps", "hurts", "hint", "noise"))
 BASE_COLOR = "#7b8a8b"
 SYMBOLS = ["diamond", "circle", "square", "triangle-up", "x"]
 
@@ -20,10 +20,7 @@ def variant_label(v: dict[str, Any]) -> str:
 
 
 def _color(row: dict[str, Any]) -> str:
-    if row["measurable"]:
-        return HELPS if row["effect"] > 0 else HURTS
-    low, high = row["ci95"]
-    return HINT if low > 0 or high < 0 else NOISE
+    return claims.colour(row)
 
 
 def forest_plot(summary: dict[str, Any]) -> go.Figure:
