@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from core.evaluation import board, leaderboard, ranking
+from core.evaluation import board, leaderboard
 from core.store import DAMAGED, InvalidRunId, RunError, UnknownRun
 from dashboard import state
 
@@ -54,17 +54,23 @@ def _with_kept(found: list[dict[str, Any]], keep: Any, accept) -> list[dict[str,
     return [record, *found] if accept(record) else found
 
 
-def ranked_options(search: str | None = None, keep: Any = None) -> list[dict[str, str]]:
-    """The /story run picker: runs ranked on the whole training split (completed, full split), the
-    most accurate first or the best matches for the typed text, plus `keep`; from the index."""
+STORYABLE = ("completed", "validated")  # a story is told of a run scored on test, or judged on validation
+
+
+def story_options(search: str | None = None, keep: Any = None) -> list[dict[str, str]]:
+    """The /story run picker: the ranked runs (completed on the whole training split), most accurate
+    first, or, as you type, the best matches among every run a story can be told of (any completed
+    run, a study's validated runs); plus `keep`, the run on screen, whatever it is. From the index."""
     store = state.store()
-    filters: dict[str, Any] = {"status": "completed", "full_split": True}
-    found, _n = store.page(filters, "-test_accuracy", PICKER_FOUND, 0, str(search)[:100] if search else None)
-    return [_option(r) for r in _with_kept(found, keep, lambda r: ranking.kind(r) == "ranked")]
+    if search:
+        found, _n = store.page({"status": list(STORYABLE)}, "-test_accuracy", PICKER_FOUND, 0, str(search)[:100])
+    else:
+        found, _n = store.page({"status": "completed", "full_split": True}, "-test_accuracy", PICKER_FOUND)
+    return [_option(r) for r in _with_kept(found, keep, lambda r: r.get("status") in STORYABLE)]
 
 
-def ranked_search(text: Any, value: Any) -> list[dict[str, str]]:
-    return ranked_options(text.strip()[:100] if isinstance(text, str) and text.strip() else None, value)
+def story_search(text: Any, value: Any) -> list[dict[str, str]]:
+    return story_options(text.strip()[:100] if isinstance(text, str) and text.strip() else None, value)
 
 
 REPLAYABLE = ("completed", "validated", "interrupted", "failed", "running", "queued", "pruned")  # not damaged

@@ -8,7 +8,7 @@ import pytest
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.keys import Keys
 
-from tests.conftest import wait_until
+from tests.conftest import click, wait_until
 
 FITS = """
 const vw = innerWidth, vh = innerHeight, root = document.documentElement;
@@ -100,4 +100,75 @@ def test_a_slide_that_does_not_exist_moves_the_address_to_the_nearest_one_and_a_
     assert dash_duo.find_element("#story-title").text == "A study run: judged on validation only"
     said = dash_duo.find_element("#story-sentences").text
     assert "validation photos only" in said and "test mistakes" in said
+    assert dash_duo.get_logs() == []
+
+
+CLICKABLE = """
+const out = {};
+for (const id of ['story-download', 'story-pdf', 'story-exit', 'story-next']) {
+  const e = document.getElementById(id);
+  if (!e) { out[id] = 'missing'; continue; }
+  const r = e.getBoundingClientRect();
+  const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+  out[id] = hit && (hit === e || e.contains(hit)) ? 'ok' : 'covered by ' + (hit ? (hit.id || hit.className) : 'nothing');
+}
+const picker = document.querySelector('#story-run');
+out.picker = picker ? picker.textContent : '';
+return out;
+"""
+
+
+@pytest.fixture()
+def with_a_user_run(reference_artifacts, quick_store, tmp_path, monkeypatch):
+    """The reference runs (hard links) and a user's 2 000-photo ResNet run (quick-resnet), in a private store."""
+    import shutil
+    import subprocess
+
+    root = tmp_path / "artifacts"
+    subprocess.run(["cp", "-al", str(reference_artifacts), str(root)], check=True)
+    for stale in root.glob("index*"):
+        stale.unlink()
+    shutil.copytree(quick_store.path("quick-resnet"), root / "runs" / "quick-resnet")
+    monkeypatch.setenv("STUDIO_ARTIFACTS", str(root))
+    return root
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (1920, 1080)])
+def test_the_report_button_downloads_the_run_on_screen_and_nothing_covers_it(
+    dash_duo, app_factory, with_a_user_run, size
+):
+    from pathlib import Path
+
+    from core.store import RunStore
+
+    record = RunStore(with_a_user_run / "runs").get("quick-resnet")
+    dash_duo.start_server(app_factory())
+    width, height = size
+    dash_duo.driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
+    )
+    for slide in (2, 7):  # the slides whose long source lines pushed the picker over the buttons
+        dash_duo.driver.get(f"{dash_duo.server_url}/story/{slide}?run=ref-preset-best")
+        state = wait_until(
+            lambda: (lambda s: s if s and s["drawn"] else None)(dash_duo.driver.execute_script(FITS)), 60
+        )
+        assert state["cut"] == [], (size, slide, state["cut"])
+        found = dash_duo.driver.execute_script(CLICKABLE)
+        assert {k: v for k, v in found.items() if k != "picker"} == dict.fromkeys(
+            ("story-download", "story-pdf", "story-exit", "story-next"), "ok"
+        ), (size, slide, found)
+    dash_duo.driver.get(dash_duo.server_url + "/story/2?run=quick-resnet")
+    wait_until(lambda: (lambda s: s if s and s["drawn"] else None)(dash_duo.driver.execute_script(FITS)), 60)
+    found = wait_until(
+        lambda: (lambda f: f if "quick-resnet" in f["picker"] else None)(dash_duo.driver.execute_script(CLICKABLE)), 30
+    )
+    assert found["story-download"] == "ok", found  # the picker shows the unranked run on screen
+    click(dash_duo, "#story-download")
+    path = Path(dash_duo.download_path) / "fashion-mnist-report-quick-resnet.html"
+    wait_until(path.exists, timeout=60)
+    wait_until(lambda: path.read_text(encoding="utf-8").rstrip().endswith("</html>"), timeout=20)
+    page = path.read_text(encoding="utf-8")
+    assert f'<b id="headline-accuracy">{100 * record["metrics"]["test_accuracy"]:.2f} %</b>' in page
+    assert not list(Path(dash_duo.download_path).glob("fashion-mnist-report-ref-*"))  # not the best run's report
     assert dash_duo.get_logs() == []

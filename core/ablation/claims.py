@@ -183,61 +183,70 @@ def story_sentences(summary: dict[str, Any] | None, short: list[str], fast_epoch
         return out
     every = effects(summary)
     found = [e for e in every if e.measurable]
-    where = scope_words(summary)
+    where = str(scope_words(summary)).split(" (", 1)[0]  # the precision and minutes are in the source line
     adjusted = f"adjusted for {comparisons_words(summary['comparisons'])}"
     if summary.get("design") == "factorial":
-        adjusted = f"averaged over the other settings and {adjusted}"
-    if found:
+        adjusted = f"each averaged over the others, {adjusted}"
+    if not found:
+        first = (
+            f"At {where}, none of the {len(every)} settings tested{_named(tested(summary))} changed validation "
+            f"accuracy measurably ({adjusted})."
+        )
+        out = [first]
+    else:
         plain = [e for e in found if not e.per_level]
+        split = [e for e in found if e.per_level]
         pieces = []
         if plain:
-            items = _listing([f"{e.short} {points(e.effect)} ({span(list(e.ci))})" for e in plain])
+            items = _listing([f"{e.short} {points(e.effect)}" for e in plain])
             gained = [e for e in plain if e.effect > 0]
             top = leaders(gained)
             if len(top) > 1 and len(top) == len(gained):
-                items += " (their intervals overlap: none is clearly the largest)"
+                items += ", which cannot be told apart"
             elif len(top) > 1:
-                items += f" ({_listing([e.short for e in top])}: intervals overlap, none clearly the largest)"
+                items += f" ({_listing([e.short for e in top])} cannot be told apart)"
             elif len(gained) > 1:
-                items += f" ({top[0].short} the largest: its interval clears the next one)"
+                items += f" ({top[0].short} clearly the largest)"
             pieces.append(items)
-        split = [e for e in found if e.per_level]
         if split:
-            pieces.append(f"{_listing([e.short for e in split])}, whose effects depend on another setting (next)")
-        first = (
-            f"At {where}, {adjusted}, {len(found)} of {len(every)} settings changed validation accuracy "
-            f"measurably: {'; and '.join(pieces)}."
-        )
-    else:
-        first = (
-            f"At {where}, none of the {len(every)} settings tested{_named(tested(summary))} changed validation "
-            f"accuracy measurably, {adjusted}."
-        )
-    out = [first]
-    split, seen = [], set()
-    for e in sorted((e for e in found if e.per_level), key=lambda e: e.per_level["other"] != "epochs"):
-        if e.per_level["interaction"] not in seen:
+            pieces.append(f"{_listing([e.short for e in split])}, which depend on another setting")
+        listed = "; and ".join(pieces)
+        out = [
+            f"At {where}, {len(found)} of {len(every)} settings changed validation accuracy measurably ({adjusted}): {listed}."
+        ]
+        seen: set[str] = set()
+        parts = []
+        for e in sorted(split, key=lambda e: e.per_level["other"] != "epochs"):
+            if e.per_level["interaction"] in seen:
+                continue
             seen.add(e.per_level["interaction"])
-            split.append(e)
-    if split:
-        out.append(" ".join(per_level_words(e) for e in split))
+            p = e.per_level
+
+            def one(level: dict[str, Any]) -> str:
+                ci = level["effect_ci95"]
+                return f"{points(level['effect'])}" + ("" if ci[0] > 0 or ci[1] < 0 else " (no measurable effect)")
+
+            parts.append(
+                f"{e.short[:1].upper() + e.short[1:]}: {one(p['low'])} {p['low_label']}, {one(p['high'])} {p['high_label']}."
+            )
+        if parts:
+            out.append(" ".join(parts))
     rest = [e for e in every if not e.measurable]
     if rest:
         hints = [e for e in rest if verdict(e.effect, e.ci, False) == "hint"]
         noise = [e for e in rest if e not in hints]
-        parts = []
+        words = []
         if hints:
-            parts.append(
-                f"{_listing([e.short for e in hints])} "
+            words.append(
+                f"{_listing([f'{e.short} ({points(e.effect)})' for e in hints])} "
                 + ("is a hint" if len(hints) == 1 else "are hints")
-                + f" ({'; '.join(f'{points(e.effect)}, {span(list(e.ci))}' for e in hints)}: beyond chance alone, "
-                "not after the adjustment)"
+                + " (beyond chance alone, not after the adjustment)"
             )
         if noise:
-            parts.append(f"{_listing([e.short for e in noise])} had no measurable effect")
-        sentence = "; ".join(parts)
+            words.append(f"{_listing([e.short for e in noise])} had no measurable effect")
+        sentence = "; ".join(words)
         out.append(sentence[:1].upper() + sentence[1:] + ".")
-    return out
+    return out[:3]
 
 
 def _named(names: list[str]) -> str:

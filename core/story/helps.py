@@ -14,8 +14,6 @@ from core.story import figures
 from core.story.parts import Slide
 
 TERMS = {
-    "seed": "The number that fixes a training's random choices; each change was trained with several.",
-    "ablation": "Training the same recipe with one thing changed, to measure that one thing.",
     "budget": "How long each run trained (epochs) and on how many photos: a technique's effect depends on it.",
     "averaged over": "A factorial study trains every mix of the settings; a setting's effect is its average over "
     "the others' levels, which can hide an effect that appears only with one of them.",

@@ -89,14 +89,13 @@ def slide_view(
                         className=next_class,
                     ),
                     html.Span(slide.source, className="story-source", id="story-source", title=slide.source),
-                    dcc.Dropdown(
-                        id="story-run", options=run_options, value=chosen, clearable=False, style={"minWidth": "15rem"}
-                    ),
+                    dcc.Dropdown(id="story-run", options=run_options, value=chosen, clearable=False),
                     dbc.Button("Report (HTML)", id="story-download", size="sm", color="success", outline=True),
                     dbc.Button("PDF", id="story-pdf", size="sm", color="success", outline=True),
                     dcc.Link("Exit", href="/", className="btn btn-link btn-sm", id="story-exit"),
                     dcc.Download(id="story-report"),
                     dcc.Store(id="story-number", data=number),
+                    dcc.Store(id="story-shown", data=chosen),  # the run on screen: what the report is about
                 ],
                 className="story-foot",
             ),
@@ -124,8 +123,8 @@ def story(run: str | None) -> Story:
 
 
 def _run_options(chosen: str | None) -> list[dict[str, str]]:
-    """The ranked runs to tell the story of: the most accurate ones, searched as you type (from the index)."""
-    return runs_view.ranked_options(keep=chosen)
+    """The runs to tell the story of: the ranked ones, any run as you type, and always the run on screen."""
+    return runs_view.story_options(keep=chosen)
 
 
 def page(slide: str | None = None, run: str | None = None, asked: str | None = None) -> html.Div:

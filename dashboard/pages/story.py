@@ -21,7 +21,7 @@ from dashboard.components.story_view import story
 dash.register_page(
     __name__, path_template="/story/<slide>", name="Present", title="Present · Fashion-MNIST Studio", nav=False
 )
-callback(*runs_view.search_io("story-run"), prevent_initial_call=True)(runs_view.ranked_search)
+callback(*runs_view.search_io("story-run"), prevent_initial_call=True)(runs_view.story_search)
 
 
 def layout(slide: str | None = None, run: str | None = None, asked: str | None = None, **_query) -> html.Div:
@@ -53,12 +53,13 @@ def fix_address(target):
     Output("story-message", "children"),
     Input("story-download", "n_clicks"),
     Input("story-pdf", "n_clicks"),
-    State("story-run", "value"),
+    State("story-shown", "data"),
     prevent_initial_call=True,
     running=[(Output("story-download", "disabled"), True, False), (Output("story-pdf", "disabled"), True, False)],
 )
 def download(_html, _pdf, run):
-    """The report of the story on screen: one HTML file, or its PDF where Chromium can print it."""
+    """The report of the story on screen (the run it shows, whatever the picker holds): one HTML file, or
+    its PDF where Chromium can print it."""
     try:
         told = story(run if isinstance(run, str) else None)
         text = report.render(told, summary.appendix(state.store(), told))
