@@ -13,7 +13,7 @@ words and colour: every sentence here says no more than its numbers carry.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from core.ablation.wording import (
@@ -45,7 +45,7 @@ class Effect:
     ci: tuple[float, float]
     measurable: bool  # after the Holm adjustment
     p_holm: float | None = None
-    per_level: dict[str, Any] | None = None  # {other, low_label, high_label, low, high, interaction, aliased_with}
+    per_level: dict[str, Any] = field(default_factory=dict)  # {other, low_label, high_label, low, high, interaction, aliased_with}
 
 
 def verdict(effect: float, ci: list[float] | tuple[float, float] | None, measurable: bool) -> str:
@@ -78,7 +78,7 @@ def effects(summary: dict[str, Any]) -> list[Effect]:
                     ci=(float(e["effect_ci95"][0]), float(e["effect_ci95"][1])),
                     measurable=bool(e["measurable"]),
                     p_holm=e.get("p_holm"),
-                    per_level=e.get("per_level"),
+                    per_level=e.get("per_level") or {},
                 )
             )
     else:
@@ -147,7 +147,7 @@ def largest_words(found: list[Effect]) -> str:
 
 def per_level_words(e: Effect) -> str:
     """A main effect stated at each level of the factor it interacts with measurably."""
-    p = e.per_level or {}
+    p = e.per_level
     low, high = p["low"], p["high"]
     alias = (
         f"; that interaction cannot be told apart from {' or '.join(p['aliased_with'])}"

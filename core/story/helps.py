@@ -63,7 +63,7 @@ def slide(store) -> Slide:
 def _level_effect(e: claims.Effect, epochs: int | None) -> float | None:
     """A budget-dependent gain at the run's own epochs (None when the run trained at neither level, or
     the gain is not clear of zero there)."""
-    p = e.per_level or {}
+    p = e.per_level
     if p.get("other") != "epochs" or epochs is None:
         return None
     for level in ("low", "high"):
@@ -86,7 +86,8 @@ def advice(summary: dict[str, Any] | None, record: dict[str, Any]) -> str | None
         )
     config = record.get("config") or {}
     factors = {f["key"]: f for f in summary.get("factors", [])}
-    keep, missing = [], []
+    keep: list[str] = []
+    missing: list[str] = []
     for e in claims.gains(summary):
         if e.key == "epochs" or e.key not in factors:
             continue  # a budget, not a part of the recipe
