@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from core.data.dataset import N_TRAIN, spaced
@@ -272,20 +273,23 @@ def _cmd_report(args) -> int:
 
     from core.story import report
 
-    for target in filter(None, [args.out, args.pdf]):
-        folder = Path(target).expanduser().resolve().parent
-        if not folder.is_dir():
-            print(
-                f"error: the folder {folder} does not exist; create it first or choose another --out", file=sys.stderr
-            )
-            return 2
+    problem = _report_targets(Path(args.out), Path(args.pdf) if args.pdf else None)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
     started = time.perf_counter()
     story = report.write_html(Path(args.out), args.run)
     size = Path(args.out).stat().st_size
     head = story.headline
+    if head.get("test_accuracy") is not None:
+        score = f"{100 * head['test_accuracy']:.2f} % on test (95 % interval {head['interval']})"
+    elif head.get("validation_accuracy") is not None:
+        score = f"{100 * head['validation_accuracy']:.2f} % on validation (a study run, never scored on test)"
+    else:
+        score = "no score"
     print(
         f"wrote {args.out} ({size / 1e6:.1f} MB, {len(story.slides)} slides) in {time.perf_counter() - started:.1f} s: "
-        f"{head['run_id']} {100 * head['test_accuracy']:.2f} % (95 % interval {head['interval']})"
+        f"{head['run_id']} {score}"
     )
     if args.pdf:
         try:
@@ -295,6 +299,27 @@ def _cmd_report(args) -> int:
             return EXIT_FAILED
         print(f"wrote {args.pdf} ({Path(args.pdf).stat().st_size / 1e6:.1f} MB)")
     return 0
+
+
+def _report_targets(out: Path, pdf: Path | None) -> str | None:
+    """Why the report cannot be written where asked (None when it can): --out names an .html file in a
+    folder that exists, --pdf a .pdf file; nothing is written before this check passes."""
+    if out.suffix.lower() not in (".html", ".htm"):
+        hint = (
+            f" (for a PDF: --out {out.with_suffix('.html').name} --pdf {out.name})"
+            if out.suffix.lower() == ".pdf"
+            else ""
+        )
+        return f"--out writes an HTML file: give a name ending in .html, not {out.name!r}{hint}"
+    if pdf is not None and pdf.suffix.lower() != ".pdf":
+        return f"--pdf writes a PDF file: give a name ending in .pdf, not {pdf.name!r}"
+    for target in filter(None, [out, pdf]):
+        path = target.expanduser()
+        if path.is_dir():
+            return f"{target} is a folder: give a file name inside it, e.g. {target / ('report.pdf' if target == pdf else 'report.html')}"
+        if not path.resolve().parent.is_dir():
+            return f"the folder {path.resolve().parent} does not exist; create it first or choose another place"
+    return None
 
 
 HANDLERS = {

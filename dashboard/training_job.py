@@ -107,6 +107,8 @@ def start_detached(config: TrainConfig, run_id: str | None = None, seeds: int = 
                 del _launched[old_id]
                 old_err.unlink(missing_ok=True)
         proc = _spawn(command(config, run_id, tie=False, seeds=seeds), err)
+        # reaped the moment it ends: otherwise a finished training stays a <defunct> child of the server
+        threading.Thread(target=proc.wait, name=f"reap-{run_id}", daemon=True).start()
         _launched[run_id] = (proc, err_path, time.monotonic())
         _launch_configs[run_id] = config.to_dict()
         while len(_launch_configs) > 64:

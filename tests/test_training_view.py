@@ -154,3 +154,42 @@ def test_settings_read_as_words_and_short_numbers():
 
     text = hyperparameter_summary({"params": {"C": 0.8471801418819978, "tta": False, "label_smoothing": 0.1}})
     assert text == "C 0.8472 · tta off · label smoothing 0.1"
+
+
+def test_a_training_started_from_the_page_leaves_no_defunct_child(tmp_path, monkeypatch):
+    """start_detached (the /train button's launcher) reaps its child the moment it ends: the server
+    keeps no <defunct> process for as long as it runs."""
+    import os
+    import time
+    from pathlib import Path
+
+    monkeypatch.setenv("STUDIO_ARTIFACTS", str(tmp_path))
+    store = RunStore(tmp_path / "runs")
+    run_id = training_job.start_detached(TrainConfig("logreg", subset=300))
+    proc = training_job._launched[run_id][0]
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and not (store.exists(run_id) and store.get(run_id)["status"] == "completed"):
+        time.sleep(0.5)
+    assert store.get(run_id)["status"] == "completed"
+    while time.monotonic() < deadline and Path(f"/proc/{proc.pid}").exists():
+        time.sleep(0.2)
+    state = Path(f"/proc/{proc.pid}/stat").read_text().split()[2] if Path(f"/proc/{proc.pid}").exists() else None
+    assert state is None, f"the finished training is still a child in state {state}"
+    assert os.getpid() != proc.pid and proc.returncode == 0
+
+
+def test_a_two_epoch_rise_is_not_said_to_be_over_its_last_epochs():
+    reading = analysis.overfitting(_history([1.0, 0.6], [0.9, 0.6]))
+    assert "over its 2 epochs" in reading["verdict"] and "last 2 epochs" not in reading["verdict"]
+
+
+def test_a_curve_that_neither_rose_clearly_nor_settled_is_not_called_levelled_off():
+    history = _history([1.0, 0.8, 0.7, 0.65, 0.6, 0.58, 0.57, 0.56], [0.9, 0.8, 0.7, 0.68, 0.66, 0.65, 0.64, 0.645])
+    for h, acc in zip(history, [0.873, 0.886, 0.917, 0.923, 0.930, 0.935, 0.9393, 0.9390], strict=True):
+        h["val_accuracy"] = acc
+    reading = analysis.overfitting(history, tta=True)
+    assert "levelled off" not in reading["verdict"]
+    assert (
+        "87.30 % at epoch 1 to 93.90 % at epoch 8 (best 93.93 % at epoch 7 without the test-time mirror)"
+        in reading["verdict"]
+    )

@@ -45,7 +45,9 @@ class Effect:
     ci: tuple[float, float]
     measurable: bool  # after the Holm adjustment
     p_holm: float | None = None
-    per_level: dict[str, Any] = field(default_factory=dict)  # {other, low_label, high_label, low, high, interaction, aliased_with}
+    per_level: dict[str, Any] = field(
+        default_factory=dict
+    )  # {other, low_label, high_label, low, high, interaction, aliased_with}
 
 
 def verdict(effect: float, ci: list[float] | tuple[float, float] | None, measurable: bool) -> str:

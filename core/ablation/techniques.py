@@ -246,5 +246,5 @@ def _cost(extra_seconds: float | None, base_seconds: float | None = None) -> str
     if abs(extra_seconds) < 2 or (share is not None and abs(share) < 0.10):
         return " It costs nothing extra in training time."
     more = "more" if extra_seconds > 0 else "less"
-    ratio = f" ({100 * share:+.0f} %)" if share is not None else ""
+    ratio = f" ({100 * share:+.0f} %)".replace("-", "−") if share is not None else ""
     return f" It takes {abs(extra_seconds):.0f} s {more} training time per run{ratio}."

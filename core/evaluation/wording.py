@@ -28,7 +28,7 @@ def verdict(c: Paired) -> str:
     noise; with the signed difference, its interval, the photos that decide it and the p-value."""
     low, high = c.interval
     counts = f"{c.a_only} photos only {c.name_a} gets right, {c.b_only} only {c.name_b} gets right"
-    span = f"95 % interval {100 * low:+.2f} to {100 * high:+.2f}"
+    span = f"95 % interval {points(low)} to {points(high)}"
     if c.better:
         better, worse = (c.name_a, c.name_b) if c.better == "a" else (c.name_b, c.name_a)
         return (

@@ -30,7 +30,7 @@ class StudyFolder:
         return path
 
     def plan(self, name: str) -> Path:
-        return self.root / f"{validate_run_id(name)}.json"
+        return self.root / f"{validate_run_id(name, 'study name')}.json"
 
     def has_plan(self, name: str) -> bool:
         return self.plan(name).is_file()
@@ -41,7 +41,7 @@ class StudyFolder:
 
     def lock(self, name: str) -> Path:
         """Held by the process running study `name`."""
-        return self.root / ".locks" / f"{validate_run_id(name)}.lock"
+        return self.root / ".locks" / f"{validate_run_id(name, 'study name')}.lock"
 
     def cell_lock(self, cell: str) -> Path:
         """Held by the worker training one cell of a study (an ablation run, a tuning trial)."""
@@ -54,7 +54,7 @@ class StudyFolder:
         return lock_held(self.cell_lock(cell))
 
     def stop_flag(self, name: str) -> Path:
-        return self.root / f"{validate_run_id(name)}.stop"
+        return self.root / f"{validate_run_id(name, 'study name')}.stop"
 
     def request_stop(self, name: str) -> None:
         self.stop_flag(name).write_text("stop")

@@ -48,7 +48,7 @@ def storage():
 def request_stop(name: str, store: RunStore | None = None) -> bool:
     """Ask a running study to stop: no new trial starts (queued ones are skipped by the workers that
     take them), and its live trials are cancelled. False when the study is not running."""
-    name = validate_run_id(name)
+    name = validate_run_id(name, "study name")
     if not is_running(name):
         return False
     FOLDER.request_stop(name)
@@ -63,7 +63,7 @@ def request_stop(name: str, store: RunStore | None = None) -> bool:
 def is_running(name: str) -> bool:
     """True while a process runs this study (the kernel drops its lock on death), one of its trials
     is alive, or queued trials wait for a worker."""
-    name = validate_run_id(name)
+    name = validate_run_id(name, "study name")
     if FOLDER.locked(name):
         return True
     try:
@@ -93,7 +93,7 @@ def list_studies() -> list[dict[str, Any]]:
 
 def load(name: str):
     """The Optuna study object (for its own figures)."""
-    name = validate_run_id(name)
+    name = validate_run_id(name, "study name")
     try:
         return _optuna().load_study(study_name=name, storage=storage())
     except KeyError:  # Optuna's "Record does not exist."
@@ -167,7 +167,7 @@ def run(
     its summary. The study's lock marks it running; a stop request ends it after the current trial."""
     space, base = plan(model, trials, subset, epochs, overrides or [], seed)
     store = store or RunStore()
-    name = validate_run_id(name or f"study-{model}-{dt.datetime.now(dt.UTC):%Y%m%d-%H%M%S}")
+    name = validate_run_id(name or f"study-{model}-{dt.datetime.now(dt.UTC):%Y%m%d-%H%M%S}", "study name")
     try:
         with hold_lock(FOLDER.lock(name), f"study {name}"):
             study = _create(name, model, overrides or [], base, seed, trials, "local")
@@ -195,7 +195,7 @@ def dispatch(
     """Create the study and queue its trials: `send(name)` is called once per trial (a Celery task
     per trial: each worker that takes one runs `run_queued_trial`). Returns the study's name."""
     _space, base = plan(model, trials, subset, epochs, overrides, seed)
-    name = validate_run_id(name)
+    name = validate_run_id(name, "study name")
     if is_running(name):
         raise ConfigError(f"study {name} is already running")
     _create(name, model, overrides, base, seed, trials, "queued")

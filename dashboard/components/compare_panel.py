@@ -35,7 +35,7 @@ def verdict_card(a: str, b: str, component_id: str, link: bool = True) -> Any:
 def verdict_body(result: dict[str, Any], component_id: str, link: bool = True) -> Any:
     c = Paired.of(result, result["a"], result["b"])  # engineers' panel: run ids, the same facts and words
     a, b = c.a, c.b
-    low, high = (100 * v for v in c.interval)
+    low, high = (wording.points(v) for v in c.interval)
     beyond = c.beyond_chance
     counts = html.Ul(
         [
@@ -45,7 +45,7 @@ def verdict_body(result: dict[str, Any], component_id: str, link: bool = True) -
                 f"{c.both_right:,}, both wrong {c.both_wrong:,}"
             ),
             html.Li(
-                f"Difference {wording.points(c.difference)} points (95 % interval {low:+.2f} to {high:+.2f}); "
+                f"Difference {wording.points(c.difference)} points (95 % interval {low} to {high}); "
                 f"exact McNemar {stats.p_text(c.p)}"
             ),
         ],

@@ -98,7 +98,7 @@ def run_rebuild(run_id: str) -> dict[str, Any]:
     else:
         same = (
             f"{100 * result['agreement']:.2f} % of test photos get their stored answer (accuracy "
-            f"{100 * result['accuracy_delta']:+.2f} points); the run records the difference"
+            f"{100 * result['accuracy_delta']:+.2f} points); the run records the difference".replace("-", "−")
         )
     return {"ok": True, "message": f"{run_id} rebuilt in {result['seconds']:.0f} s: {same}."}
 
