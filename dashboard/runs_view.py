@@ -187,9 +187,12 @@ def gradcam_run_for(record: dict[str, Any]) -> dict[str, str] | None:
 def leaderboard_intro(show_all: bool, group: bool = False) -> str:
     """The sentence above the leaderboard: how many finished runs are ranked and, by default, what
     is hidden (from the board's counts: no run is read)."""
-    ranked, hidden = board.counts(state.store(), show_all, group)
+    ranked, others = board.counts(state.store(), show_all, group)
     text = f"{ranked} finished runs ranked by test accuracy; best value of each column in green. "
-    return text + (f"Hidden: {hidden}. " if hidden else "")
+    if show_all:
+        folded = " (one row per seed group)" if group else ""
+        return text + (f"Also shown below them, not ranked{folded}: {others}. " if others else "")
+    return text + (f"Hidden: {others}. " if others else "")
 
 
 def latest_user_run(store) -> str | None:

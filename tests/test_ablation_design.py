@@ -14,7 +14,7 @@ import pydoe
 import pytest
 import statsmodels.api as sm
 
-from core.ablation import budget, factorial, results, study, techniques, wording
+from core.ablation import budget, claims, factorial, results, study, techniques, wording
 from core.evaluation import stats
 from core.models.rules import ConfigError
 from core.store import RunStore
@@ -206,10 +206,10 @@ def test_the_across_budget_sentence_says_when_a_verdict_flips():
 
 def test_the_story_cites_only_a_full_budget_study_and_says_so_when_there_is_none():
     fast = presets.get("fast").config.epochs
-    none = wording.story_sentences(None, ["ref-ablation"], fast)
+    none = claims.story_sentences(None, ["ref-ablation"], fast)
     assert "No study at the budget people train at" in none[0] and f"{fast} epochs" in none[0]
     assert "ref-ablation" in none[1] and "their own budgets" in none[1]
-    assert "No technique has been measured yet" in wording.manager_sentence(None, fast)
+    assert "No technique has been measured yet" in claims.manager_sentence(None, fast)
 
 
 def test_the_committed_short_study_is_labelled_with_its_budget_its_old_recipe_and_its_mismatch(with_reference_runs):
@@ -271,8 +271,10 @@ def test_the_story_and_the_managers_cite_only_a_finished_full_budget_study(with_
         scope = wording.scope_words(cited)  # a factorial study crosses epochs: "8 and 24 epochs on …"
         assert cited["study"] != "ref-ablation" and scope in story.summary
         assert cited["study"] in helps.source and scope in helps.source and f"{fast} " in scope
-        for sentence in helps.sentences[:-1]:
-            assert sentence.startswith("At ") and "photos" in sentence
+        # the first sentence names the budget (its precision and minutes are in the source line)
+        assert helps.sentences[0].startswith("At " + scope.split(" (")[0]) and "photos" in helps.sentences[0]
+        for sentence in helps.sentences[1:]:  # a budget-dependent effect is said per budget
+            assert " at " not in sentence or "epochs" in sentence
     assert "ref-ablation," not in helps.source  # the 4-epoch study is never the story's source
 
 
@@ -321,12 +323,16 @@ def test_show_json_gives_every_variant_its_budget_and_the_factorial_its_effects_
     # not its comparisons (which count the interactions too)
     scope = wording.scope_words(fact)
     assert scope.startswith("1 and 2 epochs on 300 photos")
-    assert wording.manager_sentence(fact, 8).startswith(f"In a controlled study at {scope}, ")
-    found = len(wording.measured_claims(fact))
-    assert wording.story_sentences(fact, [], 8)[-1].startswith(
-        f"{2 - found} of the 2 settings crossed in the design (training length (epochs), BatchNorm) had no "
-        f"measurable effect on average over the others at {scope}, adjusted for 3 comparisons"
+    assert claims.manager_sentence(fact, 8).startswith(
+        f"In a controlled study of {claims.recipe_words(fact)} at {scope}, "
     )
+    found = [e for e in claims.effects(fact) if e.measurable]
+    said = claims.story_sentences(fact, [], 8)
+    assert said[0].startswith(f"At {scope.split(' (')[0]}, ")
+    assert f"{len(found)} of 2 settings changed" in said[0] or "none of the 2 settings tested" in said[0]
+    assert "adjusted for 3 comparisons" in said[0]
+    for e in claims.effects(fact):  # every setting is named, measurable or not
+        assert e.short.lower() in " ".join(said).lower()
 
 
 def test_a_plan_is_a_frozen_dataclass_that_round_trips_every_committed_plan_and_refuses_a_broken_one():

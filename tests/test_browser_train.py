@@ -41,6 +41,8 @@ def test_start_streams_progress_and_curves_until_completed(dash_duo, app_factory
     )
     first_point = wait_until(lambda: _curve_points(dash_duo) >= 1, timeout=120)
     to_first_point = time.time() - started
+    # once its bar runs, the "Starting <run>…" line under it is gone
+    wait_until(lambda: not dash_duo.find_elements("#train-starting"), timeout=10)
     wait_until(lambda: _curve_points(dash_duo) >= 2, timeout=120)
     dash_duo.wait_for_element("#train-finished", timeout=120)
     assert progress_seen and first_point

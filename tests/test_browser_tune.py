@@ -84,6 +84,23 @@ def test_a_study_starts_from_the_page_and_is_followed_live(dash_duo, app_factory
         "return [b.length, n];"
     )
     assert overlaps[0] >= 2 and overlaps[1] == 0, overlaps  # the parallel coordinates' labels do not overlap
+    assert "Intermediate Value" not in seen and " Step " not in f" {seen} "  # Optuna's names, in words
+    clipped = dash_duo.driver.execute_script(
+        "return [...document.querySelectorAll('[id^=tune-fig]')].flatMap(f => {"
+        "  const box = f.querySelector('.main-svg'); if (!box) return [];"
+        "  const r = box.getBoundingClientRect();"
+        "  return [...f.querySelectorAll('.annotation-text')].filter(t => { const b = t.getBoundingClientRect();"
+        "    return b.left < r.left - 0.5 || b.right > r.right + 0.5; }).map(t => f.id + ': ' + t.textContent); });"
+    )
+    assert clipped == [], clipped  # no message or value runs past its figure
+    stacked = dash_duo.driver.execute_script(
+        "const b = [...document.querySelectorAll('#tune-fig-parallel .annotation')].map(t => t.getBoundingClientRect());"
+        "let n = 0; for (let i = 0; i < b.length; i++) for (let j = i + 1; j < b.length; j++)"
+        "  if (b[i].left < b[j].right - 1 && b[j].left < b[i].right - 1 && b[i].top < b[j].bottom - 1"
+        "      && b[j].top < b[i].bottom - 1) n++;"
+        "return [b.length, n];"
+    )
+    assert stacked[0] >= 4 and stacked[1] == 0, stacked  # the axes' values never run into each other
     dash_duo.driver.get(dash_duo.server_url + "/tune")  # a reload finds the study again
     dash_duo.wait_for_contains_text("#tune-best", "browser-study", timeout=30)
     click(dash_duo, f"#tune-table a[href='/train?run={best['run_id']}']")  # a trial links to its curves

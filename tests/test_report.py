@@ -44,7 +44,7 @@ def test_the_reports_technique_sentences_name_their_budget(exported, reference_a
     sentence names the budget; the 4-epoch study's verdicts never appear as claims."""
     import html
 
-    from core.ablation import results, study, wording
+    from core.ablation import claims, results, study, wording
 
     monkeypatch.setenv("STUDIO_ARTIFACTS", str(reference_artifacts))
     folder, _shown, _stdout = exported
@@ -58,7 +58,7 @@ def test_the_reports_technique_sentences_name_their_budget(exported, reference_a
     else:
         scope = wording.scope_words(cited)  # a factorial study crosses epochs: "8 and 24 epochs on …"
         assert scope in text and f"ablation study {cited['study']}" in text
-        assert "In a controlled study at " + scope in text
+        assert f"In a controlled study of {claims.recipe_words(cited)} at {scope}" in text
 
 
 def test_the_report_renders_offline_and_requests_nothing(exported, dash_duo):

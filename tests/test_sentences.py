@@ -172,7 +172,8 @@ def test_label_suspects_are_a_models_suspicion_not_the_datasets_fault(with_refer
     story = slides.build(None, RunStore(), explain=False)
     examples = next(s for s in story.slides if s.key == "examples")
     text = " ".join(examples.sentences) + " ".join(examples.terms.values())
-    assert "dataset's fault" not in text and "cleanlab" in text and "not checked by a person" in text
+    assert "dataset's fault" not in text and "cleanlab" in text and "no person has checked" in text
+    assert "disagrees with the label" in text and "confident the dataset's label is wrong" not in text
 
 
 def test_the_first_slide_counts_the_photos_a_model_learns_from():

@@ -150,7 +150,7 @@ def test_importances_from_a_few_trials_say_they_say_little():
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     few = optuna.create_study(direction="maximize", sampler=optuna.samplers.RandomSampler(seed=0))
     few.optimize(lambda t: t.suggest_float("C", 0.01, 1.0) + t.suggest_float("tol", 0.0, 0.1), n_trials=3)
-    notes = [a.text for a in study_figure(few, "importance").layout.annotations]
+    notes = [a.text.replace("<br>", " ") for a in study_figure(few, "importance").layout.annotations]
     assert any("Appears after 10 finished trials: importances from 3 say little" in n for n in notes)
     few.optimize(lambda t: t.suggest_float("C", 0.01, 1.0) + t.suggest_float("tol", 0.0, 0.1), n_trials=FEW_TRIALS)
     assert not any("finished trials" in a.text for a in study_figure(few, "importance").layout.annotations)

@@ -242,13 +242,14 @@ def best_values(store: RunStore, show_all: bool = False, group: bool = False) ->
 def _best_values(store: RunStore, show_all: bool, group: bool) -> dict[str, float]:
     with _db(store) as conn:
         table = _source(conn, show_all, group)
+        # a study run's validation accuracy and training time are comparable columns too (when shown)
+        scored = {True: "status IN ('completed', 'validated')", False: "status = 'completed'"}
         picks = ", ".join(
-            f"{'MAX' if way == 'max' else 'MIN'}({_field(column)})"
+            f"{'MAX' if way == 'max' else 'MIN'}(CASE WHEN {scored[column in leaderboard.VALIDATED_COLUMNS]} "
+            f"THEN {_field(column)} END)"
             for column, way in leaderboard.BEST_DIRECTION.items()
         )
-        found = conn.execute(
-            f"SELECT {picks} FROM {table} WHERE {_shown_clause(show_all)} AND status = 'completed'"
-        ).fetchone()
+        found = conn.execute(f"SELECT {picks} FROM {table} WHERE {_shown_clause(show_all)}").fetchone()
     return {column: value for column, value in zip(leaderboard.BEST_DIRECTION, found, strict=True) if value is not None}
 
 
@@ -324,16 +325,16 @@ def counts(store: RunStore, show_all: bool = False, group: bool = False) -> tupl
 
 
 def _counts(store: RunStore, show_all: bool, group: bool) -> tuple[int, str]:
+    """(the completed full-split rows, the words for the other runs: hidden by default, shown below the
+    ranked ones with `show_all`)."""
     with _db(store) as conn:
         table = _source(conn, show_all, group)
         ranked = conn.execute(
             f"SELECT COUNT(*) FROM {table} WHERE {_shown_clause(show_all)} AND status = 'completed' AND small = 0"
         ).fetchone()[0]
-        if show_all:
-            return int(ranked), ""
-        hidden = conn.execute(
+        others = conn.execute(
             f"SELECT status, small, COUNT(*) FROM board WHERE shown = 1 AND NOT ({_shown_clause(False)}) GROUP BY 1, 2"
         ).fetchall()
     return int(ranked), ranking.unranked_words(
-        ranking.counts_from_index([(status, not small, number) for status, small, number in hidden])
+        ranking.counts_from_index([(status, not small, number) for status, small, number in others])
     )

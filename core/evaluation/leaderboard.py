@@ -19,6 +19,7 @@ BEST_DIRECTION = {
     "size_bytes": "min",
     "single_ms": "min",
 }
+VALIDATED_COLUMNS = ("val_accuracy", "train_seconds")  # the columns a validation-only (study) run fills
 
 
 def hyperparameter_summary(config: dict[str, Any]) -> str:
@@ -107,51 +108,60 @@ def interval_text(ci) -> str:
 
 
 def grouped(table: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Completed runs repeated over seeds (the same `group`) become one row: mean test accuracy, its
-    spread over seeds (sample standard deviation), the range in place of the interval, and the
-    number of seeds; every other row is kept as it is. Best mean first."""
-    from core.evaluation.stats import spread
-
+    """Runs repeated over seeds (the same `group`) become one row: completed ones by their mean test
+    accuracy, a study's validation-only runs of one cell by their mean validation accuracy; with its
+    spread over seeds (sample standard deviation), the interval of the mean, the range and the number of
+    seeds; every other row is kept as it is. Best mean first."""
     out: list[dict[str, Any]] = []
-    members: dict[str, list[dict[str, Any]]] = {}
+    members: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for r in table:
-        if r.get("status") == "completed" and r.get("group"):
-            if r["group"] not in members:
-                members[r["group"]] = []
-                out.append({"_group": r["group"]})
-            members[r["group"]].append(r)
+        key = (str(r.get("status")), str(r.get("group")))
+        if r.get("status") in ("completed", "validated") and r.get("group"):
+            if key not in members:
+                members[key] = []
+                out.append({"_group": key})
+            members[key].append(r)
         else:
             out.append(r)
-    rows = []
-    for r in out:
-        if "_group" not in r:
-            rows.append(r)
-            continue
-        runs = members[r["_group"]]
-        first = min(runs, key=lambda x: x["run_id"])
-        acc = spread([x["test_accuracy"] for x in runs])
-        ci = _mean_interval(acc)
-        rows.append(
-            {
-                **first,
-                "test_accuracy": acc["mean"],
-                "seeds": acc["n"],
-                "seed_sd": acc["sd"],
-                # the 95 % interval of the mean over seeds (Student-t), not the seeds' range
-                "ci_low": ci[0] if ci else None,
-                "ci_high": ci[1] if ci else None,
-                "seed_min": acc["min"],
-                "seed_max": acc["max"],
-                "ci_text": (f"{100 * ci[0]:.2f}–{100 * ci[1]:.2f} % (mean of {acc['n']} seeds); " if ci else "")
-                + f"range over seeds {100 * acc['min']:.2f}–{100 * acc['max']:.2f} %",
-                "macro_f1": _mean([x.get("macro_f1") for x in runs]),
-                "val_accuracy": _mean([x.get("val_accuracy") for x in runs]),
-                "train_seconds": _mean([x.get("train_seconds") for x in runs]),
-                "settings": f"mean of {acc['n']} seeds · " + first["settings"],
-            }
-        )
+    rows = [r if "_group" not in r else _group_row(members[r["_group"]]) for r in out]
     done = [r for r in rows if r.get("status") == "completed"]
     return sorted(done, key=lambda r: -r["test_accuracy"]) + [r for r in rows if r.get("status") != "completed"]
+
+
+def _group_row(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    from core.evaluation.stats import spread
+
+    first = min(runs, key=lambda x: x["run_id"])
+    scored = "test_accuracy" if first.get("status") == "completed" else "val_accuracy"
+    acc = spread([x[scored] for x in runs])
+    ci = _mean_interval(acc)
+    where = "" if scored == "test_accuracy" else "validation: "
+    row = {
+        **first,
+        scored: acc["mean"],
+        "seeds": acc["n"],
+        "seed_sd": acc["sd"],
+        "seed_min": acc["min"],
+        "seed_max": acc["max"],
+        "val_accuracy": _mean([x.get("val_accuracy") for x in runs]),
+        "train_seconds": _mean([x.get("train_seconds") for x in runs]),
+        "settings": f"mean of {acc['n']} seeds · " + first["settings"],
+    }
+    if scored == "val_accuracy":
+        row["val_accuracy"] = acc["mean"]
+    text = (f"{100 * ci[0]:.2f}–{100 * ci[1]:.2f} % (mean of {acc['n']} seeds); " if ci else "") + (
+        f"range over seeds {100 * acc['min']:.2f}–{100 * acc['max']:.2f} %"
+    )
+    if scored == "test_accuracy":  # the 95 % interval of the mean over seeds (Student-t), not the seeds' range
+        row |= {
+            "ci_low": ci[0] if ci else None,
+            "ci_high": ci[1] if ci else None,
+            "ci_text": text,
+            "macro_f1": _mean([x.get("macro_f1") for x in runs]),
+        }
+    else:
+        row["settings"] = f"{where}{text} · " + row["settings"]
+    return row
 
 
 def _mean_interval(acc: dict[str, Any]) -> tuple[float, float] | None:
@@ -251,7 +261,7 @@ def damaged_row(record: dict[str, Any]) -> dict[str, Any]:
         "ci_low": None,
         "ci_high": None,
         "ci_text": "",
-        "group": None,
+        "group": _study_cell(record) if status == "validated" else None,
         "seeds": None,
         "seed_sd": None,
         "macro_f1": None,
@@ -267,6 +277,14 @@ def damaged_row(record: dict[str, Any]) -> dict[str, Any]:
         "n_train": (record.get("data") or {}).get("n_train"),
         "date": (record.get("finished_at") or record.get("created_at") or "")[:16].replace("T", " "),
     }
+
+
+def _study_cell(record: dict[str, Any]) -> str | None:
+    """The seed group of a study's validation-only run: its study, cell (variant) and budget."""
+    ablation = record.get("ablation") or {}
+    if not isinstance(ablation, dict) or not ablation.get("study") or not ablation.get("variant"):
+        return None
+    return f"{ablation['study']}/{ablation['variant']}@{ablation.get('budget') or ''}"
 
 
 def study_run_words(record: dict[str, Any]) -> str:

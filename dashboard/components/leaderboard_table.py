@@ -88,7 +88,7 @@ def toolbar(show_everything: bool) -> html.Div:
             ),
             dbc.Switch(
                 id="leaderboard-show-all",
-                label="Show failed, interrupted and small-subset runs",
+                label="Show every run: study runs (validation only), failed, interrupted and small-subset ones",
                 value=show_everything,
                 className="ms-3 mb-0 d-inline-block",
             ),

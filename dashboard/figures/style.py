@@ -41,11 +41,13 @@ def base_layout(fig: go.Figure, height: int | None = None, **extra) -> go.Figure
     return fig
 
 
-def empty_figure(message: str, height: int = 300) -> go.Figure:
-    """A blank figure that says why it is blank."""
+def empty_figure(message: str, height: int = 300, width_chars: int = 46) -> go.Figure:
+    """A blank figure that says why it is blank, its message wrapped so a narrow card never clips it."""
+    import textwrap
+
     fig = go.Figure()
     fig.add_annotation(
-        text=message, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper", font=dict(size=14, color="#7b8a8b")
+        text="<br>".join(textwrap.wrap(message, width_chars)) or message, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper", font=dict(size=14, color="#7b8a8b")
     )
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)

@@ -47,15 +47,46 @@ def study_figure(study, which: str) -> go.Figure:
         return empty_figure(f"Not available yet: {exc}", height=320)
     fig.update_layout(title=None)
     _plain_names(fig)
-    if which == "parallel":  # one axis per setting, named by tick labels along x: slanted, they never overlap
-        fig.update_xaxes(tickangle=-30, automargin=True)
-        return base_layout(fig, height=340, margin=dict(l=60, r=60, t=30, b=90))
+    if which == "parallel":
+        _parallel_readable(fig)
+        return base_layout(fig, height=360, margin=dict(l=70, r=60, t=30, b=90))
     if which in ("history", "intermediate"):
         fig.update_xaxes(tickformat="d", dtick=_integer_step(len(study.trials) if which == "history" else None))
     return base_layout(fig, height=320, margin=dict(l=50, r=20, t=20, b=40))
 
 
-OPTUNA_NAMES = {"Objective Value": "validation accuracy", "Best Value": "best so far", "Trial": "trial number"}
+OPTUNA_NAMES = {
+    "Objective Value": "validation accuracy",
+    "Best Value": "best so far",
+    "Trial": "trial number",
+    "Intermediate Value": "validation accuracy",
+    "Step": "epoch",
+}
+MAX_AXIS_LABELS = 5  # value labels per parallel-coordinates axis: more stack into each other
+
+
+def _parallel_readable(fig: go.Figure) -> None:
+    """Optuna's parallel coordinates drawn as lines with one vertical axis per setting, its values as
+    annotations anchored left of each axis: settings named in words and slanted, at most
+    MAX_AXIS_LABELS values per axis, small type on a white ground so values never run into the lines
+    or into each other, and room on the left for the first axis's values."""
+    axis = fig.layout.xaxis
+    names = [OPTUNA_NAMES.get(t, str(t).replace("_", " ")) for t in (axis.ticktext or [])]
+    fig.update_xaxes(ticktext=names, tickangle=-25, automargin=True)
+    if axis.range:
+        fig.update_xaxes(range=[axis.range[0] - 0.3, axis.range[1]])
+    by_axis: dict[float, list] = {}
+    for note in fig.layout.annotations:
+        by_axis.setdefault(note.x, []).append(note)
+    kept = []
+    for notes in by_axis.values():
+        notes = sorted(notes, key=lambda n: n.y)
+        step = max(1, -(-len(notes) // MAX_AXIS_LABELS))
+        chosen = notes[::step] if notes[-1] in notes[::step] else [*notes[::step][:-1], notes[-1]]
+        for note in chosen:
+            note.update(font=dict(size=10, color="#2c3e50"), bgcolor="rgba(255,255,255,0.85)", xshift=-3)
+        kept += chosen
+    fig.layout.annotations = kept
 
 
 def _plain_names(fig: go.Figure) -> None:

@@ -162,6 +162,9 @@ def monitor(_n, picked, watched, shown_active, result_of):
     ending_out: Any = no_update
     if not live and ending != result_of:
         result, message, ending_out = (result_panel(snap) if run_id == watched else None), "", ending
+    started = f"{run_id}:started"
+    if live and snap["status"] != "starting" and run_id == watched and result_of != started:
+        result, ending_out = None, started  # "Starting <run>…" goes once its bar runs
     return (
         *render(snap),
         not (live or active),
