@@ -47,7 +47,13 @@ def empty_figure(message: str, height: int = 300, width_chars: int = 46) -> go.F
 
     fig = go.Figure()
     fig.add_annotation(
-        text="<br>".join(textwrap.wrap(message, width_chars)) or message, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper", font=dict(size=14, color="#7b8a8b")
+        text="<br>".join(textwrap.wrap(message, width_chars)) or message,
+        showarrow=False,
+        x=0.5,
+        y=0.5,
+        xref="paper",
+        yref="paper",
+        font=dict(size=14, color="#7b8a8b"),
     )
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
