@@ -158,3 +158,47 @@ def test_a_seed_groups_csv_interval_is_an_interval_not_the_range():
     assert row["ci_low"] == pytest.approx(
         np.mean([0.9, 0.91, 0.93]) - 4.302653 * np.std([0.9, 0.91, 0.93], ddof=1) / 3**0.5, abs=1e-6
     )
+
+
+def test_show_all_says_what_it_adds_highlights_study_runs_and_folds_their_seeds(many):
+    """Issue 42: with the switch on, the sentence names the rows shown below the ranked ones (study
+    runs first), the best validation accuracy counts study runs, and one row per seed group folds a
+    study cell's seeds; the switch is named for what it mostly adds."""
+    from dashboard.components.leaderboard_table import toolbar
+
+    kinds = ranking.counts(many.list_runs())
+    ranked, others = board.counts(many, show_all=True)
+    assert ranked == kinds["ranked"] and f"{kinds['study']} study runs judged on validation" in others
+    shown = _reference(many, True)
+    best_val = max(r["val_accuracy"] for r in shown if r["status"] in ("completed", "validated") and r["val_accuracy"])
+    assert board.best_values(many, show_all=True)["val_accuracy"] == pytest.approx(best_val)
+    assert board.best_values(many)["val_accuracy"] <= best_val
+    found, total = board.page(many, 0, 100_000, show_all=True, group=True)
+    cells = [r for r in found if r["status"] == "validated"]
+    assert cells and all(r["seeds"] >= 2 for r in cells) and len(cells) == len({r["group"] for r in cells})
+    members = [r for r in shown if r["status"] == "validated"]
+    assert sum(r["seeds"] for r in cells) == len(members)
+    first = cells[0]
+    runs = [r["val_accuracy"] for r in members if r["group"] == first["group"]]
+    assert first["val_accuracy"] == pytest.approx(float(np.mean(runs)))
+    switch = json.dumps(toolbar(False).to_plotly_json(), default=str)
+    assert "study runs (validation only)" in switch
+
+
+def test_the_index_builds_the_board_rows_in_its_own_pass_and_counts_every_write(tmp_path):
+    """A fresh index fills the leaderboard's rows in the same pass as its own (a 100 000-run store's
+    first leaderboard no longer reads every run a second time), and every write bumps the change
+    counter that the whole-store caches key on."""
+    import sqlite3
+
+    store = linked_store(tmp_path / "runs", 1)
+    total = store.page(limit=0)[1]
+    with sqlite3.connect(store.index.path) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM board").fetchone()[0] == total
+    assert board.refresh(store) == 0
+    before = store.index.version()
+    run_id = sorted(store.list_ids())[0]
+    store.update(run_id, name="renamed")
+    assert store.index.version() != before
+    row = next(r for r in board.page(store, 0, 1000, show_all=True)[0] if r["run_id"] == run_id)
+    assert row["name"] == "renamed"

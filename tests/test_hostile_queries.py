@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from core.store import RunStore, index_file, listing
+from core.store import RunStore, index, index_file, listing
 from tests.conftest import PROJECT_ROOT, linked_store, wait_until
 from tests.test_celery import _free_port
 
@@ -153,7 +153,7 @@ def test_a_damaged_index_under_live_servers_is_replaced_whole(two_servers):
     assert set(_totals(urls, 10)) == {total}  # never an empty or partial count
     assert RunStore(root / "runs").page(limit=0)[1] == total  # a new process finds the damage, replaces it
     new = index_file.current(root)
-    assert new != damaged and index_file.damaged(new, 3) is None
+    assert new != damaged and index_file.damaged(new, index.SCHEMA) is None
     assert set(_totals(urls, 10)) == {total}
     for pid in procs:  # both servers moved to the new file
         assert str(new) in {os.path.realpath(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")}
@@ -202,4 +202,4 @@ def test_a_bad_query_in_core_leaves_the_index_file_alone(tmp_path):
     with pytest.raises(ValueError):
         store.index.query(sort="nope")
     assert index_file.current(tmp_path) == live and store.page(limit=0)[1] == total
-    assert Path(live).exists() and index_file.damaged(live, 3) is None
+    assert Path(live).exists() and index_file.damaged(live, index.SCHEMA) is None

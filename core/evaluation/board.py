@@ -25,13 +25,16 @@ from collections.abc import Iterator
 from typing import Any
 
 from core.evaluation import leaderboard, ranking
-from core.store import RunStore, UnknownRun
+from core.store import RunStore, UnknownRun, index_derived
 from core.store import index as run_index
 
 TABLE_DDL = """
 CREATE TABLE IF NOT EXISTS board (
-    run_id TEXT PRIMARY KEY, mtime_ns INTEGER, status TEXT, shown INTEGER, small INTEGER, grp TEXT, row TEXT
-)"""
+    run_id TEXT PRIMARY KEY, mtime_ns INTEGER, status TEXT, shown INTEGER, small INTEGER, grp TEXT, rank REAL,
+    row TEXT
+);
+CREATE INDEX IF NOT EXISTS board_rank ON board(rank DESC, run_id);
+CREATE INDEX IF NOT EXISTS board_shown ON board(shown, status, small)"""
 SHOWN = ("completed", "damaged", *leaderboard.UNFINISHED)  # statuses with a leaderboard row
 _COLUMN = re.compile(r"^[a-z][a-z0-9_]{0,40}$")
 _TEXT_OPS = {"equals": "= ?", "notEqual": "!= ?", "contains": "LIKE ?", "notContains": "NOT LIKE ?"}
@@ -45,21 +48,21 @@ def _db(store: RunStore) -> Iterator[sqlite3.Connection]:
     store.index.query(limit=0)  # opens (or repairs) the index file and its tables first
     conn = sqlite3.connect(store.index.path, timeout=30, isolation_level=None)
     try:
-        conn.execute(TABLE_DDL)
+        conn.executescript(TABLE_DDL)
         yield conn
     finally:
         conn.close()
 
 
 _memo: dict[tuple, tuple[tuple, Any]] = {}
+_refreshed: dict[str, tuple] = {}  # index folder -> the index version this process last refreshed at
 
 
 def _remembered(store: RunStore, key: tuple, compute):
     """`compute()`, or its last answer while the board's rows are unchanged (same count and
     modification times): the summaries over every row are not recomputed on each request."""
-    with _db(store) as conn:
-        now = tuple(conn.execute("SELECT COUNT(*), TOTAL(mtime_ns), MAX(mtime_ns), TOTAL(length(row)) FROM board"))
-    memo_key = (str(store.index.path), *key)
+    now = store.index.version()  # every write of a run or of its board row bumps it
+    memo_key = (str(store.index.folder), *key)
     found = _memo.get(memo_key)
     if found is not None and found[0] == now:
         return found[1]
@@ -69,30 +72,44 @@ def _remembered(store: RunStore, key: tuple, compute):
 
 
 def refresh(store: RunStore) -> int:
-    """Bring the rows up to date with the run folders (through the index's own sync); returns how
-    many rows were rebuilt."""
+    """Bring the rows up to date with the run folders (through the index's own sync, which builds them
+    in the same pass: `_derived`); rebuilds, in one transaction, only rows the index's pass left out
+    or that are stale; returns how many."""
     run_index.sync_if_due(store)
+    seen = store.index.version()
+    if _refreshed.get(str(store.index.folder)) == seen:
+        return 0  # nothing written since this process last brought the board up to date
     with _db(store) as conn:
         stale = conn.execute(
-            "SELECT r.run_id FROM runs r LEFT JOIN board b ON b.run_id = r.run_id "
+            "SELECT r.run_id, r.mtime_ns FROM runs r LEFT JOIN board b ON b.run_id = r.run_id "
             "WHERE b.run_id IS NULL OR b.mtime_ns IS NOT r.mtime_ns OR b.status IS NOT r.status"
         ).fetchall()
-        conn.execute("DELETE FROM board WHERE run_id NOT IN (SELECT run_id FROM runs)")
-        for (run_id,) in stale:
+        built, missing = [], []
+        for run_id, mtime in stale:
             try:
                 record = store.get(run_id)
                 history = store.history(run_id) if record.get("status") == "completed" else []
             except UnknownRun:
-                conn.execute("DELETE FROM board WHERE run_id = ?", (run_id,))
+                missing.append((run_id,))
                 continue
-            mtime = conn.execute("SELECT mtime_ns FROM runs WHERE run_id = ?", (run_id,)).fetchone()
-            conn.execute(
-                "INSERT OR REPLACE INTO board VALUES (?, ?, ?, ?, ?, ?, ?)", _board_row(record, history, mtime)
-            )
-        return len(stale)
+            built.append(_board_row(record, history, mtime))
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute("DELETE FROM board WHERE run_id NOT IN (SELECT run_id FROM runs)")
+            conn.executemany("DELETE FROM board WHERE run_id = ?", missing)
+            conn.executemany("INSERT OR REPLACE INTO board VALUES (?, ?, ?, ?, ?, ?, ?, ?)", built)
+            if built or missing:
+                conn.execute(run_index.BUMP)
+            conn.execute("COMMIT")
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+            raise
+    _refreshed[str(store.index.folder)] = store.index.version()
+    return len(stale)
 
 
-def _board_row(record: dict[str, Any], history: list, mtime: tuple | None) -> tuple:
+def _board_row(record: dict[str, Any], history: list, mtime: int | None) -> tuple:
     status = record.get("status")
     if status == "completed":
         row = leaderboard.row(record, history)
@@ -103,7 +120,23 @@ def _board_row(record: dict[str, Any], history: list, mtime: tuple | None) -> tu
     text = json.dumps(row, default=str) if row is not None else None
     small = bool(row and row.get("small"))
     group = row.get("group") if row else None
-    return record["run_id"], mtime[0] if mtime else None, status, int(row is not None), int(small), group, text
+    rank = _rank(row) if row else -2.0
+    return record["run_id"], mtime, status, int(row is not None), int(small), group, rank, text
+
+
+def _rank(row: dict[str, Any]) -> float:
+    """The default order in one indexed column: test accuracy, then damaged runs, then the others."""
+    accuracy = row.get("test_accuracy")
+    return float(accuracy) if isinstance(accuracy, int | float) else -1.0 if row.get("status") == "damaged" else -2.0
+
+
+def _derived(store: RunStore, record: dict[str, Any], mtime: int | None) -> tuple:
+    """A run's board row, built by the index's own pass over the folders (core.store.index_derived)."""
+    history = store.history(record["run_id"]) if record.get("status") == "completed" else []
+    return _board_row(record, history, mtime)
+
+
+index_derived.register(index_derived.Derived("board", TABLE_DDL, _derived))
 
 
 def _shown_clause(show_all: bool) -> str:
@@ -183,8 +216,7 @@ def _order(sort_model: list[dict[str, Any]] | None) -> str:
         field = _field(item.get("colId"))
         direction = "DESC" if item.get("sort") == "desc" else "ASC"
         keys.append(f"{field} IS NULL, {field} {direction}")
-    keys.append(f"{_field('test_accuracy')} IS NULL, {_field('test_accuracy')} DESC")
-    keys.append("status != 'damaged', run_id ASC")
+    keys.append("rank DESC, run_id ASC")  # best test accuracy first, then damaged runs, then the others
     return " ORDER BY " + ", ".join(keys)
 
 
@@ -195,13 +227,14 @@ def _source(conn: sqlite3.Connection, show_all: bool, group: bool) -> str:
         return "board"
     rows = [json.loads(r[0]) for r in conn.execute(f"SELECT row FROM board WHERE {_shown_clause(show_all)}")]
     conn.execute(
-        "CREATE TEMP TABLE IF NOT EXISTS grouped (run_id TEXT, status TEXT, shown INTEGER, small INTEGER, row TEXT)"
+        "CREATE TEMP TABLE IF NOT EXISTS grouped "
+        "(run_id TEXT, status TEXT, shown INTEGER, small INTEGER, rank REAL, row TEXT)"
     )
     conn.execute("DELETE FROM grouped")
     conn.executemany(
-        "INSERT INTO grouped VALUES (?, ?, 1, ?, ?)",
+        "INSERT INTO grouped VALUES (?, ?, 1, ?, ?, ?)",
         [
-            (r["run_id"], r["status"], int(bool(r.get("small"))), json.dumps(r, default=str))
+            (r["run_id"], r["status"], int(bool(r.get("small"))), _rank(r), json.dumps(r, default=str))
             for r in leaderboard.grouped(rows)
         ],
     )

@@ -61,10 +61,30 @@ def _best_ranked(store: RunStore, family: str) -> dict[str, Any] | None:
     return found[0] if found else None
 
 
+_answers: dict[tuple, Any] = {}
+
+
+def _per_version(store: RunStore, name: str, compute):
+    """`compute()`, remembered until any run of the store changes (the index's change counter): the
+    story, the report and the overview ask the same whole-store questions on every page."""
+    from core.store import index as run_index
+
+    key = (str(store.root), name, run_index.version(store))
+    if key not in _answers:
+        if len(_answers) > 32:
+            _answers.clear()
+        _answers[key] = compute()
+    return _answers[key]
+
+
 def deep_vs_classic(store: RunStore | None = None) -> dict[str, Any] | None:
     """The best CNN against the best classic (scikit-learn) model, compared on the same photos;
     None when either family has no completed full-split run."""
     store = store or RunStore()
+    return _per_version(store, "deep_vs_classic", lambda: _deep_vs_classic(store))
+
+
+def _deep_vs_classic(store: RunStore) -> dict[str, Any] | None:
     deep, classic = _best_ranked(store, "deep"), _best_ranked(store, "classic")
     if deep is None or classic is None:
         return None
@@ -76,6 +96,10 @@ def deep_vs_classic(store: RunStore | None = None) -> dict[str, Any] | None:
 def top_two(store: RunStore | None = None) -> dict[str, Any] | None:
     """The most accurate run against the runner-up: is "the best model" better beyond chance?"""
     store = store or RunStore()
+    return _per_version(store, "top_two", lambda: _top_two(store))
+
+
+def _top_two(store: RunStore) -> dict[str, Any] | None:
     ranked = _top_ranked(store, 2)
     if len(ranked) < 2:
         return None

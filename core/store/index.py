@@ -25,10 +25,10 @@ from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
 from typing import Any
 
-from core.store import index_file
+from core.store import index_derived, index_file
 from core.store.errors import RunError
 
-SCHEMA = 3  # 2: a tuning trial's study name is indexed too; 3: summaries name their preset
+SCHEMA = 4  # 2: a tuning trial's study name is indexed too; 3: summaries name their preset; 4: derived tables
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 MAX_OFFSET = 10**12  # far past any store, far below SQLite's 64-bit integers
@@ -38,6 +38,8 @@ SYNC_INTERVAL_S = 1.0  # a listing re-checks the folders at most this often per 
 SYNC_COST_FACTOR = 10.0
 _next_sync: dict[str, float] = {}
 ACTIVE_STATUSES = ("queued", "running")
+# every write bumps one counter in `meta`: what caches of whole-store answers key on, read in O(1)
+BUMP = "INSERT INTO meta VALUES ('changes', '1') ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
 
 # sortable columns (the API's `sort=`, `-` for descending) and the filters a listing takes
 SORTS = ("created_at", "test_accuracy", "val_accuracy", "train_seconds", "run_id", "model", "status", "n_train")
@@ -154,7 +156,7 @@ class RunIndex:
         try:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
-            conn.executescript(_DDL)
+            conn.executescript(_DDL + index_derived.ddl())
             found = conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
             if found is None:
                 conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA),))
@@ -196,13 +198,17 @@ class RunIndex:
                 return fn(conn)
 
     # -- writes ---------------------------------------------------------------------------------
-    def upsert(self, summary: dict[str, Any], record: dict[str, Any], mtime_ns: int | None) -> None:
-        row = _row(summary, record, mtime_ns)
-        self._run(lambda c: c.execute(f"INSERT OR REPLACE INTO runs VALUES ({','.join('?' * len(row))})", row))
+    def upsert(self, summary: dict[str, Any], record: dict[str, Any], mtime_ns: int | None, store: Any = None) -> None:
+        """One run's row (and, given its store, the rows of the tables derived from it: index_derived)."""
+        built = index_derived.rows(store, record, mtime_ns) if store is not None else {}
+        self.write_many([_row(summary, record, mtime_ns)], (), {k: [v] for k, v in built.items()})
 
-    def write_many(self, rows: list[tuple], gone: Collection[str] = ()) -> None:
-        """Insert or replace many rows (built by `_row`) and drop others, in one transaction."""
-        if not rows and not gone:
+    def write_many(
+        self, rows: list[tuple], gone: Collection[str] = (), derived: dict[str, list[tuple]] | None = None
+    ) -> None:
+        """Insert or replace many rows (built by `_row`) and their derived tables' rows, and drop the
+        runs that are gone, in one transaction."""
+        if not rows and not gone and not derived:
             return
 
         def write(c):
@@ -211,6 +217,8 @@ class RunIndex:
                 if rows:
                     c.executemany(f"INSERT OR REPLACE INTO runs VALUES ({','.join('?' * len(rows[0]))})", rows)
                 c.executemany("DELETE FROM runs WHERE run_id = ?", [(r,) for r in gone])
+                index_derived.write(c, derived or {}, gone)
+                c.execute(BUMP)
                 c.execute("COMMIT")
             except BaseException:
                 with contextlib.suppress(sqlite3.Error):
@@ -220,10 +228,10 @@ class RunIndex:
         self._run(write)
 
     def remove(self, run_id: str) -> None:
-        self._run(lambda c: c.execute("DELETE FROM runs WHERE run_id = ?", (run_id,)))
+        self.write_many([], [run_id])
 
     def clear(self) -> None:
-        self._run(lambda c: c.execute("DELETE FROM runs"))
+        self._run(lambda c: c.executescript(f"DELETE FROM runs; {BUMP};"))
 
     # -- reads ----------------------------------------------------------------------------------
     def known(self) -> dict[str, tuple[int | None, str | None]]:
@@ -285,10 +293,10 @@ class RunIndex:
         return self._run(read)
 
     def version(self) -> tuple:
-        """Changes whenever a run is added, removed or rewritten: (runs, sum and latest of their
-        run.json modification times, statuses)."""
-        sql = "SELECT COUNT(*), TOTAL(mtime_ns), MAX(mtime_ns), group_concat(status, '') FROM runs"
-        return tuple(self._run(lambda c: c.execute(sql).fetchone()))
+        """Changes whenever a run is added, removed or rewritten (or a derived row is): (the live
+        file's name, its change counter), read in O(1) at any size."""
+        found = self._run(lambda c: c.execute("SELECT value FROM meta WHERE key = 'changes'").fetchone())
+        return (self.path.name, int(found[0]) if found else 0)
 
     def status_counts(self) -> list[tuple[str, bool, int]]:
         """(status, trained on the whole split, how many runs) for every status present."""
@@ -311,7 +319,7 @@ def record_write(store, run_id: str, record: dict[str, Any] | None = None) -> No
     try:
         if record is None or "status" not in record:
             record = store.get(run_id)
-        store.index.upsert(run_summary(record), record, _mtime(store, run_id))
+        store.index.upsert(run_summary(record), record, _mtime(store, run_id), store)
     except (sqlite3.Error, OSError, RunError):
         return  # the next `sync` finds the run by its folder
 
@@ -349,6 +357,7 @@ def sync(store, target: RunIndex | None = None) -> int:
     known = index.known()
     ids = store.list_ids()
     rows: list[tuple] = []
+    derived: dict[str, list[tuple]] = {}
     for run_id in ids:
         mtime = _mtime(store, run_id)
         recorded = known.get(run_id)
@@ -358,9 +367,12 @@ def sync(store, target: RunIndex | None = None) -> int:
             record = store.get(run_id)
         except UnknownRun:
             continue
-        rows.append(_row(run_summary(record), record, _mtime(store, run_id)))
+        mtime = _mtime(store, run_id)
+        rows.append(_row(run_summary(record), record, mtime))
+        for table, row in index_derived.rows(store, record, mtime).items():
+            derived.setdefault(table, []).append(row)
     gone = set(known) - set(ids)
-    index.write_many(rows, gone)
+    index.write_many(rows, gone, derived)
     return len(rows) + len(gone)
 
 

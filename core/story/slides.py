@@ -25,6 +25,7 @@ from core.story.parts import Slide, Story, pct, recorded_date
 from core.story.summary import manager_summary, run_facts
 
 MAX_SENTENCES = 3
+_ranked_memo: dict[str, Any] = {}  # the ranked runs, until any run of the store changes
 
 
 def _source(store: RunStore, *run_ids: str, extra: str = "") -> str:
@@ -53,8 +54,13 @@ def full_split_runs(store: RunStore) -> list[dict[str, Any]]:
     """The ranked runs (core.evaluation.ranking): completed on the whole training split, most accurate
     first (ties by run id), from the run index: each a listed record (store.listed_record), so a store
     of any size is ranked without opening every run.json."""
-    rows, _total = store.page({"status": "completed", "full_split": True}, "-test_accuracy", None)
-    return ranking.ranked([listed_record(r) for r in rows])
+    from core.store import index as run_index
+
+    key = (str(store.root), run_index.version(store))
+    if _ranked_memo.get("key") != key:
+        rows, _total = store.page({"status": "completed", "full_split": True}, "-test_accuracy", None)
+        _ranked_memo.update(key=key, ranked=ranking.ranked([listed_record(r) for r in rows]))
+    return list(_ranked_memo["ranked"])
 
 
 def build(run_id: str | None = None, store: RunStore | None = None, explain: bool = True) -> Story:

@@ -10,6 +10,7 @@ from dash import dcc, html
 
 from core.ablation.techniques import TECHNIQUES
 from core.data.dataset import N_VAL, spaced
+from core.story.helps import TERMS as HELPS_TERMS
 from core.training import presets
 from dashboard.components.cards import figure_card
 from dashboard.figures.style import empty_figure
@@ -28,6 +29,7 @@ TERMS = {
     "budget": "Epochs × training photos of every run in a study; a verdict holds at that budget.",
     "Holm": "An adjustment for testing many techniques at once, so chance alone rarely makes one look real.",
     "validation": f"{spaced(N_VAL)} labelled photos kept out of training and used to make choices.",
+    **{k: HELPS_TERMS[k] for k in ("averaged over", "comparisons", "bfloat16")},
 }
 
 

@@ -10,8 +10,8 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, html, no_update
 
+from core.ablation import results, wording
 from core.ablation import study as studies
-from core.ablation import wording
 from core.models.rules import ConfigError
 from core.store import InvalidRunId, RunError
 from dashboard import ablation_job, state
@@ -20,7 +20,6 @@ from dashboard.figures.insights import forest_plot, variant_curves, variant_labe
 from dashboard.figures.style import empty_figure
 
 dash.register_page(__name__, path="/insights", name="What helps", order=7, title="What helps · Fashion-MNIST Studio")
-REFERENCE = "ref-ablation"
 
 
 def _options() -> list[dict[str, str]]:
@@ -35,9 +34,12 @@ def _options() -> list[dict[str, str]]:
 
 
 def layout(study: str | None = None, **_query) -> html.Div:
+    """`?study=NAME`, else the study the story and the managers' summary cite (so the menu's "What helps"
+    opens what slide 7 says), else the first one."""
     options = _options()
     names = [o["value"] for o in options]
-    chosen = study if study in names else REFERENCE if REFERENCE in names else (names[0] if names else None)
+    cited = results.cited_name(state.store())
+    chosen = study if study in names else cited if cited in names else (names[0] if names else None)
     return insights_layout.page(options, chosen)
 
 
