@@ -173,7 +173,7 @@ def test_show_all_says_what_it_adds_highlights_study_runs_and_folds_their_seeds(
     best_val = max(r["val_accuracy"] for r in shown if r["status"] in ("completed", "validated") and r["val_accuracy"])
     assert board.best_values(many, show_all=True)["val_accuracy"] == pytest.approx(best_val)
     assert board.best_values(many)["val_accuracy"] <= best_val
-    found, total = board.page(many, 0, 100_000, show_all=True, group=True)
+    found, _total = board.page(many, 0, 100_000, show_all=True, group=True)
     cells = [r for r in found if r["status"] == "validated"]
     assert cells and all(r["seeds"] >= 2 for r in cells) and len(cells) == len({r["group"] for r in cells})
     members = [r for r in shown if r["status"] == "validated"]
