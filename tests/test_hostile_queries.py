@@ -203,3 +203,15 @@ def test_a_bad_query_in_core_leaves_the_index_file_alone(tmp_path):
         store.index.query(sort="nope")
     assert index_file.current(tmp_path) == live and store.page(limit=0)[1] == total
     assert Path(live).exists() and index_file.damaged(live, index.SCHEMA) is None
+
+
+def test_every_method_but_get_on_one_run_is_a_405(two_servers):
+    _root, urls = two_servers
+    for method in ("DELETE", "PUT", "POST", "PATCH"):
+        request = urllib.request.Request(urls[0] + "/api/runs/c00-ref-cnn", method=method)
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                status, headers = response.status, dict(response.headers)
+        except urllib.error.HTTPError as err:
+            status, headers = err.code, dict(err.headers)
+        assert status == 405 and headers.get("Allow") == "GET", (method, status)
