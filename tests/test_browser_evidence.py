@@ -18,9 +18,18 @@ def test_what_helps_shows_each_technique_with_its_interval_and_opens_its_curves(
     summary = studies.summary("ref-ablation", RunStore())
     measured = wording.forest_rows(summary)
     assert measured, "the reference ablation has finished pairs of runs"
+    from core.ablation import results
+
     dash_duo.start_server(app_factory())
-    dash_duo.driver.get(f"{dash_duo.server_url}/insights")
-    traces = wait_until(lambda: graph_traces(dash_duo, "insights-forest"), timeout=40)
+    cited = results.cited_name(RunStore())
+    dash_duo.driver.get(f"{dash_duo.server_url}/insights")  # the menu's link opens the study the story cites
+    wait_until(lambda: cited in dash_duo.find_element("#insights-study").text, timeout=40)
+    dash_duo.driver.get(f"{dash_duo.server_url}/insights?study=ref-ablation")
+    wait_until(lambda: "ref-ablation ·" in dash_duo.find_element("#insights-study").text, timeout=40)
+    traces = wait_until(
+        lambda: (lambda t: t if t and t[0]["n"] == len(measured) else None)(graph_traces(dash_duo, "insights-forest")),
+        timeout=40,
+    )
     assert traces[0]["n"] == len(measured)  # one diamond per technique with a finished pair
     drawn = dash_duo.driver.execute_script(
         "return document.querySelectorAll('#insights-forest .scatterlayer .point').length"

@@ -205,3 +205,30 @@ def test_a_small_item_or_a_plain_noisy_photo_is_said_plainly():
     noise = np.clip(np.random.default_rng(0).normal(235, 4, (300, 300)), 0, 255).astype(np.uint8)
     with pytest.raises(upload.UploadError, match="no item stands out"):
         upload.preprocess(_encode(Image.fromarray(noise), "JPEG", quality=90))
+
+
+def test_dataset_photos_as_stored_get_the_runs_own_answer_and_digits_are_called_unfamiliar(client, reference_store):
+    """Issue 43 (the photo check): a Fashion-MNIST test photo posted exactly as the dataset stores it (a
+    28×28 grey PNG) reaches the model unchanged: the run's stored answer, no cropping warning, rarely
+    called unfamiliar (threshold at 3 % of validation photos); handwritten digits (scikit-learn's 8×8,
+    upscaled to 28×28, white on black) are called unfamiliar."""
+    from sklearn.datasets import load_digits
+
+    ds = data.load()
+    stored = reference_store.predictions("ref-preset-best")["y_pred"]
+    picks = np.random.default_rng(0).choice(len(ds.x_test), 300, replace=False)
+    same = warned = 0
+    for i in picks:
+        body = _post(client, _png(ds.x_test[i]), run="ref-preset-best").get_json()
+        same += body["predicted_class"] == data.CLASS_NAMES[stored[i]]
+        warned += bool(body["warnings"]) or not body["looks_like_fashion_mnist"]
+        processed = upload.preprocess(_png(ds.x_test[i]))
+        assert processed["as_stored"] and np.array_equal(processed["image"], ds.x_test[i])
+    assert same / len(picks) >= 0.995, same
+    assert warned / len(picks) <= 0.05, warned
+    digits = load_digits().images[:200]
+    flagged = 0
+    for digit in digits:
+        big = Image.fromarray((digit / 16 * 255).astype(np.uint8)).resize((28, 28), Image.BILINEAR)
+        flagged += not upload.preprocess(_png(np.asarray(big)))["familiarity"]["familiar"]
+    assert flagged / len(digits) >= 0.95, flagged

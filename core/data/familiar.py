@@ -30,6 +30,10 @@ from core.data.dataset import N_TRAIN, spaced
 PLAIN_TOLERANCE = 0.08 * 255  # a border pixel this close to the border's median counts as background
 PLAIN_MIN = 0.9  # share of plain border pixels below which the photo has no plain background
 DISTANCE_QUANTILE = 0.995
+# a photo already in the dataset's format (core.data.upload.as_stored) is compared with validation photos
+# as they are: 3 % of them are flagged. Measured (this machine, seed 42 split): 3.4 % of the 10 000 test
+# photos flagged, 95.3 % of scikit-learn's handwritten digits (8x8 upscaled to 28x28) detected, AUROC 0.99.
+STORED_QUANTILE = 0.97
 COMPONENTS = 50
 _lock = threading.Lock()
 
@@ -47,6 +51,7 @@ class _Reference:
     components: np.ndarray  # (COMPONENTS, 784)
     train: np.ndarray  # (48000, COMPONENTS) the training photos, projected
     threshold: float
+    stored_threshold: float  # for photos already in the dataset's format (STORED_QUANTILE)
 
     @functools.cached_property
     def train_sq(self) -> np.ndarray:
@@ -54,7 +59,7 @@ class _Reference:
         return (self.train**2).sum(axis=1)
 
 
-CACHE_FILE = f"familiar-pca{COMPONENTS}-q{DISTANCE_QUANTILE}.npz"
+CACHE_FILE = f"familiar-pca{COMPONENTS}-q{DISTANCE_QUANTILE}-s{STORED_QUANTILE}.npz"
 CHUNK = 4000
 
 
@@ -93,9 +98,9 @@ def _calibrate() -> _Reference:
     mean, components = pca.mean_.astype(np.float32), pca.components_.astype(np.float32)
     train = _project(mean, components, dataset.x_train[train_idx])
     rng = np.random.default_rng(0)
-    val = _project(mean, components, dataset.x_train[rng.choice(val_idx, 3000, replace=False)])
-    threshold = float(np.quantile(_nearest(train, val), DISTANCE_QUANTILE))
-    return _Reference(mean, components, train, threshold)
+    val = _nearest(train, _project(mean, components, dataset.x_train[rng.choice(val_idx, 3000, replace=False)]))
+    threshold, stored = (float(np.quantile(val, q)) for q in (DISTANCE_QUANTILE, STORED_QUANTILE))
+    return _Reference(mean, components, train, threshold, stored)
 
 
 @functools.lru_cache(maxsize=1)
@@ -107,12 +112,25 @@ def _reference() -> _Reference:
     path = paths.cache_dir() / CACHE_FILE
     try:
         with np.load(path) as saved:
-            return _Reference(saved["mean"], saved["components"], saved["train"], float(saved["threshold"]))
+            return _Reference(
+                saved["mean"],
+                saved["components"],
+                saved["train"],
+                float(saved["threshold"]),
+                float(saved["stored_threshold"]),
+            )
     except (OSError, KeyError, ValueError):
         pass
     ref = _calibrate()
     buffer = io.BytesIO()
-    np.savez(buffer, mean=ref.mean, components=ref.components, train=ref.train, threshold=ref.threshold)
+    np.savez(
+        buffer,
+        mean=ref.mean,
+        components=ref.components,
+        train=ref.train,
+        threshold=ref.threshold,
+        stored_threshold=ref.stored_threshold,
+    )
     atomic.write_bytes(path, buffer.getvalue())
     return ref
 
@@ -123,18 +141,22 @@ def warm() -> None:
         _reference()
 
 
-def nearest_distance(image: np.ndarray) -> tuple[float, float]:
-    """(distance of a 28×28 uint8 image to its nearest training photo, the unusual-distance threshold)."""
+def nearest_distance(image: np.ndarray, as_stored: bool = False) -> tuple[float, float]:
+    """(distance of a 28×28 uint8 image to its nearest training photo, the unusual-distance threshold:
+    the stricter one for a photo already in the dataset's format)."""
     with _lock:
         ref = _reference()
     projected = _project(ref.mean, ref.components, np.asarray(image, dtype=np.uint8)[None])
-    return float(_nearest(ref.train, projected, ref.train_sq)[0]), ref.threshold
+    threshold = ref.stored_threshold if as_stored else ref.threshold
+    return float(_nearest(ref.train, projected, ref.train_sq)[0]), threshold
 
 
-def assess(image: np.ndarray, plain_border: float | None) -> dict:
+def assess(image: np.ndarray, plain_border: float | None, as_stored: bool = False) -> dict:
     """{"familiar", "reasons": [plain sentences], "plain_border", "distance", "threshold"} for a
-    converted upload (`image`, 28×28 uint8) and its original photo's plain-border share."""
-    distance, threshold = nearest_distance(image)
+    converted upload (`image`, 28×28 uint8) and its original photo's plain-border share (None: not
+    tested, for a photo already in the dataset's format, whose items may touch its frame)."""
+    distance, threshold = nearest_distance(image, as_stored)
+    quantile = STORED_QUANTILE if as_stored else DISTANCE_QUANTILE
     reasons = []
     if plain_border is not None and plain_border < PLAIN_MIN:
         reasons.append(
@@ -144,7 +166,7 @@ def assess(image: np.ndarray, plain_border: float | None) -> dict:
     if distance > threshold:
         reasons.append(
             f"as the model sees it, it is farther from every one of the {spaced(N_TRAIN)} training photos than "
-            f"{100 * DISTANCE_QUANTILE:.1f} % of real validation photos are"
+            f"{100 * quantile:.1f} % of real validation photos are"
         )
     return {
         "familiar": not reasons,
