@@ -33,6 +33,15 @@ def add_parsers(sub, parser_class) -> None:
     ens.add_argument("--name", help="a readable name for the new run")
     ens.add_argument("--json", action="store_true")
 
+    cal = sub.add_parser(
+        "calibrate",
+        help="fit a run's temperature and 95 %% prediction sets on its validation photos; measure them on test",
+    )
+    cal.add_argument("run_id", metavar="RUN", nargs="?")
+    cal.add_argument("--all", action="store_true", help="every completed run without a calibration yet")
+    cal.add_argument("--again", action="store_true", help="with --all: also the runs calibrated before")
+    cal.add_argument("--json", action="store_true")
+
     presets = sub.add_parser("presets", help="named training recipes (fast, best, demo …)")
     presets_sub = presets.add_subparsers(dest="presets_command", required=True, parser_class=parser_class)
     presets_list = presets_sub.add_parser("list", help="every preset with its settings and measured result")
@@ -179,7 +188,44 @@ def _cmd_presets(args) -> int:
     return 0
 
 
+def _cmd_calibrate(args) -> int:
+    import sys
+
+    from core.evaluation import calibrated
+    from core.store import RunError, RunStore
+
+    store = RunStore()
+    if args.all == bool(args.run_id):
+        print("error: name one run, or give --all", file=sys.stderr)
+        return 2
+    if args.all:
+        done = calibrated.calibrate_all(store, only_missing=not args.again)
+        if args.json:
+            _print_json([{"run_id": r, "result": said} for r, said in done])
+        else:
+            for run_id, said in done:
+                print(f"{run_id}: {said}")
+        return 0
+    try:
+        found = calibrated.calibrate_run(store, args.run_id)
+    except (RunError, OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    if args.json:
+        _print_json({"run_id": args.run_id, **found})
+    else:
+        test = found["test"]
+        print(
+            f"{args.run_id}: temperature {found['temperature']:.3f} (fitted on {found['fitted_on']}); test ECE "
+            f"{100 * test['before']['ece']:.2f} % -> {100 * test['after']['ece']:.2f} %, log-loss "
+            f"{test['before']['log_loss']:.3f} -> {test['after']['log_loss']:.3f}; 95 % prediction sets cover "
+            f"{100 * test['set_coverage']:.2f} % of the test photos, {test['set_mean_size']:.2f} classes on average"
+        )
+    return 0
+
+
 HANDLERS = {
+    "calibrate": _cmd_calibrate,
     "ensemble": _cmd_ensemble,
     "presets": _cmd_presets,
     "tune": _cmd_tune,

@@ -131,3 +131,33 @@ class RunFiles:
                 f"rebuild it with `python -m core rebuild {run_id}` (about {rebuild_estimate_seconds(record)} s)"
             )
         return path, artifact
+
+    def save_validation(self, run_id: str, rows: np.ndarray, y_true: np.ndarray, proba: np.ndarray) -> None:
+        """A run's probabilities on its validation photos (`rows` of the training file, in order):
+        what calibration and conformal sets are fitted on, never the test photos."""
+        from core.store import atomic
+
+        proba = np.asarray(proba, dtype=np.float32)
+        if proba.ndim != 2 or proba.shape != (len(rows), 10) or len(y_true) != len(rows):
+            raise ValueError(f"validation probabilities must be {len(rows)} × 10, got {proba.shape}")
+        if not np.isfinite(proba).all():
+            raise ValueError("validation probabilities must be finite")
+        arrays = {
+            "rows": np.asarray(rows, dtype=np.int32),
+            "y_true": np.asarray(y_true, dtype=np.uint8),
+            "proba": proba,
+        }
+        atomic.write_with(self.path(run_id) / "validation.npz", lambda buf: np.savez_compressed(buf, **arrays))  # type: ignore[arg-type]
+
+    def validation(self, run_id: str) -> dict[str, np.ndarray] | None:
+        """{rows, y_true, proba} on the run's validation photos, or None when not kept (or unreadable)."""
+        file = self.path(run_id) / "validation.npz"
+        try:
+            with np.load(file, allow_pickle=False) as saved:
+                arrays = {k: saved[k] for k in ("rows", "y_true", "proba")}
+        except (OSError, KeyError, ValueError, zipfile.BadZipFile):
+            return None
+        n = len(arrays["rows"])
+        if arrays["proba"].shape != (n, 10) or len(arrays["y_true"]) != n or not np.isfinite(arrays["proba"]).all():
+            return None
+        return arrays

@@ -1,0 +1,95 @@
+"""Calibrating stored runs (core.evaluation.calibration on a run's own photos): its validation
+probabilities, kept beside its predictions (`validation.npz`; computed from its model file when the run
+did not keep them), one temperature and one prediction-set threshold fitted on them, and what they do on
+the test photos, recorded in the run as `calibration`. `python -m core calibrate RUN|--all` runs it.
+
+`for_run(record)` is the one place a page, the API or the story reads a run's calibration from; a run
+without one has None, and the page says its confidences are not calibrated yet.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from core import data
+from core.evaluation import calibration
+from core.store import RunError, RunStore
+
+COVERAGE = 0.95
+
+
+def validation_probabilities(store: RunStore, run_id: str) -> dict[str, np.ndarray]:
+    """{rows, y_true, proba} on the run's validation photos: kept ones, or computed now from its model
+    file (the seed-42 split every run trains on) and kept. NoModel/RunError when it has no model file."""
+    kept = store.validation(run_id)
+    if kept is not None:
+        return kept
+    from core.models import loading
+
+    _train_rows, rows = data.split_indices(data.DEFAULT_SEED)
+    ds = data.load()
+    proba = np.concatenate(
+        [loading.predict_images(run_id, ds.x_train[rows[i : i + 2000]], store) for i in range(0, len(rows), 2000)]
+    )
+    store.save_validation(run_id, rows, ds.y_train[rows], proba)
+    return {"rows": rows, "y_true": ds.y_train[rows], "proba": proba}
+
+
+def calibrate_run(store: RunStore, run_id: str, coverage: float = COVERAGE) -> dict[str, Any]:
+    """Fit on validation, measure on test, record in the run; returns what was recorded."""
+    store.usable(run_id)
+    val = validation_probabilities(store, run_id)
+    fitted = calibration.fit(val["proba"], val["y_true"], coverage)
+    preds = store.predictions(run_id)
+    measured = calibration.measure(preds["proba"], preds["y_true"], fitted)
+    recorded = {
+        **fitted.to_json(),
+        "test": {k: v for k, v in measured.items() if not k.startswith("reliability")},
+        "reliability_test": measured["reliability_after"],
+        "reliability_test_before": measured["reliability_before"],
+    }
+    store.update(run_id, calibration=recorded)
+    return recorded
+
+
+def for_run(record: dict[str, Any]) -> calibration.Calibration | None:
+    """A run's recorded calibration, or None when it has none (or an unreadable one)."""
+    found = record.get("calibration")
+    if not isinstance(found, dict):
+        return None
+    try:
+        return calibration.Calibration(
+            temperature=float(found["temperature"]),
+            set_threshold=float(found["set_threshold"]),
+            coverage=float(found["coverage"]),
+            fitted_on=str(found.get("fitted_on") or "validation photos"),
+        )
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def calibrate_all(store: RunStore, only_missing: bool = True) -> list[tuple[str, str]]:
+    """(run id, what happened) for every completed run: calibrated, or why not (no model file, …)."""
+    out = []
+    rows, _total = store.page({"status": "completed"}, "run_id", None)
+    for row in rows:
+        run_id = row["run_id"]
+        try:
+            record = store.get(run_id)
+            if only_missing and for_run(record) is not None:
+                out.append((run_id, "already calibrated"))
+                continue
+            found = calibrate_run(store, run_id)
+        except (RunError, OSError, ValueError) as exc:
+            out.append((run_id, f"not calibrated: {exc}"))
+            continue
+        test = found["test"]
+        said = (
+            f"T = {found['temperature']:.3f}; test ECE {100 * test['before']['ece']:.1f} % -> "
+            f"{100 * test['after']['ece']:.1f} %; 95 % sets cover {100 * test['set_coverage']:.1f} %, "
+            f"mean size {test['set_mean_size']:.2f}"
+        )
+        out.append((run_id, said))
+    return out
