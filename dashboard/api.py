@@ -7,8 +7,9 @@ GET  /api/runs     -> [run summary, ...], one page from the run index (newest fi
                       "status": "damaged" and "damage"; completed runs with `test_accuracy_ci95`
 GET  /api/compare?a=A&b=B -> the paired comparison of two runs on the same test photos (as
                       `python -m core compare A B --json`: counts, exact McNemar p, interval, verdict)
-POST /api/predict  -> {run, predicted_class, probabilities: {class: p}} for a multipart `image`
-                      (optional `run`, default: the best CNN run).
+POST /api/predict  -> {run, predicted_class, probabilities: {class: p}, calibrated, raw_probabilities,
+                      prediction_set, coverage} for a multipart `image` (optional `run`, default: the
+                      best CNN run); probabilities are calibrated where the run has a calibration.
 
 Every /api error is JSON {"error": "..."} with its status: 400 bad request, 403 cross-site, 404
 unknown path or run, 405 wrong method (with Allow), 409 a run that cannot predict, 413 too large
@@ -60,6 +61,7 @@ def predict_upload(raw: bytes, run_id: str | None) -> dict:
     """Prediction for upload bytes with a run's model (raises UploadError / RunError / ValueError):
     by the prediction worker when the server runs one and it is up, else in this process."""
     from core.data import CLASS_NAMES
+    from core.evaluation import calibrated
     from core.explain import worker as prediction
 
     run_id = run_id or runs_view.default_run("deep")
@@ -73,11 +75,18 @@ def predict_upload(raw: bytes, run_id: str | None) -> dict:
                 result = worker.predict_upload(raw, run_id)
         if result is None:
             result = prediction.predict_upload_here(raw, run_id, state.store())
-    proba = result["probabilities"]
+    said = calibrated.answer(state.store().get(run_id), result["probabilities"])
+    proba = said["probabilities"]
     return {
         "run": run_id,
         "predicted_class": CLASS_NAMES[int(proba.argmax())],
+        # calibrated on the run's validation photos where it has a calibration (`calibrated`); the model's
+        # own numbers stay under `raw_probabilities`
         "probabilities": {name: round(float(p), 6) for name, p in zip(CLASS_NAMES, proba, strict=True)},
+        "calibrated": said["calibrated"],
+        "raw_probabilities": {name: round(float(p), 6) for name, p in zip(CLASS_NAMES, said["raw"], strict=True)},
+        "prediction_set": said["prediction_set"],
+        "coverage": said["coverage"],
         "inverted": result["inverted"],
         "looks_like_fashion_mnist": result["familiarity"]["familiar"],
         "familiarity": result["familiarity"],

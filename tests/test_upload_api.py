@@ -232,3 +232,27 @@ def test_dataset_photos_as_stored_get_the_runs_own_answer_and_digits_are_called_
         big = Image.fromarray((digit / 16 * 255).astype(np.uint8)).resize((28, 28), Image.BILINEAR)
         flagged += not upload.preprocess(_png(np.asarray(big)))["familiarity"]["familiar"]
     assert flagged / len(digits) >= 0.95, flagged
+
+
+def test_the_apis_probabilities_are_calibrated_and_come_with_a_prediction_set(client, reference_store):
+    """Issue 43: /api/predict answers with the run's calibrated probabilities (the raw ones kept under
+    their own key) and its 95 % prediction set; over 1 000 test photos posted as stored, the confidence
+    bins agree with accuracy within 3 points on average (ECE), and the sets cover about 95 % of them."""
+    from core.evaluation import calibration
+
+    if not reference_store.get("ref-preset-best").get("calibration"):
+        pytest.fail("ref-preset-best has no calibration: run `python -m core calibrate --all` and commit it")
+    ds = data.load()
+    picks = np.random.default_rng(1).choice(len(ds.x_test), 1000, replace=False)
+    shown, raw, covered, sizes = [], [], 0, []
+    for i in picks:
+        body = _post(client, _png(ds.x_test[i]), run="ref-preset-best").get_json()
+        assert body["calibrated"] is True and body["coverage"] == 0.95
+        shown.append(list(body["probabilities"].values()))
+        raw.append(list(body["raw_probabilities"].values()))
+        covered += data.CLASS_NAMES[ds.y_test[i]] in body["prediction_set"]
+        sizes.append(len(body["prediction_set"]))
+        assert body["prediction_set"][0] == body["predicted_class"]
+    shown_a, raw_a, y = np.array(shown), np.array(raw), ds.y_test[picks]
+    assert calibration.ece(shown_a, y) <= 0.03 < calibration.ece(raw_a, y)
+    assert 0.92 <= covered / len(picks) <= 0.98 and 1.0 <= float(np.mean(sizes)) < 1.5

@@ -93,3 +93,24 @@ def calibrate_all(store: RunStore, only_missing: bool = True) -> list[tuple[str,
         )
         out.append((run_id, said))
     return out
+
+
+def answer(record: dict[str, Any], proba: np.ndarray) -> dict[str, Any]:
+    """One photo's probabilities as every page should show them: calibrated with the run's temperature
+    and with its prediction set, or the raw ones marked as not calibrated (a run without a calibration)."""
+    from core.data import CLASS_NAMES
+
+    raw = np.asarray(proba, dtype=np.float64).reshape(1, -1)
+    fitted = for_run(record)
+    if fitted is None:
+        return {"calibrated": False, "probabilities": raw[0], "raw": raw[0], "prediction_set": None, "coverage": None}
+    shown = fitted.apply(raw)
+    inside = fitted.sets(shown)[0]
+    order = np.argsort(-shown[0])
+    return {
+        "calibrated": True,
+        "probabilities": shown[0],
+        "raw": raw[0],
+        "prediction_set": [CLASS_NAMES[i] for i in order if inside[i]],
+        "coverage": fitted.coverage,
+    }
