@@ -184,6 +184,21 @@ def test_gradcam_panels_target_switch_and_upload(dash_duo, app_factory, with_ref
     dash_duo.find_element("#gradcam-upload input[type=file]").send_keys(str(path))
     dash_duo.wait_for_contains_text("#gradcam-upload-caption", "The model says", timeout=60)
     wait_until(lambda: graph_traces(dash_duo, "gradcam-upload-processed"), timeout=20)
+    assert "calibrated on its validation photos" in dash_duo.find_element("#gradcam-upload-sure").text
+    # a hard test photo, uploaded as the dataset stores it: its 95 % set holds two classes (issue 43)
+    from core import data as dataset
+    from core.evaluation import calibrated
+
+    record = RunStore().get("ref-cnn_dropout")
+    expected = calibrated.answer(record, RunStore().predictions("ref-cnn_dropout")["proba"][49])["prediction_set"]
+    assert len(expected) == 2
+    hard = tmp_path / "hard.png"
+    Image.fromarray(dataset.load().x_test[49]).save(hard)
+    dash_duo.find_element("#gradcam-upload input[type=file]").send_keys(str(hard))
+    wait_until(lambda: "could also be" in dash_duo.find_element("#gradcam-upload-sure").text, timeout=60)
+    said = dash_duo.find_element("#gradcam-upload-sure").text
+    assert f"could also be {expected[1]}" in said and "with 95 % coverage" in said
+    assert dash_duo.find_element("#gradcam-upload-answer").text.startswith(f"The model says {expected[0]}")
     bad = tmp_path / "notes.txt"  # a text file dropped on the box gets a message, not silence
     bad.write_bytes(b"this is text, not a picture")
     dash_duo.find_element("#gradcam-upload input[type=file]").send_keys(str(bad))

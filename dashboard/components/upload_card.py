@@ -6,11 +6,12 @@ import base64
 import binascii
 
 import dash_bootstrap_components as dbc
+import numpy as np
 from dash import dcc, html
 
 from core import explain
 from core.data import images, upload
-from core.evaluation import analysis
+from core.evaluation import analysis, calibrated
 from core.store import RunError
 from dashboard import state
 from dashboard.components.cards import STATIC_CONFIG
@@ -94,6 +95,22 @@ def too_big(data: object) -> dbc.Alert | None:
     )
 
 
+def _how_sure(said: dict, top: float) -> str:
+    """The confidence in words a person can take at its word: calibrated on the run's validation photos,
+    with its 95 % set when the set holds more than one class; or why the number is only a ranking."""
+    if not said["calibrated"]:
+        return (
+            f"(score {100 * top:.0f} %: this run's scores are not calibrated yet, so read them as a ranking, "
+            "not as how often it is right). "
+        )
+    sure = f"({100 * top:.0f} % sure, calibrated on its validation photos)"
+    found = said["prediction_set"] or []
+    if len(found) > 1:
+        level = f"{100 * said['coverage']:.0f} %"
+        return f"{sure}; it could also be {' or '.join(found[1:])}: with {level} coverage the answer is one of these. "
+    return sure + ". "
+
+
 def upload_result(contents: str | None, filename: str | None, run_id: str | None):
     """Processed photo, prediction and Grad-CAM for an upload, or a clear message."""
     if not contents:
@@ -115,16 +132,18 @@ def upload_result(contents: str | None, filename: str | None, run_id: str | None
         return dbc.Alert(str(exc), color="warning", id="gradcam-upload-error")
     image, heat = processed["image"], result["heatmap"]
     note = "inverted (light background)" if processed["inverted"] else "kept (dark background)"
+    names = list(result["probabilities"])
+    said = calibrated.answer(state.store().get(run_id), np.array([result["probabilities"][n] for n in names]))
+    shown = dict(zip(names, (float(p) for p in said["probabilities"]), strict=True))
     return html.Div(
         [
             _unfamiliar_warning(processed["familiarity"]),
             _crop_warning(processed["warnings"]),
             dbc.Alert(
                 [
-                    html.Strong(
-                        f"The model says {result['predicted_class']} "
-                        f"({100 * result['probabilities'][result['predicted_class']]:.1f} % sure). "
-                    ),
+                    html.Strong(f"The model says {result['predicted_class']} ", id="gradcam-upload-answer"),
+                    html.Span(_how_sure(said, shown[result["predicted_class"]]), id="gradcam-upload-sure"),
+                    " ",
                     analysis.describe_heatmap(heat, image, result["target_class"]),
                 ],
                 color="info",
@@ -168,7 +187,7 @@ def upload_result(contents: str | None, filename: str | None, run_id: str | None
                     ),
                     dbc.Col(
                         dcc.Graph(
-                            figure=figs.probability_bars(result["probabilities"], result["predicted_class"]),
+                            figure=figs.probability_bars(shown, result["predicted_class"]),
                             config=STATIC_CONFIG,
                         ),
                         md=3,
