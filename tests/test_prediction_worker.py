@@ -113,6 +113,11 @@ def test_a_killed_worker_loses_no_request_and_comes_back(worker, with_reference_
     ds = data.load()
     photos = [(i, _png(ds.x_test[i])) for i in range(24)]
     expected = {i: prediction.predict_upload_here(raw, "ref-logreg")["probabilities"] for i, raw in photos}
+    from core.evaluation import calibrated
+    from core.store import RunStore
+
+    fitted = calibrated.for_run(RunStore().get("ref-logreg"))
+    assert fitted is not None
     previous = state.use_prediction_worker(worker)
     starts, first_pid = worker.starts, worker.pid
 
@@ -132,8 +137,10 @@ def test_a_killed_worker_loses_no_request_and_comes_back(worker, with_reference_
             results = list(pool.map(ask, photos))
         for i, status, body in results:
             assert status == 200, body
-            got = np.array([body["probabilities"][name] for name in data.CLASS_NAMES])
+            got = np.array([body["raw_probabilities"][name] for name in data.CLASS_NAMES])  # the model's own
             assert np.allclose(got, expected[i], atol=1e-6), i
+            shown = np.array([body["probabilities"][name] for name in data.CLASS_NAMES])  # calibrated
+            assert np.allclose(shown, fitted.apply(expected[i][None])[0], atol=1e-5), i
         wait_until(lambda: not alive(first_pid), timeout=10)
         wait_until(lambda: worker.ready and worker.starts == starts + 1, timeout=120)
         assert worker.pid != first_pid and alive(worker.pid)
