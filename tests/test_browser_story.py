@@ -158,6 +158,8 @@ def test_the_report_button_downloads_the_run_on_screen_and_nothing_covers_it(
         assert {k: v for k, v in found.items() if k != "picker"} == dict.fromkeys(
             ("story-download", "story-pdf", "story-exit", "story-next"), "ok"
         ), (size, slide, found)
+    if size != (1280, 720):
+        return  # the download itself is checked once, at the laptop's size
     dash_duo.driver.get(dash_duo.server_url + "/story/2?run=quick-resnet")
     wait_until(lambda: (lambda s: s if s and s["drawn"] else None)(dash_duo.driver.execute_script(FITS)), 60)
     found = wait_until(
