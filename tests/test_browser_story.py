@@ -159,6 +159,7 @@ def test_the_report_button_downloads_the_run_on_screen_and_nothing_covers_it(
             ("story-download", "story-pdf", "story-exit", "story-next"), "ok"
         ), (size, slide, found)
     if size != (1280, 720):
+        assert dash_duo.get_logs() == []
         return  # the download itself is checked once, at the laptop's size
     dash_duo.driver.get(dash_duo.server_url + "/story/2?run=quick-resnet")
     wait_until(lambda: (lambda s: s if s and s["drawn"] else None)(dash_duo.driver.execute_script(FITS)), 60)
