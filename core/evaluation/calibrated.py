@@ -114,3 +114,16 @@ def answer(record: dict[str, Any], proba: np.ndarray) -> dict[str, Any]:
         "prediction_set": [CLASS_NAMES[i] for i in order if inside[i]],
         "coverage": fitted.coverage,
     }
+
+
+def shown(record: dict[str, Any], probabilities: dict[str, float]) -> tuple[dict[str, float], bool]:
+    """A {class: p} answer as a page shows it: calibrated with the run's temperature when it has one
+    (True), else the model's own scores (False: the page then says they are not calibrated)."""
+    names = list(probabilities)
+    said = answer(record, np.array([float(probabilities[n]) for n in names]))
+    return dict(zip(names, (float(p) for p in said["probabilities"]), strict=True)), bool(said["calibrated"])
+
+
+def sure_words(p: float, is_calibrated: bool) -> str:
+    """ "87 % sure" for a calibrated confidence; "score 87 %, not calibrated" otherwise."""
+    return f"{100 * p:.0f} % sure" if is_calibrated else f"score {100 * p:.0f} %, not calibrated"

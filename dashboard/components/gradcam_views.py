@@ -11,7 +11,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, Patch, callback, dcc, html, no_update
 
 from core import data, explain
-from core.evaluation import analysis
+from core.evaluation import analysis, calibrated
 from dashboard import state
 from dashboard.components.cards import STATIC_CONFIG
 from dashboard.figures import gradcam as figs
@@ -74,11 +74,12 @@ def _views(run_id: str, idx: int, target: str, method: str, layer: str | None) -
         className="g-2",
     )
     verdict = "right" if result["true_class"] == result["predicted_class"] else "wrong"
+    probabilities, is_calibrated = calibrated.shown(state.store().get(run_id), result["probabilities"])
+    sure = calibrated.sure_words(probabilities[result["predicted_class"]], is_calibrated)
     head = dbc.Alert(
         [
             html.Strong(
-                f"True class: {result['true_class']}. The model says {result['predicted_class']} "
-                f"({100 * result['probabilities'][result['predicted_class']]:.1f} % sure) — {verdict}. "
+                f"True class: {result['true_class']}. The model says {result['predicted_class']} ({sure}) — {verdict}. "
             ),
             analysis.describe_heatmap(heat, image, result["target_class"]),
         ],
@@ -95,9 +96,7 @@ def _views(run_id: str, idx: int, target: str, method: str, layer: str | None) -
                 dbc.CardBody(
                     dcc.Graph(
                         id="gradcam-proba",
-                        figure=figs.probability_bars(
-                            result["probabilities"], result["predicted_class"], result["true_class"]
-                        ),
+                        figure=figs.probability_bars(probabilities, result["predicted_class"], result["true_class"]),
                     )
                 ),
             ],
