@@ -65,8 +65,7 @@ def now_iso() -> str:
 
 
 def validate_run_id(run_id: Any, what: str = "run id") -> str:
-    """The id itself when it is a safe folder name; InvalidRunId otherwise (`what` names it in the
-    message: a study's name is checked the same way, and called a study name)."""
+    """The id itself when it is a safe folder name; InvalidRunId naming it as `what` otherwise."""
     if not isinstance(run_id, str) or not RUN_ID_RE.fullmatch(run_id):
         shown = repr(run_id if not isinstance(run_id, str) or len(run_id) <= 50 else run_id[:50] + "…")[:80]
         raise InvalidRunId(f"invalid {what} {shown}: use 1-80 letters, digits, '-' or '_'")
