@@ -125,6 +125,11 @@ def test_hostile_queries_get_a_4xx_and_hide_no_run(two_servers):
             assert status == 200 and json.loads(body) == [], query
     assert _totals(urls, 25) == [total] * 50  # the next 50 listings, across both processes
     assert index_file.current(root) == live  # no bad query replaced the index file
+    from core.evaluation import board, ranking  # the leaderboard's own source still counts every run
+
+    runs = RunStore(root / "runs")
+    ranked, _others = board.counts(runs)
+    assert ranked == ranking.counts(runs.list_runs())["ranked"] and board.page(runs, 0, 1)[1] >= ranked
 
 
 def test_limit_zero_counts_without_a_next_link_and_pages_end(two_servers):
