@@ -156,7 +156,19 @@ def test_a_damaged_index_under_live_servers_is_replaced_whole(two_servers):
     for suffix in ("-wal", "-shm"):
         Path(f"{damaged}{suffix}").unlink(missing_ok=True)
     assert set(_totals(urls, 10)) == {total}  # never an empty or partial count
-    assert RunStore(root / "runs").page(limit=0)[1] == total  # a new process finds the damage, replaces it
+    counted = subprocess.run(  # a new process finds the damage and replaces the file
+        [
+            sys.executable,
+            "-c",
+            f"from core.store import RunStore; print(RunStore({str(root / 'runs')!r}).page(limit=0)[1])",
+        ],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "STUDIO_ARTIFACTS": str(root)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert counted.returncode == 0 and int(counted.stdout.split()[-1]) == total, counted.stderr[-500:]
     new = index_file.current(root)
     assert new != damaged and index_file.damaged(new, index.SCHEMA) is None
     assert set(_totals(urls, 10)) == {total}
