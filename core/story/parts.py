@@ -37,3 +37,17 @@ def recorded_date(record: dict[str, Any]) -> str:
 def pct(value: float) -> str:
     """A share as the story writes it: 0.9123 -> "91.23 %"."""
     return f"{100 * value:.2f} %"
+
+
+def trained_words(store, run_id: str) -> str:
+    """How long a run trained on this machine ("trained 17.7 min"), or that it was not recorded: a
+    comparison of two models names the budget each had."""
+    from core.store import RunError
+
+    try:
+        seconds = (store.get(run_id).get("timings") or {}).get("train_seconds")
+    except RunError:
+        seconds = None
+    if not isinstance(seconds, (int, float)) or seconds <= 0:
+        return "training time not recorded"
+    return f"trained {seconds:.0f} s" if seconds < 90 else f"trained {seconds / 60:.1f} min"

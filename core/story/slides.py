@@ -21,7 +21,7 @@ from core.evaluation import analysis, calibrated, comparison, drilldown, facts, 
 from core.evaluation.facts import Explanation, Paired
 from core.store import RunError, RunStore, listed_record, run_summary
 from core.story import figures, helps, study_run
-from core.story.parts import Slide, Story, pct, recorded_date
+from core.story.parts import Slide, Story, pct, recorded_date, trained_words
 from core.story.summary import manager_summary, run_facts
 
 MAX_SENTENCES = 3
@@ -36,18 +36,6 @@ def _source(store: RunStore, *run_ids: str, extra: str = "") -> str:
         except RunError:
             parts.append(f"run {run_id}")
     return "Source: " + "; ".join(parts) + (f"; {extra}" if extra else "")
-
-
-def _trained(store: RunStore, run_id: str) -> str:
-    """How long a run trained on this machine ("trained 17.7 min"), or that it was not recorded: a
-    comparison of two models names the budget each had."""
-    try:
-        seconds = (store.get(run_id).get("timings") or {}).get("train_seconds")
-    except RunError:
-        seconds = None
-    if not isinstance(seconds, (int, float)) or seconds <= 0:
-        return "training time not recorded"
-    return f"trained {seconds:.0f} s" if seconds < 90 else f"trained {seconds / 60:.1f} min"
 
 
 def full_split_runs(store: RunStore) -> list[dict[str, Any]]:
@@ -190,8 +178,8 @@ def _models(store: RunStore, ranked: list[dict[str, Any]], headline: dict[str, A
         versus = Paired.of(found)
         cited += [versus.a, versus.b]
         sentences.append(
-            f"The best CNN ({versus.name_a}, {_trained(store, versus.a)}) gets {pct(versus.accuracy_a)} of the "
-            f"test photos right, the best classic model ({versus.name_b}, {_trained(store, versus.b)}) "
+            f"The best CNN ({versus.name_a}, {trained_words(store, versus.a)}) gets {pct(versus.accuracy_a)} of the "
+            f"test photos right, the best classic model ({versus.name_b}, {trained_words(store, versus.b)}) "
             f"{pct(versus.accuracy_b)}."
         )
         sentences.append(wording.gap(versus, "the CNN", "the classic model"))

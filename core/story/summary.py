@@ -12,7 +12,7 @@ from core import data
 from core.data.dataset import N_ALL_TRAIN, N_TEST, N_TRAIN, N_VAL, spaced
 from core.evaluation import comparison, drilldown, facts, wording
 from core.store import RunError, RunStore
-from core.story.parts import Story, recorded_date
+from core.story.parts import Story, recorded_date, trained_words
 
 
 def run_facts(store: RunStore, record: dict[str, Any], ranked: list[dict[str, Any]]) -> facts.RunFacts:
@@ -32,8 +32,11 @@ def manager_summary(store: RunStore, told: facts.RunFacts) -> str:
     parts = [wording.models_trained(told), wording.standing(told), wording.most_common_mistake(told)]
     versus = comparison.deep_vs_classic(store)
     if versus:
+        paired = facts.Paired.of(versus)
+        parts.append(wording.difference(paired, "the best neural network (CNN)", "the best classic method"))
         parts.append(
-            wording.difference(facts.Paired.of(versus), "the best neural network (CNN)", "the best classic method")
+            f"On this machine the CNN {trained_words(store, paired.a)}, the classic method "
+            f"{trained_words(store, paired.b).removeprefix('trained ')}."
         )
     from core.ablation import claims, results
     from core.training import presets
