@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from core import __version__, cli_evidence, cli_lab
+from core import __version__, cli_evidence, cli_lab, cli_race
 from core.data import DataError
 from core.explain.gradcam import METHODS as EXPLAIN_METHODS
 from core.models.config import ConfigError, TrainConfig, parse_param
@@ -106,6 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     cli_lab.add_parsers(sub, _Parser)
     cli_evidence.add_parsers(sub, _Parser)
+    cli_race.add_parsers(sub, _Parser)
 
     ref = sub.add_parser("reference", help="retrain the committed reference runs")
     ref.add_argument("--only", nargs="+", metavar="MODEL", help="just these models")
@@ -131,6 +132,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "reference": _cmd_reference,
         **cli_lab.HANDLERS,
         **cli_evidence.HANDLERS,
+        **cli_race.HANDLERS,
         "gradcam": _cmd_gradcam,
     }[args.command]
     try:

@@ -41,6 +41,9 @@ def reference_artifacts(tmp_path_factory) -> Path:
     (root / "ablations").mkdir()
     for plan in (PROJECT_ROOT / "artifacts" / "ablations").glob("ref-*.json"):  # the reference ablation study
         shutil.copy(plan, root / "ablations" / plan.name)
+    (root / "races").mkdir()
+    for plan in (PROJECT_ROOT / "artifacts" / "races").glob("ref-*.json"):  # the reference race
+        shutil.copy(plan, root / "races" / plan.name)
     return root
 
 

@@ -78,7 +78,9 @@ def _row(summary: dict[str, Any], record: dict[str, Any], mtime_ns: int | None) 
     produced: dict[str, Any] = record["produced_by"] if isinstance(record.get("produced_by"), dict) else {}
     artifact: dict[str, Any] = record["artifact"] if isinstance(record.get("artifact"), dict) else {}
     tuning: dict[str, Any] = record["study"] if isinstance(record.get("study"), dict) else {}
+    race: dict[str, Any] = record["race"] if isinstance(record.get("race"), dict) else {}
     study = record.get("study") if isinstance(record.get("study"), str) else tuning.get("name") or ablation.get("study")
+    study = study or race.get("study")
     return (
         summary["run_id"],
         mtime_ns,

@@ -257,6 +257,8 @@ def _finish_validated(clf, run_id, store, x_val, y_val, train_seconds, watcher, 
 
 
 def _validated_kind(record: dict[str, Any]) -> str:
+    if record.get("race"):
+        return "a race run"
     return "an ablation study run" if record.get("ablation") else "a tuning trial"
 
 

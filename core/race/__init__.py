@@ -1,0 +1,1 @@
+"""Architectures raced at equal training time on this machine (plan, quiet timing, engine, results)."""
