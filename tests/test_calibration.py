@@ -79,3 +79,25 @@ def test_a_fit_uses_each_validation_photo_once_and_is_read_back_from_a_record():
     assert fitted.temperature == pytest.approx(2.0, rel=0.1) and "2000 validation photos" in fitted.fitted_on
     assert calibrated.for_run({"calibration": fitted.to_json()}) == fitted
     assert calibrated.for_run({}) is None and calibrated.for_run({"calibration": {"temperature": "x"}}) is None
+
+
+def test_hard_zeros_get_a_floor_that_a_temperature_alone_cannot_give():
+    """k-NN-like vote shares (multiples of 1/8, zero on every class no neighbour voted for, sometimes
+    the true one): the fit mixes in a uniform share and lowers the ECE on other photos; on calibrated
+    logits it stays plain temperature scaling (λ = 0)."""
+    rng = np.random.default_rng(7)
+    logits, y = _calibrated_logits(12_000, seed=7)
+    proba = _softmax(logits)
+    votes = np.stack([np.bincount(rng.choice(10, 8, p=row), minlength=10) / 8 for row in proba])
+    fit_half, check = slice(0, 6000), slice(6000, None)
+    fitted = calibration.fit(votes[fit_half], y[fit_half])
+    assert fitted.floor > 0
+    after = fitted.apply(votes[check])
+    assert np.array_equal(after.argmax(axis=1), votes[check].argmax(axis=1)) or (
+        (after.argmax(axis=1) == y[check]).mean() == pytest.approx((votes[check].argmax(axis=1) == y[check]).mean())
+    )
+    assert calibration.ece(after, y[check]) < calibration.ece(votes[check], y[check])
+    assert calibration.ece(after, y[check]) < calibration.ece(calibration.scaled(votes[check], 4.0), y[check])
+    plain = calibration.fit(_softmax(logits / 0.5)[fit_half], y[fit_half])
+    assert plain.floor == 0.0 and plain.temperature == pytest.approx(2.0, rel=0.15)
+    assert calibrated.for_run({"calibration": fitted.to_json()}) == fitted

@@ -104,3 +104,30 @@ def test_cli_lists_the_reference_runs():
         assert listed[reference_run_id(name)]["reference"] is True
     shown = json.loads(run_cli("runs", "show", "ref-cnn", "--json", env=REFERENCE_ENV).stdout)
     assert shown["run_id"] == "ref-cnn" and len(shown["metrics"]["per_class"]) == 10
+
+
+@pytest.mark.parametrize("name", COMMITTED)
+def test_every_reference_run_is_calibrated_on_validation_and_its_recorded_test_measures_are_true(name, reference_store):
+    """Issue 43: a calibration fitted on the run's own validation photos (kept beside it), and on the
+    test photos an ECE of at most 2 % and 95 % sets covering 94-96 %, recomputed here from the arrays."""
+    from core.evaluation import calibrated, calibration
+
+    store = reference_store
+    run_id = reference_run_id(name)
+    record = store.get(run_id)
+    fitted = calibrated.for_run(record)
+    assert fitted is not None, f"{run_id} has no calibration"
+    val = store.validation(run_id)
+    assert val is not None and len(val["y_true"]) == 12_000
+    again = calibration.fit(val["proba"], val["y_true"], fitted.coverage)
+    assert again.temperature == pytest.approx(fitted.temperature, rel=1e-6)
+    assert again.floor == pytest.approx(fitted.floor, abs=1e-12)
+    preds = store.predictions(run_id)
+    after = fitted.apply(preds["proba"])
+    ece = calibration.ece(after, preds["y_true"])
+    assert ece == pytest.approx(record["calibration"]["test"]["after"]["ece"], abs=1e-9)
+    assert ece <= 0.02
+    sets = fitted.sets(after)
+    coverage = sets[np.arange(len(preds["y_true"])), preds["y_true"]].mean()
+    assert 0.94 <= coverage <= 0.96
+    assert coverage == pytest.approx(record["calibration"]["test"]["set_coverage"])

@@ -65,6 +65,7 @@ def for_run(record: dict[str, Any]) -> calibration.Calibration | None:
             set_threshold=float(found["set_threshold"]),
             coverage=float(found["coverage"]),
             fitted_on=str(found.get("fitted_on") or "validation photos"),
+            floor=float(found.get("floor") or 0.0),
         )
     except (KeyError, TypeError, ValueError):
         return None
@@ -87,7 +88,9 @@ def calibrate_all(store: RunStore, only_missing: bool = True) -> list[tuple[str,
             continue
         test = found["test"]
         said = (
-            f"T = {found['temperature']:.3f}; test ECE {100 * test['before']['ece']:.1f} % -> "
+            f"T = {found['temperature']:.3f}"
+            + (f", uniform share {found['floor']:.2g}" if found.get("floor") else "")
+            + f"; test ECE {100 * test['before']['ece']:.1f} % -> "
             f"{100 * test['after']['ece']:.1f} %; 95 % sets cover {100 * test['set_coverage']:.1f} %, "
             f"mean size {test['set_mean_size']:.2f}"
         )
