@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from core.evaluation import board, leaderboard
+from core.evaluation import board, calibrated, leaderboard
 from core.store import DAMAGED, InvalidRunId, RunError, UnknownRun
 from dashboard import state
 
@@ -142,6 +142,11 @@ def resolve_run(run_id: Any, family: str | None = None) -> tuple[dict[str, Any] 
     if record.get("status") != "completed":
         still = " yet" if record.get("status") in ("queued", "running") else ""
         return None, f"Run “{run_id}” is {record.get('status')}, so it has no test results{still}."
+    if family and record.get("family") == "imported":
+        return None, (
+            f"Run “{run_id}” was imported without a Keras model file, so it cannot be explained or shown new "
+            "photos here; its test predictions are on the leaderboard and on /errors."
+        )
     if family and record.get("family") != family:
         return None, f"Run “{run_id}” is a {record.get('label')}; this view needs a CNN (a deep-learning run)."
     return record, None
@@ -149,12 +154,13 @@ def resolve_run(run_id: Any, family: str | None = None) -> tuple[dict[str, Any] 
 
 def predictions_for(run_id: Any) -> tuple[dict[str, Any] | None, str | None]:
     """(predictions, None) of a usable run, else (None, a message): for callbacks that may be handed a
-    run that was deleted or damaged since the page was drawn."""
+    run that was deleted or damaged since the page was drawn. Its probabilities are the calibrated ones
+    (core.evaluation.calibrated.predictions), so every "how sure" and every ranking by confidence agree."""
     record, problem = resolve_run(run_id)
     if record is None:
         return None, problem
     try:
-        return state.store().predictions(record["run_id"]), None
+        return calibrated.predictions(state.store(), record), None
     except RunError as exc:
         return None, f"{exc}."
 
@@ -170,7 +176,7 @@ def usable(run_id: Any) -> Usable | str:
     if record is None:
         return problem or "No run chosen."
     try:
-        return Usable(record, state.store().predictions(record["run_id"]))
+        return Usable(record, calibrated.predictions(state.store(), record))
     except RunError as exc:
         return f"{exc}."
 

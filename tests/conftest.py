@@ -30,6 +30,15 @@ def private_artifacts(tmp_path_factory) -> Path:
     return root
 
 
+def _in_progress(run: Path) -> bool:
+    import json
+
+    try:
+        return json.loads((run / "run.json").read_text()).get("status") in ("queued", "running")
+    except (OSError, ValueError):
+        return False
+
+
 @pytest.fixture(scope="session")
 def reference_artifacts(tmp_path_factory) -> Path:
     """A private artifacts root holding a copy of the committed reference runs (for page tests)."""
@@ -37,6 +46,8 @@ def reference_artifacts(tmp_path_factory) -> Path:
 
     root = tmp_path_factory.mktemp("reference-artifacts")
     for run in (PROJECT_ROOT / "artifacts" / "runs").glob("ref-*"):
+        if _in_progress(run):  # a reference study still training in this checkout: not a committed run yet
+            continue
         shutil.copytree(run, root / "runs" / run.name, ignore=shutil.ignore_patterns("logs", ".lock"))
     (root / "ablations").mkdir()
     for plan in (PROJECT_ROOT / "artifacts" / "ablations").glob("ref-*.json"):  # the reference ablation study
@@ -153,7 +164,11 @@ def linked_store(root: Path, copies: int) -> RunStore:
     """A store of `copies` × the committed reference runs under `root`: hard links to their files under
     new ids (`c<k>-<id>`), so every run is real and valid and nothing is copied."""
     root.mkdir(parents=True)
-    sources = sorted(p for p in (PROJECT_ROOT / "artifacts" / "runs").glob("ref-*") if (p / "run.json").is_file())
+    sources = sorted(
+        p
+        for p in (PROJECT_ROOT / "artifacts" / "runs").glob("ref-*")
+        if (p / "run.json").is_file() and not _in_progress(p)
+    )
     for k in range(copies):
         for source in sources:
             folder = root / f"c{k:02d}-{source.name}"

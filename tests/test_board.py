@@ -175,9 +175,10 @@ def test_show_all_says_what_it_adds_highlights_study_runs_and_folds_their_seeds(
     assert board.best_values(many)["val_accuracy"] <= best_val
     found, _total = board.page(many, 0, 100_000, show_all=True, group=True)
     cells = [r for r in found if r["status"] == "validated"]
-    assert cells and all(r["seeds"] >= 2 for r in cells) and len(cells) == len({r["group"] for r in cells})
+    # a cell whose other seeds are still training (a race under way) is one run, not a group
+    assert cells and any((r["seeds"] or 1) >= 2 for r in cells) and len(cells) == len({r["group"] for r in cells})
     members = [r for r in shown if r["status"] == "validated"]
-    assert sum(r["seeds"] for r in cells) == len(members)
+    assert sum(r["seeds"] or 1 for r in cells) == len(members)
     first = cells[0]
     runs = [r["val_accuracy"] for r in members if r["group"] == first["group"]]
     assert first["val_accuracy"] == pytest.approx(float(np.mean(runs)))

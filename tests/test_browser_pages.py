@@ -190,15 +190,25 @@ def test_gradcam_panels_target_switch_and_upload(dash_duo, app_factory, with_ref
     from core.evaluation import calibrated
 
     record = RunStore().get("ref-cnn_dropout")
-    expected = calibrated.answer(record, RunStore().predictions("ref-cnn_dropout")["proba"][49])["prediction_set"]
+    sets = calibrated.predictions(RunStore(), record)["sets"]
+    index = int(np.flatnonzero(sets.sum(axis=1) == 2)[0])  # the first test photo with a two-class set
+    expected = calibrated.answer(record, RunStore().predictions("ref-cnn_dropout")["proba"][index])["prediction_set"]
     assert len(expected) == 2
     hard = tmp_path / "hard.png"
-    Image.fromarray(dataset.load().x_test[49]).save(hard)
+    Image.fromarray(dataset.load().x_test[index]).save(hard)
     dash_duo.find_element("#gradcam-upload input[type=file]").send_keys(str(hard))
     wait_until(lambda: "could also be" in dash_duo.find_element("#gradcam-upload-sure").text, timeout=60)
     said = dash_duo.find_element("#gradcam-upload-sure").text
     assert f"could also be {expected[1]}" in said and "with 95 % coverage" in said
     assert dash_duo.find_element("#gradcam-upload-answer").text.startswith(f"The model says {expected[0]}")
+    # how the photo check works, with its measured rates (artifacts/familiarity.json)
+    from core.data import familiar_rates
+
+    rates = familiar_rates.rates()
+    click(dash_duo, "#gradcam-upload-how summary")
+    how = dash_duo.find_element("#gradcam-upload-how").text
+    assert f"{100 * rates['false_alarms']['rate']:.1f} % of the 10 000 Fashion-MNIST test photos" in how
+    assert f"AUROC {rates['auroc']:.3f}" in how
     bad = tmp_path / "notes.txt"  # a text file dropped on the box gets a message, not silence
     bad.write_bytes(b"this is text, not a picture")
     dash_duo.find_element("#gradcam-upload input[type=file]").send_keys(str(bad))
@@ -221,10 +231,10 @@ def test_gradcam_panels_target_switch_and_upload(dash_duo, app_factory, with_ref
 
 
 def test_every_label_suspect_is_tagged_in_the_matrix_and_listed_in_a_csv(dash_duo, app_factory, with_reference_runs):
-    from core.evaluation import labels
+    from core.evaluation import calibrated, labels
 
     run = "ref-cnn_dropout"
-    preds = RunStore().predictions(run)
+    preds = calibrated.predictions(RunStore(), RunStore().get(run))  # the page ranks on calibrated scores
     suspects = labels.label_suspects(preds)
     # the cell holding the most suspects beyond the 16 most confident mistakes shown on their own
     cells = {}
@@ -265,4 +275,45 @@ def test_a_run_arriving_from_train_is_shown_and_highlighted_even_when_hidden_by_
     )
     assert row
     assert "Your run ref-preset-demo is highlighted" in dash_duo.find_element("#leaderboard-intro").text
+    assert dash_duo.get_logs() == []
+
+
+def test_errors_shows_the_reliability_diagram_and_ranks_mistakes_by_calibrated_confidence(
+    dash_duo, app_factory, with_reference_runs
+):
+    from selenium.webdriver.common.by import By
+
+    from core.evaluation import calibrated
+
+    run = "ref-svm"  # its probabilities needed a floor as well as a temperature; its sets are the widest
+    store = RunStore()
+    record = store.get(run)
+    shown = calibrated.predictions(store, record)
+    dash_duo.start_server(app_factory())
+    dash_duo.driver.set_window_size(1280, 900)
+    dash_duo.driver.get(f"{dash_duo.server_url}/errors?run={run}")
+    traces = wait_until(lambda: graph_traces(dash_duo, "errors-reliability"), timeout=40)
+    drawn = {t["name"]: t["n"] for t in traces}
+    assert drawn["calibrated"] == len(record["calibration"]["reliability_test"])
+    assert drawn["the model's own scores"] == len(record["calibration"]["reliability_test_before"])
+    markers = dash_duo.driver.execute_script(
+        "return document.querySelectorAll('#errors-reliability .scatterlayer .trace .points path').length"
+    )
+    assert markers == drawn["calibrated"] + drawn["the model's own scores"]  # every point is on screen
+    promise = dash_duo.find_element("#errors-sureness-promise")
+    assert promise.text == calibrated.promise_sentence(record)
+    assert dash_duo.driver.execute_script("return arguments[0].scrollWidth <= arguments[0].clientWidth", promise)
+    # the most confident mistakes are ranked, and their bars drawn, by calibrated probabilities
+    expected = drilldown.confident_mistakes(shown, 16)
+    thumbs = wait_until(lambda: dash_duo.find_elements("#errors-mistakes .thumb"), timeout=20)
+    assert [int(t.text.split(" ")[0][1:]) for t in thumbs] == expected.tolist()
+    first = int(expected[0])
+    bars = thumbs[0].find_element(By.CSS_SELECTOR, "img.bars").get_attribute("title")
+    assert f"{100 * shown['proba'][first, shown['y_pred'][first]]:.1f}%" in bars
+    assert f"{100 * shown['raw_proba'][first, shown['y_pred'][first]]:.1f}%" not in bars
+    for thumb, index in zip(thumbs, expected, strict=True):  # a set is named exactly where it holds 2+ classes
+        assert ("95 % set:" in thumb.text) == (shown["sets"][index].sum() >= 2)
+    assert "calibrated probabilities" in dash_duo.find_element("#errors-confidence").text
+    click(dash_duo, "#errors-sureness-measures summary")
+    assert "prediction sets hold the true class" in dash_duo.find_element("#errors-sureness-measures").text
     assert dash_duo.get_logs() == []

@@ -179,3 +179,30 @@ def test_what_helps_says_only_what_its_numbers_carry(store):
         assert claims.colour(row) == claims.STYLE[kind][1]
         if row["key"] == "dropout":
             assert kind == "hint"
+
+
+_TIME = re.compile(r"\d+(\.\d+)? ?(s|min|minutes|seconds)\b")
+
+
+def _kinds_named(sentence: str) -> set[str]:
+    from core.models import SPECS
+    from core.race import plan
+
+    names = {spec.label for spec in SPECS.values()} | {e.title for e in plan.ENTRANTS.values()}
+    names |= {"CNN", "classic", "Ensemble", "ResNet", "MobileNet"}
+    found = {n for n in names if n in sentence}
+    return {n for n in found if not any(n != other and n in other for other in found)}  # "CNN" in "CNN + Dropout"
+
+
+@pytest.mark.parametrize("run_id", ["ref-preset-best", "ref-svm", "ref-ensemble"])
+def test_every_sentence_comparing_two_kinds_of_model_names_a_training_time_or_budget(store, run_id):
+    """Issue 44: slide 2 and the managers' summary never compare two kinds of model without their
+    training time (a run's seconds here) or the budget both had (the race's stated time)."""
+    story = slides.build(run_id, store, explain=False)
+    models = next(s for s in story.slides if s.key == "models")
+    sentences = list(models.sentences) + re.split(r"(?<=[.)])\s+(?=[A-Z])", story.summary)
+    compared = [s for s in sentences if len(_kinds_named(s)) >= 2 and ("better" in s or "leads" in s or "differ" in s
+                                                                       or "reach" in s or "most accurate" in s)]  # fmt: skip
+    assert compared, "no comparison of two kinds of model to check"
+    for sentence in compared:
+        assert _TIME.search(sentence), sentence

@@ -9,6 +9,8 @@ without one has None, and the page says its confidences are not calibrated yet.
 
 from __future__ import annotations
 
+import threading
+import weakref
 from typing import Any
 
 import numpy as np
@@ -18,6 +20,7 @@ from core.evaluation import calibration
 from core.store import RunError, RunStore
 
 COVERAGE = 0.95
+MIN_PROMISE = 100  # photos a manager's sentence about one confidence level rests on, at least
 
 
 def validation_probabilities(store: RunStore, run_id: str) -> dict[str, np.ndarray]:
@@ -52,6 +55,15 @@ def calibrate_run(store: RunStore, run_id: str, coverage: float = COVERAGE) -> d
     }
     store.update(run_id, calibration=recorded)
     return recorded
+
+
+def calibrate_finished(store: RunStore, run_id: str) -> None:
+    """Calibrate a run as it is completed (training, ensembles, imports). A failure leaves it completed
+    and uncalibrated (pages then say its confidences are not calibrated), with the reason recorded."""
+    try:
+        calibrate_run(store, run_id)
+    except (ValueError, FloatingPointError, RunError, OSError) as exc:
+        store.update(run_id, calibration_error=f"{type(exc).__name__}: {exc}")
 
 
 def for_run(record: dict[str, Any]) -> calibration.Calibration | None:
@@ -98,6 +110,50 @@ def calibrate_all(store: RunStore, only_missing: bool = True) -> list[tuple[str,
     return out
 
 
+_lock = threading.Lock()
+_cache: dict[tuple, tuple[Any, dict[str, Any]]] = {}
+
+
+def predictions(store: RunStore, record: dict[str, Any]) -> dict[str, Any]:
+    """A run's test predictions as every page should rank and show them: `proba` calibrated with the
+    run's own calibration (`raw_proba` keeps the model's scores), `sets` (N × 10 booleans: each photo's
+    prediction set) and `calibrated` (False for a run without one: `proba` is then its own score).
+    Calibration never changes an answer (`y_pred`), only how sure it is. Remembered per stored array."""
+    preds = store.predictions(record["run_id"])
+    fitted = for_run(record)
+    raw = preds["proba"]
+    key = (id(raw), None if fitted is None else (fitted.temperature, fitted.floor, fitted.set_threshold))
+    with _lock:
+        hit = _cache.get(key)
+        if hit is not None and hit[0]() is raw:
+            return hit[1]
+    out: dict[str, Any]
+    if fitted is None:
+        out = {**preds, "raw_proba": raw, "sets": None, "calibrated": False, "coverage": None}
+    else:
+        shown = fitted.apply(raw).astype(np.float32)
+        shown.setflags(write=False)
+        out = {**preds, "proba": shown, "raw_proba": raw, "sets": fitted.sets(shown), "calibrated": True}
+        out["coverage"] = fitted.coverage
+    with _lock:
+        if len(_cache) > 32:
+            _cache.clear()
+        _cache[key] = (weakref.ref(raw), out)
+    return out
+
+
+def set_words(sets: np.ndarray | None, index: int, proba: np.ndarray, coverage: float | None) -> str | None:
+    """ "95 % set: Shirt or T-shirt/top" for a photo whose prediction set holds more than one class."""
+    from core.data import CLASS_NAMES
+
+    if sets is None or coverage is None:
+        return None
+    inside = [int(c) for c in np.argsort(-proba[index]) if sets[index, c]]
+    if len(inside) < 2:
+        return None
+    return f"{100 * coverage:.0f} % set: " + " or ".join(CLASS_NAMES[c] for c in inside)
+
+
 def answer(record: dict[str, Any], proba: np.ndarray) -> dict[str, Any]:
     """One photo's probabilities as every page should show them: calibrated with the run's temperature
     and with its prediction set, or the raw ones marked as not calibrated (a run without a calibration)."""
@@ -130,3 +186,33 @@ def shown(record: dict[str, Any], probabilities: dict[str, float]) -> tuple[dict
 def sure_words(p: float, is_calibrated: bool) -> str:
     """ "87 % sure" for a calibrated confidence; "score 87 %, not calibrated" otherwise."""
     return f"{100 * p:.0f} % sure" if is_calibrated else f"score {100 * p:.0f} %, not calibrated"
+
+
+def promise(record: dict[str, Any]) -> dict[str, Any] | None:
+    """The reliability bin a manager's sentence cites: the bin holding 90 % confidence when at least
+    MIN_PROMISE photos fall in it, else the fullest bin below certainty; None for an uncalibrated run."""
+    found = record.get("calibration") if isinstance(record.get("calibration"), dict) else None
+    bins = [b for b in (found or {}).get("reliability_test") or [] if isinstance(b, dict)]
+    if not bins or for_run(record) is None:
+        return None
+    at_90 = [b for b in bins if b["low"] <= 0.9 < b["high"] and b["count"] >= MIN_PROMISE]
+    if at_90:
+        return at_90[0]
+    below = [b for b in bins if b["high"] < 0.999 and b["count"] >= MIN_PROMISE]
+    return max(below, key=lambda b: b["count"]) if below else None
+
+
+def promise_sentence(record: dict[str, Any], who: str = "this model") -> str:
+    """ "When this model says it is about 90 % sure, it is right 91 % of the time (412 test photos,
+    after calibration on its validation photos)." — or why there is no such sentence."""
+    if for_run(record) is None:
+        return f"How sure {who} says it is has not been checked against how often it is right (no calibration yet)."
+    b = promise(record)
+    if b is None:
+        return f"{who[0].upper() + who[1:]} is calibrated, but too few test photos share one level of confidence to say more."
+    count = f"{b['count']:,}".replace(",", " ")
+    return (
+        f"When {who} says it is about {100 * b['confidence']:.0f} % sure, it is right {100 * b['accuracy']:.0f} % "
+        f"of the time ({count} test photos with {100 * b['low']:.0f}–{100 * b['high']:.0f} % confidence, "
+        "after calibration on its validation photos)."
+    )

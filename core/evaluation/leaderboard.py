@@ -145,6 +145,10 @@ def _group_row(runs: list[dict[str, Any]]) -> dict[str, Any]:
         "seed_max": acc["max"],
         "val_accuracy": _mean([x.get("val_accuracy") for x in runs]),
         "train_seconds": _mean([x.get("train_seconds") for x in runs]),
+        "ece": _mean([x.get("ece") for x in runs]),
+        "ece_before": _mean([x.get("ece_before") for x in runs]),
+        "set_coverage": _mean([x.get("set_coverage") for x in runs]),
+        "set_size": _mean([x.get("set_size") for x in runs]),
         "settings": f"mean of {acc['n']} seeds · " + first["settings"],
     }
     if scored == "val_accuracy":
@@ -214,6 +218,7 @@ def row(record: dict[str, Any], history: list[dict[str, Any]] | None = None) -> 
         "reference": bool((record.get("produced_by") or {}).get("reference")),
         "status": "completed",
         "settings": hyperparameter_summary(record.get("config") or {}),
+        "recipe": recipe_words(record),
         "test_accuracy": metrics["test_accuracy"],
         "ci_low": ci[0],
         "ci_high": ci[1],
@@ -223,6 +228,7 @@ def row(record: dict[str, Any], history: list[dict[str, Any]] | None = None) -> 
         "seed_sd": None,
         "macro_f1": metrics["macro_f1"],
         "val_accuracy": metrics.get("val_accuracy"),
+        **calibration_fields(record),
         "worst_class": worst_name,
         "worst_f1": worst_f1,
         "train_seconds": timings.get("train_seconds"),
@@ -235,6 +241,45 @@ def row(record: dict[str, Any], history: list[dict[str, Any]] | None = None) -> 
         "date": (record.get("finished_at") or record.get("created_at") or "")[:16].replace("T", " "),
         "reproduced": reproduced_badge(record.get("reproduced")),
         **setting_fields(record.get("config") or {}),
+    }
+
+
+def recipe_words(record: dict[str, Any]) -> str:
+    """Where a run's recipe came from, in one short phrase, so "best of each kind" is read with it:
+    "preset best", "race 30 minutes", "reference recipe", "own settings", "imported (pytorch 2.5)"."""
+    source = record.get("source") if isinstance(record.get("source"), dict) else None
+    if source:
+        framework = f" ({source['framework']})" if source.get("framework") else ""
+        kind = {"import": "imported", "keras-callback": "Keras callback", "script": "logged by a script"}
+        return kind.get(str(source.get("kind")), "imported") + framework
+    race = record.get("race") if isinstance(record.get("race"), dict) else None
+    if race and race.get("budget_seconds"):
+        seconds = float(race["budget_seconds"])
+        return f"race {seconds:.0f} s" if seconds < 90 else f"race {seconds / 60:g} min"
+    produced: dict[str, Any] = record["produced_by"] if isinstance(record.get("produced_by"), dict) else {}
+    preset = record.get("preset") or produced.get("preset")
+    if preset:
+        return f"preset {preset}"
+    if record.get("family") == "ensemble":
+        return "average of runs"
+    if record.get("ablation") or record.get("study"):
+        return "study variant"
+    if produced.get("reference"):
+        return "reference recipe"
+    return "own settings"
+
+
+def calibration_fields(record: dict[str, Any]) -> dict[str, Any]:
+    """The run's calibration on the test photos (core.evaluation.calibrated), blank where it has none:
+    ECE after and before, and its prediction sets' coverage and mean size."""
+    test = (record.get("calibration") or {}).get("test") if isinstance(record.get("calibration"), dict) else None
+    if not isinstance(test, dict):
+        return {"ece": None, "ece_before": None, "set_coverage": None, "set_size": None}
+    return {
+        "ece": (test.get("after") or {}).get("ece"),
+        "ece_before": (test.get("before") or {}).get("ece"),
+        "set_coverage": test.get("set_coverage"),
+        "set_size": test.get("set_mean_size"),
     }
 
 
@@ -256,6 +301,7 @@ def damaged_row(record: dict[str, Any]) -> dict[str, Any]:
         "status": status,
         "reference": str(record["run_id"]).startswith("ref-"),
         "settings": f"{status}: {reason or 'no reason recorded'}",
+        "recipe": recipe_words(record),
         "damage": record.get("damage"),
         "test_accuracy": None,
         "ci_low": None,
@@ -268,6 +314,10 @@ def damaged_row(record: dict[str, Any]) -> dict[str, Any]:
         "val_accuracy": val,
         "worst_class": None,
         "worst_f1": None,
+        "ece": None,
+        "ece_before": None,
+        "set_coverage": None,
+        "set_size": None,
         "train_seconds": (record.get("timings") or {}).get("train_seconds") if status == "validated" else None,
         "time_to_93": None,
         "inference_ms": None,
@@ -281,6 +331,9 @@ def damaged_row(record: dict[str, Any]) -> dict[str, Any]:
 
 def _study_cell(record: dict[str, Any]) -> str | None:
     """The seed group of a study's validation-only run: its study, cell (variant) and budget."""
+    race = record.get("race") if isinstance(record.get("race"), dict) else None
+    if race and race.get("study") and race.get("entrant"):  # a race cell: one architecture at one budget
+        return f"{race['study']}/{race['entrant']}@{race.get('budget_seconds')}s"
     ablation = record.get("ablation") or {}
     if not isinstance(ablation, dict) or not ablation.get("study") or not ablation.get("variant"):
         return None
@@ -289,6 +342,9 @@ def _study_cell(record: dict[str, Any]) -> str | None:
 
 def study_run_words(record: dict[str, Any]) -> str:
     """What a validation-only run is: a run of an ablation study or a tuning trial, with its study."""
+    race = record.get("race") if isinstance(record.get("race"), dict) else None
+    if race:
+        return f"race {race.get('study', '?')} run ({race.get('entrant')}, {race.get('budget_seconds')} s budget)"
     ablation = record.get("ablation") or {}
     if ablation:
         return f"ablation study {ablation.get('study', '?')} run"

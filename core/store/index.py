@@ -28,7 +28,8 @@ from typing import Any
 from core.store import index_derived, index_file
 from core.store.errors import RunError
 
-SCHEMA = 4  # 2: a tuning trial's study name is indexed too; 3: summaries name their preset; 4: derived tables
+SCHEMA = 5  # 2: a tuning trial's study name is indexed too; 3: summaries name their preset; 4: derived tables;
+# 5: board rows carry calibration, race runs their study
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 MAX_OFFSET = 10**12  # far past any store, far below SQLite's 64-bit integers

@@ -20,7 +20,7 @@ from core.data.dataset import N_TEST, N_VAL, spaced
 from core.evaluation import analysis, calibrated, comparison, drilldown, facts, labels, leaderboard, ranking, wording
 from core.evaluation.facts import Explanation, Paired
 from core.store import RunError, RunStore, listed_record, run_summary
-from core.story import figures, helps, study_run
+from core.story import figures, helps, race_words, study_run
 from core.story.parts import Slide, Story, pct, recorded_date, trained_words
 from core.story.summary import manager_summary, run_facts
 
@@ -157,13 +157,18 @@ def _problem() -> Slide:
     )
 
 
+def _recipe(store: RunStore, run_id: str) -> str:
+    """ "preset best, trained 17.7 min": how a compared run was made, and its training time here."""
+    return f"{leaderboard.recipe_words(store.get(run_id))}, {trained_words(store, run_id)}"
+
+
 def _models(store: RunStore, ranked: list[dict[str, Any]], headline: dict[str, Any]) -> Slide:
     best_per_kind: dict[str, dict[str, Any]] = {}
     for r in ranked:  # most accurate first: the first run of each kind is its best
         best_per_kind.setdefault(r.get("label") or r["model"], r)
     rows = [
         {
-            "label": label,
+            "label": f"{label} · {_recipe(store, r['run_id']).replace('trained ', '')}",
             "run_id": r["run_id"],
             "family": r.get("family"),
             "accuracy": r["metrics"]["test_accuracy"],
@@ -177,12 +182,14 @@ def _models(store: RunStore, ranked: list[dict[str, Any]], headline: dict[str, A
     if found:
         versus = Paired.of(found)
         cited += [versus.a, versus.b]
+        gap = wording.gap(versus, "the CNN", "the classic model")
         sentences.append(
-            f"The best CNN ({versus.name_a}, {trained_words(store, versus.a)}) gets {pct(versus.accuracy_a)} of the "
-            f"test photos right, the best classic model ({versus.name_b}, {trained_words(store, versus.b)}) "
-            f"{pct(versus.accuracy_b)}."
+            f"The best CNN ({versus.name_a}; {_recipe(store, versus.a)}) gets {pct(versus.accuracy_a)} of the "
+            f"test photos right, the best classic model ({versus.name_b}; {_recipe(store, versus.b)}) "
+            f"{pct(versus.accuracy_b)}: {gap[0].lower() + gap[1:]}"
         )
-        sentences.append(wording.gap(versus, "the CNN", "the classic model"))
+    raced, raced_runs = race_words.sentences(store)
+    sentences += raced
     found = comparison.top_two(store)
     if found:
         top = Paired.of(found)
@@ -192,9 +199,9 @@ def _models(store: RunStore, ranked: list[dict[str, Any]], headline: dict[str, A
         sentences.append(
             f"The most accurate run, {top.name_a} ({pct(top.accuracy_a)}"
             + (f", 95 % interval {interval}" if interval else "")
-            + "), leads the "
-            f"runner-up, {top.name_b}, by {100 * top.difference:.2f} points: "
-            + ("beyond chance." if top.beyond_chance else "that could be noise.")
+            + f"; {_recipe(store, top.a)}), leads the "
+            f"runner-up, {top.name_b} ({_recipe(store, top.b)}), by {100 * top.difference:.2f} points on the test "
+            "photos: " + ("beyond chance." if top.beyond_chance else "that could be noise.")
         )
     return Slide(
         "models",
@@ -210,7 +217,9 @@ def _models(store: RunStore, ranked: list[dict[str, Any]], headline: dict[str, A
         source=_source(
             store,
             *cited,
-            extra=f"the bars: the best of each of {len(rows)} kinds of model, from {len(ranked)} ranked runs",
+            extra=f"the bars: the best of each of {len(rows)} kinds of model, from {len(ranked)} ranked runs, each "
+            "with its recipe and training time here"
+            + (f"; the race: {len(raced_runs)} runs judged on validation" if raced_runs else ""),
         ),
         action=("Open the leaderboard", "/leaderboard"),
     )
@@ -278,7 +287,7 @@ def _label_flags(store: RunStore, record: dict[str, Any], ranked: list[dict[str,
 
 
 def _right_and_wrong(store: RunStore, record: dict[str, Any], ranked: list[dict[str, Any]]) -> Slide:
-    preds = store.predictions(record["run_id"])
+    preds = calibrated.predictions(store, record)  # ranked and shown by calibrated confidence
     ds = data.load()
     right = np.flatnonzero(preds["y_pred"] == preds["y_true"])
     sure = right[np.argsort(-preds["proba"][right, preds["y_pred"][right]], kind="stable")]
@@ -286,12 +295,11 @@ def _right_and_wrong(store: RunStore, record: dict[str, Any], ranked: list[dict[
     wrong = drilldown.confident_mistakes(preds, 6).tolist()
     suspects, why_none = _label_flags(store, record, ranked, preds)
     gallery = []
-    fitted = calibrated.for_run(record)  # "% sure" is the calibrated confidence, or says it is not
-    for i in picks + wrong:
+    for i in picks + wrong:  # "% sure" is the calibrated confidence, or says it is not
         true_c, said = int(preds["y_true"][i]), int(preds["y_pred"][i])
         mark = "✓" if true_c == said else "✗"
-        p = float(fitted.apply(preds["proba"][i][None])[0, said]) if fitted else float(preds["proba"][i, said])
-        caption = f"{mark} {data.CLASS_NAMES[said]} ({calibrated.sure_words(p, fitted is not None)})"
+        p = float(preds["proba"][i, said])
+        caption = f"{mark} {data.CLASS_NAMES[said]} ({calibrated.sure_words(p, preds['calibrated'])})"
         if true_c != said:
             caption += f"; label: {data.CLASS_NAMES[true_c]}" + (" (disagrees with the label)" if i in suspects else "")
         gallery.append({"src": images.data_uri(images.png_bytes(ds.x_test[i], 3)), "caption": caption})

@@ -10,8 +10,9 @@ from typing import Any
 
 from core import data
 from core.data.dataset import N_ALL_TRAIN, N_TEST, N_TRAIN, N_VAL, spaced
-from core.evaluation import comparison, drilldown, facts, wording
+from core.evaluation import calibrated, comparison, drilldown, facts, wording
 from core.store import RunError, RunStore
+from core.story import race_words
 from core.story.parts import Story, recorded_date, trained_words
 
 
@@ -30,14 +31,18 @@ def run_facts(store: RunStore, record: dict[str, Any], ranked: list[dict[str, An
 def manager_summary(store: RunStore, told: facts.RunFacts) -> str:
     """One paragraph for managers, from the same facts as the slides (wording: core.evaluation.wording)."""
     parts = [wording.models_trained(told), wording.standing(told), wording.most_common_mistake(told)]
+    if told.accuracy is not None:  # a run scored on the test photos: how far its "how sure" can be taken
+        parts.append(calibrated.promise_sentence(store.get(told.run_id), "the model"))
     versus = comparison.deep_vs_classic(store)
-    if versus:
+    if versus:  # each side with its training time on this machine: a comparison never leaves it out
         paired = facts.Paired.of(versus)
-        parts.append(wording.difference(paired, "the best neural network (CNN)", "the best classic method"))
+        said = wording.difference(paired, "the best neural network (CNN)", "the best classic method")
         parts.append(
-            f"On this machine the CNN {trained_words(store, paired.a)}, the classic method "
-            f"{trained_words(store, paired.b).removeprefix('trained ')}."
+            said.removesuffix(".")
+            + f"; the CNN {trained_words(store, paired.a)} on this machine, the classic method "
+            + f"{trained_words(store, paired.b).removeprefix('trained ')}."
         )
+    parts.append(race_words.manager_sentence(store))
     from core.ablation import claims, results
     from core.training import presets
 

@@ -23,7 +23,7 @@ import numpy as np
 
 from core import data, models
 from core.data.dataset import N_TEST, spaced
-from core.evaluation import latency, metrics
+from core.evaluation import calibrated, latency, metrics
 from core.models.base import Emit, no_emit
 from core.models.config import TrainConfig
 from core.store import RunStore, new_run_id, now_iso, validate_run_id
@@ -215,9 +215,10 @@ def _train_run(
             "fraction": None,
         }
     )
-    evaluation, proba, timings = _evaluate(clf, dataset, x_val, y_val)
+    evaluation, proba, timings, proba_val = _evaluate(clf, dataset, x_val, y_val)
     with watcher.finishing:
         store.save_predictions(run_id, dataset.y_test, proba)
+        store.save_validation(run_id, val_idx, y_val, proba_val)
         artifact = {**store.save_model(run_id, clf), "params": clf.param_count()}
         store.update(
             run_id,
@@ -231,6 +232,7 @@ def _train_run(
             evaluation=_evaluation_note(config),
         )
         watcher.done.set()
+        calibrated.calibrate_finished(store, run_id)
         sink({"type": "stage", "stage": "done", "message": "Completed", "fraction": 1.0})
 
 
@@ -280,13 +282,14 @@ def _evaluate(clf, dataset: data.FashionMNIST, x_val: np.ndarray, y_val: np.ndar
     proba = clf.predict_proba(x_test)
     infer_seconds = time.perf_counter() - started
     evaluation = metrics.evaluate(dataset.y_test, proba)
-    evaluation["val_accuracy"] = float((clf.predict(x_val) == y_val).mean())
+    proba_val = np.asarray(clf.predict_proba(x_val), dtype=np.float32)
+    evaluation["val_accuracy"] = float((proba_val.argmax(axis=1) == y_val).mean())
     timings = {
         "eval_seconds": round(infer_seconds, 3),
         "inference_ms_per_image": round(1000.0 * infer_seconds / len(x_test), 4),
         "single_image_ms": latency.single_image_ms(clf, x_test),
     }
-    return evaluation, proba, timings
+    return evaluation, proba, timings, proba_val
 
 
 def _install_sigterm(watcher: _Watcher):

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from core import data
-from core.evaluation import metrics
+from core.evaluation import calibrated, metrics
 from core.models.loading import EnsembleClassifier, load_classifier
 from core.store import RunError, RunStore, new_run_id, now_iso, validate_run_id
 from core.training.provenance import environment, source_version
@@ -38,10 +38,17 @@ def _members(store: RunStore, run_ids: list[str]) -> list[dict[str, Any]]:
     return records
 
 
-def _val_accuracy(store: RunStore, run_ids: list[str]) -> float | None:
-    """Validation accuracy of the averaged members, or None when a member's model file is absent."""
+def _val_proba(store: RunStore, run_ids: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """(rows, labels, the averaged members' probabilities) on the validation photos: from the members'
+    kept validation probabilities, else from their model files; None when neither is there."""
     from core.store import RunError as StoreError
 
+    kept = [store.validation(r) for r in run_ids]
+    if all(k is not None for k in kept) and len({k["rows"].tobytes() for k in kept if k is not None}) == 1:
+        first = kept[0]
+        assert first is not None
+        proba = np.mean([k["proba"] for k in kept if k is not None], axis=0)
+        return first["rows"], first["y_true"], proba
     dataset = data.load()
     _, val_idx = data.split_indices(data.DEFAULT_SEED)
     try:
@@ -49,7 +56,7 @@ def _val_accuracy(store: RunStore, run_ids: list[str]) -> float | None:
     except StoreError:
         return None
     proba = EnsembleClassifier(members).predict_proba(dataset.x_train[val_idx])
-    return float((proba.argmax(1) == dataset.y_train[val_idx]).mean())
+    return val_idx, dataset.y_train[val_idx], proba
 
 
 def create(
@@ -69,9 +76,9 @@ def create(
     y_test = data.load().y_test
     proba = np.mean([store.predictions(r)["proba"] for r in ids], axis=0).astype(np.float32)
     evaluation = metrics.evaluate(y_test, proba)
-    val = _val_accuracy(store, ids)
+    val = _val_proba(store, ids)
     if val is not None:
-        evaluation["val_accuracy"] = val
+        evaluation["val_accuracy"] = float((val[2].argmax(1) == val[1]).mean())
     member_timings = [r.get("timings") or {} for r in records]
     record = {
         "model": "ensemble",
@@ -87,6 +94,8 @@ def create(
     }
     with store.open_run(run_id, record):
         store.save_predictions(run_id, y_test, proba)
+        if val is not None:
+            store.save_validation(run_id, *val)
         params = [((r.get("artifact") or {}).get("params")) for r in records]
         store.update(
             run_id,
@@ -111,4 +120,5 @@ def create(
                 "test_time_augmentation": "as each member",
             },
         )
+    calibrated.calibrate_finished(store, run_id)
     return store.get(run_id)

@@ -22,6 +22,21 @@ def suspects_sentence(preds) -> str:
     )
 
 
+def confidence_note(preds) -> str:
+    """What the bars under each photo are: calibrated probabilities, or the model's own scores."""
+    if preds.get("calibrated"):
+        return (
+            "Bars: calibrated probabilities (one temperature fitted on this run's validation photos), so a "
+            "90 % bar is right about 90 % of the time on the test photos; mistakes are ranked by them. Where "
+            f"one answer misleads, the photo names its {100 * preds['coverage']:.0f} % prediction set: the "
+            f"classes that hold the true one for {100 * preds['coverage']:.0f} % of photos."
+        )
+    return (
+        "Bars: the model's own scores. This run has no calibration yet (python -m core calibrate RUN), so a "
+        "90 % bar is not how often it is right."
+    )
+
+
 def suspect_notes(preds, shown) -> dict[int, str]:
     suspects = set(labels.label_suspects(preds).tolist())
     return {int(i): "label suspect (confident learning)" for i in shown if int(i) in suspects}

@@ -20,7 +20,7 @@ from dash import dcc, html
 from dash.development.base_component import Component
 
 from core.data import CLASS_NAMES, images
-from core.evaluation import drilldown
+from core.evaluation import calibrated, drilldown
 
 PER_PAGE = 30
 
@@ -54,7 +54,7 @@ def _bars_svg(top: tuple[tuple[int, float], ...], true_class: int) -> str:
 
 
 def thumb(
-    index: int, preds: dict[str, np.ndarray], gradcam_run: str | dict[str, str] | None, note: str | None = None
+    index: int, preds: dict[str, Any], gradcam_run: str | dict[str, str] | None, note: str | None = None
 ) -> html.Div:
     """One test photo with its labels, top-3 probabilities and a Grad-CAM link."""
     true_c, pred_c = int(preds["y_true"][index]), int(preds["y_pred"][index])
@@ -67,6 +67,9 @@ def thumb(
     ]
     if note:
         caption += [html.Br(), html.Em(note, className="text-muted")]
+    in_set = calibrated.set_words(preds.get("sets"), index, preds["proba"], preds.get("coverage"))
+    if in_set:  # where one answer misleads: the classes that hold the true one with the stated coverage
+        caption += [html.Br(), html.Span(in_set, className="small prediction-set")]
     picture: Component = html.Img(src=images.dataset_thumbnail("test", index), alt=f"test image {index}")
     link = {"run": gradcam_run} if isinstance(gradcam_run, str) else gradcam_run
     if link:
@@ -90,7 +93,7 @@ def thumb(
 
 def gallery(
     indices: np.ndarray,
-    preds: dict[str, np.ndarray],
+    preds: dict[str, Any],
     gradcam_run: str | dict[str, str] | None,
     page: int = 1,
     notes: dict[int, str] | None = None,

@@ -49,6 +49,16 @@ COLUMNS: list[tuple[str, str, str, dict[str, Any]]] = [
     ),
     ("model", "Model", "The kind of model.", {"minWidth": 140}),
     (
+        "recipe",
+        "Recipe",
+        (
+            "Where its recipe came from: a preset, a race at a stated training time, the reference recipe, its "
+            "own settings, or a model imported from elsewhere (with the framework that trained it). Compare kinds "
+            "of model with their recipes in view."
+        ),
+        {"minWidth": 150},
+    ),
+    (
         "test_accuracy",
         "Test accuracy",
         f"Share of the {spaced(N_TEST)} test photos classified correctly (the test set is used once, at the end of a run).",
@@ -71,6 +81,30 @@ COLUMNS: list[tuple[str, str, str, dict[str, Any]]] = [
             "Overlapping intervals do not settle which run is better: tick two runs for a paired test below."
         ),
         {"minWidth": 150},
+    ),
+    (
+        "ece",
+        "Calibration error",
+        (
+            "How far its “how sure” is from how often it is right (expected calibration error over 15 confidence "
+            f"bins, on the {spaced(N_TEST)} test photos), after calibrating on its validation photos: 1 % means a "
+            "90 % answer is right 89-91 % of the time. Blank: not calibrated yet. Its reliability diagram is on "
+            "/errors."
+        ),
+        {"valueFormatter": _fmt(".1%"), **NUMBER, "width": 130},
+    ),
+    ("ece_before", "ECE before", "The calibration error of the model's own scores (fraction).", {"hide": True}),
+    (
+        "set_coverage",
+        "95 % set coverage",
+        "Share of test photos whose 95 % prediction set (split conformal, fitted on validation) holds the true class.",
+        {"valueFormatter": _fmt(".1%"), **NUMBER, "hide": True},
+    ),
+    (
+        "set_size",
+        "Mean set size",
+        "Classes in a 95 % prediction set, on average (1.00: one answer for almost every photo).",
+        {"valueFormatter": _fmt(".2f"), **NUMBER, "hide": True},
     ),
     ("ci_low", "95 % low", "Lower end of the 95 % interval (fraction).", {"hide": True}),
     ("ci_high", "95 % high", "Upper end of the 95 % interval (fraction).", {"hide": True}),
@@ -155,9 +189,14 @@ CSV_HEADERS = {
     "run_id": "run_id",
     "name": "name",
     "model": "model",
+    "recipe": "recipe",
     "test_accuracy": "test_accuracy_fraction",
     "val_accuracy": "validation_accuracy_fraction",
     "ci_text": "test_accuracy_95pct_interval",
+    "ece": "calibration_error_ece_fraction",
+    "ece_before": "ece_before_calibration_fraction",
+    "set_coverage": "set_coverage_fraction",
+    "set_size": "set_mean_size",
     "ci_low": "test_accuracy_ci95_low_fraction",
     "ci_high": "test_accuracy_ci95_high_fraction",
     "seed_min": "seed_group_min_fraction",

@@ -43,6 +43,9 @@ def grid(columns: list[dict], highlight: dict | None = None) -> dag.AgGrid:
             "rowSelection": {"mode": "multiRow", "enableClickSelection": False, "headerCheckbox": False},
             "tooltipShowDelay": 300,
             "animateRows": False,
+            # every column is in the page, also those scrolled out of view: a person (and a test) can reach
+            # each header; 30 columns x 100 rows is cheap
+            "suppressColumnVirtualisation": True,
             "stopEditingWhenCellsLoseFocus": True,
             "cacheBlockSize": BLOCK,
             "maxBlocksInCache": 20,

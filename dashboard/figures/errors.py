@@ -68,6 +68,7 @@ def accuracy_bars(rows: list[dict[str, Any]]) -> go.Figure:
         ("deep", "deep learning (Keras)"),
         ("classic", "classic (scikit-learn)"),
         ("ensemble", "ensemble (averaged runs)"),
+        ("imported", "imported (trained elsewhere)"),
     ):
         part = [r for r in ordered if r["family"] == family]
         fig.add_bar(
@@ -113,3 +114,37 @@ def per_class_f1(runs: dict[str, list[dict[str, Any]]], class_names: list[str]) 
         )
     fig.update_yaxes(title="F1 score", range=[0, 1.02])
     return base_layout(fig, height=380, barmode="group", legend=dict(orientation="h", y=-0.25, x=0))
+
+
+def reliability(after: list[dict[str, Any]], before: list[dict[str, Any]] | None = None) -> go.Figure:
+    """A reliability diagram: for each confidence bin (equal width) with photos in it, the share of its
+    photos answered right against the mean confidence, after calibration (markers sized by the photos
+    in the bin, their count on hover) and, fainter, before; the diagonal is a perfectly calibrated model."""
+    fig = go.Figure()
+    fig.add_scatter(
+        x=[0, 1], y=[0, 1], mode="lines", name="perfectly calibrated", line=dict(color="#95a5a6", dash="dot")
+    )
+    total = max(1, sum(b["count"] for b in after))
+    for rows, name, color, opacity in (
+        (before or [], "the model's own scores", "#e67e22", 0.55),
+        (after, "calibrated", "#2c3e50", 1.0),
+    ):
+        if not rows:
+            continue
+        fig.add_scatter(
+            x=[b["confidence"] for b in rows],
+            y=[b["accuracy"] for b in rows],
+            mode="lines+markers",
+            name=name,
+            opacity=opacity,
+            line=dict(color=color),
+            marker=dict(size=[6 + 24 * (b["count"] / total) ** 0.5 for b in rows], color=color),
+            customdata=[[b["count"], b["low"], b["high"]] for b in rows],
+            hovertemplate=(
+                "confidence %{customdata[1]:.0%}–%{customdata[2]:.0%}: %{customdata[0]:,} photos<br>"
+                "mean confidence %{x:.1%}, right %{y:.1%}<extra>" + name + "</extra>"
+            ),
+        )
+    fig.update_xaxes(range=[0, 1.02], tickformat=".0%", title="how sure the model says it is (test photos)")
+    fig.update_yaxes(range=[0, 1.02], tickformat=".0%", title="how often it is right")
+    return base_layout(fig, height=380, legend=dict(orientation="h", y=-0.25, x=0), margin=dict(l=70, r=20, t=20, b=90))

@@ -1,8 +1,9 @@
 """/errors?run=…: the confusion matrix of one run and the exact test photos behind every cell.
 
-The page picks the run and lays out four blocks (dashboard/components/errors/): the matrix with the
-classification report, the photos of a clicked cell, the most confident mistakes, and a comparison
-with a second run. Each block owns its ids and callbacks."""
+The page picks the run and lays out five blocks (dashboard/components/errors/): the matrix with the
+classification report, the photos of a clicked cell, the most confident mistakes, how sure the model is
+against how often it is right (its reliability diagram), and a comparison with a second run. Each block
+owns its ids and callbacks."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from dash import Input, Output, callback, dcc, html, no_update
 
 from core.evaluation import drilldown
 from dashboard import runs_view
-from dashboard.components.errors import cell, matrix, mistakes
+from dashboard.components.errors import cell, matrix, mistakes, sureness
 from dashboard.components.errors import compare as second_run
 
 dash.register_page(__name__, path="/errors", name="Errors", order=4, title="Errors · Fashion-MNIST Studio")
@@ -51,6 +52,7 @@ def layout(run: str | None = None, compare: str | None = None, **_query) -> html
             matrix.block(preds),
             cell.block(),
             mistakes.block(record, preds),
+            sureness.block(record),
             second_run.block(record["run_id"], compare),
         ]
     )

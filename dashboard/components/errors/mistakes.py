@@ -18,6 +18,7 @@ class ids:
 
     block = "errors-mistakes"
     sentence = "errors-suspects"
+    confidence = "errors-confidence"
     csv = "errors-suspects-csv"
     download = "errors-suspects-download"
 
@@ -30,6 +31,7 @@ def block(record, preds) -> dbc.Card:
             dbc.CardBody(
                 [
                     html.P(error_reports.suspects_sentence(preds), className="small text-muted", id=ids.sentence),
+                    html.P(error_reports.confidence_note(preds), className="small text-muted", id=ids.confidence),
                     dbc.Button(
                         f"Download all {len(labels.label_suspects(preds))} label suspects (CSV)",
                         id=ids.csv,
