@@ -3,7 +3,7 @@
 By default a production WSGI server (waitress: pure Python, threads in one process, so the
 in-process model caches are shared and nothing forks after TensorFlow is loaded) with bounded
 thread pools, one for pages and one for /api/predict (dashboard.lanes), and a prediction worker
-process that answers /api/predict (core.explain.worker; started with spawn, never fork). `--dev` runs
+process that answers /api/predict (core.predict.worker; started with spawn, never fork). `--dev` runs
 Flask's development server with Dash's debug tools instead.
 """
 
@@ -63,7 +63,7 @@ def main(argv=None) -> None:
     from waitress import serve
 
     if args.predict_worker:
-        from core.explain.worker import PredictionWorker
+        from core.predict.worker import PredictionWorker
         from dashboard import runs_view
 
         state.use_prediction_worker(PredictionWorker(warm_run=lambda: runs_view.default_run("deep")).start())

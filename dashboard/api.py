@@ -18,7 +18,6 @@ unknown path or run, 405 wrong method (with Allow), 409 a run that cannot predic
 
 from __future__ import annotations
 
-import contextlib
 import email.parser
 import email.policy
 import re
@@ -58,46 +57,14 @@ def _run_error(exc: RunError):
 
 
 def predict_upload(raw: bytes, run_id: str | None) -> dict:
-    """Prediction for upload bytes with a run's model (raises UploadError / RunError / ValueError):
-    by the prediction worker when the server runs one and it is up, else in this process."""
-    from core.data import CLASS_NAMES
-    from core.evaluation import calibrated
-    from core.explain import worker as prediction
+    """Prediction for upload bytes with a run's model (raises UploadError / RunError / ValueError): one
+    path (core.predict.answer), by the prediction worker when the server runs one and it is up."""
+    from core.predict import answer
 
     run_id = run_id or runs_view.default_run("deep")
     if run_id is None:
         raise UnknownRun("no completed CNN run to predict with; train one first")
-    state.store().get(run_id)  # validates the id and that the run exists
-    with upload.slot_for(raw):
-        result = None
-        if (worker := state.prediction_worker()) is not None:
-            with contextlib.suppress(prediction.WorkerUnavailable):  # starting or restarting: answer here
-                result = worker.predict_upload(raw, run_id)
-        if result is None:
-            result = prediction.predict_upload_here(raw, run_id, state.store())
-    said = calibrated.answer(state.store().get(run_id), result["probabilities"])
-    proba = said["probabilities"]
-    return {
-        "run": run_id,
-        "predicted_class": CLASS_NAMES[int(proba.argmax())],
-        # calibrated on the run's validation photos where it has a calibration (`calibrated`); the model's
-        # own numbers stay under `raw_probabilities`
-        "probabilities": {name: round(float(p), 6) for name, p in zip(CLASS_NAMES, proba, strict=True)},
-        "calibrated": said["calibrated"],
-        "raw_probabilities": {name: round(float(p), 6) for name, p in zip(CLASS_NAMES, said["raw"], strict=True)},
-        "prediction_set": said["prediction_set"],
-        "coverage": said["coverage"],
-        "inverted": result["inverted"],
-        "looks_like_fashion_mnist": result["familiarity"]["familiar"],
-        "familiarity": result["familiarity"],
-        # the familiarity check's reasons are warnings too: a client that reads only `warnings` sees them
-        "warnings": list(result["warnings"])
-        + [
-            f"This photo does not look like the Fashion-MNIST photos the model learned from: {reason}"
-            for reason in (result["familiarity"].get("reasons") or [])
-            if not result["familiarity"]["familiar"]
-        ],
-    }
+    return answer.for_upload(raw, run_id, state.store(), state.prediction_worker()).to_json()
 
 
 def _image_bytes() -> bytes | None:

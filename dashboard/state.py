@@ -10,7 +10,7 @@ from core import paths
 from core.store import RunStore
 
 if TYPE_CHECKING:
-    from core.explain.worker import PredictionWorker
+    from core.predict.worker import PredictionWorker
 
 _worker: PredictionWorker | None = None
 

@@ -1,4 +1,4 @@
-"""The prediction worker (core.explain.worker): a real spawned child process that answers exactly as
+"""The prediction worker (core.predict.worker): a real spawned child process that answers exactly as
 the server process does, loses no request when killed with SIGKILL and comes back by itself. That it
 goes when its server is killed is checked in tests/test_server_restart.py (a real server, kill -9)."""
 
@@ -16,7 +16,7 @@ from PIL import Image
 
 from core import data
 from core.data import upload
-from core.explain import worker as prediction
+from core.predict import worker as prediction
 from core.store import UnknownRun
 from dashboard import state
 from tests.conftest import wait_until

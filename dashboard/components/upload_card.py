@@ -6,12 +6,11 @@ import base64
 import binascii
 
 import dash_bootstrap_components as dbc
-import numpy as np
 from dash import dcc, html
 
-from core import explain
-from core.data import images, upload
-from core.evaluation import analysis, calibrated
+from core.data import CLASS_NAMES, familiar_rates, images, upload
+from core.evaluation import analysis
+from core.predict import answer
 from core.store import RunError
 from dashboard import state
 from dashboard.components.cards import STATIC_CONFIG
@@ -83,6 +82,30 @@ def _crop_warning(warnings: list[str]):
     )
 
 
+def how_it_works() -> html.Details:
+    """How the photo check works and how often it is wrong, measured (core.data.familiar_rates)."""
+    return html.Details(
+        [
+            html.Summary("How this works"),
+            html.P(
+                [
+                    (
+                        "A photo already in the dataset's format (28×28, grey, a light item on black) goes to the model "
+                        "exactly as it is. Any other photo is cut to its item, centred and shrunk to 28×28 as the "
+                        "dataset's photos were; “Check the photo” warnings are about that step, and only appear when "
+                        "they are true of your photo. The familiarity check compares the result with the training "
+                        "photos. "
+                    ),
+                    familiar_rates.words(familiar_rates.rates()),
+                ],
+                className="small text-muted mb-0",
+            ),
+        ],
+        id="gradcam-upload-how",
+        className="mb-2",
+    )
+
+
 def too_big(data: object) -> dbc.Alert | None:
     """The message for a photo the browser refused to send: "NAME is 14.5 MB; the limit is 10 MB"."""
     if not isinstance(data, dict) or not isinstance(data.get("bytes"), int) or isinstance(data.get("bytes"), bool):
@@ -122,23 +145,22 @@ def upload_result(contents: str | None, filename: str | None, run_id: str | None
             id="gradcam-upload-error",
         )
     try:
-        raw = decode_contents(contents)
-        with upload.slot_for(raw):
-            processed = upload.preprocess(raw, preview=True)
-            result = explain.explain_image(run_id, processed["image"], store=state.store())
+        got, extra = answer.explained(decode_contents(contents), run_id, state.store())
     except upload.UploadError as exc:
         return dbc.Alert(f"{filename or 'This file'}: {exc}", color="warning", id="gradcam-upload-error")
     except (ValueError, RunError) as exc:
         return dbc.Alert(str(exc), color="warning", id="gradcam-upload-error")
-    image, heat = processed["image"], result["heatmap"]
-    note = "inverted (light background)" if processed["inverted"] else "kept (dark background)"
-    names = list(result["probabilities"])
-    said = calibrated.answer(state.store().get(run_id), np.array([result["probabilities"][n] for n in names]))
-    shown = dict(zip(names, (float(p) for p in said["probabilities"]), strict=True))
+    image, heat = got.image, extra["heatmap"]
+    note = "inverted (light background)" if got.inverted else "kept (dark background)"
+    said = {"calibrated": got.calibrated, "prediction_set": got.prediction_set, "coverage": got.coverage}
+    shown = dict(zip(CLASS_NAMES, (float(p) for p in got.probabilities), strict=True))
+    processed = {"familiarity": got.familiarity, "warnings": got.warnings, **extra}
+    result = {"predicted_class": got.predicted_class, "target_class": extra["target_class"]}
     return html.Div(
         [
             _unfamiliar_warning(processed["familiarity"]),
             _crop_warning(processed["warnings"]),
+            how_it_works(),
             dbc.Alert(
                 [
                     html.Strong(f"The model says {result['predicted_class']} ", id="gradcam-upload-answer"),
