@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from core import __version__, cli_evidence, cli_lab, cli_race
+from core import __version__, cli_evidence, cli_lab, cli_race, cli_track
 from core.data import DataError
 from core.explain.gradcam import METHODS as EXPLAIN_METHODS
 from core.models.config import ConfigError, TrainConfig, parse_param
@@ -41,6 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
     stats = data_sub.add_parser("stats", help="pixel statistics and class counts of the real dataset")
     stats.add_argument("--json", action="store_true", help="print one JSON object")
     data_sub.add_parser("check", help="find and verify the four dataset files")
+    data_sub.add_parser(
+        "familiarity", help="measure the photo check's false alarms and detections (writes artifacts/familiarity.json)"
+    )
 
     train = sub.add_parser("train", help="train one model into a new run")
     train.add_argument("model", nargs="?", help=f"one of: {', '.join(MODEL_NAMES)} (optional with --preset)")
@@ -107,6 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_lab.add_parsers(sub, _Parser)
     cli_evidence.add_parsers(sub, _Parser)
     cli_race.add_parsers(sub, _Parser)
+    cli_track.add_parsers(sub, _Parser)
 
     ref = sub.add_parser("reference", help="retrain the committed reference runs")
     ref.add_argument("--only", nargs="+", metavar="MODEL", help="just these models")
@@ -133,6 +137,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         **cli_lab.HANDLERS,
         **cli_evidence.HANDLERS,
         **cli_race.HANDLERS,
+        **cli_track.HANDLERS,
         "gradcam": _cmd_gradcam,
     }[args.command]
     try:
@@ -156,6 +161,13 @@ def _cmd_data(args) -> int:
     from core import data
     from core.data import explore
 
+    if args.data_command == "familiarity":
+        from core.data import familiar_rates
+
+        result = familiar_rates.measure()
+        familiar_rates.save(result)
+        print(familiar_rates.words(result))
+        return 0
     if args.data_command == "check":
         ds = data.load()
         print(f"ok: Fashion-MNIST verified in {ds.source} ({len(ds.x_train)} train, {len(ds.x_test)} test)")

@@ -46,13 +46,33 @@ def layers_of_run(run_id: str, store: RunStore | None = None) -> list[str]:
 
 
 def explainable_layers(model: Any) -> list[str]:
-    """Layers whose 4-D outputs Grad-CAM can use (post-activation conv maps), input to output."""
+    """Layers whose 4-D outputs Grad-CAM can use (post-activation conv maps), input to output: the
+    studio's own `*_relu` / `*_out` layers, and in a model from elsewhere any activation layer or
+    convolution with its own non-linear activation (no layer names assumed)."""
+    import keras
+
     names = []
     for layer in model.layers:
         output = getattr(layer, "output", None)
-        if output is not None and len(output.shape) == 4 and layer.name.endswith(("_relu", "_out")):
+        if output is None or len(output.shape) != 4:
+            continue
+        own = layer.name.endswith(("_relu", "_out"))
+        activation = isinstance(layer, keras.layers.Activation | keras.layers.ReLU | keras.layers.LeakyReLU)
+        conv = isinstance(layer, keras.layers.Conv2D | keras.layers.DepthwiseConv2D | keras.layers.SeparableConv2D)
+        if own or activation or (conv and getattr(layer.activation, "__name__", "linear") != "linear"):
             names.append(layer.name)
     return names
+
+
+def _head(model: Any) -> Any:
+    """The final Dense layer (its kernel turns the penultimate features into class scores), skipping a
+    trailing Softmax or Activation layer."""
+    for layer in reversed(model.layers):
+        if getattr(layer, "kernel", None) is not None:
+            return layer
+        if layer.__class__.__name__ not in ("Softmax", "Activation"):
+            break
+    raise ValueError("this model does not end in a dense layer, so Grad-CAM cannot score its classes")
 
 
 @functools.lru_cache(maxsize=32)
@@ -63,7 +83,7 @@ def _views(model_ref: weakref.ref, layer: str):
     model = model_ref()
     if model is None:
         raise ValueError("the model was unloaded; explain it again")
-    head = model.layers[-1]
+    head = _head(model)
     view = keras.Model(model.inputs[0], [model.get_layer(layer).output, head.input], name=f"gradcam_view_{layer}")
     return view, head
 
@@ -142,6 +162,8 @@ def layer_for(method: str, layer: str | None, layers: list[str]) -> str:
     conv layer), checked against the model's explainable layers."""
     if method in INPUT_METHODS:
         return INPUT
+    if not layers:
+        raise ValueError("this model has no convolution layer to explain (Grad-CAM needs one); try occlusion")
     layer = layer or layers[-1]
     if layer not in layers:
         raise ValueError(f"layer {layer!r} cannot be explained; choose one of: {', '.join(layers)}")

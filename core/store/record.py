@@ -88,7 +88,7 @@ class RunRecord(_Open):
     model: str
     label: str | None = None
     name: str | None = None  # a person's display name for the run (RunStore.rename)
-    family: Literal["deep", "classic", "ensemble"] | None = None
+    family: Literal["deep", "classic", "ensemble", "imported"] | None = None
     created_at: str
     config: dict[str, Any] | None = None
     metrics: Metrics | None = None

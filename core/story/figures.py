@@ -11,7 +11,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 FONT = dict(family="system-ui, -apple-system, Segoe UI, Roboto, Helvetica, Arial, sans-serif", size=16)
-FAMILY = {"deep": "#18bc9c", "classic": "#3498db", "ensemble": "#8e44ad"}
+FAMILY = {"deep": "#18bc9c", "classic": "#3498db", "ensemble": "#8e44ad", "imported": "#e67e22"}
 TRAIN, VAL = "#2c3e50", "#e74c3c"
 
 
@@ -21,7 +21,12 @@ def _layout(fig: go.Figure, **extra) -> go.Figure:
     return fig
 
 
-FAMILY_NAMES = {"deep": "neural network (CNN)", "classic": "classic model", "ensemble": "ensemble"}
+FAMILY_NAMES = {
+    "deep": "neural network (CNN)",
+    "classic": "classic model",
+    "ensemble": "ensemble",
+    "imported": "model imported from elsewhere",
+}
 
 
 def model_bars(rows: list[dict[str, Any]]) -> go.Figure:

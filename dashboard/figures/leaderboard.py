@@ -18,7 +18,7 @@ def cost_scatter(rows: list[dict[str, Any]]) -> go.Figure:
         return empty_figure("No finished runs with a training time yet.")
     front = pareto_front(points)
     fig = go.Figure()
-    for family in ("deep", "classic", "ensemble"):
+    for family in ("deep", "classic", "ensemble", "imported"):
         part = [r for r in points if r.get("family") == family]
         if part:
             fig.add_scatter(

@@ -60,4 +60,4 @@ def empty_figure(message: str, height: int = 300, width_chars: int = 46) -> go.F
     return base_layout(fig, height=height)
 
 
-FAMILY_COLORS = {"deep": "#18bc9c", "classic": "#3498db", "ensemble": "#8e44ad"}
+FAMILY_COLORS = {"deep": "#18bc9c", "classic": "#3498db", "ensemble": "#8e44ad", "imported": "#e67e22"}
