@@ -155,3 +155,26 @@ def test_tiny_race_trains_resumes_and_shows(private_artifacts):
             assert c["actual_seconds"] > 0 and c["planned_seconds"] > 0
         assert len(b["pairs"]) == 1 and b["words"] in b["pairs"][0]["sentence"]
     assert len(results.curve_rows(result)) == 4
+
+
+def test_the_race_page_draws_time_to_accuracy_and_names_each_budget(dash_duo, app_factory, private_artifacts):
+    """After the tiny race above: its chart has one line per architecture with a point per budget, and
+    every sentence names its budget."""
+    from tests.conftest import graph_traces, wait_until
+
+    result = results.summary("tiny-race")
+    dash_duo.start_server(app_factory())
+    dash_duo.driver.set_window_size(1280, 900)
+    dash_duo.driver.get(f"{dash_duo.server_url}/race?race=tiny-race")
+    traces = wait_until(lambda: graph_traces(dash_duo, "race-chart"), timeout=60)
+    assert sorted((t["name"], t["n"]) for t in traces) == sorted((e["title"], 2) for e in result["entrants"])
+    markers = dash_duo.driver.execute_script(
+        "return document.querySelectorAll('#race-chart .scatterlayer .trace .points path').length"
+    )
+    assert markers == 4
+    sentences = [li.text for li in dash_duo.find_elements("#race-sentences li")]
+    assert len(sentences) == 2 and "30 seconds of training here" in sentences[0]
+    assert "45 seconds of training here" in sentences[1]
+    assert len(dash_duo.find_elements("#race-table tbody tr")) == 4
+    assert "8 of 8 runs finished" in dash_duo.find_element("#race-progress").text
+    assert dash_duo.get_logs() == []
