@@ -23,6 +23,7 @@ def add_parsers(sub, parser_class) -> None:
     imp.add_argument("--label", help="what the leaderboard calls the model (default 'Imported model')")
     imp.add_argument("--train-seconds", type=float, help="how long it trained (left blank when not given)")
     imp.add_argument("--n-train", type=int, help="how many training photos it learnt from")
+    imp.add_argument("--group", help="a seed group: runs of one recipe over seeds share it (one leaderboard row)")
     imp.add_argument("--force", action="store_true", help="import even when the accuracy is near chance")
     imp.add_argument("--json", action="store_true")
 
@@ -42,6 +43,7 @@ def _cmd_import(args) -> int:
         train_seconds=args.train_seconds,
         n_train=args.n_train,
         force=args.force,
+        group=args.group,
     )
     metrics = record["metrics"]
     if args.json:

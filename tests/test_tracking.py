@@ -113,6 +113,32 @@ def test_an_imported_run_is_judged_exactly_like_the_studios_own(studio, trained)
 
     row = leaderboard.row(record, store.history("my-logreg"))
     assert row["recipe"] == "imported (scikit-learn)" and row["train_seconds"] is None
+    # a story and a report about it, true of it: its own number, no training time made up
+    from core.story import report, slides, summary
+
+    story = slides.build("my-logreg", store, explain=False)
+    page = report.render(story, summary.appendix(store, story))
+    assert f"{100 * record['metrics']['test_accuracy']:.2f} %" in page
+    assert "training time not recorded" in page or "trained 0" not in page
+    for placeholder in ("None", "nan", "{", "}"):
+        assert placeholder not in story.summary, placeholder
+
+
+def test_imported_seeds_form_one_group(studio, trained):
+    """Two imports of one recipe (seeds) share a group: one leaderboard row with its seed spread."""
+    from core.evaluation import leaderboard
+    from core.tracking import importer
+
+    store = RunStore(studio / "runs")
+    proba = np.load(trained["test"])
+    other = trained["folder"] / "seed2.npy"
+    np.save(other, np.roll(proba, 1, axis=1) * 0.02 + proba * 0.98)  # another seed: a few answers differ
+    for name, path in (("grp-s1", trained["test"]), ("grp-s2", other)):
+        importer.import_run(name, path, group="my-logreg-seeds", store=store)
+    rows = [leaderboard.row(store.get(r), []) for r in ("grp-s1", "grp-s2")]
+    (folded,) = leaderboard.grouped(rows)
+    accuracies = [store.get(r)["metrics"]["test_accuracy"] for r in ("grp-s1", "grp-s2")]
+    assert folded["seeds"] == 2 and folded["test_accuracy"] == pytest.approx(np.mean(accuracies))
 
 
 def _bad_inputs(folder: Path) -> list[tuple[list[str], str]]:
@@ -209,6 +235,10 @@ def test_a_script_that_dies_leaves_an_interrupted_run_with_its_curves(studio, tm
         assert proc.stdout is not None and proc.stdout.readline().strip() == "logged"
         store = RunStore(studio / "runs")
         assert store.get("dies-midway")["status"] == "running"  # live while the script runs
+        from core.training import progress
+
+        live = progress.snapshot(store, "dies-midway")  # what /train's replay and the CLI show
+        assert live["status"] == "running" and [r["epoch"] for r in live["history"]] == [1, 2]
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
     finally:

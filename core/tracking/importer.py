@@ -31,11 +31,14 @@ def import_run(
     params: dict[str, Any] | None = None,
     force: bool = False,
     store: RunStore | None = None,
+    group: str | None = None,
 ) -> dict[str, Any]:
     """Check every input, then write the run; returns its record. ImportRefused / RunError / InvalidRunId
     (one line each) when anything is wrong; nothing is written then."""
     store = store or RunStore()
     run_id = validate_run_id(name)
+    if group is not None:
+        validate_run_id(group, "group name")
     if store.path(run_id).exists():
         raise RunError(f"run {run_id} already exists; choose another name")
     test = arrays.probabilities(arrays.read_array(predictions), N_TEST, logits, "test predictions")
@@ -65,6 +68,7 @@ def import_run(
         kind="import",
         n_train=n_train,
         force=force,
+        group=group,
     ) as run:
         for row in rows:
             epoch = row.pop("epoch")

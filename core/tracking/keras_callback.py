@@ -61,6 +61,7 @@ def KerasCallback(
                     n_train=n_train,
                 )
             )
+            self.run.planned_epochs = (self.params or {}).get("epochs")
 
         def on_epoch_end(self, epoch, logs=None):
             assert self.run is not None

@@ -59,6 +59,7 @@ class TrackedRun:
         self._val: np.ndarray | None = None
         self._epochs = 0
         self.train_seconds: float | None = None  # a script may say how long it trained; else measured
+        self.planned_epochs: int | None = None  # when known (the Keras callback knows), progress shows a fraction
 
     def log_epoch(self, epoch: int, **values: float) -> None:
         """One epoch's numbers (loss, accuracy, val_loss, val_accuracy, lr, … : finite numbers)."""
@@ -72,9 +73,11 @@ class TrackedRun:
         row.setdefault("seconds", round(time.perf_counter() - self.started, 3))
         self.store.append_history(self.run_id, row)
         self._epochs = max(self._epochs, int(epoch))
-        self.store.write_progress(
-            self.run_id, {"stage": "training", "epoch": int(epoch), "message": f"epoch {epoch} logged"}
-        )
+        planned = self.planned_epochs
+        progress: dict[str, Any] = {"stage": "training", "epoch": int(epoch), "message": f"epoch {epoch} logged"}
+        if planned:
+            progress |= {"epochs": int(planned), "batch": 1, "batches": 1}
+        self.store.write_progress(self.run_id, progress)
 
     def log_predictions(self, values: Any, logits: bool = False) -> None:
         """The model's outputs on the 10 000 test photos, in the dataset's order ([0, 1] grey, 28x28)."""
@@ -150,6 +153,8 @@ def start_run(
     kind: str = "script",
     n_train: int | None = None,
     force: bool = False,
+    group: str | None = None,
+    seed: int | None = None,
 ) -> Iterator[TrackedRun]:
     """Open run `name` (a new run id: letters, digits, '-', '_'), yield it, and finish it (see module doc)."""
     store = store or RunStore()
@@ -170,6 +175,8 @@ def start_run(
         "data": {"n_train": n_train, "n_val": N_VAL, "n_test": N_TEST},
         "started_at": now_iso(),
     }
+    if group:  # runs of one recipe over seeds: the leaderboard's "one row per seed group" folds them
+        record["group"] = {"id": validate_run_id(group, "group name"), "seed": seed}
     with store.open_run(run_id, record):
         run = TrackedRun(store, run_id, force)
         try:
