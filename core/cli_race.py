@@ -44,6 +44,7 @@ def add_parsers(sub, parser_class) -> None:
     start.add_argument("--seeds", type=int, default=2)
     start.add_argument("--timing", help="a timing file (race time --out); default: measure now")
     start.add_argument("--plan-only", action="store_true", help="write the plan and train nothing")
+    start.add_argument("--queue", action="store_true", help="one Celery task per run (needs REDIS_URL and workers)")
     for verb, text in (
         ("resume", "train the race's unfinished runs (finished ones are kept)"),
         ("show", "validation accuracy per architecture and budget, with paired verdicts"),
@@ -56,6 +57,8 @@ def add_parsers(sub, parser_class) -> None:
             p.add_argument("--json", action="store_true")
         if verb == "work":
             p.add_argument("--parent-pid", type=int)
+        if verb == "resume":
+            p.add_argument("--queue", action="store_true", help="one Celery task per unfinished run (REDIS_URL)")
     listing = race_sub.add_parser("list", help="every race: architectures, budgets, runs done")
     listing.add_argument("--json", action="store_true")
 
@@ -76,6 +79,20 @@ def _measure(models: list[str], rounds: int, steps: int, log) -> dict[str, Any]:
     return timing.measure(models, rounds=rounds, steps=steps, log=log)
 
 
+def _train(name: str, queued: bool, log) -> int:
+    from core.models.rules import ConfigError
+    from core.race import study
+
+    if not queued:
+        study.run(name, log=log)
+        return 0
+    redis_url = os.environ.get("REDIS_URL")
+    if not redis_url:
+        raise ConfigError("--queue needs REDIS_URL (a Redis server) and Celery workers (see the README)")
+    log(f"queued {study.queue(name, redis_url)} run(s) of race {name} for the Celery workers")
+    return 0
+
+
 def _cmd_race(args) -> int:
     from core.race import plan, results, study
 
@@ -93,18 +110,15 @@ def _cmd_race(args) -> int:
         for key in models:
             plan.entrant(key)
         timing = study.read_timing(args.timing) if args.timing else _measure(models, 3, 20, log)
-        mode = "queued" if os.environ.get("REDIS_URL") else "local"
-        race = study.create(args.name, models, budgets, args.seeds, timing, mode=mode)
+        race = study.create(args.name, models, budgets, args.seeds, timing, mode="queued" if args.queue else "local")
         for budget in race.budgets:
             cells = ", ".join(f"{k} {race.cell(budget, k)['epochs']} epochs" for k in race.entrants)
             log(f"{budget} s: {cells}")
         if args.plan_only:
             return 0
-        study.run(race.name, log=log)
-        return 0
+        return _train(race.name, args.queue, log)
     if command == "resume":
-        study.run(args.race, log=log)
-        return 0
+        return _train(args.race, args.queue, log)
     if command == "stop":
         ok = study.request_stop(args.race)
         print(f"stop requested for {args.race}" if ok else f"{args.race} is not running")

@@ -1,6 +1,7 @@
 """Celery when REDIS_URL is set (broker and result backend both Redis): the pages' background
 callbacks, the trials of queued studies (task `studio.tune_trial`, one trial per task) and the runs
-of queued ablation studies (`studio.ablate_run`, one run per task).
+of queued ablation studies (`studio.ablate_run`, one run per task) and of queued races
+(`studio.race_run`: `python -m core race start ... --queue`).
 
 A trial runs in a fresh interpreter (`python -m core tune-trial STUDY`: TensorFlow hangs in forked
 children), tied to the worker's process, so a killed worker leaves its trial failed and its run
@@ -16,6 +17,7 @@ import sys
 
 TRIAL_TASK = "studio.tune_trial"
 ABLATE_TASK = "studio.ablate_run"  # one run of a queued ablation study
+RACE_TASK = "studio.race_run"  # one run of a queued race (core.race.study.RACE_TASK)
 
 
 @functools.lru_cache(maxsize=4)
@@ -46,6 +48,15 @@ def make_celery(redis_url: str):
         done = subprocess.run(cmd, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True)
         if done.returncode != 0:
             raise RuntimeError(f"a run of {name} exited {done.returncode}: {done.stderr.strip()[-500:]}")
+        return done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
+
+    @app.task(name=RACE_TASK, bind=True)
+    def race_run(task, name: str) -> str:
+        env = {**os.environ, "STUDIO_WORKER_NAME": str(task.request.hostname or os.getpid())}
+        cmd = [sys.executable, "-m", "core", "race", "work", name, "--parent-pid", str(os.getpid())]
+        done = subprocess.run(cmd, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"a run of race {name} exited {done.returncode}: {done.stderr.strip()[-500:]}")
         return done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
 
     return app

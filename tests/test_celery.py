@@ -226,3 +226,27 @@ def test_an_ablation_study_runs_on_celery_workers(redis_url, tmp_path, monkeypat
     store = RunStore()
     assert all(store.get(f"queued-ablation-{k}-s1")["status"] == "validated" for k in ("base", "batchnorm"))
     assert result["variants"][0]["effect"] is not None
+
+
+def test_a_race_runs_on_celery_workers(redis_url, tmp_path, monkeypatch):
+    """`race start --queue`: one task per run on a real Celery worker (two architectures, one budget, one
+    seed, on 300 photos); the race reads as running until its runs are done."""
+    from core.race import results
+    from core.race import study as races
+
+    timing = {
+        "entrants": {
+            "mobilenet": {"float32": {"epoch_seconds": 20.0, "overhead_seconds": 1.0}, "chosen": "float32"},
+            "cnn64": {"mixed_bfloat16": {"epoch_seconds": 20.0, "overhead_seconds": 1.0}, "chosen": "mixed_bfloat16"},
+        }
+    }
+    race = races.create("queued-race", ["mobilenet", "cnn64"], [30], 1, timing, mode="queued", subset=300)
+    worker = start_worker(redis_url, tmp_path / "race.log", 1, "race@%h")
+    try:
+        assert races.queue(race.name, redis_url) == 2 and races.is_running(race.name)
+        done = wait_until(lambda: (r := results.summary(race.name))["runs_done"] == 2 and r, timeout=240, interval=1)
+        wait_until(lambda: not races.is_running(race.name), timeout=30)
+    finally:
+        stop_worker(worker)
+    assert all(RunStore().get(r)["status"] == "validated" for r in race.run_ids())
+    assert all(c["actual_seconds"] for c in done["budgets"][0]["cells"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from core.evaluation.metrics import worst_class
+from core.evaluation.recipes import recipe_words
 
 # column -> "max" or "min": which end is best (used to highlight the best cell per column)
 BEST_DIRECTION = {
@@ -242,31 +243,6 @@ def row(record: dict[str, Any], history: list[dict[str, Any]] | None = None) -> 
         "reproduced": reproduced_badge(record.get("reproduced")),
         **setting_fields(record.get("config") or {}),
     }
-
-
-def recipe_words(record: dict[str, Any]) -> str:
-    """Where a run's recipe came from, in one short phrase, so "best of each kind" is read with it:
-    "preset best", "race 30 minutes", "reference recipe", "own settings", "imported (pytorch 2.5)"."""
-    source = record.get("source") if isinstance(record.get("source"), dict) else None
-    if source:
-        framework = f" ({source['framework']})" if source.get("framework") else ""
-        kind = {"import": "imported", "keras-callback": "Keras callback", "script": "logged by a script"}
-        return kind.get(str(source.get("kind")), "imported") + framework
-    race = record.get("race") if isinstance(record.get("race"), dict) else None
-    if race and race.get("budget_seconds"):
-        seconds = float(race["budget_seconds"])
-        return f"race {seconds:.0f} s" if seconds < 90 else f"race {seconds / 60:g} min"
-    produced: dict[str, Any] = record["produced_by"] if isinstance(record.get("produced_by"), dict) else {}
-    preset = record.get("preset") or produced.get("preset")
-    if preset:
-        return f"preset {preset}"
-    if record.get("family") == "ensemble":
-        return "average of runs"
-    if record.get("ablation") or record.get("study"):
-        return "study variant"
-    if produced.get("reference"):
-        return "reference recipe"
-    return "own settings"
 
 
 def calibration_fields(record: dict[str, Any]) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from core.store import TrainingBusy, atomic, validate_run_id
 from core.store.locks import LockTaken, hold_lock
 from core.store.runs import RunStore
 
+RACE_TASK = "studio.race_run"  # the Celery task a worker runs for one race run (dashboard.celery_app)
 MAX_NAME = 40
 BUSY_POLL_S = 5.0
 DEFAULT_ENTRANTS = ("cnn64", "resnet20", "mobilenet")
@@ -195,9 +196,28 @@ def work_one(name: str, store: RunStore | None = None, log=print, parent_pid: in
     return "skipped"
 
 
-def is_running(name: str) -> bool:
+def queue(name: str, redis_url: str, store: RunStore | None = None) -> int:
+    """One Celery task per unfinished run (`race work NAME` on a worker); returns how many were sent."""
+    from celery import Celery
+
     race = load(name)
-    return FOLDER.locked(name) or any(FOLDER.cell_locked(r) for r in race.run_ids())
+    store = store or RunStore()
+    FOLDER.clear_stop(name)
+    todo = [r for r in race.run_ids() if state(store, r) not in ("done", "running")]
+    app = Celery("fashion_mnist_studio", broker=redis_url, backend=redis_url)
+    for _ in todo:
+        app.send_task(RACE_TASK, args=[name])
+    return len(todo)
+
+
+def is_running(name: str, store: RunStore | None = None) -> bool:
+    race = load(name)
+    if FOLDER.locked(name) or any(FOLDER.cell_locked(r) for r in race.run_ids()):
+        return True
+    if race.raw.get("mode") == "queued" and not FOLDER.stop_requested(name):
+        store = store or RunStore()
+        return any(state(store, r) != "done" for r in race.run_ids())
+    return False
 
 
 def request_stop(name: str) -> bool:
@@ -226,7 +246,7 @@ def list_races(store: RunStore | None = None) -> list[dict[str, Any]]:
                 "runs_done": sum(state(store, r) == "done" for r in ids),
                 "runs_total": len(ids),
                 "created_at": race.raw.get("created_at"),
-                "running": is_running(name),
+                "running": is_running(name, store),
             }
         )
     return sorted(rows, key=lambda r: r["created_at"] or "", reverse=True)

@@ -17,7 +17,18 @@ import numpy as np
 from core import data
 from core.data import images
 from core.data.dataset import N_TEST, N_VAL, spaced
-from core.evaluation import analysis, calibrated, comparison, drilldown, facts, labels, leaderboard, ranking, wording
+from core.evaluation import (
+    analysis,
+    calibrated,
+    comparison,
+    drilldown,
+    facts,
+    labels,
+    leaderboard,
+    ranking,
+    recipes,
+    wording,
+)
 from core.evaluation.facts import Explanation, Paired
 from core.store import RunError, RunStore, listed_record, run_summary
 from core.story import figures, helps, race_words, study_run
@@ -159,7 +170,7 @@ def _problem() -> Slide:
 
 def _recipe(store: RunStore, run_id: str) -> str:
     """ "preset best, trained 17.7 min": how a compared run was made, and its training time here."""
-    return f"{leaderboard.recipe_words(store.get(run_id))}, {trained_words(store, run_id)}"
+    return f"{recipes.recipe_words(store.get(run_id))}, {trained_words(store, run_id)}"
 
 
 def _models(store: RunStore, ranked: list[dict[str, Any]], headline: dict[str, Any]) -> Slide:
