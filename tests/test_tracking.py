@@ -113,6 +113,18 @@ def test_an_imported_run_is_judged_exactly_like_the_studios_own(studio, trained)
 
     row = leaderboard.row(record, store.history("my-logreg"))
     assert row["recipe"] == "imported (scikit-learn)" and row["train_seconds"] is None
+    # without a Keras model file it cannot answer an upload, and says why
+    import io
+
+    from PIL import Image
+
+    from core.predict import answer
+    from core.store import NoModel
+
+    png = io.BytesIO()
+    Image.fromarray(data.load().x_test[0]).save(png, format="PNG")
+    with pytest.raises(NoModel, match="imported without a Keras model file"):
+        answer.for_upload(png.getvalue(), "my-logreg", store)
     # a story and a report about it, true of it: its own number, no training time made up
     from core.story import report, slides, summary
 

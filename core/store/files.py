@@ -123,6 +123,11 @@ class RunFiles:
         artifact = record.get("artifact") or {}
         name = artifact.get("file")
         if record.get("status") != "completed" or name not in MODEL_FILES:
+            if isinstance(record.get("source"), dict):  # imported or logged from a script without a model file
+                raise NoModel(
+                    f"run {run_id} was imported without a Keras model file, so it cannot answer new photos "
+                    "(import it again with --model model.keras)"
+                )
             raise NoModel(f"run {run_id} has no saved model")
         path = self.path(run_id) / name
         if not path.is_file():
