@@ -5,18 +5,22 @@ from __future__ import annotations
 
 import json
 
+from core.data.dataset import N_TEST, N_VAL, spaced
+
 
 def add_parsers(sub, parser_class) -> None:
     imp = sub.add_parser(
         "import",
         help="make a run of a model trained anywhere, from its saved test probabilities (.npy, .npz or .csv)",
-        description="The test probabilities are 10 000 rows (the test photos in the dataset's order) x 10 "
+        description=f"The test probabilities are {spaced(N_TEST)} rows (the test photos in the dataset's order) x 10 "
         "classes. Everything is checked before the run is written; a bad input writes nothing.",
     )
     imp.add_argument("--name", required=True, help="the new run's id (letters, digits, '-', '_')")
     imp.add_argument("--predictions", required=True, help="test probabilities (or logits with --logits)")
     imp.add_argument("--logits", action="store_true", help="the arrays are logits: softmax them")
-    imp.add_argument("--validation", help="its outputs on the studio's 12 000 validation photos (for calibration)")
+    imp.add_argument(
+        "--validation", help=f"its outputs on the studio's {spaced(N_VAL)} validation photos (for calibration)"
+    )
     imp.add_argument("--history", help="a CSV with an 'epoch' column (loss, accuracy, val_loss, val_accuracy …)")
     imp.add_argument("--model", help="a .keras file taking 28x28x1 photos in [0, 1] (explanations and uploads)")
     imp.add_argument("--framework", help="what trained it, e.g. 'pytorch 2.5'")

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from core import paths
-from core.data.dataset import spaced
+from core.data.dataset import N_TRAIN, spaced
 
 FILE = "familiarity.json"
 N_EACH = 500
@@ -115,7 +115,7 @@ def measure(seed: int = 0) -> dict[str, Any]:
     return {
         "measured_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "score": (
-            "two distances, each over its threshold: to the nearest of the 48 000 training photos in a "
+            f"two distances, each over its threshold: to the nearest of the {spaced(N_TRAIN)} training photos in a "
             "50-component PCA of the pixels, and from that PCA's plane (what it cannot express)"
         ),
         "threshold_chosen_on": (

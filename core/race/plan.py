@@ -42,6 +42,11 @@ class Entrant:
     title: str  # what a person reads
     config: TrainConfig  # epochs and precision are set by the plan
     why: str
+    short: str = ""  # for sentences: "ResNet-20"
+
+    def __post_init__(self) -> None:
+        if not self.short:
+            object.__setattr__(self, "short", self.title.split(" (")[0].split(",")[0])
 
     @property
     def kind(self) -> str:

@@ -90,7 +90,7 @@ def sentence(pair: dict[str, Any]) -> str:
     ResNet-20 by 0.4 points (0.1 to 0.7 over 2 seeds)"; a difference the seeds cannot tell from
     noise is called so."""
     when = f"In {budget_words(pair['budget_seconds'])} of training here"
-    lead, other = entrant(pair["leader"]).title, entrant(pair["other"]).title
+    lead, other = entrant(pair["leader"]).short, entrant(pair["other"]).short
     if pair["mean"] is None:
         return f"{when}, {lead} and {other} have no pair of finished runs to compare yet."
     gap = _points(pair["mean"])
@@ -102,6 +102,12 @@ def sentence(pair: dict[str, Any]) -> str:
         return (
             f"{when}, {lead} leads {other} by {gap} points on validation ({low} to {high} over {seeds}; "
             f"Holm-adjusted p = {pair['p_holm']:.3f})."
+        )
+    if pair["ci95"][0] > 0 or pair["ci95"][1] < 0:  # clear of zero alone, not once adjusted for the others
+        return (
+            f"{when}, {lead} is {gap} points ahead of {other} on validation ({low} to {high} over {seeds}), "
+            f"but that is not beyond chance once adjusted for the race's other comparisons (Holm p = "
+            f"{pair['p_holm']:.2f})."
         )
     return (
         f"{when}, {lead} and {other} cannot be told apart: {lead} is {gap} points ahead on validation, "

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from core.data.dataset import N_VAL
+from core.data.dataset import N_VAL, spaced
 from core.models.config import MAX_TRAIN_SIZE
 from core.race.plan import config_for, entrant
 
@@ -105,7 +105,7 @@ def measure(keys: list[str], rounds: int = 3, steps: int = 25, log=lambda _l: No
         "load_average": [round(v, 2) for v in os.getloadavg()],
         "method": (
             f"median of {rounds} interleaved rounds, each {steps} training and {steps} validation steps after "
-            "tracing, scaled to 375 training and 94 validation steps (an epoch on 48 000 photos with its "
-            "validation on 12 000)"
+            f"tracing, scaled to 375 training and 94 validation steps (an epoch on {spaced(MAX_TRAIN_SIZE)} photos "
+            f"with its validation on {spaced(N_VAL)})"
         ),
     }

@@ -224,3 +224,50 @@ def study_runs(rows: list[dict[str, Any]], shown: str) -> go.Figure:
     fig.update_xaxes(title="validation photos right (%; the axis starts near the lowest run)", range=[low - 1, 100])
     fig.update_yaxes(automargin=True)
     return _layout(fig, showlegend=False)
+
+
+RACE_COLORS = ("#18bc9c", "#e67e22", "#3498db", "#8e44ad", "#c0392b")
+
+
+def race_curves(rows: list[dict[str, Any]], entrants: list[dict[str, Any]]) -> go.Figure:
+    """`rows`: core.race.results.curve_rows; `entrants`: the race's entrants (key, title), in order."""
+    if not rows:
+        return _empty("No race run has finished yet.")
+    fig = go.Figure()
+    for i, entrant in enumerate(entrants):
+        part = sorted((r for r in rows if r["entrant"] == entrant["key"]), key=lambda r: r["budget_seconds"])
+        if not part:
+            continue
+        fig.add_scatter(
+            x=[r["seconds"] for r in part],
+            y=[r["accuracy"] for r in part],
+            mode="lines+markers",
+            name=entrant["title"],
+            line=dict(color=RACE_COLORS[i % len(RACE_COLORS)]),
+            marker=dict(size=9),
+            error_y=dict(
+                type="data",
+                symmetric=False,
+                array=[r["high"] - r["accuracy"] for r in part],
+                arrayminus=[r["accuracy"] - r["low"] for r in part],
+                thickness=1.2,
+                width=4,
+            ),
+            customdata=[[r["budget_seconds"], r["epochs"], r["n"], r["low"], r["high"]] for r in part],
+            hovertemplate=(
+                "%{fullData.name}<br>budget %{customdata[0]:,} s: %{customdata[1]} epochs, %{x:,.0f} s of training"
+                "<br>validation %{y:.2%} (mean of %{customdata[2]} seeds; %{customdata[3]:.2%}–%{customdata[4]:.2%})"
+                "<extra></extra>"
+            ),
+        )
+    fig.update_xaxes(type="log", title="training seconds on this machine (log scale)")
+    fig.update_yaxes(tickformat=".1%", title="validation accuracy")
+    return _layout(fig, height=420, showlegend=True, legend=dict(orientation="h", y=-0.25, x=0))
+
+
+def _empty(message: str) -> go.Figure:
+    fig = go.Figure()
+    fig.add_annotation(text=message, showarrow=False, font=dict(size=16))
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return _layout(fig, height=420)

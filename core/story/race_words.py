@@ -11,6 +11,8 @@ from typing import Any
 from core.models.rules import ConfigError
 from core.race import plan, results
 from core.store import RunStore
+from core.story import figures
+from core.story.parts import Slide
 
 CITED = "ref-race"
 
@@ -35,28 +37,46 @@ def cited_budget(store: RunStore) -> tuple[dict[str, Any], dict[str, Any]] | Non
     return (found, complete[-1]) if complete else None
 
 
-def sentences(store: RunStore) -> tuple[list[str], list[str]]:
-    """(the slide's sentences about the race, the run ids they rest on)."""
+def slide(store: RunStore) -> Slide | None:
+    """ "Same training time, which model?": the race's time-to-accuracy chart and what it found at its
+    largest finished budget, or None when there is no race with a finished budget."""
     cited = cited_budget(store)
     if cited is None:
-        return [], []
+        return None
     race, budget = cited
     cells = sorted(budget["cells"], key=lambda c: -c["accuracy"]["mean"])
-    counts = sorted({c["accuracy"]["n"] for c in cells})
-    seeds = f"{counts[0]}" if len(counts) == 1 else f"{counts[0]}–{counts[-1]}"
-    listed = ", ".join(f"{c['title']} {100 * c['accuracy']['mean']:.2f} %" for c in cells)
-    sentence = (
-        f"Given the same {budget['words']} of training on this machine and one recipe, the deep models reach on "
-        f"the validation photos {listed} (mean of {seeds} seed{'s' if counts[-1] > 1 else ''}, race {race['race']})"
-    )
+    listed = ", ".join(f"{plan.entrant(c['entrant']).short} {100 * c['accuracy']['mean']:.1f} %" for c in cells)
     pair = {cells[0]["entrant"], cells[1]["entrant"]}
     top = next((p for p in budget["pairs"] if {p["leader"], p["other"]} == pair), None)
-    if top and top["mean"] is not None:
-        verdict = top["sentence"].split(" of training here, ", 1)[-1]
-        sentence += ": " + verdict
-    said = [sentence if sentence.endswith(".") else sentence + "."]
+    said = [
+        (
+            f"Given the same {budget['words']} of training on this machine and one recipe, the deep models reach "
+            f"on the validation photos: {listed}."
+        )
+    ]
+    if top is not None and top["mean"] is not None:
+        said.append(top["sentence"])
+    said.append(
+        "Each architecture trained for the same seconds here (its epochs planned from its measured speed); "
+        "a model that is best with more time may not be best with less."
+    )
     runs = [r["run_id"] for c in cells for r in c["runs"] if r["status"] == "validated"]
-    return said, runs
+    counts = sorted({c["accuracy"]["n"] for c in cells})
+    seeds = f"{counts[0]}" if counts[0] == counts[-1] else f"{counts[0]}–{counts[-1]}"
+    return Slide(
+        "race",
+        "Same training time: which model?",
+        said,
+        {
+            "one recipe": ", ".join(f"{k} {v}" for k, v in (race.get("shared_recipe") or {}).items()),
+            "validation photos": "Photos held out of training; the test photos are kept for the final scores.",
+            "cannot be told apart": "Paired by seed; the interval over seeds includes no difference (Holm-adjusted).",
+        },
+        figures.race_curves(results.curve_rows(race), race["entrants"]),
+        source=f"Source: race {race['race']}, {len(runs)} runs judged on validation ({seeds} seeds a point); "
+        f"seconds per epoch measured {str(race['timing'].get('measured_at'))[:10]}",
+        action=("Open the race", f"/race?race={race['race']}"),
+    )
 
 
 def manager_sentence(store: RunStore) -> str:
@@ -70,5 +90,5 @@ def manager_sentence(store: RunStore) -> str:
     verdict = "" if top is None or top.get("measurable") else " (its lead over the next is within noise)"
     return (
         f"Given the same {budget['words']} of training on this machine, the most accurate kind of deep model was "
-        f"{best['title']} on the validation photos{verdict}."
+        f"{plan.entrant(best['entrant']).short} on the validation photos{verdict}."
     )

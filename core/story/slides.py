@@ -89,6 +89,7 @@ def build(run_id: str | None = None, store: RunStore | None = None, explain: boo
     slides = [
         _problem(),
         _models(store, ranked, headline),
+        race_words.slide(store),
         _learning(store, record, deep),
         _confusions(store, record),
         _right_and_wrong(store, record, ranked),
@@ -195,24 +196,24 @@ def _models(store: RunStore, ranked: list[dict[str, Any]], headline: dict[str, A
         cited += [versus.a, versus.b]
         gap = wording.gap(versus, "the CNN", "the classic model")
         sentences.append(
-            f"The best CNN ({versus.name_a}; {_recipe(store, versus.a)}) gets {pct(versus.accuracy_a)} of the "
-            f"test photos right, the best classic model ({versus.name_b}; {_recipe(store, versus.b)}) "
+            f"The best CNN ({versus.name_a}, {trained_words(store, versus.a)}) gets {pct(versus.accuracy_a)} of the "
+            f"test photos right, the best classic model ({versus.name_b}, {trained_words(store, versus.b)}) "
             f"{pct(versus.accuracy_b)}: {gap[0].lower() + gap[1:]}"
         )
-    raced, raced_runs = race_words.sentences(store)
-    sentences += raced
     found = comparison.top_two(store)
     if found:
         top = Paired.of(found)
         cited += [top.a, top.b]
         leader = next((r for r in ranked if r["run_id"] == top.a), None)
         interval = leaderboard.interval_text((leader or {}).get("metrics", {}).get("test_accuracy_ci95"))
+        recipe_a, recipe_b = (recipes.recipe_words(store.get(r)) for r in (top.a, top.b))
+        differ = "; another recipe" if recipe_a != recipe_b else ""
         sentences.append(
             f"The most accurate run, {top.name_a} ({pct(top.accuracy_a)}"
             + (f", 95 % interval {interval}" if interval else "")
-            + f"; {_recipe(store, top.a)}), leads the "
-            f"runner-up, {top.name_b} ({_recipe(store, top.b)}), by {100 * top.difference:.2f} points on the test "
-            "photos: " + ("beyond chance." if top.beyond_chance else "that could be noise.")
+            + f", {trained_words(store, top.a)}), leads the "
+            f"runner-up, {top.name_b} ({trained_words(store, top.b)}{differ}), by {100 * top.difference:.2f} "
+            "points: " + ("beyond chance." if top.beyond_chance else "that could be noise.")
         )
     return Slide(
         "models",
@@ -229,8 +230,7 @@ def _models(store: RunStore, ranked: list[dict[str, Any]], headline: dict[str, A
             store,
             *cited,
             extra=f"the bars: the best of each of {len(rows)} kinds of model, from {len(ranked)} ranked runs, each "
-            "with its recipe and training time here"
-            + (f"; the race: {len(raced_runs)} runs judged on validation" if raced_runs else ""),
+            "with its recipe and training time here",
         ),
         action=("Open the leaderboard", "/leaderboard"),
     )

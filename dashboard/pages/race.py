@@ -14,7 +14,7 @@ from dash import Input, Output, callback, dcc, html
 from core.models.rules import ConfigError
 from core.race import results, study
 from core.store import RunError
-from dashboard.figures.race import time_to_accuracy
+from core.story.figures import race_curves
 
 dash.register_page(__name__, path="/race", name="Race", order=8, title="Race · Fashion-MNIST Studio")
 DEFAULT = "ref-race"
@@ -121,7 +121,7 @@ def show(name, _n):
     return html.Div(
         [
             html.P(f"{result['runs_done']} of {result['runs_total']} runs finished.", id="race-progress"),
-            dcc.Graph(id="race-chart", figure=time_to_accuracy(results.curve_rows(result), result["entrants"])),
+            dcc.Graph(id="race-chart", figure=race_curves(results.curve_rows(result), result["entrants"])),
             html.Ul(sentences, id="race-sentences"),
             _table(result),
             _method(result),
