@@ -43,23 +43,24 @@ def make_celery(redis_url: str):
 
     @app.task(name=ABLATE_TASK, bind=True)
     def ablate_run(task, name: str) -> str:
-        env = {**os.environ, "STUDIO_WORKER_NAME": str(task.request.hostname or os.getpid())}
-        cmd = [sys.executable, "-m", "core", "ablate", "work", name, "--parent-pid", str(os.getpid())]
-        done = subprocess.run(cmd, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True)
-        if done.returncode != 0:
-            raise RuntimeError(f"a run of {name} exited {done.returncode}: {done.stderr.strip()[-500:]}")
-        return done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
+        return _study_cell(task, "ablate", name)
 
     @app.task(name=RACE_TASK, bind=True)
     def race_run(task, name: str) -> str:
-        env = {**os.environ, "STUDIO_WORKER_NAME": str(task.request.hostname or os.getpid())}
-        cmd = [sys.executable, "-m", "core", "race", "work", name, "--parent-pid", str(os.getpid())]
-        done = subprocess.run(cmd, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True)
-        if done.returncode != 0:
-            raise RuntimeError(f"a run of race {name} exited {done.returncode}: {done.stderr.strip()[-500:]}")
-        return done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
+        return _study_cell(task, "race", name)
 
     return app
+
+
+def _study_cell(task, command: str, name: str) -> str:
+    """One run of a queued study (`python -m core ablate|race work NAME`) in a fresh interpreter tied to
+    this worker process; its last output line, or an error with the end of its stderr."""
+    env = {**os.environ, "STUDIO_WORKER_NAME": str(task.request.hostname or os.getpid())}
+    cmd = [sys.executable, "-m", "core", command, "work", name, "--parent-pid", str(os.getpid())]
+    done = subprocess.run(cmd, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"a run of {command} study {name} exited {done.returncode}: {done.stderr.strip()[-500:]}")
+    return done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
 
 
 def celery_manager():

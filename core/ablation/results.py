@@ -16,20 +16,7 @@ from core.ablation.plan import BASE, FACTORIAL, Plan, budget_of, budgets_of, is_
 from core.evaluation import stats
 from core.models.rules import ConfigError
 from core.store import RunStore
-
-
-def _result(store: RunStore, run_id: str) -> dict[str, Any] | None:
-    if not store.exists(run_id):
-        return None
-    record = store.get(run_id)
-    if record.get("status") != "validated":
-        return {"run_id": run_id, "status": record.get("status"), "val_accuracy": None, "seconds": None}
-    return {
-        "run_id": run_id,
-        "status": "validated",
-        "val_accuracy": (record.get("validation") or {}).get("val_accuracy"),
-        "seconds": (record.get("timings") or {}).get("train_seconds"),
-    }
+from core.store.studies import cell_result
 
 
 def _mean(values: list[float]) -> float | None:
@@ -144,7 +131,7 @@ def summary(name: str, store: RunStore | None = None) -> dict[str, Any]:
         return factorial_summary(plan, store)
     k = len(plan.seeds)
     results = {
-        (budget_of(plan, v), v["key"]): [_result(store, variant_run_id(plan, v, i)) for i in range(1, k + 1)]
+        (budget_of(plan, v), v["key"]): [cell_result(store, variant_run_id(plan, v, i)) for i in range(1, k + 1)]
         for v in plan.variants
     }
     base_of = {budget_of(plan, v): v["config"] for v in plan.variants if v["key"] == BASE}
@@ -215,7 +202,7 @@ def factorial_summary(plan: Plan, store: RunStore) -> dict[str, Any]:
     factors = plan.factors
     levels, y, rows = [], [], []
     for v in plan.variants:
-        runs = [_result(store, variant_run_id(plan, v, i)) for i in range(1, k + 1)]
+        runs = [cell_result(store, variant_run_id(plan, v, i)) for i in range(1, k + 1)]
         for r in runs:
             if r and r["val_accuracy"] is not None:
                 levels.append(v["levels"])
@@ -369,7 +356,7 @@ def cited_name(store: RunStore | None = None) -> str | None:
     rows = []
     for plan in filter(_citable, _plans()):
         ids = [variant_run_id(plan, v, i) for i in range(1, len(plan.seeds) + 1) for v in plan.variants]
-        done = sum(1 for run_id in ids if (r := _result(store, run_id)) and r["status"] == "validated")
+        done = sum(1 for run_id in ids if (r := cell_result(store, run_id)) and r["status"] == "validated")
         if done == len(ids) and ids:
             rows.append((plan.created_at or "", plan.name))
     if not rows:

@@ -14,26 +14,12 @@ from typing import Any
 from core.evaluation import stats
 from core.race.plan import Race, budget_words, entrant, load, run_id_of
 from core.store import RunStore
-
-
-def _run(store: RunStore, run_id: str) -> dict[str, Any] | None:
-    if not store.exists(run_id):
-        return None
-    record = store.get(run_id)
-    if record.get("status") != "validated":
-        return {"run_id": run_id, "status": record.get("status"), "val_accuracy": None, "seconds": None}
-    return {
-        "run_id": run_id,
-        "status": "validated",
-        "val_accuracy": (record.get("validation") or {}).get("val_accuracy"),
-        "seconds": (record.get("timings") or {}).get("train_seconds"),
-        "epochs_run": record.get("epochs_run"),
-    }
+from core.store.studies import cell_result
 
 
 def _cell(race: Race, store: RunStore, budget: int, key: str) -> dict[str, Any]:
     planned = race.cell(budget, key)
-    runs = [_run(store, run_id_of(race.name, budget, key, i)) for i in range(1, len(race.seeds) + 1)]
+    runs = [cell_result(store, run_id_of(race.name, budget, key, i)) for i in range(1, len(race.seeds) + 1)]
     accs = [r["val_accuracy"] if r else None for r in runs]
     secs = [r["seconds"] for r in runs if r and r["seconds"] is not None]
     return {

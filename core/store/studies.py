@@ -68,3 +68,20 @@ class StudyFolder:
 
 ABLATIONS = StudyFolder("ablations")
 TUNING = StudyFolder("tuning")
+
+
+def cell_result(store, run_id: str) -> dict | None:
+    """One study run as a study's results read it: None when it does not exist; its status, and for a
+    run judged on validation its validation accuracy, training seconds and epochs."""
+    if not store.exists(run_id):
+        return None
+    record = store.get(run_id)
+    if record.get("status") != "validated":
+        return {"run_id": run_id, "status": record.get("status"), "val_accuracy": None, "seconds": None}
+    return {
+        "run_id": run_id,
+        "status": "validated",
+        "val_accuracy": (record.get("validation") or {}).get("val_accuracy"),
+        "seconds": (record.get("timings") or {}).get("train_seconds"),
+        "epochs_run": record.get("epochs_run"),
+    }
