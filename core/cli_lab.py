@@ -175,9 +175,11 @@ def _cmd_promote(args) -> int:
 
 
 def _cmd_presets(args) -> int:
+    from core.race import results
     from core.training import presets
 
-    listed = [preset.summary() for preset in presets.PRESETS.values()]
+    reasons = results.preset_reasons()
+    listed = [{**preset.summary(), "race": reasons.get(preset.name)} for preset in presets.PRESETS.values()]
     if args.json:
         _print_json(listed)
         return 0
@@ -185,6 +187,8 @@ def _cmd_presets(args) -> int:
         m = p["measured"]
         result = f"measured {100 * m['test_accuracy']:.2f}% in {m['train_seconds']:.0f} s" if m else "not measured yet"
         print(f"{p['name']:<6} {p['config']['model']:<10} {result:<32} {p['goal']}")
+        if p["race"]:
+            print(f"{'':<6} {p['race']['sentence']}")
     return 0
 
 

@@ -179,3 +179,19 @@ def test_reload_keeps_showing_the_run_and_cancel_works_from_the_new_tab(dash_duo
     assert RunStore().get(run_id)["error"] == "cancelled by the user"
     dash_duo.wait_for_contains_text("#train-run-title", "interrupted", timeout=20)
     wait_until(lambda: dash_duo.find_element("#train-epochs").get_attribute("disabled") is None, timeout=20)
+
+
+def test_a_preset_says_why_it_trains_its_model_from_the_reference_race(dash_duo, app_factory, with_reference_runs):
+    """The Fast preset's help names what the reference race found at its budget (2.5 minutes), with the
+    numbers of the committed race runs."""
+    from core.race import results
+
+    expected = results.preset_reasons()["fast"]["sentence"]
+    dash_duo.start_server(app_factory())
+    dash_duo.driver.get(dash_duo.server_url + "/train")
+    dash_duo.wait_for_element("#train-epochs", timeout=20)
+    click(dash_duo, "button[id*='train-preset'][id*='fast']")
+    dash_duo.wait_for_contains_text("#train-model-help", "most accurate architecture in 2.5 minutes", timeout=20)
+    help_text = dash_duo.find_element("#train-model-help").text
+    assert expected in help_text and "Its reference run reached" in help_text
+    assert dash_duo.get_logs() == []

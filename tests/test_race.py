@@ -12,9 +12,11 @@ import numpy as np
 import pytest
 from scipy import stats as scipy_stats
 
+from core.evaluation import stats
 from core.models.rules import ConfigError
 from core.race import plan, results, study
 from core.store import InvalidRunId, RunStore
+from core.training import presets
 
 from .conftest import PROJECT_ROOT
 
@@ -89,6 +91,49 @@ def test_leader_is_named_first_and_noise_is_called_noise():
     one = results.pair_verdicts(_cells({"cnn64": [0.9, None], "mobilenet": [0.8, None]}), 150)
     results.adjust(one)
     assert "too few to judge" in results.sentence(one[0])
+
+
+def _result(per_seed: dict[str, list[float | None]], budget: int = 150) -> dict:
+    """A race summary as results.summary builds it, from constructed validation accuracies."""
+    cells = {k: {"entrant": k, "per_seed": v, "accuracy": stats.spread(v)} for k, v in per_seed.items()}
+    pairs = results.pair_verdicts(cells, budget)
+    results.adjust(pairs)
+    words = plan.budget_words(budget)
+    budgets = [{"budget_seconds": budget, "words": words, "cells": list(cells.values()), "pairs": pairs}]
+    return {"race": "constructed", "seeds": [42, 43, 44], "budgets": budgets}
+
+
+def test_preset_choice_names_the_leader_its_budget_and_its_certainty():
+    clear = _result({"cnn64": [0.930, 0.932, 0.931], "resnet20": [0.915, 0.918, 0.915], "mobilenet": [0.91, 0.9, 0.92]})
+    said = results.preset_choice(clear, 150, "cnn_dropout")
+    assert said["complete"] and said["agrees"] and said["leader"] == "cnn64"
+    text = said["sentence"]
+    assert "2.5 minutes" in text and "93.10 %" in text and "ResNet-20 91.60 %" in text and "3 seeds each" in text
+    assert "beyond chance (Holm p = " in text and "not beyond" not in text
+    # the same race read for a preset that trains a ResNet: it says the preset is not the race's choice
+    other = results.preset_choice(clear, 150, "resnet")
+    assert other["agrees"] is False and other["sentence"].endswith("This preset trains another kind of model.")
+    close = _result({"cnn64": [0.930, 0.921, 0.935], "resnet20": [0.929, 0.925, 0.93], "mobilenet": [0.9, 0.9, 0.9]})
+    assert "is not beyond chance with 3 seeds" in results.preset_choice(close, 150, "cnn_dropout")["sentence"]
+    # an unfinished budget chooses nothing
+    unfinished = _result({"cnn64": [0.93, None, None], "resnet20": [0.92, 0.92, None], "mobilenet": [0.9, 0.9, 0.9]})
+    said = results.preset_choice(unfinished, 150, "cnn_dropout")
+    assert not said["complete"] and said["agrees"] is None and "finished 6 of its 9 runs" in said["sentence"]
+    assert "no 600 s budget" in results.preset_choice(clear, 600, "cnn_dropout")["sentence"]
+
+
+def test_each_preset_trains_what_the_reference_race_found_most_accurate_at_its_budget(
+    with_reference_runs, reference_store
+):
+    """fast: the race's most accurate architecture in 150 s; best: in 30 minutes (once both seeds of every
+    architecture have finished there). Validation only, as the race is."""
+    reasons = results.preset_reasons(reference_store)
+    assert set(reasons) == {name for name, p in presets.PRESETS.items() if p.race_budget}
+    assert reasons["fast"]["complete"], "the reference race's 150 s runs are committed"
+    for name, said in reasons.items():
+        if said["complete"]:
+            assert said["agrees"], f"preset {name}: {said['sentence']}"
+            assert plan.budget_words(presets.get(name).race_budget) in said["sentence"]
 
 
 TIMING = {

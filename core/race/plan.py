@@ -27,6 +27,7 @@ from core.store import ACTIVE, RunStore
 from core.store.studies import StudyFolder
 
 FOLDER = StudyFolder("races")
+REFERENCE = "ref-race"  # the committed reference race: what the story, the presets and /race cite first
 MIN_BUDGET_S = 30
 MAX_BUDGET_S = 4 * 3600
 MAX_BUDGETS = 5

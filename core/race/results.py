@@ -192,3 +192,66 @@ def print_table(result: dict[str, Any]) -> None:
     for b in result["budgets"]:
         for p in b["pairs"]:
             print("- " + p["sentence"])
+
+
+def preset_choice(result: dict[str, Any], budget: int, model: str) -> dict[str, Any]:
+    """What the race says about a preset that trains `model` for about `budget` seconds: the most
+    accurate architecture there (on validation, the highest mean over seeds), whether the preset trains
+    that kind of model, and one sentence saying so with its numbers, its budget and its certainty."""
+    found = next((b for b in result["budgets"] if b["budget_seconds"] == int(budget)), None)
+    if found is None:
+        return {"complete": False, "agrees": None, "sentence": f"The race {result['race']} has no {budget} s budget."}
+    cells = found["cells"]
+    done = sum(c["accuracy"]["n"] for c in cells)
+    wanted = len(cells) * len(result["seeds"])
+    if done < wanted:
+        return {
+            "complete": False,
+            "agrees": None,
+            "sentence": f"The race {result['race']} has finished {done} of its {wanted} runs of {found['words']}, "
+            "so it has not chosen this preset's model yet.",
+        }
+    ranked = sorted(cells, key=lambda c: -c["accuracy"]["mean"])
+    top, rest = ranked[0], ranked[1:]
+    pair = next(p for p in found["pairs"] if {p["leader"], p["other"]} == {top["entrant"], rest[0]["entrant"]})
+    leader_model = entrant(top["entrant"]).config.model
+    agrees = leader_model == model
+    others = ", ".join(f"{entrant(c['entrant']).short} {100 * c['accuracy']['mean']:.2f} %" for c in rest)
+    counts = sorted({c["accuracy"]["n"] for c in cells})
+    seeds = f"{counts[0]} seed{'s' if counts[0] > 1 else ''} each" if counts[0] == counts[-1] else "2 or more seeds"
+    certainty = (
+        f"the lead over {entrant(rest[0]['entrant']).short} is beyond chance (Holm p = {pair['p_holm']:.3f})"
+        if pair.get("measurable")
+        else f"its lead over {entrant(rest[0]['entrant']).short} is not beyond chance with {counts[0]} seeds"
+    )
+    sentence = (
+        f"In the race {result['race']}, {entrant(top['entrant']).short} was the most accurate architecture in "
+        f"{found['words']} of training here: {100 * top['accuracy']['mean']:.2f} % on validation against "
+        f"{others} ({seeds}; {certainty})."
+    )
+    if not agrees:
+        sentence += " This preset trains another kind of model."
+    return {
+        "complete": True,
+        "agrees": agrees,
+        "leader": top["entrant"],
+        "leader_model": leader_model,
+        "budget_seconds": int(budget),
+        "sentence": sentence,
+    }
+
+
+def preset_reasons(store: RunStore | None = None) -> dict[str, dict[str, Any]]:
+    """For every preset chosen by a race budget, what the reference race says about it ({} when there is
+    no reference race here)."""
+    from core.race.plan import FOLDER, REFERENCE
+    from core.training import presets
+
+    if REFERENCE not in FOLDER.names():
+        return {}
+    result = summary(REFERENCE, store)
+    return {
+        name: preset_choice(result, preset.race_budget, preset.config.model)
+        for name, preset in presets.PRESETS.items()
+        if preset.race_budget
+    }

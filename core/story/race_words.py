@@ -14,7 +14,7 @@ from core.store import RunStore
 from core.story import figures
 from core.story.parts import Slide
 
-CITED = "ref-race"
+CITED = plan.REFERENCE
 
 
 def _cited(store: RunStore) -> dict[str, Any] | None:

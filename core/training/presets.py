@@ -24,6 +24,9 @@ class Preset:
     title: str
     goal: str  # what it promises, in a sentence
     config: TrainConfig
+    # the training budget (seconds) of the reference race whose most accurate architecture this preset
+    # trains (core.race.results.preset_choice says what the race found; a test keeps the two agreeing)
+    race_budget: int | None = None
 
     def summary(self, store=None) -> dict[str, Any]:
         """The preset as plain data, with its reference run's measured result when there is one."""
@@ -47,6 +50,7 @@ class Preset:
             "title": self.title,
             "goal": self.goal,
             "config": self.config.to_dict(),
+            "race_budget": self.race_budget,
             "measured": measured,
         }
 
@@ -104,6 +108,7 @@ PRESETS: dict[str, Preset] = {
                 augment=True,
                 params={**_FAST_PARAMS, "width": 48, "precision": "mixed_bfloat16"},
             ),
+            race_budget=150,
         ),
         Preset(
             "best",
@@ -125,6 +130,7 @@ PRESETS: dict[str, Preset] = {
                 augment=True,
                 params={**_FAST_PARAMS, "width": 64, "precision": "mixed_bfloat16"},
             ),
+            race_budget=1800,
         ),
     ]
 }

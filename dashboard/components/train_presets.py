@@ -32,11 +32,16 @@ def preset_buttons() -> html.Div:
 
 
 def preset_measured(preset) -> str:
-    """What the preset's reference run measured here (or that it has not been measured yet)."""
+    """What the preset's reference run measured here (or that it has not been measured yet), and why it
+    trains this kind of model (what the reference race found at its budget)."""
+    from core.race import results
+
     measured = preset.summary()["measured"]
-    if not measured:
-        return "Not measured on this machine yet."
-    return (
+    said = (
         f"Its reference run reached {100 * measured['test_accuracy']:.2f} % test accuracy after "
         f"{measured['train_seconds']:.0f} s of training."
+        if measured
+        else "Not measured on this machine yet."
     )
+    reason = results.preset_reasons().get(preset.name)
+    return f"{said} {reason['sentence']}" if reason else said

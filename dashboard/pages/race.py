@@ -13,11 +13,12 @@ from dash import Input, Output, callback, dcc, html
 
 from core.models.rules import ConfigError
 from core.race import results, study
+from core.race.plan import REFERENCE
 from core.store import RunError
 from core.story.figures import race_curves
 
 dash.register_page(__name__, path="/race", name="Race", order=8, title="Race · Fashion-MNIST Studio")
-DEFAULT = "ref-race"
+DEFAULT = REFERENCE
 
 
 def _pct(v: float | None) -> str:
