@@ -59,6 +59,7 @@ def add_parsers(sub, parser_class) -> None:
             p.add_argument("--parent-pid", type=int)
         if verb == "resume":
             p.add_argument("--queue", action="store_true", help="one Celery task per unfinished run (REDIS_URL)")
+            p.add_argument("--only", help="only these architectures' runs, comma-separated (the contenders first)")
     listing = race_sub.add_parser("list", help="every race: architectures, budgets, runs done")
     listing.add_argument("--json", action="store_true")
 
@@ -79,13 +80,15 @@ def _measure(models: list[str], rounds: int, steps: int, log) -> dict[str, Any]:
     return timing.measure(models, rounds=rounds, steps=steps, log=log)
 
 
-def _train(name: str, queued: bool, log) -> int:
+def _train(name: str, queued: bool, log, only: list[str] | None = None) -> int:
     from core.models.rules import ConfigError
     from core.race import study
 
     if not queued:
-        study.run(name, log=log)
+        study.run(name, log=log, only=only)
         return 0
+    if only:
+        raise ConfigError("--only trains locally; leave out --queue")
     redis_url = os.environ.get("REDIS_URL")
     if not redis_url:
         raise ConfigError("--queue needs REDIS_URL (a Redis server) and Celery workers (see the README)")
@@ -118,7 +121,7 @@ def _cmd_race(args) -> int:
             return 0
         return _train(race.name, args.queue, log)
     if command == "resume":
-        return _train(args.race, args.queue, log)
+        return _train(args.race, args.queue, log, _models(args.only) if args.only else None)
     if command == "stop":
         ok = study.request_stop(args.race)
         print(f"stop requested for {args.race}" if ok else f"{args.race} is not running")

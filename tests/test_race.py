@@ -175,9 +175,15 @@ def test_tiny_race_trains_resumes_and_shows(private_artifacts):
     assert record["race"]["budget_seconds"] == 45 and record["race"]["seed"] == 43
     assert record["config"]["epochs"] == 1 and record["config"]["params"]["precision"] == "mixed_bfloat16"
     assert record["config"]["subset"] == 300 and "test_accuracy" not in (record.get("metrics") or {})
-    # a run that died is trained again; finished ones are kept
+    # a run that died is trained again; finished ones are kept; --only trains just the named architectures
     finished = store.get("tiny-race-30s-cnn64-s1")["finished_at"]
     store.update("tiny-race-45s-mobilenet-s1", status="interrupted")
+    store.update("tiny-race-45s-cnn64-s2", status="interrupted")
+    with pytest.raises(ConfigError, match="no architecture resnet20"):
+        study.run("tiny-race", store=store, only=["resnet20"])
+    study.run("tiny-race", store=store, only=["cnn64"])
+    assert store.get("tiny-race-45s-cnn64-s2")["status"] == "validated"
+    assert store.get("tiny-race-45s-mobilenet-s1")["status"] == "interrupted"
     study.run("tiny-race", store=store)
     assert store.get("tiny-race-45s-mobilenet-s1")["status"] == "validated"
     assert store.get("tiny-race-30s-cnn64-s1")["finished_at"] == finished

@@ -147,15 +147,26 @@ def _train_cell(race: Race, budget: int, key: str, index: int, seed: int, store,
     return record
 
 
-def run(name: str, store: RunStore | None = None, log: Callable[[str], None] = lambda _l: None) -> None:
+def run(
+    name: str,
+    store: RunStore | None = None,
+    log: Callable[[str], None] = lambda _l: None,
+    only: list[str] | None = None,
+) -> None:
     """Train every unfinished run of the race in this process (waiting while another training holds
-    the slot). A stop request ends it between runs."""
+    the slot), or only those of the architectures `only` names (to finish the contenders first). A stop
+    request ends it between runs."""
     race = load(name)
     store = store or RunStore()
+    unknown = sorted(set(only or []) - set(race.entrants))
+    if unknown:
+        raise ConfigError(f"race {name} has no architecture {', '.join(unknown)}; it races {', '.join(race.entrants)}")
     try:
         with hold_lock(FOLDER.lock(name), f"race {name}"):
             FOLDER.clear_stop(name)
             for budget, key, index, seed in race.cells():
+                if only and key not in only:
+                    continue
                 if FOLDER.stop_requested(name):
                     log(f"race {name} stopped; resume it with: python -m core race resume {name}")
                     break
