@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import subprocess
 import sys
 
@@ -230,3 +231,22 @@ def test_the_race_page_draws_time_to_accuracy_and_names_each_budget(dash_duo, ap
     assert len(dash_duo.find_elements("#race-table tbody tr")) == 4
     assert "8 of 8 runs finished" in dash_duo.find_element("#race-progress").text
     assert dash_duo.get_logs() == []
+
+
+def test_a_damaged_reference_race_plan_leaves_the_presets_working(tmp_path, monkeypatch):
+    """A broken races/ref-race.json: the presets say nothing of the race, and `presets list` still works."""
+    (tmp_path / "races").mkdir()
+    (tmp_path / "races" / f"{plan.REFERENCE}.json").write_text('{"name": "ref-race", "budgets": [150')
+    monkeypatch.setenv("STUDIO_ARTIFACTS", str(tmp_path))
+    assert plan.REFERENCE in plan.FOLDER.names()
+    assert results.preset_reasons(RunStore()) == {}
+    listed = subprocess.run(
+        [sys.executable, "-m", "core", "presets", "list", "--json"],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "STUDIO_ARTIFACTS": str(tmp_path)},
+    )
+    assert listed.returncode == 0, listed.stderr
+    assert [p["race"] for p in json.loads(listed.stdout)] == [None, None, None]

@@ -12,6 +12,7 @@ import itertools
 from typing import Any
 
 from core.evaluation import stats
+from core.models.rules import ConfigError
 from core.race.plan import Race, budget_words, entrant, load, run_id_of
 from core.store import RunStore
 from core.store.studies import cell_result
@@ -243,13 +244,16 @@ def preset_choice(result: dict[str, Any], budget: int, model: str) -> dict[str, 
 
 def preset_reasons(store: RunStore | None = None) -> dict[str, dict[str, Any]]:
     """For every preset chosen by a race budget, what the reference race says about it ({} when there is
-    no reference race here)."""
+    no reference race here, or its plan file is damaged)."""
     from core.race.plan import FOLDER, REFERENCE
     from core.training import presets
 
     if REFERENCE not in FOLDER.names():
         return {}
-    result = summary(REFERENCE, store)
+    try:
+        result = summary(REFERENCE, store)
+    except (ConfigError, ValueError, KeyError, TypeError):  # a damaged plan file: the presets still work
+        return {}
     return {
         name: preset_choice(result, preset.race_budget, preset.config.model)
         for name, preset in presets.PRESETS.items()
