@@ -219,7 +219,11 @@ def preset_choice(result: dict[str, Any], budget: int, model: str) -> dict[str, 
     agrees = leader_model == model
     others = ", ".join(f"{entrant(c['entrant']).short} {100 * c['accuracy']['mean']:.2f} %" for c in rest)
     counts = sorted({c["accuracy"]["n"] for c in cells})
-    seeds = f"{counts[0]} seed{'s' if counts[0] > 1 else ''} each" if counts[0] == counts[-1] else "2 or more seeds"
+    seeds = (
+        f"{counts[0]} seed{'s' if counts[0] > 1 else ''} each"
+        if counts[0] == counts[-1]
+        else f"{counts[0]}–{counts[-1]} seeds"
+    )
     certainty = (
         f"the lead over {entrant(rest[0]['entrant']).short} is beyond chance (Holm p = {pair['p_holm']:.3f})"
         if pair.get("measurable")
