@@ -9,6 +9,7 @@ from scipy import stats as sps
 from statsmodels.stats.contingency_tables import mcnemar
 from statsmodels.stats.proportion import proportion_confint
 
+from core.data.dataset import spaced
 from core.evaluation import comparison, leaderboard, metrics, stats, wording
 from core.evaluation.facts import Paired
 from tests.conftest import completed_run, run_cli
@@ -63,7 +64,13 @@ def test_paired_comparison_keys_counts_and_verdicts():
         "good is better than worse beyond chance"
     )  # the better one is named first whichever side it is on
     same = stats.paired(y, a, a.copy(), "x", "y")
-    assert same["mcnemar_p"] == 1.0 and "could be noise" in wording.verdict(Paired.of(same))
+    assert same["mcnemar_p"] == 1.0 and wording.verdict(Paired.of(same)) == (
+        f"x and y are right on exactly the same {spaced(len(y))} test photos (no photo that only one of them gets "
+        "right): there is no difference to measure."
+    )
+    near = b.copy()
+    near[np.flatnonzero(near == y)[0]] = (y[np.flatnonzero(near == y)[0]] + 1) % 10  # one photo now differs
+    assert "could be noise" in wording.verdict(Paired.of(stats.paired(y, b, near, "x", "y")))
 
 
 @pytest.mark.parametrize(("a", "b"), REFERENCE_ENV_PAIRS)
