@@ -52,10 +52,14 @@ def test_a_comparison_names_the_better_run_with_its_sign_and_two_runs_of_one_mod
     assert said.startswith("The forest and the CNN differ by 4.0 points (the CNN leads): the CNN is better")
     same = Paired.of(stats.paired(y, a, b, "run-a", "run-b"), "CNN", "CNN")
     assert (same.name_a, same.name_b) == ("CNN (run-a)", "CNN (run-b)")  # never "CNN is better than CNN"
-    noise = Paired.of(stats.paired(y, y, y, "x", "y"))
+    c, d = y.copy(), y.copy()
+    c[0], d[1] = (y[0] + 1) % 10, (y[1] + 1) % 10  # one photo each that only the other gets right
+    noise = Paired.of(stats.paired(y, c, d, "x", "y"))
     assert (
         noise.better is None and "could be noise" in wording.verdict(noise) and "+0.00 points" in wording.verdict(noise)
     )
+    identical = Paired.of(stats.paired(y, y, y, "x", "y"))  # nothing to weigh: not called "noise"
+    assert identical.better is None and wording.verdict(identical).endswith("there is no difference to measure.")
 
 
 def test_no_sentence_types_a_dataset_size_as_a_literal():
