@@ -30,7 +30,7 @@ def verdict(c: Paired) -> str:
     counts = f"{c.a_only} photos only {c.name_a} gets right, {c.b_only} only {c.name_b} gets right"
     span = f"95 % interval {points(low)} to {points(high)}"
     if c.a_only == 0 and c.b_only == 0:  # e.g. a deterministic retrain: nothing to weigh, so no "noise"
-        photos = spaced(c.a_only + c.b_only + c.both_right + c.both_wrong)
+        photos = spaced(c.both_right + c.both_wrong)
         return (
             f"{c.name_a} and {c.name_b} are right on exactly the same {photos} test photos (no photo that only "
             f"one of them gets right): there is no difference to measure."

@@ -246,17 +246,23 @@ def preset_choice(result: dict[str, Any], budget: int, model: str) -> dict[str, 
     }
 
 
+def summary_or_none(name: str, store: RunStore | None = None) -> dict[str, Any] | None:
+    """`summary`, or None when the race is missing or its plan file is damaged: for the pages and
+    sentences that only cite a race, which must keep working without it."""
+    try:
+        return summary(name, store)
+    except (ConfigError, ValueError, KeyError, TypeError):
+        return None
+
+
 def preset_reasons(store: RunStore | None = None) -> dict[str, dict[str, Any]]:
     """For every preset chosen by a race budget, what the reference race says about it ({} when there is
     no reference race here, or its plan file is damaged)."""
-    from core.race.plan import FOLDER, REFERENCE
+    from core.race.plan import REFERENCE
     from core.training import presets
 
-    if REFERENCE not in FOLDER.names():
-        return {}
-    try:
-        result = summary(REFERENCE, store)
-    except (ConfigError, ValueError, KeyError, TypeError):  # a damaged plan file: the presets still work
+    result = summary_or_none(REFERENCE, store)
+    if result is None:
         return {}
     return {
         name: preset_choice(result, preset.race_budget, preset.config.model)

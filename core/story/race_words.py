@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.models.rules import ConfigError
 from core.race import plan, results
 from core.store import RunStore
 from core.story import figures
@@ -22,10 +21,7 @@ def _cited(store: RunStore) -> dict[str, Any] | None:
     name = CITED if CITED in names else (names[0] if names else None)
     if name is None:
         return None
-    try:
-        return results.summary(name, store)
-    except (ConfigError, ValueError, KeyError):
-        return None
+    return results.summary_or_none(name, store)
 
 
 def cited_budget(store: RunStore) -> tuple[dict[str, Any], dict[str, Any]] | None:
